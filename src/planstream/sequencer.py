@@ -1,0 +1,424 @@
+"""The de-duplicating, ordering sequencer (pure: no asyncio, no clock).
+
+One :class:`Sequencer` serves one connection's subscriptions. It is fed what
+the server sends (events, batches, ``subscribed``, ``resync``, heartbeats)
+and the current time, and answers with a :class:`SequencerOutput`: the items
+to deliver to the user, in order, and the repair actions the transport must
+perform. It keeps the guarantees of protocol §1 per plan:
+
+* delivered events have strictly increasing ``seq``, each at most once;
+* a missing event is never skipped silently: a gap that outlives
+  ``gap_timeout``, an event beyond the reorder window, a heartbeat showing a
+  lost tail, or signs of a stream reset each produce a :class:`Resubscribe`
+  action (resume from the last delivered ``event_id``);
+* when the server cannot replay, a :class:`Resync` marker is delivered and the
+  baseline moves to the snapshot's head (protocol §3).
+
+Memory per plan is bounded by ``reorder_window`` buffered events and
+``dedup_window`` remembered ids, whatever the server sends; events for plans
+that are not tracked are counted and dropped.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Literal, NamedTuple, TypeAlias
+
+from planstream.schema.events import Event, EventBase, Head, NonEmptyStr, WireModel
+from planstream.schema.frames import (
+    BatchFrame,
+    HeartbeatFrame,
+    ResyncFrame,
+    ResyncReason,
+    ServerFrame,
+    SubscribedFrame,
+)
+from planstream.schema.snapshot import PlanSnapshot
+
+__all__ = [
+    "Delivery",
+    "RepairReason",
+    "Resubscribe",
+    "Resync",
+    "Sequencer",
+    "SequencerOutput",
+    "SequencerStats",
+]
+
+
+class Resync(WireModel):
+    """Delivered instead of events the server could no longer replay.
+
+    ``snapshot`` is the plan's state at ``snapshot.head``; the stream continues
+    with the events after it. Receiving one means history was lost.
+    """
+
+    type: Literal["resync"] = "resync"
+    plan_id: NonEmptyStr
+    reason: ResyncReason
+    snapshot: PlanSnapshot
+
+
+#: What a subscription delivers to its user: an event or a resync marker.
+Delivery: TypeAlias = Event | Resync
+
+
+class RepairReason(StrEnum):
+    """Why the sequencer asks to re-subscribe a plan."""
+
+    RECONNECT = "reconnect"
+    GAP_TIMEOUT = "gap_timeout"
+    REORDER_OVERFLOW = "reorder_overflow"
+    TAIL_LOST = "tail_lost"
+    STREAM_RESET = "stream_reset"
+    RESUBSCRIBE_TIMEOUT = "resubscribe_timeout"
+
+
+@dataclass(frozen=True, slots=True)
+class Resubscribe:
+    """Action: send ``subscribe`` for ``plan_id`` resuming after ``last_event_id``."""
+
+    plan_id: str
+    last_event_id: str | None
+    reason: RepairReason
+
+
+class SequencerOutput(NamedTuple):
+    """What one input produced: items to deliver (in order) and actions."""
+
+    deliveries: tuple[Delivery, ...] = ()
+    actions: tuple[Resubscribe, ...] = ()
+
+
+_NOTHING = SequencerOutput()
+
+
+@dataclass(slots=True)
+class SequencerStats:
+    """Counters over the sequencer's lifetime."""
+
+    delivered: int = 0
+    duplicates_dropped: int = 0
+    reordered: int = 0
+    repairs_requested: int = 0
+    resyncs: int = 0
+    dropped_beyond_window: int = 0
+    unsolicited: int = 0
+
+
+class _PlanCursor:
+    """Per-plan position: what was delivered, what is buffered, what is due."""
+
+    __slots__ = (
+        "buffer",
+        "gap_deadline",
+        "last_event_id",
+        "last_seq",
+        "plan_id",
+        "recent_ids",
+        "recent_order",
+        "repair_deadline",
+    )
+
+    def __init__(self, plan_id: str, last_event_id: str | None, last_seq: int | None) -> None:
+        self.plan_id = plan_id
+        self.last_event_id = last_event_id
+        # None: resumed from an id whose seq is unknown; the next event sets it.
+        self.last_seq: int | None = 0 if last_event_id is None else last_seq
+        self.recent_ids: dict[str, int] = {}
+        self.recent_order: deque[str] = deque()
+        self.buffer: dict[int, Event] = {}
+        self.gap_deadline: float | None = None
+        self.repair_deadline: float | None = None
+
+    def rebase(self, head: Head | None) -> None:
+        """Forget everything; continue after ``head`` (protocol §3: resync)."""
+        self.last_seq = 0 if head is None else head.seq
+        self.last_event_id = None if head is None else head.event_id
+        self.recent_ids.clear()
+        self.recent_order.clear()
+        self.buffer.clear()
+        self.gap_deadline = None
+        self.repair_deadline = None
+        if head is not None:
+            self.recent_ids[head.event_id] = head.seq
+            self.recent_order.append(head.event_id)
+
+    def contradicts(self, seq: int, event_id: str) -> bool:
+        """Whether ``(seq, event_id)``, at or before our position, conflicts with
+        what was delivered: the sign of a stream reset (protocol §1)."""
+        if seq == self.last_seq:
+            return event_id != self.last_event_id
+        known_seq = self.recent_ids.get(event_id)
+        if known_seq is not None:
+            return known_seq != seq
+        # An unknown id at a seq we remember delivering something else at.
+        return bool(self.recent_order) and seq >= self.recent_ids[self.recent_order[0]]
+
+
+class Sequencer:
+    """Turns what the server sends into an exactly-once, in-order stream per plan.
+
+    Args:
+        reorder_window: how far ahead of the next expected ``seq`` an event may
+            be buffered; farther events trigger a repair instead.
+        dedup_window: how many delivered ``event_id`` s per plan are remembered.
+        gap_timeout: seconds a gap may persist before a repair is requested.
+        resubscribe_timeout: seconds to wait for the answer to a repair before
+            asking again.
+    """
+
+    def __init__(
+        self,
+        *,
+        reorder_window: int = 1024,
+        dedup_window: int = 4096,
+        gap_timeout: float = 2.0,
+        resubscribe_timeout: float = 10.0,
+    ) -> None:
+        if reorder_window < 1 or dedup_window < 1:
+            raise ValueError("reorder_window and dedup_window must be at least 1")
+        if gap_timeout <= 0 or resubscribe_timeout <= 0:
+            raise ValueError("gap_timeout and resubscribe_timeout must be positive")
+        self.reorder_window = reorder_window
+        self.dedup_window = dedup_window
+        self.gap_timeout = gap_timeout
+        self.resubscribe_timeout = resubscribe_timeout
+        self.stats = SequencerStats()
+        self._cursors: dict[str, _PlanCursor] = {}
+
+    # --- subscriptions --------------------------------------------------------
+
+    def track(
+        self, plan_id: str, *, last_event_id: str | None = None, last_seq: int | None = None
+    ) -> None:
+        """Start (or restart) sequencing ``plan_id`` after the given position.
+
+        ``last_event_id=None`` expects the stream from ``seq`` 1. With an id but
+        no ``last_seq``, the first event received sets the baseline.
+        """
+        self._cursors[plan_id] = _PlanCursor(plan_id, last_event_id, last_seq)
+
+    def untrack(self, plan_id: str) -> None:
+        """Stop sequencing ``plan_id``; its later events are dropped."""
+        self._cursors.pop(plan_id, None)
+
+    @property
+    def plan_ids(self) -> tuple[str, ...]:
+        """The tracked plans."""
+        return tuple(self._cursors)
+
+    def position(self, plan_id: str) -> tuple[int | None, str | None]:
+        """``(last_seq, last_event_id)`` delivered for ``plan_id``."""
+        cursor = self._cursors[plan_id]
+        return cursor.last_seq, cursor.last_event_id
+
+    def resume(self, plan_id: str, now: float) -> Resubscribe:
+        """Action to re-subscribe ``plan_id`` after a reconnect (protocol §3)."""
+        return self._repair(self._cursors[plan_id], RepairReason.RECONNECT, now)
+
+    def resume_all(self, now: float) -> tuple[Resubscribe, ...]:
+        """Actions to re-subscribe every tracked plan after a reconnect."""
+        return tuple(self.resume(plan_id, now) for plan_id in self._cursors)
+
+    # --- inputs ---------------------------------------------------------------
+
+    def feed(self, frame: ServerFrame, now: float) -> SequencerOutput:
+        """Feed any server frame; frames the sequencer has no use for yield nothing."""
+        if isinstance(frame, EventBase):
+            return self.on_event(frame, now)
+        if isinstance(frame, BatchFrame):
+            return self.on_batch(frame.events, now)
+        if isinstance(frame, SubscribedFrame):
+            return self.on_subscribed(frame, now)
+        if isinstance(frame, ResyncFrame):
+            return self.on_resync(frame, now)
+        if isinstance(frame, HeartbeatFrame):
+            return self.on_heartbeat(frame, now)
+        return _NOTHING
+
+    def on_event(self, event: Event, now: float) -> SequencerOutput:
+        """Feed one event."""
+        cursor = self._cursors.get(event.plan_id)
+        # Fast path: the next event, nothing buffered, id not seen.
+        if (
+            cursor is not None
+            and not cursor.buffer
+            and cursor.last_seq is not None
+            and event.seq == cursor.last_seq + 1
+            and event.event_id not in cursor.recent_ids
+        ):
+            self._accept(cursor, event)
+            return SequencerOutput((event,), ())
+        deliveries: list[Delivery] = []
+        actions: list[Resubscribe] = []
+        self._sequence(event, now, deliveries, actions)
+        return SequencerOutput(tuple(deliveries), tuple(actions))
+
+    def on_batch(self, events: tuple[Event, ...] | list[Event], now: float) -> SequencerOutput:
+        """Feed the events of one ``batch`` frame."""
+        deliveries: list[Delivery] = []
+        actions: list[Resubscribe] = []
+        for event in events:
+            self._sequence(event, now, deliveries, actions)
+        return SequencerOutput(tuple(deliveries), tuple(actions))
+
+    def on_subscribed(self, frame: SubscribedFrame, now: float) -> SequencerOutput:
+        """A (re-)subscription was accepted; replay after our position follows."""
+        cursor = self._cursors.get(frame.plan_id)
+        if cursor is None:
+            return _NOTHING
+        cursor.repair_deadline = None
+        head = frame.head
+        if cursor.last_seq is None:
+            if head is not None and head.event_id == cursor.last_event_id:
+                cursor.last_seq = head.seq
+        elif self._server_is_behind(cursor, head):
+            # The server no longer has what we delivered but did not say so
+            # with a resync: tell the user history was lost (protocol §1).
+            return self._resync(
+                cursor, ResyncReason.STREAM_RESET, PlanSnapshot(plan_id=cursor.plan_id, head=head)
+            )
+        if cursor.buffer and cursor.gap_deadline is None:
+            cursor.gap_deadline = now + self.gap_timeout
+        return _NOTHING
+
+    def on_resync(self, frame: ResyncFrame, now: float) -> SequencerOutput:
+        """History could not be replayed: deliver the marker, rebase on its head."""
+        cursor = self._cursors.get(frame.plan_id)
+        if cursor is None:
+            return _NOTHING
+        return self._resync(cursor, frame.reason, frame.snapshot)
+
+    def on_heartbeat(self, frame: HeartbeatFrame, now: float) -> SequencerOutput:
+        """Compare the server's heads with what was delivered (protocol §3)."""
+        actions: list[Resubscribe] = []
+        for plan_id, cursor in self._cursors.items():
+            head = frame.heads.get(plan_id)
+            if head is None or cursor.repair_deadline is not None or cursor.last_seq is None:
+                continue
+            if head.seq > cursor.last_seq:
+                if not cursor.buffer:  # buffered events mean a gap timer already runs
+                    actions.append(self._repair(cursor, RepairReason.TAIL_LOST, now))
+            elif cursor.contradicts(head.seq, head.event_id):
+                actions.append(self._repair(cursor, RepairReason.STREAM_RESET, now))
+        return SequencerOutput((), tuple(actions)) if actions else _NOTHING
+
+    def tick(self, now: float) -> SequencerOutput:
+        """Advance time: gaps and unanswered repairs past their deadline act."""
+        actions: list[Resubscribe] = []
+        for cursor in self._cursors.values():
+            if cursor.repair_deadline is not None:
+                if now >= cursor.repair_deadline:
+                    actions.append(self._repair(cursor, RepairReason.RESUBSCRIBE_TIMEOUT, now))
+            elif cursor.gap_deadline is not None and now >= cursor.gap_deadline:
+                actions.append(self._repair(cursor, RepairReason.GAP_TIMEOUT, now))
+        return SequencerOutput((), tuple(actions)) if actions else _NOTHING
+
+    def next_deadline(self) -> float | None:
+        """The earliest time :meth:`tick` has something to do, or None."""
+        deadlines = [
+            deadline
+            for cursor in self._cursors.values()
+            for deadline in (cursor.repair_deadline, cursor.gap_deadline)
+            if deadline is not None
+        ]
+        return min(deadlines, default=None)
+
+    # --- internals ------------------------------------------------------------
+
+    def _sequence(
+        self,
+        event: Event,
+        now: float,
+        deliveries: list[Delivery],
+        actions: list[Resubscribe],
+    ) -> None:
+        cursor = self._cursors.get(event.plan_id)
+        if cursor is None:
+            self.stats.unsolicited += 1
+            return
+        if event.event_id in cursor.recent_ids or event.event_id == cursor.last_event_id:
+            self.stats.duplicates_dropped += 1
+            return
+        seq = event.seq
+        if cursor.last_seq is None:
+            cursor.last_seq = seq - 1  # resumed from an id of unknown seq
+        if seq <= cursor.last_seq:
+            if cursor.repair_deadline is None and cursor.contradicts(seq, event.event_id):
+                actions.append(self._repair(cursor, RepairReason.STREAM_RESET, now))
+            self.stats.duplicates_dropped += 1
+            return
+        if seq == cursor.last_seq + 1:
+            self._accept(cursor, event)
+            deliveries.append(event)
+            if cursor.buffer:
+                self._drain(cursor, now, deliveries)
+            return
+        if seq - cursor.last_seq <= self.reorder_window:
+            if seq in cursor.buffer:
+                self.stats.duplicates_dropped += 1
+                return
+            cursor.buffer[seq] = event
+            if cursor.gap_deadline is None and cursor.repair_deadline is None:
+                cursor.gap_deadline = now + self.gap_timeout
+            return
+        # Too far ahead to wait for: the server will replay it (protocol §1).
+        self.stats.dropped_beyond_window += 1
+        if cursor.repair_deadline is None:
+            actions.append(self._repair(cursor, RepairReason.REORDER_OVERFLOW, now))
+
+    def _drain(self, cursor: _PlanCursor, now: float, deliveries: list[Delivery]) -> None:
+        buffer = cursor.buffer
+        while cursor.last_seq is not None:
+            nxt = buffer.pop(cursor.last_seq + 1, None)
+            if nxt is None:
+                break
+            if nxt.event_id in cursor.recent_ids:
+                # Same id as a delivered event at another seq: a duplicate, and
+                # its seq is still missing; the gap timer will repair it.
+                self.stats.duplicates_dropped += 1
+                break
+            self._accept(cursor, nxt)
+            deliveries.append(nxt)
+            self.stats.reordered += 1
+        if not buffer:
+            cursor.gap_deadline = None
+        elif cursor.repair_deadline is None:
+            cursor.gap_deadline = now + self.gap_timeout  # progress restarts the clock
+
+    def _accept(self, cursor: _PlanCursor, event: Event) -> None:
+        event_id = event.event_id
+        cursor.last_seq = event.seq
+        cursor.last_event_id = event_id
+        cursor.recent_ids[event_id] = event.seq
+        order = cursor.recent_order
+        order.append(event_id)
+        if len(order) > self.dedup_window:
+            del cursor.recent_ids[order.popleft()]
+        self.stats.delivered += 1
+
+    def _repair(self, cursor: _PlanCursor, reason: RepairReason, now: float) -> Resubscribe:
+        cursor.repair_deadline = now + self.resubscribe_timeout
+        cursor.gap_deadline = None
+        self.stats.repairs_requested += 1
+        return Resubscribe(cursor.plan_id, cursor.last_event_id, reason)
+
+    def _resync(
+        self, cursor: _PlanCursor, reason: ResyncReason, snapshot: PlanSnapshot
+    ) -> SequencerOutput:
+        cursor.rebase(snapshot.head)
+        self.stats.resyncs += 1
+        marker = Resync(plan_id=cursor.plan_id, reason=reason, snapshot=snapshot)
+        return SequencerOutput((marker,), ())
+
+    @staticmethod
+    def _server_is_behind(cursor: _PlanCursor, head: Head | None) -> bool:
+        last_seq = cursor.last_seq or 0
+        if head is None:
+            return last_seq > 0
+        if head.seq == last_seq:
+            return head.event_id != cursor.last_event_id
+        return head.seq < last_seq

@@ -1,0 +1,182 @@
+"""Client settings: arguments, ``ClientSettings`` or ``PLANSTREAM_*`` env vars.
+
+Nested values use ``__``: ``PLANSTREAM_RECONNECT__INITIAL_DELAY=0.1``. A bad
+value fails at construction with :class:`~planstream.errors.SettingsError`
+naming the environment variable that sets it; the value itself is never
+echoed (it may be the token).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Any, Self
+from urllib.parse import urlsplit, urlunsplit
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from planstream.backoff import BackoffPolicy, JitterMode
+from planstream.errors import SettingsError
+from planstream.sequencer import Sequencer
+
+__all__ = [
+    "DEFAULT_URL",
+    "ENV_PREFIX",
+    "ClientSettings",
+    "HeartbeatSettings",
+    "ReconnectSettings",
+    "SequencerSettings",
+    "TransportMode",
+]
+
+ENV_PREFIX = "PLANSTREAM_"
+ENV_NESTED_DELIMITER = "__"
+DEFAULT_URL = "ws://127.0.0.1:8765/v1/stream"
+_STREAM_PATH = "/v1/stream"
+
+
+class TransportMode(StrEnum):
+    """How the client reaches the server."""
+
+    AUTO = "auto"  # WebSocket, falling back to HTTP long-polling (protocol §6)
+    WEBSOCKET = "websocket"
+    POLLING = "polling"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class ReconnectSettings(_Section):
+    """Reconnect backoff (protocol §4). Env: ``PLANSTREAM_RECONNECT__*``."""
+
+    initial_delay: float = Field(0.5, gt=0, allow_inf_nan=False, description="first delay, s")
+    max_delay: float = Field(30.0, gt=0, allow_inf_nan=False, description="delay cap, s")
+    factor: float = Field(2.0, ge=1, allow_inf_nan=False, description="growth per attempt")
+    jitter: JitterMode = Field(JitterMode.FULL, description="full|equal|decorrelated|none")
+    max_attempts: int | None = Field(None, ge=1, description="None: retry forever")
+    reset_after: float = Field(
+        30.0, ge=0, allow_inf_nan=False, description="healthy seconds that reset the attempts"
+    )
+
+    @model_validator(mode="after")
+    def _cap_not_below_start(self) -> Self:
+        if self.max_delay < self.initial_delay:
+            raise ValueError("max_delay must be at least initial_delay")
+        return self
+
+    def policy(self) -> BackoffPolicy:
+        """The pure backoff policy these settings describe."""
+        return BackoffPolicy(
+            initial_delay=self.initial_delay,
+            max_delay=self.max_delay,
+            factor=self.factor,
+            jitter=self.jitter,
+            max_attempts=self.max_attempts,
+        )
+
+
+class HeartbeatSettings(_Section):
+    """Liveness checks (protocol §3). Env: ``PLANSTREAM_HEARTBEAT__*``."""
+
+    ping_interval: float = Field(20.0, gt=0, allow_inf_nan=False, description="WebSocket ping, s")
+    ping_timeout: float = Field(20.0, gt=0, allow_inf_nan=False, description="pong wait, s")
+    dead_after_factor: float = Field(
+        2.5, ge=1, allow_inf_nan=False, description="silence of heartbeat_s x this = dead"
+    )
+
+
+class SequencerSettings(_Section):
+    """Ordering and de-duplication (protocol §1). Env: ``PLANSTREAM_SEQUENCER__*``."""
+
+    reorder_window: int = Field(1024, ge=1, le=1_000_000, description="events buffered per plan")
+    dedup_window: int = Field(4096, ge=1, le=1_000_000, description="ids remembered per plan")
+    gap_timeout: float = Field(2.0, gt=0, allow_inf_nan=False, description="gap wait, s")
+    resubscribe_timeout: float = Field(
+        10.0, gt=0, allow_inf_nan=False, description="repair answer wait, s"
+    )
+
+    def sequencer(self) -> Sequencer:
+        """A sequencer configured by these settings."""
+        return Sequencer(
+            reorder_window=self.reorder_window,
+            dedup_window=self.dedup_window,
+            gap_timeout=self.gap_timeout,
+            resubscribe_timeout=self.resubscribe_timeout,
+        )
+
+
+def _stream_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in {"ws", "wss"} or not parts.hostname:
+        raise ValueError("must be a ws:// or wss:// URL with a host")
+    if parts.username is not None or parts.password is not None:
+        raise ValueError("must not carry credentials; set PLANSTREAM_TOKEN instead")
+    try:
+        parts.port  # noqa: B018 - parsing the port validates it
+    except ValueError:
+        raise ValueError("has an invalid port") from None
+    path = parts.path if parts.path not in {"", "/"} else _STREAM_PATH
+    return urlunsplit((parts.scheme, parts.netloc, path, parts.query, ""))
+
+
+class ClientSettings(BaseSettings):
+    """Everything the client can be configured with.
+
+    Each field is also read from ``PLANSTREAM_<FIELD>`` (nested:
+    ``PLANSTREAM_<SECTION>__<FIELD>``); arguments win over the environment.
+    """
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter=ENV_NESTED_DELIMITER,
+        frozen=True,
+        extra="forbid",
+    )
+
+    url: Annotated[str, AfterValidator(_stream_url)] = Field(
+        DEFAULT_URL, description="WebSocket endpoint, ws:// or wss://"
+    )
+    token: SecretStr | None = Field(None, description="Bearer token; never logged")
+    transport: TransportMode = Field(TransportMode.AUTO, description="auto|websocket|polling")
+    reconnect: ReconnectSettings = Field(default_factory=ReconnectSettings)
+    heartbeat: HeartbeatSettings = Field(default_factory=HeartbeatSettings)
+    sequencer: SequencerSettings = Field(default_factory=SequencerSettings)
+    max_frame_bytes: int = Field(1_048_576, ge=1024, description="largest frame accepted")
+    queue_size: int = Field(1024, ge=1, description="events buffered per subscription")
+
+    def __init__(self, **values: Any) -> None:
+        try:
+            super().__init__(**values)
+        except ValidationError as exc:
+            raise SettingsError(_problems(exc)) from None
+
+    @field_validator("token", mode="after")
+    @classmethod
+    def _empty_token_is_none(cls, token: SecretStr | None) -> SecretStr | None:
+        if token is not None and not token.get_secret_value():
+            return None
+        return token
+
+
+def env_var_name(loc: tuple[int | str, ...]) -> str:
+    """The environment variable that sets the field at ``loc``."""
+    fields = [str(part) for part in loc if isinstance(part, str)]
+    return ENV_PREFIX + ENV_NESTED_DELIMITER.join(fields).upper()
+
+
+def _problems(exc: ValidationError) -> list[tuple[str, str]]:
+    problems = []
+    for error in exc.errors(include_input=False, include_url=False):
+        message = error["msg"].removeprefix("Value error, ")
+        problems.append((env_var_name(error["loc"]), message))
+    return problems
