@@ -53,6 +53,8 @@ class BackoffPolicy:
     max_retry_after: float = 300.0
 
     def __post_init__(self) -> None:
+        # Accept the mode as text ("full"), refusing unknown ones.
+        object.__setattr__(self, "jitter", JitterMode(self.jitter))
         if not self.initial_delay > 0:
             raise ValueError("initial_delay must be positive")
         if not self.max_delay >= self.initial_delay:

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import Any, Final, TypeAlias
 
 from pydantic import TypeAdapter, ValidationError
-from pydantic_core import ErrorDetails
+from pydantic_core import ErrorDetails, PydanticSerializationError, to_json
 
 from planstream.errors import FrameTooLargeError, InvalidFrameError
 from planstream.schema.events import Event
@@ -67,11 +67,19 @@ def decode_client_frame(raw: RawFrame, *, max_bytes: int | None = None) -> Clien
 
 
 def decode_event(value: Any) -> Event:
-    """Validate one event given as Python data (e.g. an item of an HTTP answer)."""
+    """Validate one event given as Python data, exactly as if it came as JSON.
+
+    Timestamps may be RFC 3339 strings or ``datetime`` objects; anything JSON
+    could not carry is refused the way the wire would refuse it.
+    """
     try:
-        return _EVENT.validate_python(value)
+        raw = to_json(value)
+    except PydanticSerializationError:
+        raise InvalidFrameError("not JSON-serialisable", repr(value)) from None
+    try:
+        return _EVENT.validate_json(raw)
     except ValidationError as exc:
-        raise InvalidFrameError(_describe(exc.errors(include_input=False)), repr(value)) from None
+        raise InvalidFrameError(_describe(exc.errors(include_input=False)), raw) from None
 
 
 def encode_frame(frame: Any) -> str:
@@ -83,10 +91,10 @@ def encode_frame(frame: Any) -> str:
 def _check_size(raw: RawFrame, max_bytes: int | None) -> None:
     if max_bytes is None:
         return
-    # len(str) counts characters, never more than its UTF-8 bytes: only a
-    # frame that might be too large pays for encoding it.
+    # A character is at most 4 UTF-8 bytes: only text that might be too
+    # large pays for encoding it.
     size = len(raw)
-    if size > max_bytes and isinstance(raw, str):
+    if isinstance(raw, str) and size * 4 > max_bytes:
         size = len(raw.encode("utf-8", errors="surrogatepass"))
     if size > max_bytes:
         raise FrameTooLargeError(size, max_bytes, _text(raw))

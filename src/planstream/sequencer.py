@@ -132,6 +132,13 @@ class _PlanCursor:
         self.buffer: dict[int, Event] = {}
         self.gap_deadline: float | None = None
         self.repair_deadline: float | None = None
+        if last_event_id is not None and last_seq is not None:
+            self.remember(last_event_id, last_seq)
+
+    def remember(self, event_id: str, seq: int) -> None:
+        """Note ``event_id`` as delivered at ``seq`` (the caller trims the window)."""
+        self.recent_ids[event_id] = seq
+        self.recent_order.append(event_id)
 
     def rebase(self, head: Head | None) -> None:
         """Forget everything; continue after ``head`` (protocol §3: resync)."""
@@ -143,8 +150,7 @@ class _PlanCursor:
         self.gap_deadline = None
         self.repair_deadline = None
         if head is not None:
-            self.recent_ids[head.event_id] = head.seq
-            self.recent_order.append(head.event_id)
+            self.remember(head.event_id, head.seq)
 
     def contradicts(self, seq: int, event_id: str) -> bool:
         """Whether ``(seq, event_id)``, at or before our position, conflicts with
@@ -275,6 +281,7 @@ class Sequencer:
         if cursor.last_seq is None:
             if head is not None and head.event_id == cursor.last_event_id:
                 cursor.last_seq = head.seq
+                cursor.remember(head.event_id, head.seq)
         elif self._server_is_behind(cursor, head):
             # The server no longer has what we delivered but did not say so
             # with a resync: tell the user history was lost (protocol §1).
@@ -297,7 +304,13 @@ class Sequencer:
         actions: list[Resubscribe] = []
         for plan_id, cursor in self._cursors.items():
             head = frame.heads.get(plan_id)
-            if head is None or cursor.repair_deadline is not None or cursor.last_seq is None:
+            if head is None or cursor.repair_deadline is not None:
+                continue
+            if cursor.last_seq is None:
+                # Resumed from an id of unknown seq and nothing arrived, yet the
+                # server sent something newer on this connection: a lost replay.
+                if head.event_id != cursor.last_event_id:
+                    actions.append(self._repair(cursor, RepairReason.TAIL_LOST, now))
                 continue
             if head.seq > cursor.last_seq:
                 if not cursor.buffer:  # buffered events mean a gap timer already runs
@@ -345,7 +358,10 @@ class Sequencer:
             return
         seq = event.seq
         if cursor.last_seq is None:
-            cursor.last_seq = seq - 1  # resumed from an id of unknown seq
+            # Resumed from an id of unknown seq: this event sets the baseline.
+            cursor.last_seq = seq - 1
+            assert cursor.last_event_id is not None  # the seq is only unknown after a resume
+            cursor.remember(cursor.last_event_id, cursor.last_seq)
         if seq <= cursor.last_seq:
             if cursor.repair_deadline is None and cursor.contradicts(seq, event.event_id):
                 actions.append(self._repair(cursor, RepairReason.STREAM_RESET, now))
@@ -372,7 +388,8 @@ class Sequencer:
 
     def _drain(self, cursor: _PlanCursor, now: float, deliveries: list[Delivery]) -> None:
         buffer = cursor.buffer
-        while cursor.last_seq is not None:
+        while True:
+            assert cursor.last_seq is not None  # known once an event was accepted
             nxt = buffer.pop(cursor.last_seq + 1, None)
             if nxt is None:
                 break

@@ -8,8 +8,9 @@ echoed (it may be the token).
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
-from typing import Annotated, Any, Self
+from typing import Annotated, Any
 from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import (
@@ -19,10 +20,11 @@ from pydantic import (
     Field,
     SecretStr,
     ValidationError,
+    ValidationInfo,
     field_validator,
-    model_validator,
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsError as PydanticSettingsError
 
 from planstream.backoff import BackoffPolicy, JitterMode
 from planstream.errors import SettingsError
@@ -68,11 +70,13 @@ class ReconnectSettings(_Section):
         30.0, ge=0, allow_inf_nan=False, description="healthy seconds that reset the attempts"
     )
 
-    @model_validator(mode="after")
-    def _cap_not_below_start(self) -> Self:
-        if self.max_delay < self.initial_delay:
+    @field_validator("max_delay", mode="after")
+    @classmethod
+    def _cap_not_below_start(cls, max_delay: float, info: ValidationInfo) -> float:
+        initial_delay = info.data.get("initial_delay")
+        if initial_delay is not None and max_delay < initial_delay:
             raise ValueError("max_delay must be at least initial_delay")
-        return self
+        return max_delay
 
     def policy(self) -> BackoffPolicy:
         """The pure backoff policy these settings describe."""
@@ -159,6 +163,11 @@ class ClientSettings(BaseSettings):
             super().__init__(**values)
         except ValidationError as exc:
             raise SettingsError(_problems(exc)) from None
+        except PydanticSettingsError as exc:
+            # e.g. a section variable holding malformed JSON
+            match = re.search(r'field "([^"]+)"', str(exc))
+            field = match.group(1) if match else "?"
+            raise SettingsError([(env_var_name((field,)), "is not valid JSON")]) from None
 
     @field_validator("token", mode="after")
     @classmethod

@@ -1,0 +1,23 @@
+"""behave hooks shared by every feature.
+
+Each scenario gets ``context.loop``: one event loop for the whole scenario
+(created before it, closed after it), so a server started in one step lives
+into the next. Pure-module features simply ignore it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+
+def before_scenario(context: Any, scenario: Any) -> None:
+    context.loop = asyncio.new_event_loop()
+
+
+def after_scenario(context: Any, scenario: Any) -> None:
+    loop: asyncio.AbstractEventLoop = context.loop
+    for cleanup in reversed(getattr(context, "async_cleanups", [])):
+        loop.run_until_complete(cleanup())
+    loop.run_until_complete(loop.shutdown_asyncgens())
+    loop.close()

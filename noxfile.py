@@ -1,0 +1,100 @@
+"""Every gate of planstream, one nox session each; plain ``nox`` runs them all.
+
+Reports land in ``build/``: behave JUnit files in ``build/reports/behave``,
+Robot's ``output.xml`` in ``build/reports/robot``, coverage in
+``build/coverage.xml``. ``.ci/summarize.py`` totals the behave and robot
+reports into the ``N passed, M failed`` line CI reads.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import nox
+
+nox.options.sessions = ["lint", "typecheck", "behave", "robot", "coverage_report", "benchmark"]
+nox.options.reuse_existing_virtualenvs = True
+nox.options.error_on_missing_interpreters = True
+
+ROOT = Path(__file__).parent
+BUILD = ROOT / "build"
+REPORTS = BUILD / "reports"
+LINTED = ["src", "features", "robot", "benchmarks", "examples", "noxfile.py", ".ci"]
+
+
+def _fresh(path: Path) -> Path:
+    shutil.rmtree(path, ignore_errors=True)
+    path.mkdir(parents=True)
+    return path
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff check and ruff format --check."""
+    session.install("-e", ".[lint]")
+    session.run("ruff", "check", *LINTED)
+    session.run("ruff", "format", "--check", *LINTED)
+
+
+@nox.session
+def typecheck(session: nox.Session) -> None:
+    """mypy --strict over the package."""
+    session.install("-e", ".[lint]")
+    session.run("mypy", "--strict", "src/planstream")
+
+
+@nox.session
+def behave(session: nox.Session) -> None:
+    """The behave features, with JUnit reports for CI's totals."""
+    session.install("-e", ".[test]")
+    out = _fresh(REPORTS / "behave")
+    session.run(
+        "behave",
+        "features",
+        "--format=progress",
+        "--junit",
+        f"--junit-directory={out}",
+        *session.posargs,
+    )
+
+
+@nox.session
+def robot(session: nox.Session) -> None:
+    """The Robot Framework suites."""
+    session.install("-e", ".[test]")
+    out = _fresh(REPORTS / "robot")
+    session.run("robot", "--outputdir", str(out), "--consolewidth", "100", "robot")
+
+
+@nox.session
+def coverage_report(session: nox.Session) -> None:
+    """behave and robot under coverage (branch), combined; fails under 97 %."""
+    session.install("-e", ".[test]")
+    _fresh(BUILD / "coverage")
+    runs = _fresh(BUILD / "coverage-runs")
+    env = {"COVERAGE_RCFILE": str(ROOT / "pyproject.toml")}
+    session.run("coverage", "run", "-m", "behave", "features", "--format=progress", env=env)
+    session.run(
+        "coverage", "run", "-m", "robot", "--outputdir", str(runs / "robot"), "robot", env=env
+    )
+    session.run("coverage", "combine", env=env)
+    session.run("coverage", "xml", "-o", str(BUILD / "coverage.xml"), env=env)
+    session.run("coverage", "report", "--fail-under=97", env=env)
+
+
+@nox.session
+def benchmark(session: nox.Session) -> None:
+    """asv quick run in this environment (no network, no second checkout)."""
+    session.install("-e", ".[bench]")
+    session.run("asv", "machine", "--yes", "--machine", "nox")
+    session.run(
+        "asv",
+        "run",
+        "--python=same",
+        "--quick",
+        "--machine",
+        "nox",
+        "--show-stderr",
+        *session.posargs,
+    )
