@@ -1,0 +1,113 @@
+"""The reference server as an ASGI application (Starlette).
+
+``create_app()`` returns an app serving the WebSocket ``/v1/stream`` and every
+HTTP endpoint of protocol §6 on one port. Run it with uvicorn (see
+:class:`~planstream.server.runner.PlanStreamServer`) or mount it in an
+existing FastAPI/Starlette backend::
+
+    stream_app = create_app(ServerSettings(tokens=["..."]))
+    api.mount("/planstream", stream_app)       # ws://host/planstream/v1/stream
+    ...
+    await stream_app.state.planstream.aclose()  # in the host's shutdown
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.responses import Response
+from starlette.routing import Route, WebSocketRoute
+from starlette.websockets import WebSocket
+
+from planstream.schema.frames import SUBPROTOCOL
+from planstream.server import http_api
+from planstream.server.auth import TokenVerifier, bearer_token
+from planstream.server.event_log import EventLog
+from planstream.server.settings import ServerSettings
+from planstream.server.state import ServerState
+
+__all__ = ["SUPPORTED_SUBPROTOCOLS", "create_app"]
+
+#: Subprotocols this server speaks, best first (protocol §2).
+SUPPORTED_SUBPROTOCOLS = (SUBPROTOCOL,)
+
+
+async def stream_endpoint(websocket: WebSocket) -> None:
+    """``/v1/stream``: check the offer and the token before the upgrade (§2)."""
+    state: ServerState = websocket.app.state.planstream
+    offered = websocket.scope.get("subprotocols") or []
+    if not any(protocol in SUPPORTED_SUBPROTOCOLS for protocol in offered):
+        await _deny(
+            websocket,
+            400,
+            {"error": "incompatible_protocol", "supported": list(SUPPORTED_SUBPROTOCOLS)},
+            {"X-Planstream-Protocols": ", ".join(SUPPORTED_SUBPROTOCOLS)},
+        )
+        return
+    if state.shutting_down:
+        await _deny(websocket, 503, {"error": "unavailable", "message": "shutting down"})
+        return
+    principal = await state.verifier.verify(bearer_token(websocket.headers.get("authorization")))
+    if principal is None or not principal.can_read:
+        state.metrics.auth_failures += 1
+        if principal is None:
+            body = {"error": "unauthorized", "message": "missing or invalid bearer token"}
+            await _deny(websocket, 401, body, {"WWW-Authenticate": "Bearer"})
+        else:
+            await _deny(
+                websocket, 403, {"error": "forbidden", "message": "this token may not read"}
+            )
+        return
+    await websocket.accept(subprotocol=SUBPROTOCOL)
+    connection = state.new_connection(websocket)
+    try:
+        await connection.run()
+    finally:
+        state.forget_connection(connection)
+
+
+async def _deny(
+    websocket: WebSocket,
+    status: int,
+    body: Mapping[str, object],
+    headers: Mapping[str, str] | None = None,
+) -> None:
+    response = Response(
+        json.dumps(body), status, dict(headers or {}), media_type="application/json"
+    )
+    await websocket.send_denial_response(response)
+
+
+def create_app(
+    settings: ServerSettings | None = None,
+    *,
+    log: EventLog | None = None,
+    verifier: TokenVerifier | None = None,
+) -> Starlette:
+    """Build the ASGI app; its :class:`ServerState` is ``app.state.planstream``."""
+    state = ServerState(settings, log=log, verifier=verifier)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        state.warn_if_open()
+        yield
+        await state.aclose()
+
+    app = Starlette(
+        routes=[
+            WebSocketRoute("/v1/stream", stream_endpoint),
+            Route("/v1/plans", http_api.list_plans, methods=["GET"]),
+            Route("/v1/plans/{plan_id}", http_api.get_plan, methods=["GET"]),
+            Route("/v1/plans/{plan_id}/events", http_api.get_plan_events, methods=["GET"]),
+            Route("/v1/plans/{plan_id}/events", http_api.post_plan_events, methods=["POST"]),
+            Route("/v1/status", http_api.status, methods=["GET"]),
+            Route("/healthz", http_api.healthz, methods=["GET"]),
+            Route("/metrics", http_api.metrics, methods=["GET"]),
+        ],
+        lifespan=lifespan,
+    )
+    app.state.planstream = state
+    return app

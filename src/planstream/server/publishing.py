@@ -1,0 +1,99 @@
+"""Validate what publishers send before anything is appended (protocol §6).
+
+A publish body is ``{"kind","data"}`` or a list of them. Known kinds must
+match their schema; unknown kinds are refused unless the server allows them.
+A list is atomic: one bad item refuses the whole request.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Final
+
+from pydantic import BaseModel, ConfigDict, Field, Strict, TypeAdapter, ValidationError
+
+from planstream.schema.events import (
+    EventKind,
+    LogData,
+    PlanProgressData,
+    PlanStatusData,
+    StepStatusData,
+)
+from planstream.server.event_log import NewEvent
+
+__all__ = ["MAX_EVENTS_PER_PUBLISH", "PublishError", "parse_publish_body", "validate_new_event"]
+
+#: Most events one publish request may carry.
+MAX_EVENTS_PER_PUBLISH: Final = 1000
+
+_DATA_MODELS: Final[dict[str, type[BaseModel]]] = {
+    EventKind.PLAN_STATUS: PlanStatusData,
+    EventKind.PLAN_PROGRESS: PlanProgressData,
+    EventKind.STEP_STATUS: StepStatusData,
+    EventKind.LOG: LogData,
+}
+
+
+class PublishError(ValueError):
+    """A publish request is invalid; the message says what to fix."""
+
+
+class _PublishItem(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    kind: Annotated[str, Strict(), Field(min_length=1, max_length=200)]
+    data: dict[str, Any]
+
+
+_BODY: Final[TypeAdapter[_PublishItem | list[_PublishItem]]] = TypeAdapter(
+    _PublishItem | list[_PublishItem]
+)
+
+
+def validate_new_event(kind: str, data: Any, *, allow_unknown_kinds: bool) -> NewEvent:
+    """Check one event's ``data`` against its kind's schema."""
+    model = _DATA_MODELS.get(kind)
+    if model is None:
+        if not allow_unknown_kinds:
+            known = ", ".join(sorted(_DATA_MODELS))
+            raise PublishError(f"unknown kind {kind!r} (this server accepts: {known})")
+        if not isinstance(data, dict):
+            raise PublishError("data must be a JSON object")
+        return NewEvent(kind, data)
+    try:
+        validated = model.model_validate(data)
+    except ValidationError as exc:
+        raise PublishError(f"invalid data for {kind!r}: {_first_problem(exc)}") from None
+    return NewEvent(kind, validated.model_dump(mode="json"))
+
+
+def parse_publish_body(body: bytes, *, allow_unknown_kinds: bool) -> list[NewEvent]:
+    """Parse and validate a publish request body into events to append."""
+    try:
+        parsed = _BODY.validate_json(body)
+    except ValidationError as exc:
+        raise PublishError(
+            'body must be {"kind": ..., "data": {...}} or a list of them: ' + _first_problem(exc)
+        ) from None
+    items = parsed if isinstance(parsed, list) else [parsed]
+    if not items:
+        raise PublishError("no events to publish")
+    if len(items) > MAX_EVENTS_PER_PUBLISH:
+        raise PublishError(f"at most {MAX_EVENTS_PER_PUBLISH} events per request")
+    events = []
+    for index, item in enumerate(items):
+        try:
+            events.append(
+                validate_new_event(item.kind, item.data, allow_unknown_kinds=allow_unknown_kinds)
+            )
+        except PublishError as exc:
+            prefix = f"item {index}: " if isinstance(parsed, list) else ""
+            raise PublishError(f"{prefix}{exc}") from None
+    return events
+
+
+def _first_problem(exc: ValidationError) -> str:
+    error = exc.errors(include_input=False, include_url=False)[0]
+    where = ".".join(str(part) for part in error["loc"] if not str(part).startswith("function"))
+    if error["type"] == "json_invalid":
+        return "not valid JSON"
+    return f"{where}: {error['msg']}" if where else error["msg"]

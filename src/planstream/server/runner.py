@@ -1,0 +1,170 @@
+"""Serving the app with uvicorn: embedded in an asyncio program, or standalone.
+
+``async with PlanStreamServer(settings) as server`` starts uvicorn (its
+``websockets-sansio`` implementation) in a task the server owns, waits until it
+listens, and on exit closes every WebSocket with 1001 before stopping.
+``serve()`` does the same until SIGTERM or SIGINT.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Generator
+from types import TracebackType
+from typing import Any, Self
+
+import uvicorn
+
+from planstream.server.app import create_app
+from planstream.server.auth import TokenVerifier
+from planstream.server.event_log import EventLog, StoredEvent
+from planstream.server.settings import ServerSettings
+from planstream.server.state import ServerState
+
+__all__ = ["PlanStreamServer", "serve"]
+
+
+class _DenialNoiseFilter(logging.Filter):
+    """Drop uvicorn's false alarm after a WebSocket denial response.
+
+    uvicorn's websockets-sansio implementation logs "ASGI callable returned
+    without completing handshake" even when the app answered the upgrade with
+    an HTTP response (protocol §2: 400/401/403 before the upgrade).
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "returned without completing handshake" not in record.getMessage()
+
+
+class _EmbeddedUvicorn(uvicorn.Server):
+    """uvicorn without its own signal handlers: the owner decides when to stop."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        yield
+
+
+class PlanStreamServer:
+    """The reference server, embedded in the running event loop.
+
+    Args:
+        settings: server settings (default: ``ServerSettings()``, which reads
+            ``PLANSTREAM_SERVER_*``). Port 0 picks a free port.
+        log: the event log (default: a :class:`MemoryEventLog`).
+        verifier: token verification (default: the settings' static tokens).
+        log_level: uvicorn's log level.
+    """
+
+    def __init__(
+        self,
+        settings: ServerSettings | None = None,
+        *,
+        log: EventLog | None = None,
+        verifier: TokenVerifier | None = None,
+        log_level: str = "warning",
+    ) -> None:
+        self.settings = settings if settings is not None else ServerSettings()
+        self.app = create_app(self.settings, log=log, verifier=verifier)
+        self.state: ServerState = self.app.state.planstream
+        self._config = uvicorn.Config(
+            self.app,
+            host=self.settings.host,
+            port=self.settings.port,
+            ws="websockets-sansio",
+            ws_max_size=self.settings.max_frame_bytes,
+            ws_ping_interval=self.settings.ws_ping_interval,
+            ws_ping_timeout=self.settings.ws_ping_timeout,
+            ws_per_message_deflate=self.settings.compression,
+            lifespan="on",
+            log_level=log_level,
+            timeout_graceful_shutdown=max(1, round(self.settings.close_timeout)),
+        )
+        self._uvicorn = _EmbeddedUvicorn(self._config)
+        self._noise_filter = _DenialNoiseFilter()
+        self._task: asyncio.Task[None] | None = None
+        self.port: int | None = None
+
+    def __repr__(self) -> str:
+        return f"PlanStreamServer(host={self.settings.host!r}, port={self.port})"
+
+    @property
+    def http_url(self) -> str:
+        """Base URL of the HTTP endpoints."""
+        if self.port is None:
+            raise RuntimeError("the server is not started")
+        return f"http://{_url_host(self.settings.host)}:{self.port}"
+
+    @property
+    def url(self) -> str:
+        """URL of the WebSocket endpoint."""
+        return "ws" + self.http_url.removeprefix("http") + "/v1/stream"
+
+    async def start(self) -> None:
+        """Start serving; returns once the socket listens."""
+        if self._task is not None:
+            raise RuntimeError("the server is already started")
+        logging.getLogger("uvicorn.error").addFilter(self._noise_filter)
+        self._task = asyncio.create_task(self._uvicorn.serve(), name="planstream-uvicorn")
+        while not self._uvicorn.started:
+            if self._task.done():
+                await self._task  # raises why it could not start
+                raise RuntimeError("the server stopped before it started")
+            await asyncio.sleep(0.01)
+        sockets = [s for server in self._uvicorn.servers for s in server.sockets]
+        self.port = sockets[0].getsockname()[1]
+
+    async def stop(self) -> None:
+        """Close every WebSocket with 1001, then stop uvicorn and wait for it."""
+        task, self._task = self._task, None
+        if task is None:
+            return
+        try:
+            await self.state.aclose()
+            self._uvicorn.should_exit = True
+            await task
+        finally:
+            logging.getLogger("uvicorn.error").removeFilter(self._noise_filter)
+            if not task.done():
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+    async def publish(self, plan_id: str, kind: str, data: dict[str, Any]) -> StoredEvent:
+        """Validate and append one event (see :meth:`ServerState.publish`)."""
+        return await self.state.publish(plan_id, kind, data)
+
+
+async def serve(settings: ServerSettings | None = None, *, log_level: str = "info") -> None:
+    """Run the server until SIGTERM or SIGINT, then shut down gracefully (1001)."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        async with PlanStreamServer(settings, log_level=log_level) as server:
+            print(f"planstream server listening on {server.url}", flush=True)
+            await stop.wait()
+    finally:
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(signum)
+
+
+def _url_host(host: str) -> str:
+    if host in {"0.0.0.0", ""}:  # noqa: S104 - turning a bind-all address into a dialable one
+        return "127.0.0.1"
+    return f"[{host}]" if ":" in host else host

@@ -1,0 +1,79 @@
+"""Reference server settings: arguments or ``PLANSTREAM_SERVER_*`` env vars."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from planstream.errors import SettingsError
+
+__all__ = ["SERVER_ENV_PREFIX", "ServerSettings"]
+
+SERVER_ENV_PREFIX = "PLANSTREAM_SERVER_"
+
+
+class ServerSettings(BaseSettings):
+    """Everything the reference server can be configured with.
+
+    Tokens: with neither ``tokens`` nor ``publish_tokens`` set the server is
+    open (it warns at start). A token in ``publish_tokens`` may read and
+    publish; one in ``tokens`` may read, and publish too only while
+    ``publish_tokens`` is empty.
+    """
+
+    model_config = SettingsConfigDict(
+        env_prefix=SERVER_ENV_PREFIX, env_nested_delimiter="__", frozen=True, extra="forbid"
+    )
+
+    host: str = Field("127.0.0.1", description="interface to listen on")
+    port: int = Field(8765, ge=0, le=65535, description="TCP port; 0 picks a free one")
+    name: str = Field("planstream-reference", min_length=1, description="server name in hello")
+    tokens: tuple[SecretStr, ...] = Field((), description="bearer tokens allowed to read")
+    publish_tokens: tuple[SecretStr, ...] = Field(
+        (), description="bearer tokens allowed to publish"
+    )
+    retention: int = Field(10_000, ge=1, description="events retained per plan")
+    heartbeat_s: float = Field(15.0, gt=0, allow_inf_nan=False, description="heartbeat period")
+    max_frame_bytes: int = Field(1_048_576, ge=4096, description="largest frame sent or accepted")
+    max_subscriptions: int = Field(256, ge=1, description="subscriptions per connection")
+    batch_max_events: int = Field(256, ge=1, description="events per batch frame")
+    control_queue_size: int = Field(256, ge=8, description="queued non-event frames per connection")
+    bad_frame_limit: int = Field(
+        10, ge=10, description="bad frames in a row tolerated (1008 after)"
+    )
+    allow_unknown_kinds: bool = Field(False, description="accept publishes of unknown kinds")
+    compression: bool = Field(False, description="permessage-deflate on the WebSocket")
+    ws_ping_interval: float = Field(20.0, gt=0, description="WebSocket keepalive ping, s")
+    ws_ping_timeout: float = Field(20.0, gt=0, description="keepalive pong wait, s")
+    poll_interval: float = Field(1.0, ge=0, description="X-Poll-Interval advertised to pollers, s")
+    max_poll_wait: float = Field(30.0, ge=0, description="longest long-poll wait, s")
+    close_timeout: float = Field(5.0, gt=0, description="wait for a close to be sent, s")
+
+    def __init__(self, **values: Any) -> None:
+        try:
+            super().__init__(**values)
+        except ValidationError as exc:
+            problems = [
+                (
+                    SERVER_ENV_PREFIX
+                    + "__".join(str(p) for p in error["loc"] if isinstance(p, str)).upper(),
+                    error["msg"].removeprefix("Value error, "),
+                )
+                for error in exc.errors(include_input=False, include_url=False)
+            ]
+            raise SettingsError(problems) from None
+
+    @field_validator("tokens", "publish_tokens", mode="before")
+    @classmethod
+    def _split_token_list(cls, value: Any) -> Any:
+        # PLANSTREAM_SERVER_TOKENS="a,b" as well as a JSON list.
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @property
+    def is_open(self) -> bool:
+        """Whether no token is configured (anyone may read and publish)."""
+        return not self.tokens and not self.publish_tokens

@@ -1,0 +1,110 @@
+"""Everything one server instance owns, passed explicitly (no module singletons)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from planstream.server.auth import StaticTokenVerifier, TokenVerifier
+from planstream.server.connection import CloseCode, StreamConnection
+from planstream.server.event_log import EventLog, NewEvent, StoredEvent
+from planstream.server.fanout import Fanout
+from planstream.server.memory_log import MemoryEventLog
+from planstream.server.metrics import ServerMetrics
+from planstream.server.publishing import validate_new_event
+from planstream.server.settings import ServerSettings
+
+__all__ = ["ServerState"]
+
+logger = logging.getLogger("planstream.server")
+
+
+class ServerState:
+    """The log, the fanout, the counters and the open connections of one server."""
+
+    def __init__(
+        self,
+        settings: ServerSettings | None = None,
+        *,
+        log: EventLog | None = None,
+        verifier: TokenVerifier | None = None,
+    ) -> None:
+        self.settings = settings if settings is not None else ServerSettings()
+        self.log = log if log is not None else MemoryEventLog(self.settings.retention)
+        self.verifier: TokenVerifier = verifier or StaticTokenVerifier(
+            self.settings.tokens, self.settings.publish_tokens
+        )
+        self.metrics = ServerMetrics()
+        self.fanout = Fanout()
+        self.connections: set[StreamConnection] = set()
+        self.shutting_down = False
+        self._remove_listener = self.log.add_listener(self.fanout)
+        self._closed = asyncio.Event()
+        self._no_connections = asyncio.Event()
+        self._no_connections.set()
+
+    def __repr__(self) -> str:
+        return f"ServerState(connections={len(self.connections)}, log={self.log!r})"
+
+    def warn_if_open(self) -> None:
+        """Log a warning when no token protects the server."""
+        if isinstance(self.verifier, StaticTokenVerifier) and self.verifier.is_open:
+            logger.warning(
+                "no tokens configured: anyone who can reach this server may read and publish"
+            )
+
+    def new_connection(self, websocket: Any) -> StreamConnection:
+        """A connection object for an accepted WebSocket."""
+        connection = StreamConnection(
+            websocket,
+            log=self.log,
+            fanout=self.fanout,
+            settings=self.settings,
+            metrics=self.metrics,
+            session_id=secrets.token_urlsafe(9),
+        )
+        self.connections.add(connection)
+        self._no_connections.clear()
+        return connection
+
+    def forget_connection(self, connection: StreamConnection) -> None:
+        """A connection ended."""
+        self.connections.discard(connection)
+        if not self.connections:
+            self._no_connections.set()
+
+    async def publish(self, plan_id: str, kind: str, data: dict[str, Any]) -> StoredEvent:
+        """Validate and append one event; returns it as stored."""
+        new = validate_new_event(kind, data, allow_unknown_kinds=self.settings.allow_unknown_kinds)
+        (stored,) = await self.append(plan_id, [new])
+        return stored
+
+    async def append(self, plan_id: str, events: Sequence[NewEvent]) -> list[StoredEvent]:
+        """Append already validated events atomically."""
+        stored = await self.log.append(plan_id, events, ts=datetime.now(UTC))
+        self.metrics.events_published += len(stored)
+        return stored
+
+    async def close_connections(self, code: int = CloseCode.GOING_AWAY, wait: float = 5.0) -> None:
+        """Close every connection with ``code`` (1001 on shutdown) and wait for them."""
+        self.shutting_down = True
+        for connection in tuple(self.connections):
+            connection.request_close(code, "server shutting down")
+        async with asyncio.timeout(wait):
+            await self._no_connections.wait()
+
+    async def aclose(self) -> None:
+        """Close connections with 1001 and release the log (idempotent)."""
+        if self._closed.is_set():
+            return
+        self._closed.set()
+        try:
+            await self.close_connections(CloseCode.GOING_AWAY, self.settings.close_timeout)
+        except TimeoutError:
+            logger.warning("%d connections did not close in time", len(self.connections))
+        self._remove_listener()
+        await self.log.close()
