@@ -8,7 +8,12 @@ into the next. Pure-module features simply ignore it.
 from __future__ import annotations
 
 import asyncio
+import sys
+from pathlib import Path
 from typing import Any
+
+# features/support/ holds helpers shared by step modules (``import support...``).
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 
 def before_scenario(context: Any, scenario: Any) -> None:

@@ -43,11 +43,21 @@ def _modules() -> dict[str, ModuleType]:
     return found
 
 
-def _defining_modules(context: Any) -> dict[str, list[str]]:
-    """For each name, the submodules whose ``__all__`` lists it."""
+#: Public namespaces, most specific first: a submodule's public names must be
+#: exported by the namespace it lives in (``planstream.server.app`` ->
+#: ``planstream.server``; ``planstream.codec`` -> ``planstream``).
+NAMESPACES = ("planstream.server", "planstream")
+
+
+def _namespace_of(module: str) -> str:
+    return next(ns for ns in NAMESPACES if module.startswith(ns + "."))
+
+
+def _defining_modules(context: Any, namespace: str = "planstream") -> dict[str, list[str]]:
+    """For each name, the submodules of ``namespace`` whose ``__all__`` lists it."""
     owners: dict[str, list[str]] = {}
     for name, module in context.package_modules.items():
-        if name == "planstream":
+        if name in NAMESPACES or _namespace_of(name) != namespace:
             continue
         for exported in getattr(module, "__all__", ()):
             owners.setdefault(exported, []).append(name)
@@ -94,13 +104,15 @@ def then_all_exist(context: Any) -> None:
     " or deliberately kept in its submodule"
 )
 def then_top_level_complete(context: Any) -> None:
-    exported = set(planstream.__all__)
-    missing = sorted(
-        f"{owners[0]}.{name}"
-        for name, owners in _defining_modules(context).items()
-        if not name.startswith("_") and name not in exported and name not in KEPT_IN_SUBMODULES
-    )
-    assert not missing, f"not exported from planstream: {missing}"
+    missing = []
+    for namespace in NAMESPACES:
+        exported = set(context.package_modules[namespace].__all__)
+        missing += sorted(
+            f"{owners[0]}.{name} (not in {namespace})"
+            for name, owners in _defining_modules(context, namespace).items()
+            if not name.startswith("_") and name not in exported and name not in KEPT_IN_SUBMODULES
+        )
+    assert not missing, f"not exported from their namespace: {missing}"
 
 
 @then(
@@ -118,9 +130,17 @@ def then_kept_list_current(context: Any) -> None:
 
 @then("every name in planstream.__all__ is the same object as in the submodule defining it")
 def then_same_objects(context: Any) -> None:
-    owners = _defining_modules(context)
     problems = []
-    for name in planstream.__all__:
+    for namespace in NAMESPACES:
+        problems += _namespace_problems(context, namespace)
+    assert not problems, problems
+
+
+def _namespace_problems(context: Any, namespace: str) -> list[str]:
+    owners = _defining_modules(context, namespace)
+    package = context.package_modules[namespace]
+    problems = []
+    for name in package.__all__:
         if name == "__version__":
             assert isinstance(planstream.__version__, str)
             continue
@@ -128,9 +148,9 @@ def then_same_objects(context: Any) -> None:
             problems.append(f"{name}: in no submodule's __all__")
             continue
         for owner in owners[name]:
-            if getattr(context.package_modules[owner], name) is not getattr(planstream, name):
+            if getattr(context.package_modules[owner], name) is not getattr(package, name):
                 problems.append(f"{name}: differs from {owner}.{name}")
-    assert not problems, problems
+    return problems
 
 
 # --- purity (static) ---------------------------------------------------------------

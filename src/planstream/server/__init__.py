@@ -19,14 +19,23 @@ from planstream.server.event_log import (
     StoredEvent,
 )
 from planstream.server.fanout import ChangeSubscriber, Fanout
+from planstream.server.http_api import http_routes
 from planstream.server.memory_log import MemoryEventLog
-from planstream.server.metrics import ServerMetrics
-from planstream.server.publishing import PublishError, parse_publish_body, validate_new_event
+from planstream.server.metrics import PROMETHEUS_CONTENT_TYPE, ServerMetrics
+from planstream.server.publishing import (
+    MAX_EVENTS_PER_PUBLISH,
+    PublishError,
+    parse_publish_body,
+    validate_new_event,
+)
 from planstream.server.runner import PlanStreamServer, serve
-from planstream.server.settings import ServerSettings
+from planstream.server.settings import SERVER_ENV_PREFIX, ServerSettings
 from planstream.server.state import ServerState
 
 __all__ = [
+    "MAX_EVENTS_PER_PUBLISH",
+    "PROMETHEUS_CONTENT_TYPE",
+    "SERVER_ENV_PREFIX",
     "SUPPORTED_SUBPROTOCOLS",
     "ChangeListener",
     "ChangeSubscriber",
@@ -50,6 +59,7 @@ __all__ = [
     "TokenVerifier",
     "bearer_token",
     "create_app",
+    "http_routes",
     "parse_publish_body",
     "serve",
     "validate_new_event",

@@ -8,6 +8,8 @@ import logging
 from planstream.server.runner import serve
 from planstream.server.settings import ServerSettings
 
+__all__: list[str] = []  # an entry point: nothing here is for importing
+
 
 def main() -> None:
     """Serve until SIGTERM/SIGINT."""

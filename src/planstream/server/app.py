@@ -19,13 +19,13 @@ from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
 from starlette.responses import Response
-from starlette.routing import Route, WebSocketRoute
+from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket
 
 from planstream.schema.frames import SUBPROTOCOL
-from planstream.server import http_api
 from planstream.server.auth import TokenVerifier, bearer_token
 from planstream.server.event_log import EventLog
+from planstream.server.http_api import http_routes
 from planstream.server.settings import ServerSettings
 from planstream.server.state import ServerState
 
@@ -99,13 +99,7 @@ def create_app(
     app = Starlette(
         routes=[
             WebSocketRoute("/v1/stream", stream_endpoint),
-            Route("/v1/plans", http_api.list_plans, methods=["GET"]),
-            Route("/v1/plans/{plan_id}", http_api.get_plan, methods=["GET"]),
-            Route("/v1/plans/{plan_id}/events", http_api.get_plan_events, methods=["GET"]),
-            Route("/v1/plans/{plan_id}/events", http_api.post_plan_events, methods=["POST"]),
-            Route("/v1/status", http_api.status, methods=["GET"]),
-            Route("/healthz", http_api.healthz, methods=["GET"]),
-            Route("/metrics", http_api.metrics, methods=["GET"]),
+            *http_routes(),
         ],
         lifespan=lifespan,
     )

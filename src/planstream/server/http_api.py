@@ -11,6 +11,7 @@ from typing import Final
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
 
 from planstream.codec import encode_frame
 from planstream.schema.events import Head
@@ -20,15 +21,7 @@ from planstream.server.metrics import PROMETHEUS_CONTENT_TYPE
 from planstream.server.publishing import PublishError, parse_publish_body
 from planstream.server.state import ServerState
 
-__all__ = [
-    "get_plan",
-    "get_plan_events",
-    "healthz",
-    "list_plans",
-    "metrics",
-    "post_plan_events",
-    "status",
-]
+__all__ = ["http_routes"]
 
 DEFAULT_LIMIT: Final = 500
 MAX_LIMIT: Final = 1000
@@ -36,7 +29,7 @@ MAX_PUBLISH_BODY: Final = 8 * 1024 * 1024
 _JSON: Final = "application/json"
 
 
-class HttpError(Exception):
+class _HttpError(Exception):
     """An HTTP error answer (protocol §6)."""
 
     def __init__(self, status: int, code: str, message: str) -> None:
@@ -59,11 +52,11 @@ async def _authorize(request: Request, *, publish: bool = False) -> Principal:
     principal = await state.verifier.verify(bearer_token(request.headers.get("authorization")))
     if principal is None:
         state.metrics.auth_failures += 1
-        raise HttpError(401, "unauthorized", "missing or invalid bearer token")
+        raise _HttpError(401, "unauthorized", "missing or invalid bearer token")
     if not (principal.can_publish if publish else principal.can_read):
         state.metrics.auth_failures += 1
         right = "publish" if publish else "read"
-        raise HttpError(403, "forbidden", f"this token may not {right}")
+        raise _HttpError(403, "forbidden", f"this token may not {right}")
     return principal
 
 
@@ -78,9 +71,9 @@ def _number(request: Request, name: str, default: float, low: float, high: float
     try:
         value = float(raw)
     except ValueError:
-        raise HttpError(400, "bad_request", f"{name} must be a number") from None
+        raise _HttpError(400, "bad_request", f"{name} must be a number") from None
     if not low <= value <= high:
-        raise HttpError(400, "bad_request", f"{name} must be between {low:g} and {high:g}")
+        raise _HttpError(400, "bad_request", f"{name} must be between {low:g} and {high:g}")
     return value
 
 
@@ -93,7 +86,7 @@ async def get_plan_events(request: Request) -> Response:
         after = request.query_params.get("after") or None
         limit = int(_number(request, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT))
         wait = _number(request, "wait", 0.0, 0.0, state.settings.max_poll_wait)
-    except HttpError as exc:
+    except _HttpError as exc:
         return exc.response()
     return await _poll(state, plan_id, after, limit, wait)
 
@@ -134,12 +127,12 @@ async def get_plan(request: Request) -> Response:
     """``GET /v1/plans/{plan_id}``: the plan's snapshot."""
     try:
         await _authorize(request)
-    except HttpError as exc:
+    except _HttpError as exc:
         return exc.response()
     plan_id = request.path_params["plan_id"]
     snapshot = await _state(request).log.snapshot(plan_id)
     if snapshot is None:
-        return HttpError(404, "not_found", f"no plan {plan_id!r}").response()
+        return _HttpError(404, "not_found", f"no plan {plan_id!r}").response()
     return Response(encode_frame(snapshot), 200, media_type=_JSON)
 
 
@@ -147,7 +140,7 @@ async def list_plans(request: Request) -> Response:
     """``GET /v1/plans``: plans with at least one event."""
     try:
         await _authorize(request)
-    except HttpError as exc:
+    except _HttpError as exc:
         return exc.response()
     plans = ",".join(
         snapshot.model_dump_json(include={"plan_id", "status", "head", "updated_at"})
@@ -166,12 +159,12 @@ async def post_plan_events(request: Request) -> Response:
         room = state.settings.max_frame_bytes // 2
         plan_id: str = request.path_params["plan_id"]
         if not plan_id.strip():
-            raise HttpError(400, "bad_request", "plan_id must not be blank")
+            raise _HttpError(400, "bad_request", "plan_id must not be blank")
         if any(len(json.dumps(event.data)) > room for event in events):
-            raise HttpError(400, "bad_request", f"event data larger than {room} bytes")
+            raise _HttpError(400, "bad_request", f"event data larger than {room} bytes")
     except PublishError as exc:
-        return HttpError(400, "bad_request", str(exc)).response()
-    except HttpError as exc:
+        return _HttpError(400, "bad_request", str(exc)).response()
+    except _HttpError as exc:
         return exc.response()
     stored = await state.append(plan_id, events)
     return JSONResponse(
@@ -182,13 +175,13 @@ async def post_plan_events(request: Request) -> Response:
 async def _read_body(request: Request) -> bytes:
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > MAX_PUBLISH_BODY:
-        raise HttpError(400, "bad_request", f"body larger than {MAX_PUBLISH_BODY} bytes")
+        raise _HttpError(400, "bad_request", f"body larger than {MAX_PUBLISH_BODY} bytes")
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > MAX_PUBLISH_BODY:
-            raise HttpError(400, "bad_request", f"body larger than {MAX_PUBLISH_BODY} bytes")
+            raise _HttpError(400, "bad_request", f"body larger than {MAX_PUBLISH_BODY} bytes")
         chunks.append(chunk)
     return b"".join(chunks)
 
@@ -202,7 +195,7 @@ async def status(request: Request) -> Response:
     """``GET /v1/status``: the server's counters as JSON."""
     try:
         await _authorize(request)
-    except HttpError as exc:
+    except _HttpError as exc:
         return exc.response()
     state = _state(request)
     state.metrics.plans = await state.log.plan_count()
@@ -214,3 +207,16 @@ async def metrics(request: Request) -> Response:
     state = _state(request)
     state.metrics.plans = await state.log.plan_count()
     return Response(state.metrics.prometheus(), 200, media_type=PROMETHEUS_CONTENT_TYPE)
+
+
+def http_routes() -> list[Route]:
+    """The HTTP endpoints of protocol §6 (and ``/v1/status``, ``/metrics``)."""
+    return [
+        Route("/v1/plans", list_plans, methods=["GET"]),
+        Route("/v1/plans/{plan_id}", get_plan, methods=["GET"]),
+        Route("/v1/plans/{plan_id}/events", get_plan_events, methods=["GET"]),
+        Route("/v1/plans/{plan_id}/events", post_plan_events, methods=["POST"]),
+        Route("/v1/status", status, methods=["GET"]),
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/metrics", metrics, methods=["GET"]),
+    ]

@@ -11,6 +11,7 @@ from typing import Annotated, Any, Final
 
 from pydantic import BaseModel, ConfigDict, Field, Strict, TypeAdapter, ValidationError
 
+from planstream.errors import PlanStreamError
 from planstream.schema.events import (
     EventKind,
     LogData,
@@ -33,7 +34,7 @@ _DATA_MODELS: Final[dict[str, type[BaseModel]]] = {
 }
 
 
-class PublishError(ValueError):
+class PublishError(PlanStreamError, ValueError):
     """A publish request is invalid; the message says what to fix."""
 
 

@@ -1,0 +1,1 @@
+"""Helpers shared by the behave step modules: servers, raw clients, timing."""
