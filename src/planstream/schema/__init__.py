@@ -47,6 +47,15 @@ from planstream.schema.frames import (
     UnsubscribedFrame,
     UnsubscribeFrame,
 )
+from planstream.schema.http import (
+    HttpErrorBody,
+    PlanList,
+    PlanSummary,
+    PollResponse,
+    PollResync,
+    PublishedEvent,
+    PublishResponse,
+)
 from planstream.schema.snapshot import (
     PlanSnapshot,
 )
@@ -67,6 +76,7 @@ __all__ = [
     "Head",
     "HeartbeatFrame",
     "HelloFrame",
+    "HttpErrorBody",
     "KnownEvent",
     "LogData",
     "LogEvent",
@@ -74,13 +84,19 @@ __all__ = [
     "LogStream",
     "NonEmptyStr",
     "PingFrame",
+    "PlanList",
     "PlanProgressData",
     "PlanProgressEvent",
     "PlanSnapshot",
     "PlanStatus",
     "PlanStatusData",
     "PlanStatusEvent",
+    "PlanSummary",
+    "PollResponse",
+    "PollResync",
     "PongFrame",
+    "PublishResponse",
+    "PublishedEvent",
     "RequestId",
     "ResyncFrame",
     "ResyncReason",
