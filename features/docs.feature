@@ -12,3 +12,7 @@ Feature: The protocol reference shows real frames
     Given the text of "docs/reference/server_websocket.md"
     Then the text mentions close codes 1000, 1001, 1008, 1009, 1011, 1012, 1013, 4001, 4003, 4006, 4008, 4029
     And the text mentions every route of the reference server
+
+  Scenario: Every server setting is documented with its environment variable
+    Given the text of "docs/reference/server_settings.md"
+    Then every ServerSettings field has its PLANSTREAM_SERVER_ variable in the text

@@ -108,3 +108,12 @@ def then_routes(context: Any) -> None:
     paths = {route.path for route in create_app().routes}  # type: ignore[attr-defined]
     missing = [path for path in paths if path not in context.doc_text]
     assert not missing, missing
+
+
+@then("every ServerSettings field has its PLANSTREAM_SERVER_ variable in the text")
+def then_server_settings_documented(context: Any) -> None:
+    from planstream.server import SERVER_ENV_PREFIX, ServerSettings
+
+    names = [f"`{SERVER_ENV_PREFIX}{field.upper()}`" for field in ServerSettings.model_fields]
+    missing = [name for name in names if name not in context.doc_text]
+    assert len(names) >= 15 and not missing, missing
