@@ -18,7 +18,7 @@ from planstream import (
     decode_client_frame,
     decode_server_frame,
 )
-from planstream.server import ServerMetrics, create_app
+from planstream.server import SERVER_ENV_PREFIX, ServerMetrics, ServerSettings, create_app
 
 ROOT = Path(__file__).resolve().parents[2]
 _CLIENT_TYPES = {"subscribe", "unsubscribe", "ping"}
@@ -112,8 +112,7 @@ def then_routes(context: Any) -> None:
 
 @then("every ServerSettings field has its PLANSTREAM_SERVER_ variable in the text")
 def then_server_settings_documented(context: Any) -> None:
-    from planstream.server import SERVER_ENV_PREFIX, ServerSettings
-
     names = [f"`{SERVER_ENV_PREFIX}{field.upper()}`" for field in ServerSettings.model_fields]
     missing = [name for name in names if name not in context.doc_text]
-    assert len(names) >= 15 and not missing, missing
+    assert len(names) >= 15, names
+    assert not missing, missing
