@@ -18,7 +18,9 @@ from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
-from starlette.responses import Response
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
 from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket
 
@@ -81,6 +83,18 @@ async def _deny(
     await websocket.send_denial_response(response)
 
 
+_ERROR_CODES = {404: "not_found", 405: "method_not_allowed"}
+
+
+async def _json_http_error(request: Request, exc: Exception) -> Response:
+    """Unknown paths and methods answer in the JSON error format of §6 too."""
+    assert isinstance(exc, HTTPException)
+    code = _ERROR_CODES.get(exc.status_code, "bad_request")
+    return JSONResponse(
+        {"error": code, "message": exc.detail}, exc.status_code, dict(exc.headers or {})
+    )
+
+
 def create_app(
     settings: ServerSettings | None = None,
     *,
@@ -102,6 +116,7 @@ def create_app(
             *http_routes(),
         ],
         lifespan=lifespan,
+        exception_handlers={HTTPException: _json_http_error},
     )
     app.state.planstream = state
     return app

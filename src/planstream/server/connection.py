@@ -40,7 +40,7 @@ from planstream.schema.frames import (
     UnsubscribedFrame,
     UnsubscribeFrame,
 )
-from planstream.server.event_log import EventLog, LogChange, ResyncNeeded
+from planstream.server.event_log import EventLog, LogChange, ResyncNeeded, StoredEvent
 from planstream.server.fanout import Fanout
 from planstream.server.metrics import ServerMetrics
 from planstream.server.settings import ServerSettings
@@ -184,6 +184,10 @@ class StreamConnection:
     async def _receive_loop(self) -> None:
         limit = self._settings.max_frame_bytes
         while True:
+            # Let the sender answer the previous frame first: frames a client
+            # pipelined arrive without suspending, and their answers would
+            # otherwise pile up past control_queue_size (a false 4008).
+            await asyncio.sleep(0)
             message = await self._ws.receive()
             if message["type"] == "websocket.disconnect":
                 self.request_close(None)
@@ -226,12 +230,24 @@ class StreamConnection:
             )
             return
         position = await self._log.locate(plan_id, frame.last_event_id)
-        head = await self._log.head(plan_id)
-        # protocol §3: a second subscribe replaces the first and replays anew.
-        self._drop_subscription(plan_id)
         if isinstance(position, ResyncNeeded):
             snapshot_head = position.snapshot.head
             cursor = snapshot_head.seq if snapshot_head else 0
+        else:
+            cursor = position.after_seq
+        # protocol §3: a second subscribe replaces the first and replays anew.
+        self._drop_subscription(plan_id)
+        # Listen for appends *before* reading the head: with a log whose calls
+        # suspend (a networked one), an append between reading the head and
+        # listening would be neither in the head nor notified, and stay unsent
+        # until the plan's next append (forever, if it was the last).
+        sub = _Subscription(plan_id, cursor=cursor, known_head=cursor)
+        self._subs[plan_id] = sub
+        self._metrics.subscriptions += 1
+        self._fanout.add(plan_id, self)
+        head = await self._log.head(plan_id)
+        sub.known_head = max(sub.known_head, head.seq if head else 0)
+        if isinstance(position, ResyncNeeded):
             answer = encode_frame(
                 ResyncFrame(
                     id=frame.id,
@@ -241,12 +257,7 @@ class StreamConnection:
                 )
             )
         else:
-            cursor = position.after_seq
             answer = encode_frame(SubscribedFrame(id=frame.id, plan_id=plan_id, head=head))
-        sub = _Subscription(plan_id, cursor=cursor, known_head=head.seq if head else 0)
-        self._subs[plan_id] = sub
-        self._metrics.subscriptions += 1
-        self._fanout.add(plan_id, self)
         self._enqueue(_Outgoing(answer, activates=sub))
 
     def _unsubscribe(self, frame: UnsubscribeFrame) -> None:
@@ -319,15 +330,19 @@ class StreamConnection:
             if stored[0].seq != sub.cursor + 1:
                 self._slow_consumer()  # what it still needed left the retention window
                 return []
-            for item in stored:
-                if texts and item.nbytes + 1 > room:
-                    return texts
-                texts.append(item.json)
-                room -= item.nbytes + 1
-                sub.cursor = item.seq
-                sub.sent_seq = item.seq
-                sub.sent_event_id = item.event.event_id
-            if len(texts) >= budget:
+            # Hot path: one frame's worth of events, taken as a slice.
+            size = sum([item.nbytes for item in stored]) + len(stored)
+            take = len(stored)
+            if size > room:
+                take, size = _fitting(stored, room, allow_oversized_first=not texts)
+            if take == 0:
+                return texts
+            texts.extend([item.json for item in stored[:take]])
+            room -= size
+            last = stored[take - 1]
+            sub.cursor = sub.sent_seq = last.seq
+            sub.sent_event_id = last.event.event_id
+            if take < len(stored) or len(texts) >= budget:
                 break
         return texts
 
@@ -356,6 +371,20 @@ class StreamConnection:
             for plan_id, sub in self._subs.items()
         }
         return encode_frame(HeartbeatFrame(ts=self._clock(), heads=heads))
+
+
+def _fitting(
+    stored: list[StoredEvent], room: int, *, allow_oversized_first: bool
+) -> tuple[int, int]:
+    """How many of ``stored`` fit in ``room`` bytes (one separator each), and their size."""
+    take = size = 0
+    for item in stored:
+        needed = item.nbytes + 1
+        if size + needed > room and not (allow_oversized_first and take == 0):
+            break
+        take += 1
+        size += needed
+    return take, size
 
 
 def _readable_id(raw: str | bytes) -> RequestId | None:

@@ -46,11 +46,7 @@ class StoredEvent:
     event: Event
     json: str
     nbytes: int  # UTF-8 size of ``json``, for frame-size budgets
-
-    @property
-    def seq(self) -> int:
-        """The event's position in its plan's stream."""
-        return self.event.seq
+    seq: int  # ``event.seq``, kept flat for the sender's hot path
 
 
 @dataclass(frozen=True, slots=True)

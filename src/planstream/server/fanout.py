@@ -36,6 +36,7 @@ class Fanout:
     def __init__(self) -> None:
         self._subscribers: dict[str, set[ChangeSubscriber]] = {}
         self._waiters: dict[str, _Waiters] = {}
+        self._released = False
 
     def add(self, plan_id: str, subscriber: ChangeSubscriber) -> None:
         """Route changes of ``plan_id`` to ``subscriber``."""
@@ -57,8 +58,17 @@ class Fanout:
         if waiters is not None:
             waiters.event.set()
 
+    def release_waiters(self) -> None:
+        """Wake every long-poll now and let none wait from now on (server shutdown)."""
+        self._released = True
+        for waiters in self._waiters.values():
+            waiters.event.set()
+        self._waiters.clear()
+
     async def wait_for_change(self, plan_id: str, seconds: float) -> bool:
         """Wait up to ``seconds`` for ``plan_id`` to grow; True if it did."""
+        if self._released:
+            return False
         waiters = self._waiters.get(plan_id)
         if waiters is None:
             waiters = self._waiters[plan_id] = _Waiters()

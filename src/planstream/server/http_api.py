@@ -39,7 +39,9 @@ class _HttpError(Exception):
         self.message = message
 
     def response(self) -> JSONResponse:
-        return JSONResponse({"error": self.code, "message": self.message}, self.status)
+        # RFC 9110 §11.6.1: a 401 names the scheme it wants, as the WebSocket denial does.
+        headers = {"WWW-Authenticate": "Bearer"} if self.status == 401 else None
+        return JSONResponse({"error": self.code, "message": self.message}, self.status, headers)
 
 
 def _state(request: Request) -> ServerState:
@@ -209,13 +211,20 @@ async def metrics(request: Request) -> Response:
     return Response(state.metrics.prometheus(), 200, media_type=PROMETHEUS_CONTENT_TYPE)
 
 
+async def plan_events(request: Request) -> Response:
+    """``/v1/plans/{plan_id}/events``: GET polls, POST publishes."""
+    if request.method == "POST":
+        return await post_plan_events(request)
+    return await get_plan_events(request)
+
+
 def http_routes() -> list[Route]:
     """The HTTP endpoints of protocol §6 (and ``/v1/status``, ``/metrics``)."""
     return [
         Route("/v1/plans", list_plans, methods=["GET"]),
         Route("/v1/plans/{plan_id}", get_plan, methods=["GET"]),
-        Route("/v1/plans/{plan_id}/events", get_plan_events, methods=["GET"]),
-        Route("/v1/plans/{plan_id}/events", post_plan_events, methods=["POST"]),
+        # One route for both methods, so a 405 lists them both in Allow.
+        Route("/v1/plans/{plan_id}/events", plan_events, methods=["GET", "POST"]),
         Route("/v1/status", status, methods=["GET"]),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/metrics", metrics, methods=["GET"]),

@@ -109,7 +109,7 @@ class MemoryEventLog(EventLog):
         stored = []
         for event in built:
             text = event.model_dump_json()
-            stored.append(StoredEvent(event, text, len(text.encode())))
+            stored.append(StoredEvent(event, text, len(text.encode()), event.seq))
         for item in stored:
             stream.state.apply(item.event)
         stream.events.extend(stored)

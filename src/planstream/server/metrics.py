@@ -51,6 +51,7 @@ _GAUGES = {
     "subscriptions": "Active plan subscriptions over all connections",
     "plans": "Plans with at least one event",
 }
+#: Counters by attribute, exported as ``planstream_<name>_total``.
 _COUNTERS = {
     "connections_total": "WebSocket connections accepted",
     "events_published": "Events appended by publishers",
@@ -61,6 +62,10 @@ _COUNTERS = {
     "abuse_closes": "Connections closed with 1008 after a flood of bad frames",
     "auth_failures": "Requests refused with 401 or 403",
 }
+#: Counters exported under another name: ``planstream_connections_total``
+#: would be the counter family ``planstream_connections``, clashing with the
+#: gauge of that name (prometheus_client and OpenMetrics parsers refuse it).
+_EXPORTED_COUNTER_NAMES = {"connections_total": "connections_accepted"}
 
 
 class _MetricsCollector(Collector):
@@ -73,6 +78,7 @@ class _MetricsCollector(Collector):
                 f"planstream_{name}", help_text, value=getattr(self._metrics, name)
             )
         for name, help_text in _COUNTERS.items():
+            exported = _EXPORTED_COUNTER_NAMES.get(name, name)
             yield CounterMetricFamily(
-                f"planstream_{name}", help_text, value=getattr(self._metrics, name)
+                f"planstream_{exported}", help_text, value=getattr(self._metrics, name)
             )

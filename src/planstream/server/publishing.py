@@ -45,9 +45,10 @@ class _PublishItem(BaseModel):
     data: dict[str, Any]
 
 
-_BODY: Final[TypeAdapter[_PublishItem | list[_PublishItem]]] = TypeAdapter(
-    _PublishItem | list[_PublishItem]
-)
+# Two adapters rather than one union, so an error describes the body's own
+# shape (a union would report the object branch's error for a list).
+_ITEM: Final[TypeAdapter[_PublishItem]] = TypeAdapter(_PublishItem)
+_LIST: Final[TypeAdapter[list[_PublishItem]]] = TypeAdapter(list[_PublishItem])
 
 
 def validate_new_event(kind: str, data: Any, *, allow_unknown_kinds: bool) -> NewEvent:
@@ -69,8 +70,10 @@ def validate_new_event(kind: str, data: Any, *, allow_unknown_kinds: bool) -> Ne
 
 def parse_publish_body(body: bytes, *, allow_unknown_kinds: bool) -> list[NewEvent]:
     """Parse and validate a publish request body into events to append."""
+    adapter: TypeAdapter[_PublishItem] | TypeAdapter[list[_PublishItem]]
+    adapter = _LIST if body.lstrip()[:1] == b"[" else _ITEM
     try:
-        parsed = _BODY.validate_json(body)
+        parsed = adapter.validate_json(body)
     except ValidationError as exc:
         raise PublishError(
             'body must be {"kind": ..., "data": {...}} or a list of them: ' + _first_problem(exc)
@@ -94,7 +97,9 @@ def parse_publish_body(body: bytes, *, allow_unknown_kinds: bool) -> list[NewEve
 
 def _first_problem(exc: ValidationError) -> str:
     error = exc.errors(include_input=False, include_url=False)[0]
-    where = ".".join(str(part) for part in error["loc"] if not str(part).startswith("function"))
     if error["type"] == "json_invalid":
         return "not valid JSON"
-    return f"{where}: {error['msg']}" if where else error["msg"]
+    loc = [part for part in error["loc"] if not str(part).startswith("function")]
+    prefix = f"item {loc.pop(0)}: " if loc and isinstance(loc[0], int) else ""
+    where = ".".join(str(part) for part in loc)
+    return prefix + (f"{where}: {error['msg']}" if where else error["msg"])

@@ -107,14 +107,28 @@ class PlanStreamServer:
         if self._task is not None:
             raise RuntimeError("the server is already started")
         logging.getLogger("uvicorn.error").addFilter(self._noise_filter)
-        self._task = asyncio.create_task(self._uvicorn.serve(), name="planstream-uvicorn")
+        self._task = asyncio.create_task(self._serve(), name="planstream-uvicorn")
         while not self._uvicorn.started:
             if self._task.done():
-                await self._task  # raises why it could not start
+                task, self._task = self._task, None  # not started: nothing to stop
+                logging.getLogger("uvicorn.error").removeFilter(self._noise_filter)
+                await task  # raises why it could not start
                 raise RuntimeError("the server stopped before it started")
             await asyncio.sleep(0.01)
         sockets = [s for server in self._uvicorn.servers for s in server.sockets]
         self.port = sockets[0].getsockname()[1]
+
+    async def _serve(self) -> None:
+        try:
+            await self._uvicorn.serve()
+        except SystemExit as exc:
+            # uvicorn calls sys.exit() when it cannot start (e.g. the port is in
+            # use): raised in a task, SystemExit would escape the owner's event
+            # loop instead of being raised by start().
+            raise OSError(
+                f"the server could not start on {self.settings.host}:{self.settings.port} "
+                f"(uvicorn exit status {exc.code}; its log says why)"
+            ) from None
 
     async def stop(self) -> None:
         """Close every WebSocket with 1001, then stop uvicorn and wait for it."""

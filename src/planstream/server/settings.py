@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+import json
+from typing import Annotated, Any
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from planstream.errors import SettingsError
 
@@ -30,8 +31,11 @@ class ServerSettings(BaseSettings):
     host: str = Field("127.0.0.1", description="interface to listen on")
     port: int = Field(8765, ge=0, le=65535, description="TCP port; 0 picks a free one")
     name: str = Field("planstream-reference", min_length=1, description="server name in hello")
-    tokens: tuple[SecretStr, ...] = Field((), description="bearer tokens allowed to read")
-    publish_tokens: tuple[SecretStr, ...] = Field(
+    # NoDecode: the env value reaches _split_token_list as it is (a comma list or JSON).
+    tokens: Annotated[tuple[SecretStr, ...], NoDecode] = Field(
+        (), description="bearer tokens allowed to read"
+    )
+    publish_tokens: Annotated[tuple[SecretStr, ...], NoDecode] = Field(
         (), description="bearer tokens allowed to publish"
     )
     retention: int = Field(10_000, ge=1, description="events retained per plan")
@@ -70,6 +74,12 @@ class ServerSettings(BaseSettings):
     def _split_token_list(cls, value: Any) -> Any:
         # PLANSTREAM_SERVER_TOKENS="a,b" as well as a JSON list.
         if isinstance(value, str):
+            if value.lstrip().startswith("["):
+                try:
+                    return json.loads(value)
+                except ValueError:
+                    # never echo the value: it holds secrets
+                    raise ValueError("is not a valid JSON list") from None
             return tuple(part.strip() for part in value.split(",") if part.strip())
         return value
 

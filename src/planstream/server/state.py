@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import secrets
 from collections.abc import Sequence
@@ -15,7 +16,7 @@ from planstream.server.event_log import EventLog, NewEvent, StoredEvent
 from planstream.server.fanout import Fanout
 from planstream.server.memory_log import MemoryEventLog
 from planstream.server.metrics import ServerMetrics
-from planstream.server.publishing import validate_new_event
+from planstream.server.publishing import PublishError, validate_new_event
 from planstream.server.settings import ServerSettings
 
 __all__ = ["ServerState"]
@@ -80,6 +81,11 @@ class ServerState:
     async def publish(self, plan_id: str, kind: str, data: dict[str, Any]) -> StoredEvent:
         """Validate and append one event; returns it as stored."""
         new = validate_new_event(kind, data, allow_unknown_kinds=self.settings.allow_unknown_kinds)
+        room = self.settings.max_frame_bytes // 2
+        if len(json.dumps(new.data, ensure_ascii=False).encode()) > room:
+            # The bound POST /v1/plans/{id}/events applies: an event must fit in
+            # one frame of max_frame_bytes, or no client could ever receive it.
+            raise PublishError(f"event data larger than {room} bytes")
         (stored,) = await self.append(plan_id, [new])
         return stored
 
@@ -92,6 +98,7 @@ class ServerState:
     async def close_connections(self, code: int = CloseCode.GOING_AWAY, wait: float = 5.0) -> None:
         """Close every connection with ``code`` (1001 on shutdown) and wait for them."""
         self.shutting_down = True
+        self.fanout.release_waiters()  # long-polls answer now instead of holding up shutdown
         for connection in tuple(self.connections):
             connection.request_close(code, "server shutting down")
         async with asyncio.timeout(wait):
