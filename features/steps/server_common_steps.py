@@ -11,7 +11,8 @@ import json
 from typing import Any
 
 from behave import given, when
-from support.servers import run, start_embedded, start_process
+from support.server_stream_support import publish_logs
+from support.servers import start_embedded, start_process
 
 _INT_SETTINGS = {
     "retention",
@@ -69,25 +70,6 @@ def given_server_process(context: Any) -> None:
         for key, value in _settings_from_table(context).items()
     }
     context.server_process = start_process(context, env)
-
-
-def log_data(number: int) -> dict[str, Any]:
-    return {"level": "info", "message": f"line {number}", "step_id": None, "stream": "stdout"}
-
-
-def publish_logs(context: Any, plan_id: str, count: int) -> list[tuple[int, str]]:
-    """Publish ``count`` log events to ``plan_id`` through the embedded server."""
-
-    async def publish() -> list[tuple[int, str]]:
-        appended = []
-        for number in range(count):
-            stored = await context.server.publish(plan_id, "log", log_data(number))
-            appended.append((stored.seq, stored.event.event_id))
-        return appended
-
-    appended = run(context, publish(), timeout=120)
-    context.published.setdefault(plan_id, []).extend(appended)
-    return appended
 
 
 @given('{count:d} events were published to plan "{plan_id}"')

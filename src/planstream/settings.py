@@ -162,7 +162,7 @@ class ClientSettings(BaseSettings):
         try:
             super().__init__(**values)
         except ValidationError as exc:
-            raise SettingsError(_problems(exc)) from None
+            raise SettingsError(settings_problems(exc)) from None
         except PydanticSettingsError as exc:
             # e.g. a section variable holding malformed JSON
             match = re.search(r'field "([^"]+)"', str(exc))
@@ -177,15 +177,15 @@ class ClientSettings(BaseSettings):
         return token
 
 
-def env_var_name(loc: tuple[int | str, ...]) -> str:
+def env_var_name(loc: tuple[int | str, ...], prefix: str = ENV_PREFIX) -> str:
     """The environment variable that sets the field at ``loc``."""
     fields = [str(part) for part in loc if isinstance(part, str)]
-    return ENV_PREFIX + ENV_NESTED_DELIMITER.join(fields).upper()
+    return prefix + ENV_NESTED_DELIMITER.join(fields).upper()
 
 
-def _problems(exc: ValidationError) -> list[tuple[str, str]]:
-    problems = []
-    for error in exc.errors(include_input=False, include_url=False):
-        message = error["msg"].removeprefix("Value error, ")
-        problems.append((env_var_name(error["loc"]), message))
-    return problems
+def settings_problems(exc: ValidationError, prefix: str = ENV_PREFIX) -> list[tuple[str, str]]:
+    """``(env var, message)`` for each error; input values are left out (secrets)."""
+    return [
+        (env_var_name(error["loc"], prefix), error["msg"].removeprefix("Value error, "))
+        for error in exc.errors(include_input=False, include_url=False)
+    ]

@@ -9,6 +9,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from planstream.errors import SettingsError
+from planstream.settings import settings_problems
 
 __all__ = ["SERVER_ENV_PREFIX", "ServerSettings"]
 
@@ -59,15 +60,7 @@ class ServerSettings(BaseSettings):
         try:
             super().__init__(**values)
         except ValidationError as exc:
-            problems = [
-                (
-                    SERVER_ENV_PREFIX
-                    + "__".join(str(p) for p in error["loc"] if isinstance(p, str)).upper(),
-                    error["msg"].removeprefix("Value error, "),
-                )
-                for error in exc.errors(include_input=False, include_url=False)
-            ]
-            raise SettingsError(problems) from None
+            raise SettingsError(settings_problems(exc, SERVER_ENV_PREFIX)) from None
 
     @field_validator("tokens", "publish_tokens", mode="before")
     @classmethod
