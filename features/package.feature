@@ -16,17 +16,19 @@ Feature: The planstream package is tidy: explicit exports, pure core, typed, one
 
   Scenario: The pure modules import neither asyncio, sockets, the clock nor threads
     Given the pure planstream modules, packages with all their modules:
-      | module                   |
-      | planstream.schema        |
-      | planstream.codec         |
-      | planstream.sequencer     |
-      | planstream.plan_state    |
-      | planstream.backoff       |
-      | planstream.negotiation   |
-      | planstream.errors        |
+      | module                      |
+      | planstream.schema           |
+      | planstream.codec            |
+      | planstream.sequencer        |
+      | planstream.plan_state       |
+      | planstream.backoff          |
+      | planstream.negotiation      |
+      | planstream.errors           |
+      | planstream.close_codes      |
+      | planstream.connection_state |
     And the modules forbidden in pure code are "asyncio, websockets, socket, time, threading, httpx"
     When every import statement of the pure planstream modules is read with ast
-    Then the import check covered at least 10 pure modules, planstream.schema.events among them
+    Then the import check covered at least 12 pure modules, planstream.connection_state among them
     And no pure planstream module imports a forbidden module
     And every planstream module a pure module imports is pure itself
 
@@ -60,7 +62,7 @@ Feature: The planstream package is tidy: explicit exports, pure core, typed, one
 
   Scenario: Every planstream exception derives from PlanStreamError
     When the exception classes of planstream.errors are collected
-    Then there are at least 9 planstream exception classes
+    Then there are at least 21 planstream exception classes
     And every planstream exception class derives from PlanStreamError
     And no planstream exception class is both a FatalError and a RetryableError
     And every public exception class of any planstream module derives from PlanStreamError
@@ -71,16 +73,28 @@ Feature: The planstream package is tidy: explicit exports, pure core, typed, one
     Then <error> is a subclass of exactly these planstream errors: <ancestors>
 
     Examples:
-      | error                     | ancestors                                        |
-      | PlanStreamError           | PlanStreamError                                  |
-      | SettingsError             | PlanStreamError, SettingsError                   |
-      | PlanStateError            | PlanStreamError, PlanStateError                  |
-      | FatalError                | PlanStreamError, FatalError                      |
-      | RetryableError            | PlanStreamError, RetryableError                  |
-      | ProtocolError             | PlanStreamError, ProtocolError                   |
-      | InvalidFrameError         | PlanStreamError, ProtocolError, InvalidFrameError |
-      | FrameTooLargeError        | PlanStreamError, ProtocolError, FrameTooLargeError |
+      | error                     | ancestors                                                             |
+      | PlanStreamError           | PlanStreamError                                                       |
+      | SettingsError             | PlanStreamError, SettingsError                                        |
+      | PlanStateError            | PlanStreamError, PlanStateError                                       |
+      | FatalError                | PlanStreamError, FatalError                                           |
+      | RetryableError            | PlanStreamError, RetryableError                                       |
+      | ProtocolError             | PlanStreamError, ProtocolError                                        |
+      | InvalidFrameError         | PlanStreamError, ProtocolError, InvalidFrameError                     |
+      | FrameTooLargeError        | PlanStreamError, ProtocolError, FrameTooLargeError                    |
       | IncompatibleProtocolError | PlanStreamError, FatalError, ProtocolError, IncompatibleProtocolError |
+      | InvalidStateError         | PlanStreamError, InvalidStateError                                    |
+      | AuthenticationError       | PlanStreamError, FatalError, AuthenticationError                      |
+      | ForbiddenError            | PlanStreamError, FatalError, ForbiddenError                           |
+      | PolicyViolationError      | PlanStreamError, FatalError, PolicyViolationError                     |
+      | MessageTooBigError        | PlanStreamError, FatalError, MessageTooBigError                       |
+      | RetriesExhaustedError     | PlanStreamError, FatalError, RetriesExhaustedError                    |
+      | ConnectionLostError       | PlanStreamError, RetryableError, ConnectionLostError                  |
+      | ServerUnavailableError    | PlanStreamError, RetryableError, ServerUnavailableError               |
+      | RateLimitedError          | PlanStreamError, RetryableError, RateLimitedError                     |
+      | SlowConsumerError         | PlanStreamError, RetryableError, SlowConsumerError                    |
+      | HeartbeatTimeoutError     | PlanStreamError, RetryableError, HeartbeatTimeoutError                |
+      | UpgradeRefusedError       | PlanStreamError, RetryableError, UpgradeRefusedError                  |
 
   Scenario: Excerpts of offending frames are bounded for text and bytes
     Then frame_excerpt keeps short text as it is and cuts long text to 200 characters

@@ -10,9 +10,21 @@ cross into planstream and never escape raw.
     PlanStreamError
     ├── SettingsError                 bad configuration (also a ValueError)
     ├── PlanStateError                an event folded into the wrong plan (also a ValueError)
+    ├── InvalidStateError             our mistake: a connection input in the wrong state
     ├── FatalError                    retrying cannot help: stop and tell the user
-    │   └── IncompatibleProtocolError the server speaks another protocol/schema major
+    │   ├── IncompatibleProtocolError the server speaks another protocol/schema major
+    │   ├── AuthenticationError       HTTP 401 / close 4001, no token provider or refresh failed
+    │   ├── ForbiddenError            HTTP 403 / close 4003: the token may not read
+    │   ├── PolicyViolationError      close 1008: the server saw abuse
+    │   ├── MessageTooBigError        close 1009: a frame exceeded the server's limit
+    │   └── RetriesExhaustedError     max_attempts used up; ``last_error`` says why
     ├── RetryableError                transient: reconnect with backoff and resume
+    │   ├── ConnectionLostError       abrupt loss (1006), refused connection, DNS failure, timeout
+    │   ├── ServerUnavailableError    close 1001/1011/1012/1013, HTTP 503; ``retry_after``
+    │   ├── RateLimitedError          close 4029, HTTP 429; ``retry_after``
+    │   ├── SlowConsumerError         close 4008: we fell behind; replay is lossless
+    │   ├── HeartbeatTimeoutError     no frame for ``heartbeat_s`` x 2.5
+    │   └── UpgradeRefusedError       another HTTP answer to the upgrade (a proxy?); ``status``
     └── ProtocolError                 the peer sent something the protocol forbids
         ├── InvalidFrameError         not JSON, not an object, unknown type, bad fields
         └── FrameTooLargeError        larger than ``max_frame_bytes``
@@ -20,6 +32,9 @@ cross into planstream and never escape raw.
 ``IncompatibleProtocolError`` is both a :class:`FatalError` and a
 :class:`ProtocolError`. The transport layer decides whether a
 :class:`ProtocolError` from one frame is fatal; the codec only reports it.
+``InvalidStateError`` is our own mistake (like h11's ``LocalProtocolError``),
+never the peer's: the transport fed the connection state machine an input it
+does not accept in its current state.
 """
 
 from __future__ import annotations
@@ -27,15 +42,27 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 __all__ = [
+    "AuthenticationError",
+    "ConnectionLostError",
     "FatalError",
+    "ForbiddenError",
     "FrameTooLargeError",
+    "HeartbeatTimeoutError",
     "IncompatibleProtocolError",
     "InvalidFrameError",
+    "InvalidStateError",
+    "MessageTooBigError",
     "PlanStateError",
     "PlanStreamError",
+    "PolicyViolationError",
     "ProtocolError",
+    "RateLimitedError",
+    "RetriesExhaustedError",
     "RetryableError",
+    "ServerUnavailableError",
     "SettingsError",
+    "SlowConsumerError",
+    "UpgradeRefusedError",
 ]
 
 #: Longest excerpt of an offending frame kept in an error (protocol errors
@@ -126,4 +153,119 @@ class IncompatibleProtocolError(FatalError, ProtocolError):
         message = f"incompatible server: server has {server}, client supports {client}"
         if detail:
             message = f"{message} ({detail})"
+        super().__init__(message)
+
+
+class InvalidStateError(PlanStreamError):
+    """An input the connection state machine does not accept in its current state.
+
+    The caller's mistake (a transport bug), not the server's: like h11's
+    ``LocalProtocolError``. Attributes: ``state`` and ``trigger``, as text.
+    """
+
+    def __init__(self, state: str, trigger: str) -> None:
+        self.state = str(state)
+        self.trigger = str(trigger)
+        super().__init__(f"cannot handle {self.trigger!r} in connection state {self.state!r}")
+
+
+# --- fatal: stop and tell the user (protocol §2, §4) ---------------------------------
+
+
+class AuthenticationError(FatalError):
+    """The token was refused (HTTP 401, close 4001) and cannot be renewed.
+
+    Raised when there is no token provider, or when the token was refused
+    again right after a refresh.
+    """
+
+
+class ForbiddenError(FatalError):
+    """The token is valid but may not read (HTTP 403, close 4003)."""
+
+
+class PolicyViolationError(FatalError):
+    """The server closed the connection for a policy violation (close 1008)."""
+
+
+class MessageTooBigError(FatalError):
+    """The server closed the connection because a frame was too big (close 1009)."""
+
+
+class RetriesExhaustedError(FatalError):
+    """Every reconnect attempt allowed by ``max_attempts`` failed.
+
+    Attributes:
+        last_error: the failure of the last attempt (also the ``__cause__``).
+        attempts: how many delayed attempts were made.
+    """
+
+    def __init__(self, last_error: PlanStreamError, attempts: int) -> None:
+        self.last_error = last_error
+        self.attempts = attempts
+        super().__init__(f"gave up after {attempts} reconnect attempts; last error: {last_error}")
+        self.__cause__ = last_error
+
+
+# --- retryable: reconnect with backoff and resume (protocol §3, §4) ------------------
+
+
+class ConnectionLostError(RetryableError):
+    """The connection dropped or could not be made (1006, refused, DNS, timeout)."""
+
+
+class ServerUnavailableError(RetryableError):
+    """The server is going away, restarting, failing or overloaded.
+
+    Attributes:
+        retry_after: the server's hint in seconds, or None.
+    """
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        self.retry_after = retry_after
+        super().__init__(message)
+
+
+class RateLimitedError(RetryableError):
+    """The server rate-limited this client (close 4029, HTTP 429).
+
+    Attributes:
+        retry_after: the server's hint in seconds, or None.
+    """
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        self.retry_after = retry_after
+        super().__init__(message)
+
+
+class SlowConsumerError(RetryableError):
+    """The server dropped the connection because we fell behind (close 4008)."""
+
+
+class HeartbeatTimeoutError(RetryableError):
+    """No frame at all arrived for too long: the connection is dead (protocol §3).
+
+    Attributes:
+        silent_for: seconds without a frame.
+        limit: the allowed silence (``heartbeat_s`` x ``dead_after_factor``).
+    """
+
+    def __init__(self, *, silent_for: float, limit: float) -> None:
+        self.silent_for = silent_for
+        self.limit = limit
+        super().__init__(f"no frame for {silent_for:.1f} s (limit {limit:.1f} s)")
+
+
+class UpgradeRefusedError(RetryableError):
+    """An HTTP answer came where a WebSocket upgrade was expected.
+
+    Typically a proxy that does not pass WebSockets; with transport ``auto``
+    repeated refusals switch the client to HTTP polling (protocol §6).
+
+    Attributes:
+        status: the HTTP status.
+    """
+
+    def __init__(self, status: int, message: str) -> None:
+        self.status = status
         super().__init__(message)

@@ -9,7 +9,6 @@ echoed (it may be the token).
 from __future__ import annotations
 
 import re
-from enum import StrEnum
 from typing import Annotated, Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -27,6 +26,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from pydantic_settings import SettingsError as PydanticSettingsError
 
 from planstream.backoff import BackoffPolicy, JitterMode
+from planstream.connection_state import TransportMode
 from planstream.errors import SettingsError
 from planstream.sequencer import Sequencer
 
@@ -37,21 +37,12 @@ __all__ = [
     "HeartbeatSettings",
     "ReconnectSettings",
     "SequencerSettings",
-    "TransportMode",
 ]
 
 ENV_PREFIX = "PLANSTREAM_"
 ENV_NESTED_DELIMITER = "__"
 DEFAULT_URL = "ws://127.0.0.1:8765/v1/stream"
 _STREAM_PATH = "/v1/stream"
-
-
-class TransportMode(StrEnum):
-    """How the client reaches the server."""
-
-    AUTO = "auto"  # WebSocket, falling back to HTTP long-polling (protocol §6)
-    WEBSOCKET = "websocket"
-    POLLING = "polling"
 
 
 class _Section(BaseModel):

@@ -1,0 +1,390 @@
+"""The connection state machine (pure): what the transport must do after each event.
+
+Everything that decides the connection's lifecycle lives here, written as
+data where it can be (h11's ``_state.py`` is the model):
+
+* the states are :class:`ConnectionState`;
+* every state change is one entry of :data:`CONNECTION_TRANSITIONS`, keyed by
+  ``(state, trigger)``; an input whose trigger has no entry for the current
+  state raises :class:`~planstream.errors.InvalidStateError`;
+* each input (:meth:`ConnectionStateMachine.start`, ``connected``, ``failed``,
+  ``close``) returns one action (:data:`ConnectionAction`) that the asyncio
+  transport performs. Time is an argument, randomness comes only from the
+  injected ``rng`` of the backoff schedule; nothing here sleeps or connects.
+
+The rules it keeps:
+
+* retry delays come from the :class:`~planstream.backoff.BackoffSchedule`
+  (protocol §4), honouring the server's ``retry_after``; when ``max_attempts``
+  is used up the machine stops with ``RetriesExhaustedError(last_error)``;
+* the attempt counter resets when a connection that stayed healthy for at
+  least ``reset_after`` seconds fails, not before;
+* a ``refresh_token`` verdict is honoured once in a row: a second one right
+  after a refresh is a fatal ``AuthenticationError``;
+* transport ``websocket`` never falls back; ``polling`` starts polling and
+  never tries the WebSocket; ``auto`` switches to HTTP polling (protocol §6)
+  after ``fallback_after`` consecutive fallback-candidate upgrade refusals and,
+  while polling, probes the WebSocket every ``websocket_retry_interval``
+  seconds (a failed probe costs no backoff; a successful one returns to
+  ``open``);
+* ``fatal`` verdicts stop the machine; ``close()`` stops it from any state.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from types import MappingProxyType
+from typing import TypeAlias
+
+from planstream.backoff import BackoffPolicy
+from planstream.close_codes import Verdict, VerdictKind
+from planstream.errors import (
+    AuthenticationError,
+    InvalidStateError,
+    PlanStreamError,
+    RetriesExhaustedError,
+)
+
+__all__ = [
+    "CONNECTION_TRANSITIONS",
+    "Connect",
+    "ConnectionAction",
+    "ConnectionState",
+    "ConnectionStateMachine",
+    "ConnectionTrigger",
+    "RefreshTokenThenConnect",
+    "StartPolling",
+    "Stop",
+    "StopPolling",
+    "TransportMode",
+    "Wait",
+]
+
+
+class TransportMode(StrEnum):
+    """How the client reaches the server."""
+
+    AUTO = "auto"  # WebSocket, falling back to HTTP long-polling (protocol §6)
+    WEBSOCKET = "websocket"
+    POLLING = "polling"
+
+
+class ConnectionState(StrEnum):
+    """Where the connection is in its lifecycle."""
+
+    CONNECTING = "connecting"  # the first WebSocket attempt is under way
+    OPEN = "open"  # a WebSocket is up and its hello was accepted
+    RECONNECTING = "reconnecting"  # a WebSocket failed; the next attempt is scheduled
+    POLLING = "polling"  # HTTP long-polling carries the stream (protocol §6)
+    CLOSED = "closed"  # not started, closed by the user, or stopped for good
+
+
+class ConnectionTrigger(StrEnum):
+    """What happened, as the transition table sees it (derived from each input)."""
+
+    START = "start"  # start() with transport auto or websocket
+    START_POLLING = "start_polling"  # start() with transport polling
+    CONNECTED = "connected"  # a WebSocket hello was accepted
+    POLL_SUCCEEDED = "poll_succeeded"  # a poll was answered
+    RETRY = "retry"  # a failure to retry after a backoff delay
+    REFRESH_TOKEN = "refresh_token"  # noqa: S105 - 401/4001 with a token provider (protocol §2, §4)
+    FALL_BACK = "fall_back"  # auto: too many HTTP answers to the upgrade
+    PROBE_FAILED = "probe_failed"  # polling: the WebSocket probe failed
+    STOP = "stop"  # a fatal failure, or the attempts are used up
+    CLOSE = "close"  # the user closed the client
+
+
+_S = ConnectionState
+_T = ConnectionTrigger
+
+#: Every state change: ``(state, trigger) -> next state``. Nothing else moves
+#: the machine; a pair that is missing is an input the state does not accept.
+CONNECTION_TRANSITIONS: Mapping[tuple[ConnectionState, ConnectionTrigger], ConnectionState] = (
+    MappingProxyType(
+        {
+            # A new machine is closed; start() opens it (again).
+            (_S.CLOSED, _T.START): _S.CONNECTING,
+            (_S.CLOSED, _T.START_POLLING): _S.POLLING,
+            (_S.CLOSED, _T.CLOSE): _S.CLOSED,
+            (_S.CONNECTING, _T.CONNECTED): _S.OPEN,
+            (_S.CONNECTING, _T.RETRY): _S.RECONNECTING,
+            (_S.CONNECTING, _T.REFRESH_TOKEN): _S.RECONNECTING,
+            (_S.CONNECTING, _T.FALL_BACK): _S.POLLING,
+            (_S.CONNECTING, _T.STOP): _S.CLOSED,
+            (_S.CONNECTING, _T.CLOSE): _S.CLOSED,
+            (_S.OPEN, _T.RETRY): _S.RECONNECTING,
+            (_S.OPEN, _T.REFRESH_TOKEN): _S.RECONNECTING,
+            (_S.OPEN, _T.STOP): _S.CLOSED,
+            (_S.OPEN, _T.CLOSE): _S.CLOSED,
+            (_S.RECONNECTING, _T.CONNECTED): _S.OPEN,
+            (_S.RECONNECTING, _T.RETRY): _S.RECONNECTING,
+            (_S.RECONNECTING, _T.REFRESH_TOKEN): _S.RECONNECTING,
+            (_S.RECONNECTING, _T.FALL_BACK): _S.POLLING,
+            (_S.RECONNECTING, _T.STOP): _S.CLOSED,
+            (_S.RECONNECTING, _T.CLOSE): _S.CLOSED,
+            (_S.POLLING, _T.CONNECTED): _S.OPEN,  # a WebSocket probe succeeded
+            (_S.POLLING, _T.POLL_SUCCEEDED): _S.POLLING,
+            (_S.POLLING, _T.RETRY): _S.POLLING,  # a poll failed: back off, keep polling
+            (_S.POLLING, _T.REFRESH_TOKEN): _S.POLLING,
+            (_S.POLLING, _T.PROBE_FAILED): _S.POLLING,
+            (_S.POLLING, _T.STOP): _S.CLOSED,
+            (_S.POLLING, _T.CLOSE): _S.CLOSED,
+        }
+    )
+)
+
+
+#: States in which a WebSocket upgrade is being attempted (refusals count there).
+_ATTEMPTING = frozenset({ConnectionState.CONNECTING, ConnectionState.RECONNECTING})
+
+
+# --- actions: what the transport performs ---------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Connect:
+    """Connect at time ``at``: a WebSocket upgrade and hello, or (``websocket``
+    False) the next poll request; then report ``connected`` or ``failed``."""
+
+    websocket: bool
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class RefreshTokenThenConnect:
+    """Ask the token provider for a new token, then connect like :class:`Connect`."""
+
+    websocket: bool
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class StartPolling:
+    """Stop WebSocket attempts and poll over HTTP from ``at`` (protocol §6).
+
+    ``probe_at``: when to attempt a WebSocket probe (``Connect(websocket=True)``),
+    or None when the transport is ``polling`` and never probes.
+    """
+
+    at: float
+    probe_at: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class StopPolling:
+    """The WebSocket probe succeeded: end the polling; the WebSocket carries the stream."""
+
+
+@dataclass(frozen=True, slots=True)
+class Wait:
+    """Nothing to do now; carry on. ``until``: the next scheduled probe, or None."""
+
+    until: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class Stop:
+    """Stop for good: close everything, end the streams with ``error`` (None: closed)."""
+
+    error: PlanStreamError | None
+
+
+#: Every action an input of :class:`ConnectionStateMachine` can return.
+ConnectionAction: TypeAlias = (
+    Connect | RefreshTokenThenConnect | StartPolling | StopPolling | Wait | Stop
+)
+
+
+class ConnectionStateMachine:
+    """Decides, from connection events, what the transport does next.
+
+    Args:
+        policy: the reconnect backoff (protocol §4).
+        rng: the randomness of the backoff jitter (seed it in tests).
+        reset_after: seconds a connection must stay healthy for its failure
+            to reset the attempt counter.
+        transport: ``auto``, ``websocket`` or ``polling``.
+        has_token_provider: whether a ``refresh_token`` verdict can be acted on.
+        fallback_after: consecutive fallback-candidate upgrade refusals before
+            ``auto`` switches to polling.
+        websocket_retry_interval: while ``auto`` polls, seconds between
+            WebSocket probes.
+    """
+
+    def __init__(
+        self,
+        *,
+        policy: BackoffPolicy,
+        rng: random.Random,
+        reset_after: float,
+        transport: TransportMode,
+        has_token_provider: bool,
+        fallback_after: int = 2,
+        websocket_retry_interval: float = 30.0,
+    ) -> None:
+        if not reset_after >= 0:
+            raise ValueError("reset_after must not be negative")
+        if fallback_after < 1:
+            raise ValueError("fallback_after must be at least 1")
+        if not websocket_retry_interval > 0:
+            raise ValueError("websocket_retry_interval must be positive")
+        self.transport = TransportMode(transport)
+        self.reset_after = reset_after
+        self.has_token_provider = has_token_provider
+        self.fallback_after = fallback_after
+        self.websocket_retry_interval = websocket_retry_interval
+        self._schedule = policy.schedule(rng)
+        self._state = ConnectionState.CLOSED
+        self._healthy_since: float | None = None  # when the current connection came up
+        self._refreshed = False  # the last failure led to a token refresh
+        self._refusals = 0  # consecutive fallback-candidate refusals
+        self._probe_at: float | None = None  # next WebSocket probe while polling (auto)
+
+    @property
+    def state(self) -> ConnectionState:
+        """The current state."""
+        return self._state
+
+    @property
+    def attempt(self) -> int:
+        """Consecutive failures that drew a backoff delay since the last reset."""
+        return self._schedule.attempt
+
+    # --- inputs ---------------------------------------------------------------------
+
+    def start(self, now: float) -> ConnectionAction:
+        """Open the connection: connect now, or (transport ``polling``) start polling."""
+        polling = self.transport is TransportMode.POLLING
+        self._fire(_T.START_POLLING if polling else _T.START)
+        self._schedule.reset()
+        self._healthy_since = None
+        self._refreshed = False
+        self._refusals = 0
+        self._probe_at = None
+        if polling:
+            return StartPolling(at=now, probe_at=None)
+        return Connect(websocket=True, at=now)
+
+    def connected(self, now: float, *, websocket: bool = True) -> ConnectionAction:
+        """A WebSocket's hello was accepted, or (``websocket`` False) a poll was answered.
+
+        Report a poll at least after the first success following a
+        :class:`StartPolling` or a ``Connect(websocket=False)``; later reports
+        keep the health clock running.
+        """
+        self._check_channel(websocket)
+        previous = self._state
+        self._fire(_T.CONNECTED if websocket else _T.POLL_SUCCEEDED)
+        # protocol §2: the token was accepted; a later 401/4001 may refresh again
+        self._refreshed = False
+        self._refusals = 0
+        if not websocket:
+            if self._healthy_since is None:
+                self._healthy_since = now
+            return Wait(until=self._probe_at)
+        self._healthy_since = now
+        if previous is ConnectionState.POLLING:
+            self._probe_at = None
+            return StopPolling()
+        return Wait(until=None)
+
+    def failed(self, verdict: Verdict, now: float, *, websocket: bool = True) -> ConnectionAction:
+        """A connection attempt or an open connection failed for the reason ``verdict``.
+
+        Args:
+            verdict: the classification of the failure (``planstream.close_codes``).
+            now: the current time.
+            websocket: False when a poll failed (state ``polling``); True for a
+                WebSocket, including the probes made while polling.
+        """
+        self._check_channel(websocket)
+        probe = websocket and self._state is ConnectionState.POLLING
+        # protocol §4: only a connection that stayed healthy resets the counter
+        healthy = (
+            not probe
+            and self._healthy_since is not None
+            and now - self._healthy_since >= self.reset_after
+        )
+        trigger, error, refusals = self._judge(verdict, probe, healthy)
+        self._fire(trigger)
+        # The table accepted the input; from here on the machine changes.
+        self._refusals = refusals
+        self._refreshed = trigger is _T.REFRESH_TOKEN
+        if not probe:
+            self._healthy_since = None
+        if healthy:
+            self._schedule.reset()
+        if trigger is _T.STOP:
+            return Stop(error)
+        if trigger is _T.REFRESH_TOKEN:
+            if probe:
+                self._probe_at = now
+            return RefreshTokenThenConnect(websocket=websocket, at=now)
+        if trigger is _T.PROBE_FAILED:
+            self._probe_at = now + self.websocket_retry_interval
+            return Connect(websocket=True, at=self._probe_at)
+        if trigger is _T.FALL_BACK:
+            self._schedule.reset()  # polling is a fresh start
+            self._probe_at = now + self.websocket_retry_interval
+            return StartPolling(at=now, probe_at=self._probe_at)
+        delay = self._schedule.next_delay(verdict.retry_after)
+        assert delay is not None, "_judge stops before the attempts run out"
+        return Connect(websocket=websocket, at=now + delay)
+
+    def close(self) -> ConnectionAction:
+        """The user closed the client: from any state, stop with no error."""
+        self._fire(_T.CLOSE)
+        self._healthy_since = None
+        self._probe_at = None
+        return Stop(None)
+
+    # --- internals ------------------------------------------------------------------
+
+    def _fire(self, trigger: ConnectionTrigger) -> None:
+        """Move along the table, or raise if ``trigger`` is not allowed now."""
+        try:
+            self._state = CONNECTION_TRANSITIONS[(self._state, trigger)]
+        except KeyError:
+            raise InvalidStateError(self._state, trigger) from None
+
+    def _check_channel(self, websocket: bool) -> None:
+        """Only ``polling`` reports polls; only ``auto`` probes while polling."""
+        state = self._state
+        if state is ConnectionState.CLOSED:
+            return  # the table refuses every report in ``closed``
+        if not websocket and state is not ConnectionState.POLLING:
+            raise InvalidStateError(state, "a poll report")
+        if websocket and state is ConnectionState.POLLING and self._probe_at is None:
+            raise InvalidStateError(state, "a WebSocket report without a probe")
+
+    def _judge(
+        self, verdict: Verdict, probe: bool, healthy: bool
+    ) -> tuple[ConnectionTrigger, PlanStreamError, int]:
+        """The trigger ``verdict`` fires, the error it ends with, and the new count
+        of consecutive refusals. No side effects: the table checks the trigger first."""
+        kind = verdict.kind
+        error = verdict.error
+        if kind is VerdictKind.REFRESH_TOKEN and self.has_token_provider:
+            if not self._refreshed:
+                return _T.REFRESH_TOKEN, error, 0
+            # Once in a row: the fresh token was refused too.
+            error = AuthenticationError(f"the token was refused right after a refresh: {error}")
+            error.__cause__ = verdict.error
+            return _T.STOP, error, 0
+        if kind in (VerdictKind.REFRESH_TOKEN, VerdictKind.FATAL):
+            return _T.STOP, error, 0
+        if probe:
+            return _T.PROBE_FAILED, error, 0  # no backoff growth while polling works
+        refusals = 0
+        if kind is VerdictKind.FALLBACK and self._state in _ATTEMPTING:
+            refusals = self._refusals + 1
+            if self.transport is TransportMode.AUTO and refusals >= self.fallback_after:
+                return _T.FALL_BACK, error, 0
+        attempt = 0 if healthy else self._schedule.attempt
+        max_attempts = self._schedule.policy.max_attempts
+        if max_attempts is not None and attempt >= max_attempts:
+            return _T.STOP, RetriesExhaustedError(error, attempt), 0
+        return _T.RETRY, error, refusals
