@@ -1,0 +1,14 @@
+"""Transports (I/O): how frames travel between the client and a server.
+
+Foreign exceptions (``websockets``, ``OSError``, timeouts) are translated here,
+where they cross into planstream, into a :class:`TransportFailedError` carrying the
+pure layer's :class:`~planstream.close_codes.Verdict`.
+"""
+
+from planstream.transport.websocket import (
+    TransportFailedError,
+    WebSocketSession,
+    open_websocket,
+)
+
+__all__ = ["TransportFailedError", "WebSocketSession", "open_websocket"]

@@ -1,0 +1,187 @@
+"""The WebSocket transport: open a connection, accept its ``hello``, move frames.
+
+It only moves bytes and translates failures: what a failure *means* (retry,
+refresh the token, give up) is decided by :mod:`planstream.close_codes`; what
+to do next by :mod:`planstream.connection_state`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from typing import Final
+
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
+
+from planstream.close_codes import (
+    CloseCode,
+    Verdict,
+    VerdictKind,
+    classify_close,
+    classify_http_status,
+    classify_network_error,
+)
+from planstream.codec import decode_server_frame
+from planstream.errors import IncompatibleProtocolError, PlanStreamError, ProtocolError
+from planstream.negotiation import check_hello, client_versions
+from planstream.schema.frames import SUBPROTOCOL, HelloFrame
+
+__all__ = ["TransportFailedError", "WebSocketSession", "open_websocket"]
+
+_USER_AGENT: Final = "planstream-python"
+
+
+class TransportFailedError(PlanStreamError):
+    """A connection attempt or a connection failed; ``verdict`` says what it means."""
+
+    def __init__(self, verdict: Verdict) -> None:
+        super().__init__(str(verdict.error))
+        self.verdict = verdict
+
+
+class WebSocketSession:
+    """One open connection whose ``hello`` was accepted."""
+
+    def __init__(
+        self, connection: ClientConnection, hello: HelloFrame, max_frame_bytes: int
+    ) -> None:
+        self._connection = connection
+        self.hello = hello
+        self._max_frame_bytes = max_frame_bytes
+        self._has_token_provider = False
+
+    def __repr__(self) -> str:
+        return f"WebSocketSession(session_id={self.hello.session_id!r})"
+
+    async def recv(self) -> str | bytes:
+        """The next message.
+
+        Raises:
+            TransportFailedError: the connection closed or dropped.
+        """
+        with self._translate():
+            return await self._connection.recv()
+
+    async def send(self, text: str) -> None:
+        """Send one text frame."""
+        with self._translate():
+            await self._connection.send(text)
+
+    async def close(self, code: int = CloseCode.NORMAL_CLOSURE, reason: str = "") -> None:
+        """Close the connection (1000 by default); never raises."""
+        with suppress(OSError, ConnectionClosed):  # already gone: nothing to close
+            await self._connection.close(code, reason)
+
+    @contextmanager
+    def _translate(self) -> Iterator[None]:
+        try:
+            yield
+        except ConnectionClosed as exc:
+            raise TransportFailedError(
+                _closed_verdict(exc, has_token_provider=self._has_token_provider)
+            ) from None
+        except OSError as exc:
+            raise TransportFailedError(classify_network_error(exc)) from None
+
+
+async def open_websocket(
+    url: str,
+    *,
+    token: str | None,
+    has_token_provider: bool,
+    max_frame_bytes: int,
+    ping_interval: float | None,
+    ping_timeout: float | None,
+    open_timeout: float,
+    compression: bool = False,
+) -> WebSocketSession:
+    """Connect, offer ``planstream.v1`` with the bearer token, accept ``hello``.
+
+    Raises:
+        TransportFailedError: the attempt failed; its verdict classifies why
+            (protocol §2 refusals, §4 closes, network errors, an incompatible
+            ``hello``).
+    """
+    headers = {"Authorization": f"Bearer {token}"} if token else None
+    try:
+        connection = await connect(
+            url,
+            subprotocols=[SUBPROTOCOL],  # type: ignore[list-item]
+            additional_headers=headers,
+            user_agent_header=_USER_AGENT,
+            max_size=max_frame_bytes,
+            compression="deflate" if compression else None,
+            ping_interval=ping_interval,
+            ping_timeout=ping_timeout,
+            open_timeout=open_timeout,
+        )
+    except InvalidStatus as exc:
+        response = exc.response
+        raise TransportFailedError(
+            classify_http_status(
+                response.status_code,
+                body=bytes(response.body or b""),
+                has_token_provider=has_token_provider,
+                retry_after=response.headers.get("Retry-After"),
+                protocols_header=response.headers.get("X-Planstream-Protocols"),
+            )
+        ) from None
+    except InvalidURI as exc:
+        error = PlanStreamError(f"invalid server URL: {exc}")
+        raise TransportFailedError(Verdict(VerdictKind.FATAL, error)) from None
+    except (OSError, TimeoutError, InvalidHandshake) as exc:
+        raise TransportFailedError(classify_network_error(exc)) from None
+    session = WebSocketSession(
+        connection,
+        await _accept_hello(connection, open_timeout, max_frame_bytes, has_token_provider),
+        max_frame_bytes,
+    )
+    session._has_token_provider = has_token_provider
+    return session
+
+
+async def _accept_hello(
+    connection: ClientConnection, seconds: float, max_frame_bytes: int, has_token_provider: bool
+) -> HelloFrame:
+    """Read and check the first frame (protocol §2); close with 4006 if incompatible."""
+    try:
+        async with asyncio.timeout(seconds):
+            raw = await connection.recv()
+    except ConnectionClosed as exc:
+        raise TransportFailedError(
+            _closed_verdict(exc, has_token_provider=has_token_provider)
+        ) from None
+    except (OSError, TimeoutError) as exc:
+        await connection.close()
+        raise TransportFailedError(classify_network_error(exc)) from None
+    try:
+        frame = decode_server_frame(raw, max_bytes=max_frame_bytes)
+        if not isinstance(frame, HelloFrame):
+            raise IncompatibleProtocolError(
+                server=f"a first frame of type {frame.type!r}",
+                client=client_versions(),
+                detail="expected hello",
+            )
+        check_hello(frame)
+    except ProtocolError as exc:
+        error = (
+            exc
+            if isinstance(exc, IncompatibleProtocolError)
+            else IncompatibleProtocolError(
+                server="an undecodable hello", client=client_versions(), detail=str(exc)
+            )
+        )
+        await connection.close(CloseCode.INCOMPATIBLE, "incompatible protocol")
+        raise TransportFailedError(Verdict(VerdictKind.FATAL, error)) from None
+    return frame
+
+
+def _closed_verdict(exc: ConnectionClosed, *, has_token_provider: bool) -> Verdict:
+    if exc.rcvd is not None:
+        return classify_close(exc.rcvd.code, exc.rcvd.reason, has_token_provider=has_token_provider)
+    if exc.sent is not None and exc.sent.code == CloseCode.MESSAGE_TOO_BIG:
+        # We refused a frame larger than max_frame_bytes (protocol §4: fatal).
+        return classify_close(exc.sent.code, exc.sent.reason, has_token_provider=has_token_provider)
+    return classify_close(CloseCode.ABNORMAL_CLOSURE, "", has_token_provider=has_token_provider)
