@@ -82,8 +82,6 @@ class WebSocketSession:
             raise TransportFailedError(
                 _closed_verdict(exc, has_token_provider=self._has_token_provider)
             ) from None
-        except OSError as exc:
-            raise TransportFailedError(classify_network_error(exc)) from None
 
 
 async def open_websocket(
