@@ -8,7 +8,7 @@ pure ones the client uses.
 
 from planstream.server.app import SUPPORTED_SUBPROTOCOLS, create_app
 from planstream.server.auth import Principal, StaticTokenVerifier, TokenVerifier, bearer_token
-from planstream.server.connection import CloseCode, StreamConnection
+from planstream.server.connection import StreamConnection
 from planstream.server.event_log import (
     ChangeListener,
     EventLog,
@@ -39,7 +39,6 @@ __all__ = [
     "SUPPORTED_SUBPROTOCOLS",
     "ChangeListener",
     "ChangeSubscriber",
-    "CloseCode",
     "EventLog",
     "Fanout",
     "LogChange",

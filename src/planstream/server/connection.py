@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from planstream.close_codes import CloseCode
 from planstream.codec import decode_client_frame, encode_frame
 from planstream.errors import FrameTooLargeError, InvalidFrameError
 from planstream.schema.events import Head
@@ -45,22 +46,12 @@ from planstream.server.fanout import Fanout
 from planstream.server.metrics import ServerMetrics
 from planstream.server.settings import ServerSettings
 
-__all__ = ["CloseCode", "StreamConnection"]
+__all__ = ["StreamConnection"]
 
 logger = logging.getLogger("planstream.server")
 
 _BATCH_PREFIX = '{"type":"batch","events":['
 _BATCH_SUFFIX = "]}"
-
-
-class CloseCode:
-    """Close codes the server sends (protocol §4)."""
-
-    GOING_AWAY = 1001
-    POLICY_VIOLATION = 1008
-    MESSAGE_TOO_BIG = 1009
-    INTERNAL_ERROR = 1011
-    SLOW_CONSUMER = 4008
 
 
 @dataclass(slots=True, eq=False)

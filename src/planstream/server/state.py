@@ -10,8 +10,9 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from planstream.close_codes import CloseCode
 from planstream.server.auth import StaticTokenVerifier, TokenVerifier
-from planstream.server.connection import CloseCode, StreamConnection
+from planstream.server.connection import StreamConnection
 from planstream.server.event_log import EventLog, NewEvent, StoredEvent
 from planstream.server.fanout import Fanout
 from planstream.server.memory_log import MemoryEventLog

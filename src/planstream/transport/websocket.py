@@ -45,12 +45,11 @@ class WebSocketSession:
     """One open connection whose ``hello`` was accepted."""
 
     def __init__(
-        self, connection: ClientConnection, hello: HelloFrame, max_frame_bytes: int
+        self, connection: ClientConnection, hello: HelloFrame, *, has_token_provider: bool
     ) -> None:
         self._connection = connection
         self.hello = hello
-        self._max_frame_bytes = max_frame_bytes
-        self._has_token_provider = False
+        self._has_token_provider = has_token_provider
 
     def __repr__(self) -> str:
         return f"WebSocketSession(session_id={self.hello.session_id!r})"
@@ -131,13 +130,17 @@ async def open_websocket(
         raise TransportFailedError(Verdict(VerdictKind.FATAL, error)) from None
     except (OSError, TimeoutError, InvalidHandshake) as exc:
         raise TransportFailedError(classify_network_error(exc)) from None
-    session = WebSocketSession(
-        connection,
-        await _accept_hello(connection, open_timeout, max_frame_bytes, has_token_provider),
-        max_frame_bytes,
-    )
-    session._has_token_provider = has_token_provider
-    return session
+    if connection.subprotocol != SUBPROTOCOL:
+        # protocol §2: a server that selected no common subprotocol is not ours.
+        await connection.close(CloseCode.INCOMPATIBLE, "incompatible protocol")
+        error = IncompatibleProtocolError(
+            server=f"subprotocol {connection.subprotocol!r}",
+            client=f"subprotocol {SUBPROTOCOL}",
+            detail="the server selected no common subprotocol",
+        )
+        raise TransportFailedError(Verdict(VerdictKind.FATAL, error))
+    hello = await _accept_hello(connection, open_timeout, max_frame_bytes, has_token_provider)
+    return WebSocketSession(connection, hello, has_token_provider=has_token_provider)
 
 
 async def _accept_hello(
