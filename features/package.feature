@@ -20,6 +20,7 @@ Feature: The planstream package is tidy: explicit exports, pure core, typed, one
       | planstream.schema           |
       | planstream.codec            |
       | planstream.sequencer        |
+      | planstream.delivery         |
       | planstream.plan_state       |
       | planstream.backoff          |
       | planstream.negotiation      |

@@ -50,6 +50,14 @@ from planstream.connection_state import (
     TransportMode,
     Wait,
 )
+from planstream.delivery import (
+    Delivery,
+    RepairReason,
+    Resubscribe,
+    Resync,
+    SequencerOutput,
+    SequencerStats,
+)
 from planstream.errors import (
     AuthenticationError,
     ConnectionLostError,
@@ -124,15 +132,7 @@ from planstream.schema import (
     UnsubscribedFrame,
     UnsubscribeFrame,
 )
-from planstream.sequencer import (
-    Delivery,
-    RepairReason,
-    Resubscribe,
-    Resync,
-    Sequencer,
-    SequencerOutput,
-    SequencerStats,
-)
+from planstream.sequencer import Sequencer
 from planstream.settings import (
     ClientSettings,
     HeartbeatSettings,

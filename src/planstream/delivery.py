@@ -1,0 +1,83 @@
+"""What the sequencer hands out (pure): items to deliver and repair actions.
+
+A subscription delivers :data:`Delivery` items — events, or a :class:`Resync`
+marker when history was lost — and the transport performs
+:class:`Resubscribe` actions. Both come from the sequencer in a
+:class:`SequencerOutput`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Literal, NamedTuple, TypeAlias
+
+from planstream.schema.events import Event, NonEmptyStr, WireModel
+from planstream.schema.frames import ResyncReason
+from planstream.schema.snapshot import PlanSnapshot
+
+__all__ = [
+    "Delivery",
+    "RepairReason",
+    "Resubscribe",
+    "Resync",
+    "SequencerOutput",
+    "SequencerStats",
+]
+
+
+class Resync(WireModel):
+    """Delivered instead of events the server could no longer replay.
+
+    ``snapshot`` is the plan's state at ``snapshot.head``; the stream continues
+    with the events after it. Receiving one means history was lost.
+    """
+
+    type: Literal["resync"] = "resync"
+    plan_id: NonEmptyStr
+    reason: ResyncReason
+    snapshot: PlanSnapshot
+
+
+#: What a subscription delivers to its user: an event or a resync marker.
+Delivery: TypeAlias = Event | Resync
+
+
+class RepairReason(StrEnum):
+    """Why the sequencer asks to re-subscribe a plan."""
+
+    RECONNECT = "reconnect"
+    GAP_TIMEOUT = "gap_timeout"
+    REORDER_OVERFLOW = "reorder_overflow"
+    TAIL_LOST = "tail_lost"
+    STREAM_RESET = "stream_reset"
+    RESUBSCRIBE_TIMEOUT = "resubscribe_timeout"
+
+
+@dataclass(frozen=True, slots=True)
+class Resubscribe:
+    """Action: send ``subscribe`` for ``plan_id`` resuming after ``last_event_id``."""
+
+    plan_id: str
+    last_event_id: str | None
+    reason: RepairReason
+
+
+class SequencerOutput(NamedTuple):
+    """What one input produced: items to deliver (in order) and actions."""
+
+    deliveries: tuple[Delivery, ...] = ()
+    actions: tuple[Resubscribe, ...] = ()
+
+
+@dataclass(slots=True)
+class SequencerStats:
+    """Counters over the sequencer's lifetime."""
+
+    delivered: int = 0
+    duplicates_dropped: int = 0
+    reordered: int = 0
+    repairs_requested: int = 0
+    resyncs: int = 0
+    dropped_beyond_window: int = 0
+    unsolicited: int = 0
