@@ -5,10 +5,18 @@ where they cross into planstream, into a :class:`TransportFailedError` carrying 
 pure layer's :class:`~planstream.close_codes.Verdict`.
 """
 
+from planstream.transport.polling import PollingSession, PollResult, http_base_url
 from planstream.transport.websocket import (
     TransportFailedError,
     WebSocketSession,
     open_websocket,
 )
 
-__all__ = ["TransportFailedError", "WebSocketSession", "open_websocket"]
+__all__ = [
+    "PollResult",
+    "PollingSession",
+    "TransportFailedError",
+    "WebSocketSession",
+    "http_base_url",
+    "open_websocket",
+]

@@ -1,0 +1,140 @@
+"""The HTTP long-polling transport (protocol §6), the fallback when WebSocket
+upgrades are refused. It uses httpx and translates its failures, like the
+WebSocket transport, into a :class:`~planstream.transport.websocket.TransportFailedError`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Final, Self
+from urllib.parse import quote, urlsplit, urlunsplit
+
+import httpx
+from pydantic import ValidationError
+
+from planstream.close_codes import (
+    Verdict,
+    VerdictKind,
+    classify_http_status,
+    classify_network_error,
+)
+from planstream.errors import InvalidFrameError
+from planstream.schema.http import PollResponse
+from planstream.transport.websocket import TransportFailedError
+
+__all__ = ["PollResult", "PollingSession", "http_base_url"]
+
+_STREAM_SUFFIX: Final = "/v1/stream"
+_DEFAULT_POLL_INTERVAL: Final = 1.0
+_MAX_POLL_INTERVAL: Final = 60.0
+
+
+def http_base_url(stream_url: str) -> str:
+    """The HTTP base of a WebSocket stream URL.
+
+    ``ws://host:8765/v1/stream`` → ``http://host:8765``;
+    ``wss://host/planstream/v1/stream`` → ``https://host/planstream``.
+    """
+    parts = urlsplit(stream_url)
+    scheme = {"ws": "http", "wss": "https"}.get(parts.scheme, parts.scheme)
+    path = parts.path.removesuffix("/").removesuffix(_STREAM_SUFFIX)
+    return urlunsplit((scheme, parts.netloc, path, "", ""))
+
+
+@dataclass(frozen=True, slots=True)
+class PollResult:
+    """One poll's answer and how long the server asks pollers to pause."""
+
+    response: PollResponse
+    poll_interval: float
+
+
+class PollingSession:
+    """Long-polls ``GET /v1/plans/{plan_id}/events`` with the bearer token.
+
+    Args:
+        base_url: the server's HTTP base (see :func:`http_base_url`).
+        token: the bearer token, or None.
+        has_token_provider: whether a 401 can be cured by a new token.
+        request_timeout: seconds a request may take beyond its ``wait``.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        token: str | None,
+        has_token_provider: bool,
+        request_timeout: float = 10.0,
+    ) -> None:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self._http = httpx.AsyncClient(base_url=base_url, headers=headers)
+        self._has_token_provider = has_token_provider
+        self._request_timeout = request_timeout
+        self.base_url = base_url
+
+    def __repr__(self) -> str:
+        return f"PollingSession(base_url={self.base_url!r})"
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the HTTP connection pool."""
+        await self._http.aclose()
+
+    async def poll(
+        self, plan_id: str, *, after: str | None, wait: float, limit: int = 500
+    ) -> PollResult:
+        """Events of ``plan_id`` after ``after`` (None: from seq 1), waiting up to ``wait`` s.
+
+        Raises:
+            TransportFailedError: the request failed; its verdict classifies why.
+        """
+        params: dict[str, str | int | float] = {"limit": limit, "wait": wait}
+        if after is not None:
+            params["after"] = after
+        try:
+            answer = await self._http.get(
+                f"/v1/plans/{quote(plan_id, safe='')}/events",
+                params=params,
+                timeout=wait + self._request_timeout,
+            )
+        except httpx.HTTPError as exc:
+            raise TransportFailedError(classify_network_error(exc)) from None
+        if answer.status_code != httpx.codes.OK:
+            raise TransportFailedError(
+                classify_http_status(
+                    answer.status_code,
+                    body=answer.content,
+                    has_token_provider=self._has_token_provider,
+                    retry_after=answer.headers.get("Retry-After"),
+                )
+            )
+        try:
+            response = PollResponse.model_validate_json(answer.content)
+        except ValidationError as exc:
+            error = InvalidFrameError(
+                f"invalid poll answer: {exc.errors()[0]['msg']}", answer.content
+            )
+            raise TransportFailedError(Verdict(VerdictKind.RETRY, error)) from None
+        return PollResult(response, _poll_interval(answer.headers.get("X-Poll-Interval")))
+
+
+def _poll_interval(header: str | None) -> float:
+    try:
+        value = float(header) if header is not None else _DEFAULT_POLL_INTERVAL
+    except ValueError:
+        return _DEFAULT_POLL_INTERVAL
+    if value != value:  # NaN
+        return _DEFAULT_POLL_INTERVAL
+    return min(max(value, 0.0), _MAX_POLL_INTERVAL)
