@@ -39,7 +39,7 @@ Feature: Client WebSocket transport against the reference server
       | the token "transport-SECRET-d34db33f"  | a token provider    | refresh_token |
 
   Scenario: A valid token without the read right is forbidden, fatally
-    Given a transport reference server whose verifier lets "transport-SECRET-d34db33f" in without the read right
+    Given a reference server whose token verifier accepts "transport-SECRET-d34db33f" as a principal that may not read
     When the client transport connects to the reference server with the token "transport-SECRET-d34db33f" and a token provider
     Then the transport attempt fails with verdict "fatal" and error "ForbiddenError"
     And the transport failure mentions "403"

@@ -14,28 +14,14 @@ import json
 import time
 from typing import Any
 
-from behave import given, then, when
+from behave import then, when
 from support.servers import free_port, on_cleanup, run
 
 from planstream.close_codes import VerdictKind
-from planstream.server import PlanStreamServer, ServerSettings
-from planstream.server.auth import Principal
 from planstream.transport.websocket import TransportFailedError, WebSocketSession, open_websocket
 
 #: How long a step waits for one frame or one failure.
 _WAIT = 10.0
-
-
-class _NoReadVerifier:
-    """Accepts one token as a principal without the read right; nothing else."""
-
-    def __init__(self, token: str) -> None:
-        self.token = token
-
-    async def verify(self, token: str | None) -> Principal | None:
-        if token == self.token:
-            return Principal("transport-watcher", can_read=False, can_publish=False)
-        return None
 
 
 def _connect(
@@ -107,15 +93,6 @@ async def _next_json(session: WebSocketSession) -> dict[str, Any]:
 
 
 # --- servers -------------------------------------------------------------------------
-
-
-@given('a transport reference server whose verifier lets "{token}" in without the read right')
-def step_transport_no_read_server(context: Any, token: str) -> None:
-    server = PlanStreamServer(ServerSettings(port=0), verifier=_NoReadVerifier(token))
-    run(context, server.start())
-    on_cleanup(context, server.stop)
-    context.server = server
-    context.published = {}
 
 
 # --- connecting ----------------------------------------------------------------------
