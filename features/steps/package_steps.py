@@ -46,7 +46,7 @@ def _modules() -> dict[str, ModuleType]:
 #: Public namespaces, most specific first: a submodule's public names must be
 #: exported by the namespace it lives in (``planstream.server.app`` ->
 #: ``planstream.server``; ``planstream.codec`` -> ``planstream``).
-NAMESPACES = ("planstream.server", "planstream.transport", "planstream")
+NAMESPACES = ("planstream.server", "planstream.transport", "planstream.client", "planstream")
 
 
 def _namespace_of(module: str) -> str:
@@ -136,8 +136,15 @@ def then_same_objects(context: Any) -> None:
     assert not problems, problems
 
 
+#: Names the top level re-exports from a nested namespace: the client API.
+TOP_LEVEL_FROM_CLIENT = ("PlanStreamClient", "Subscription", "ClientStats", "StateChange")
+
+
 def _namespace_problems(context: Any, namespace: str) -> list[str]:
     owners = _defining_modules(context, namespace)
+    if namespace == "planstream":
+        client_owners = _defining_modules(context, "planstream.client")
+        owners.update({name: client_owners[name] for name in TOP_LEVEL_FROM_CLIENT})
     package = context.package_modules[namespace]
     problems = []
     for name in package.__all__:

@@ -16,9 +16,13 @@ The pipeline, as laid out in this package:
 * :mod:`planstream.errors` - the exception tree rooted at ``PlanStreamError``.
 
 All of the above are pure (no asyncio, no sockets, no clock of their own).
+The I/O lives in :mod:`planstream.transport` (WebSocket and HTTP polling),
+:mod:`planstream.client` (``PlanStreamClient``, exported here) and
+:mod:`planstream.server` (the reference server).
 """
 
 from planstream.backoff import BackoffPolicy, BackoffSchedule, JitterMode
+from planstream.client import ClientStats, PlanStreamClient, StateChange, Subscription
 from planstream.close_codes import (
     CloseCode,
     Verdict,
@@ -60,6 +64,7 @@ from planstream.delivery import (
 )
 from planstream.errors import (
     AuthenticationError,
+    ClientClosedError,
     ConnectionLostError,
     FatalError,
     ForbiddenError,
@@ -79,6 +84,7 @@ from planstream.errors import (
     ServerUnavailableError,
     SettingsError,
     SlowConsumerError,
+    SubscriptionError,
     UpgradeRefusedError,
 )
 from planstream.negotiation import check_hello, client_versions, incompatible_subprotocols
@@ -136,6 +142,7 @@ from planstream.sequencer import Sequencer
 from planstream.settings import (
     ClientSettings,
     HeartbeatSettings,
+    PollingSettings,
     ReconnectSettings,
     SequencerSettings,
 )
@@ -153,8 +160,10 @@ __all__ = [
     "BackoffPolicy",
     "BackoffSchedule",
     "BatchFrame",
+    "ClientClosedError",
     "ClientFrame",
     "ClientSettings",
+    "ClientStats",
     "CloseCode",
     "Connect",
     "ConnectionAction",
@@ -197,11 +206,13 @@ __all__ = [
     "PlanStatus",
     "PlanStatusData",
     "PlanStatusEvent",
+    "PlanStreamClient",
     "PlanStreamError",
     "PlanSummary",
     "PolicyViolationError",
     "PollResponse",
     "PollResync",
+    "PollingSettings",
     "PongFrame",
     "ProtocolError",
     "PublishResponse",
@@ -227,6 +238,7 @@ __all__ = [
     "SettingsError",
     "SlowConsumerError",
     "StartPolling",
+    "StateChange",
     "StepStatus",
     "StepStatusData",
     "StepStatusEvent",
@@ -234,6 +246,8 @@ __all__ = [
     "StopPolling",
     "SubscribeFrame",
     "SubscribedFrame",
+    "Subscription",
+    "SubscriptionError",
     "TransportMode",
     "UnknownEvent",
     "UnsubscribeFrame",

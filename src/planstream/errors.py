@@ -11,6 +11,8 @@ cross into planstream and never escape raw.
     ├── SettingsError                 bad configuration (also a ValueError)
     ├── PlanStateError                an event folded into the wrong plan (also a ValueError)
     ├── InvalidStateError             our mistake: a connection input in the wrong state
+    ├── ClientClosedError             the client was closed under a running iterator
+    ├── SubscriptionError             the server refused one subscription (``code``)
     ├── FatalError                    retrying cannot help: stop and tell the user
     │   ├── IncompatibleProtocolError the server speaks another protocol/schema major
     │   ├── AuthenticationError       HTTP 401 / close 4001, no token provider or refresh failed
@@ -43,6 +45,7 @@ from collections.abc import Sequence
 
 __all__ = [
     "AuthenticationError",
+    "ClientClosedError",
     "ConnectionLostError",
     "FatalError",
     "ForbiddenError",
@@ -62,6 +65,7 @@ __all__ = [
     "ServerUnavailableError",
     "SettingsError",
     "SlowConsumerError",
+    "SubscriptionError",
     "UpgradeRefusedError",
 ]
 
@@ -100,6 +104,27 @@ class SettingsError(PlanStreamError, ValueError):
 
 class PlanStateError(PlanStreamError, ValueError):
     """An event was folded into the state of a different plan."""
+
+
+class ClientClosedError(PlanStreamError):
+    """The client was closed while an iterator or a wait was still running."""
+
+
+class SubscriptionError(PlanStreamError):
+    """The server refused or ended one subscription (an ``error`` frame, protocol §3).
+
+    The connection and the other subscriptions carry on.
+
+    Attributes:
+        plan_id: the plan whose subscription failed.
+        code: the server's ``error.code`` (``not_found``, ``forbidden``,
+            ``too_many_subscriptions``, ...).
+    """
+
+    def __init__(self, plan_id: str, code: str, message: str) -> None:
+        self.plan_id = plan_id
+        self.code = code
+        super().__init__(f"subscription to plan {plan_id!r} failed ({code}): {message}")
 
 
 class FatalError(PlanStreamError):

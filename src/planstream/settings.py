@@ -35,6 +35,7 @@ __all__ = [
     "ENV_PREFIX",
     "ClientSettings",
     "HeartbeatSettings",
+    "PollingSettings",
     "ReconnectSettings",
     "SequencerSettings",
 ]
@@ -110,6 +111,24 @@ class SequencerSettings(_Section):
         )
 
 
+class PollingSettings(_Section):
+    """HTTP long-polling fallback (protocol §6). Env: ``PLANSTREAM_POLLING__*``."""
+
+    wait: float = Field(
+        20.0, ge=0, le=300, allow_inf_nan=False, description="long-poll wait per request, s"
+    )
+    limit: int = Field(500, ge=1, le=1000, description="events asked for per request")
+    request_timeout: float = Field(
+        10.0, gt=0, allow_inf_nan=False, description="request time beyond the wait, s"
+    )
+    fallback_after: int = Field(
+        2, ge=1, description="upgrade refusals in a row before auto switches to polling"
+    )
+    websocket_retry_interval: float = Field(
+        30.0, gt=0, allow_inf_nan=False, description="while polling, s between WebSocket probes"
+    )
+
+
 def _stream_url(value: str) -> str:
     parts = urlsplit(value)
     if parts.scheme not in {"ws", "wss"} or not parts.hostname:
@@ -146,8 +165,17 @@ class ClientSettings(BaseSettings):
     reconnect: ReconnectSettings = Field(default_factory=ReconnectSettings)
     heartbeat: HeartbeatSettings = Field(default_factory=HeartbeatSettings)
     sequencer: SequencerSettings = Field(default_factory=SequencerSettings)
+    polling: PollingSettings = Field(default_factory=PollingSettings)
+    compression: bool = Field(
+        False, description="offer permessage-deflate (costs CPU and memory, see docs)"
+    )
+    open_timeout: float = Field(
+        10.0, gt=0, allow_inf_nan=False, description="connect + handshake + hello, s"
+    )
     max_frame_bytes: int = Field(1_048_576, ge=1024, description="largest frame accepted")
-    queue_size: int = Field(1024, ge=1, description="events buffered per subscription")
+    queue_size: int = Field(
+        4096, ge=1, le=10_000_000, description="items buffered per subscription"
+    )
 
     def __init__(self, **values: Any) -> None:
         try:

@@ -77,6 +77,13 @@ class PollingSession:
     def __repr__(self) -> str:
         return f"PollingSession(base_url={self.base_url!r})"
 
+    def set_token(self, token: str | None) -> None:
+        """Use ``token`` from the next request on (after a refresh)."""
+        if token:
+            self._http.headers["Authorization"] = f"Bearer {token}"
+        else:
+            self._http.headers.pop("Authorization", None)
+
     async def __aenter__(self) -> Self:
         return self
 

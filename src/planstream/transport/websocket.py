@@ -60,8 +60,12 @@ class WebSocketSession:
         Raises:
             TransportFailedError: the connection closed or dropped.
         """
-        with self._translate():
+        try:  # not a context manager: this is the hot path of every frame
             return await self._connection.recv()
+        except ConnectionClosed as exc:
+            raise TransportFailedError(
+                _closed_verdict(exc, has_token_provider=self._has_token_provider)
+            ) from None
 
     async def send(self, text: str) -> None:
         """Send one text frame."""

@@ -1,0 +1,37 @@
+"""The client (asyncio I/O): ``PlanStreamClient`` and the pieces it is built from.
+
+* :mod:`~planstream.client.client` - ``PlanStreamClient``, the public API;
+* :mod:`~planstream.client.inbox` - a subscription's bounded inbox and iterator;
+* :mod:`~planstream.client.router` - sequencer, per-plan channels, fan-out;
+* :mod:`~planstream.client.engine` - performs the connection state machine's actions;
+* :mod:`~planstream.client.polling` - the HTTP long-polling phase;
+* :mod:`~planstream.client.callbacks` - ``client.on`` callbacks;
+* :mod:`~planstream.client.stats` - counters and state changes.
+"""
+
+from planstream.client.callbacks import Callback, CallbackRegistry, CallbackTarget
+from planstream.client.client import PlanStreamClient, StateHook
+from planstream.client.engine import ConnectionEngine, TokenProvider
+from planstream.client.inbox import Subscription, SubscriptionInbox
+from planstream.client.polling import PollingPhase
+from planstream.client.router import PlanChannel, Position, StreamRouter
+from planstream.client.stats import ClientStats, EngineCounters, StateChange
+
+__all__ = [
+    "Callback",
+    "CallbackRegistry",
+    "CallbackTarget",
+    "ClientStats",
+    "ConnectionEngine",
+    "EngineCounters",
+    "PlanChannel",
+    "PlanStreamClient",
+    "PollingPhase",
+    "Position",
+    "StateChange",
+    "StateHook",
+    "StreamRouter",
+    "Subscription",
+    "SubscriptionInbox",
+    "TokenProvider",
+]

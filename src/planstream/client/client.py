@@ -1,0 +1,286 @@
+"""``PlanStreamClient``: what users import.
+
+.. code-block:: python
+
+    async with PlanStreamClient("ws://127.0.0.1:8765/v1/stream", token="...") as client:
+        async for item in client.subscribe("plan-1"):   # ends after a terminal status
+            if isinstance(item, Resync):
+                ...  # history was lost; item.snapshot is the plan's state
+            else:
+                ...  # item.seq, item.event_id, item.kind, typed item.data
+
+Many subscriptions share one connection; each has its own bounded inbox.
+The connection engine (:mod:`planstream.client.engine`) runs in a task group
+the client enters in ``__aenter__`` and cancels in ``__aexit__``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import AsyncIterator, Callable
+from types import TracebackType
+from typing import Any, Self
+
+from planstream.client.callbacks import Callback, CallbackRegistry, CallbackTarget
+from planstream.client.engine import ConnectionEngine, TokenProvider
+from planstream.client.inbox import Subscription
+from planstream.client.router import StreamRouter
+from planstream.client.stats import ClientStats, StateChange
+from planstream.connection_state import ConnectionState
+from planstream.delivery import Resync
+from planstream.errors import ClientClosedError, PlanStreamError
+from planstream.plan_state import PlanState
+from planstream.schema.snapshot import PlanSnapshot
+from planstream.settings import ClientSettings
+
+__all__ = ["PlanStreamClient", "StateHook"]
+
+logger = logging.getLogger("planstream.client")
+
+StateHook = Callable[[StateChange], Any]
+
+
+class PlanStreamClient:
+    """Streams plan updates exactly once, in order, through drops and restarts.
+
+    Args:
+        url: the WebSocket endpoint (overrides ``settings.url``).
+        token: a static bearer token (overrides ``settings.token``).
+        token_provider: an async callable returning a token; called before
+            every connect, so an expired token (401 / close 4001) is refreshed.
+        settings: everything else; by default read from ``PLANSTREAM_*``.
+        on_state_change: a hook called with a :class:`StateChange` after each
+            transition and each failure (more with :meth:`on_state_change`).
+        rng: the randomness of the backoff jitter (seed it for reproducible delays).
+    """
+
+    def __init__(
+        self,
+        url: str | None = None,
+        *,
+        token: str | None = None,
+        token_provider: TokenProvider | None = None,
+        settings: ClientSettings | None = None,
+        on_state_change: StateHook | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        overrides: dict[str, Any] = {}
+        if url is not None:
+            overrides["url"] = url
+        if token is not None:
+            overrides["token"] = token
+        if settings is None:
+            settings = ClientSettings(**overrides)
+        elif overrides:
+            settings = ClientSettings(**{**dict(settings), **overrides})
+        self.settings = settings
+        self._token_provider = token_provider
+        self._rng = rng if rng is not None else random.Random()  # noqa: S311 - jitter, not crypto
+        self._state_hooks: list[StateHook] = [] if on_state_change is None else [on_state_change]
+        self._callbacks = CallbackRegistry()
+        self._router: StreamRouter | None = None
+        self._engine: ConnectionEngine | None = None
+        self._tasks: asyncio.TaskGroup | None = None
+        self._engine_task: asyncio.Task[None] | None = None
+        self._closed = False
+
+    def __repr__(self) -> str:
+        return f"PlanStreamClient(url={self.settings.url!r}, state={self.state.value!r})"
+
+    # --- lifecycle -----------------------------------------------------------------
+
+    async def __aenter__(self) -> Self:
+        if self._tasks is not None or self._closed:
+            raise PlanStreamError("a PlanStreamClient can be entered only once")
+        self._router = StreamRouter(
+            self.settings.sequencer.sequencer(), queue_size=self.settings.queue_size
+        )
+        self._engine = ConnectionEngine(
+            self.settings,
+            self._router,
+            token_provider=self._token_provider,
+            rng=self._rng,
+            on_state_change=self._state_changed,
+        )
+        self._tasks = asyncio.TaskGroup()
+        await self._tasks.__aenter__()
+        self._engine_task = self._tasks.create_task(self._engine.run(), name="planstream-engine")
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose(exc_type, exc, tb)
+
+    async def aclose(
+        self,
+        exc_type: type[BaseException] | None = None,
+        exc: BaseException | None = None,
+        tb: TracebackType | None = None,
+    ) -> None:
+        """Close the connection (code 1000) and end every subscription.
+
+        Iterators still running raise :class:`~planstream.errors.ClientClosedError`.
+        """
+        if self._closed:
+            return
+        self._closed = True
+        if self._engine_task is not None:
+            self._engine_task.cancel()
+        if self._tasks is not None:
+            await self._tasks.__aexit__(exc_type, exc, tb)
+        logger.info("client closed")
+
+    async def wait_open(self) -> None:
+        """Wait until a WebSocket (or the polling fallback) carries the stream.
+
+        Bound it with ``asyncio.timeout``.
+
+        Raises:
+            PlanStreamError: the client stopped for good (the reason), or was closed.
+        """
+        engine = self._require_engine()
+        async with asyncio.TaskGroup() as waits:
+            up = waits.create_task(engine.up.wait())
+            stopped = waits.create_task(engine.stopped.wait())
+            try:
+                await asyncio.wait({up, stopped}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                up.cancel()
+                stopped.cancel()
+        if engine.stopped.is_set() and not engine.up.is_set():
+            raise engine.error or ClientClosedError("the client was closed")
+
+    # --- streams -------------------------------------------------------------------
+
+    def subscribe(
+        self, plan_id: str, *, last_event_id: str | None = None, follow: bool = False
+    ) -> Subscription:
+        """Stream ``plan_id``'s events after ``last_event_id`` (None: from the start).
+
+        The iterator ends after a terminal ``plan.status`` (or a ``Resync``
+        whose snapshot is terminal) unless ``follow`` is true.
+        """
+        if not isinstance(plan_id, str) or not plan_id:
+            raise ValueError("plan_id must be a non-empty string")
+        engine = self._require_engine()
+        router = self._router
+        assert router is not None
+        inbox = router.attach(plan_id, last_event_id=last_event_id, follow=follow)
+        if engine.stopped.is_set():
+            inbox.end(engine.error or ClientClosedError("the client was closed"))
+        return Subscription(inbox, rewind=router.rewind, detach=router.detach)
+
+    async def watch(
+        self, plan_id: str, *, last_event_id: str | None = None, follow: bool = False
+    ) -> AsyncIterator[PlanSnapshot]:
+        """Yield the plan's folded state (protocol §5 snapshot) after each item."""
+        state = PlanState(plan_id)
+        async with self.subscribe(plan_id, last_event_id=last_event_id, follow=follow) as stream:
+            async for item in stream:
+                if isinstance(item, Resync):
+                    state = PlanState.from_snapshot(item.snapshot)
+                elif not state.apply(item):
+                    continue
+                yield state.snapshot()
+
+    # --- callbacks -----------------------------------------------------------------
+
+    def on(self, target: CallbackTarget, callback: Callback | None = None) -> Any:
+        """Register ``callback`` for ``target`` (a kind, an event model, ``Resync``
+        or None for everything); usable as a decorator. Callbacks run while
+        :meth:`run` streams."""
+        if callback is None:
+
+            def decorator(function: Callback) -> Callback:
+                self._callbacks.add(target, function)
+                return function
+
+            return decorator
+        self._callbacks.add(target, callback)
+        return callback
+
+    def off(self, callback: Callback) -> None:
+        """Unregister ``callback`` everywhere it was registered."""
+        self._callbacks.remove(callback)
+
+    async def run(self, *plan_ids: str, follow: bool = False) -> None:
+        """Stream ``plan_ids`` into the registered callbacks until every stream ends.
+
+        Raises:
+            PlanStreamError: a stream ended with an error (the others are stopped).
+        """
+        if not plan_ids:
+            raise ValueError("run() needs at least one plan id")
+        async with asyncio.TaskGroup() as tasks:
+            for plan_id in plan_ids:
+                tasks.create_task(self._dispatch(plan_id, follow))
+
+    async def _dispatch(self, plan_id: str, follow: bool) -> None:
+        dispatch = self._callbacks.dispatch
+        async with self.subscribe(plan_id, follow=follow) as stream:
+            async for item in stream:
+                await dispatch(item)
+
+    # --- state and stats -----------------------------------------------------------
+
+    def on_state_change(self, hook: StateHook) -> StateHook:
+        """Call ``hook(StateChange)`` after every transition and failure; a decorator too."""
+        self._state_hooks.append(hook)
+        return hook
+
+    @property
+    def state(self) -> ConnectionState:
+        """connecting, open, reconnecting, polling or closed."""
+        if self._engine is None or self._closed:
+            return ConnectionState.CLOSED
+        return self._engine.state
+
+    @property
+    def error(self) -> PlanStreamError | None:
+        """Why the client stopped for good, or None."""
+        return None if self._engine is None else self._engine.error
+
+    @property
+    def stats(self) -> ClientStats:
+        """A snapshot of the counters."""
+        router, engine = self._router, self._engine
+        if router is None or engine is None:
+            return ClientStats(self.state, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, None)
+        counters, sequencer = engine.counters, router.sequencer.stats
+        return ClientStats(
+            state=self.state,
+            connects=counters.connects,
+            reconnects=max(counters.connects - 1, 0),
+            polls=counters.polls,
+            events_delivered=sequencer.delivered,
+            duplicates_dropped=sequencer.duplicates_dropped,
+            reordered=sequencer.reordered,
+            gaps_repaired=sequencer.repairs_requested,
+            resyncs=sequencer.resyncs,
+            frames_rejected=counters.frames_rejected,
+            slow_consumer_rewinds=router.rewinds,
+            callback_errors=self._callbacks.errors,
+            last_rtt=counters.last_rtt,
+        )
+
+    # --- internals -----------------------------------------------------------------
+
+    def _require_engine(self) -> ConnectionEngine:
+        if self._closed:
+            raise ClientClosedError("the client is closed")
+        if self._engine is None:
+            raise PlanStreamError("use the client inside `async with PlanStreamClient(...)`")
+        return self._engine
+
+    def _state_changed(self, change: StateChange) -> None:
+        for hook in list(self._state_hooks):
+            try:
+                hook(change)
+            except Exception:  # user code
+                logger.exception("state-change hook %r raised", hook)

@@ -1,0 +1,320 @@
+"""The connection engine: performs what the connection state machine decides.
+
+:class:`ConnectionEngine` is the asyncio half of
+:class:`~planstream.connection_state.ConnectionStateMachine`. It opens
+WebSockets (with the token from the provider on every connect), serves an
+open connection with three tasks owned by one task group — the reader, the
+writer and the watchdog (heartbeat dead-man timer, sequencer deadlines, RTT
+pings) — reports each failure's verdict to the machine, sleeps the backoff
+the machine computes, and hands over to the HTTP polling phase
+(:mod:`planstream.client.polling`) when the machine says so.
+
+:meth:`ConnectionEngine.run` never raises (except cancellation): whatever
+goes wrong ends the subscriptions with a :class:`~planstream.errors.PlanStreamError`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable
+from typing import TypeAlias
+
+from planstream.client.clock import now, sleep_until
+from planstream.client.polling import PollingPhase
+from planstream.client.router import StreamRouter
+from planstream.client.stats import EngineCounters, StateChange
+from planstream.close_codes import Verdict, VerdictKind, classify_heartbeat_timeout
+from planstream.codec import decode_server_frame, encode_frame
+from planstream.connection_state import (
+    Connect,
+    ConnectionAction,
+    ConnectionState,
+    ConnectionStateMachine,
+    RefreshTokenThenConnect,
+    StartPolling,
+    Stop,
+)
+from planstream.errors import AuthenticationError, ClientClosedError, PlanStreamError, ProtocolError
+from planstream.schema.frames import PingFrame, PongFrame
+from planstream.settings import ClientSettings
+from planstream.transport.websocket import TransportFailedError, WebSocketSession, open_websocket
+
+__all__ = ["ConnectionEngine", "TokenProvider"]
+
+logger = logging.getLogger("planstream.client")
+
+#: An async callable returning a fresh bearer token; called before every connect.
+TokenProvider: TypeAlias = Callable[[], Awaitable[str]]
+
+#: Longest the watchdog sleeps, s: the resolution of gap and silence checks.
+_WATCHDOG_TICK = 0.1
+
+
+class ConnectionEngine:
+    """Connects, serves, reconnects or polls, until closed or stopped for good."""
+
+    def __init__(
+        self,
+        settings: ClientSettings,
+        router: StreamRouter,
+        *,
+        token_provider: TokenProvider | None,
+        rng: random.Random,
+        on_state_change: Callable[[StateChange], None],
+    ) -> None:
+        self.settings = settings
+        self.router = router
+        self.token_provider = token_provider
+        self.counters = EngineCounters()
+        self.state = ConnectionState.CLOSED
+        self.error: PlanStreamError | None = None
+        self.up = asyncio.Event()  # set while a WebSocket or the polling carries the stream
+        self.stopped = asyncio.Event()
+        self.session_id: str | None = None
+        self._on_state_change = on_state_change
+        reconnect = settings.reconnect
+        self.machine = ConnectionStateMachine(
+            policy=reconnect.policy(),
+            rng=rng,
+            reset_after=reconnect.reset_after,
+            transport=settings.transport,
+            has_token_provider=token_provider is not None,
+            fallback_after=settings.polling.fallback_after,
+            websocket_retry_interval=settings.polling.websocket_retry_interval,
+        )
+        self._last_frame_at = 0.0
+        self._ping_ids = 0
+        self._ping: tuple[str, float] | None = None  # the RTT ping awaiting its pong
+
+    # --- the main loop -------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Run until the machine stops or the task is cancelled (the client closed)."""
+        try:
+            await self._run()
+        except asyncio.CancelledError:
+            self._finish(None, end_with=ClientClosedError("the client was closed"))
+            raise
+        except Exception as exc:  # a bug of ours must not kill the user's task group
+            logger.exception("planstream client engine failed")
+            self._finish(PlanStreamError(f"internal error in the planstream client: {exc!r}"))
+
+    async def _run(self) -> None:
+        machine = self.machine
+        action: ConnectionAction = machine.start(now())
+        self.changed()
+        while True:
+            session: WebSocketSession | None = None
+            if isinstance(action, Stop):
+                self._finish(action.error)
+                return
+            if isinstance(action, StartPolling):
+                outcome = await PollingPhase(self, action).run()
+                if isinstance(outcome, Stop):
+                    action = outcome
+                    continue
+                session = outcome
+            elif isinstance(action, Connect | RefreshTokenThenConnect):
+                await sleep_until(action.at)
+                try:
+                    session = await self.open_websocket()
+                except TransportFailedError as exc:
+                    action = self.report_failure(exc.verdict)
+                    continue
+                machine.connected(now())
+            else:  # Wait / StopPolling never come out of a WebSocket failure or start
+                raise AssertionError(f"unexpected action {action!r}")
+            self.changed()
+            verdict = await self._serve(session)
+            action = self.report_failure(verdict)
+
+    def report_failure(self, verdict: Verdict, *, websocket: bool = True) -> ConnectionAction:
+        """Tell the machine about a failure; log it and call the state hooks."""
+        action = self.machine.failed(verdict, now(), websocket=websocket)
+        retry_in = None
+        if isinstance(action, Connect | RefreshTokenThenConnect):
+            retry_in = max(action.at - now(), 0.0)
+        level = logging.ERROR if isinstance(action, Stop) else logging.WARNING
+        logger.log(
+            level,
+            "%s failed: %s%s",
+            "WebSocket" if websocket else "poll",
+            verdict.error,
+            "" if retry_in is None else f"; retrying in {retry_in:.2f} s",
+        )
+        self.changed(verdict.error, retry_in)
+        return action
+
+    # --- connecting ----------------------------------------------------------------
+
+    async def token(self) -> str | None:
+        """The token for the next connect: from the provider, else the static one."""
+        if self.token_provider is None:
+            secret = self.settings.token
+            return None if secret is None else secret.get_secret_value()
+        try:
+            return await self.token_provider()
+        except Exception as exc:  # the provider is user code: translate, keep its text out
+            error = AuthenticationError(f"the token provider raised {type(exc).__name__}")
+            raise TransportFailedError(Verdict(VerdictKind.RETRY, error)) from None
+
+    async def open_websocket(self) -> WebSocketSession:
+        """One WebSocket attempt (protocol §2); raises TransportFailedError."""
+        settings = self.settings
+        heartbeat = settings.heartbeat
+        return await open_websocket(
+            settings.url,
+            token=await self.token(),
+            has_token_provider=self.token_provider is not None,
+            max_frame_bytes=settings.max_frame_bytes,
+            ping_interval=heartbeat.ping_interval,
+            ping_timeout=heartbeat.ping_timeout,
+            open_timeout=settings.open_timeout,
+            compression=settings.compression,
+        )
+
+    # --- serving an open WebSocket ---------------------------------------------------
+
+    async def _serve(self, session: WebSocketSession) -> Verdict:
+        """Carry the stream on ``session`` until it fails; return why."""
+        hello = session.hello
+        self.session_id = hello.session_id
+        self.counters.connects += 1
+        logger.info(
+            "connected to %s (server %s, session %s)",
+            self.settings.url,
+            hello.server,
+            hello.session_id,
+        )
+        self._last_frame_at = now()
+        self.router.go_online()
+        self.up.set()
+        done: asyncio.Future[Verdict] = asyncio.get_running_loop().create_future()
+        try:
+            async with asyncio.TaskGroup() as tasks:
+                children = (
+                    tasks.create_task(self._read(session, done)),
+                    tasks.create_task(self._write(session, done)),
+                    tasks.create_task(self._watch(hello.heartbeat_s, done)),
+                )
+                try:
+                    verdict = await done
+                finally:
+                    for child in children:
+                        child.cancel()
+        finally:
+            self.up.clear()
+            self.router.go_offline()
+            self._ping = None
+            await session.close()
+        return verdict
+
+    async def _read(self, session: WebSocketSession, done: asyncio.Future[Verdict]) -> None:
+        recv = session.recv
+        on_frame = self.router.on_frame
+        max_bytes = self.settings.max_frame_bytes
+        counters = self.counters
+        clock = time.monotonic
+        try:
+            while True:
+                raw = await recv()
+                received_at = self._last_frame_at = clock()
+                try:
+                    frame = decode_server_frame(raw, max_bytes=max_bytes)
+                except ProtocolError as exc:
+                    counters.frames_rejected += 1
+                    logger.warning("skipped a frame the client cannot read: %s", exc)
+                    continue
+                if isinstance(frame, PongFrame):
+                    self._on_pong(frame, received_at)
+                else:
+                    on_frame(frame, received_at)
+        except TransportFailedError as exc:
+            _settle(done, exc.verdict)
+
+    async def _write(self, session: WebSocketSession, done: asyncio.Future[Verdict]) -> None:
+        outbox = self.router.outbox
+        ready = self.router.outbox_ready
+        try:
+            while True:
+                await ready.wait()
+                ready.clear()
+                while outbox:
+                    await session.send(outbox.popleft())
+        except TransportFailedError as exc:
+            _settle(done, exc.verdict)
+
+    async def _watch(self, heartbeat_s: float, done: asyncio.Future[Verdict]) -> None:
+        """Dead-man timer (protocol §3), sequencer deadlines and RTT pings."""
+        limit = heartbeat_s * self.settings.heartbeat.dead_after_factor
+        ping_interval = self.settings.heartbeat.ping_interval
+        next_ping = now()
+        router = self.router
+        while True:
+            current = now()
+            silent_for = current - self._last_frame_at
+            if silent_for >= limit:
+                _settle(done, classify_heartbeat_timeout(silent_for, limit))
+                return
+            router.tick(current)
+            if current >= next_ping:
+                self._send_ping(current)
+                next_ping = current + ping_interval
+            wake_at = min(self._last_frame_at + limit, next_ping)
+            deadline = router.sequencer.next_deadline()
+            if deadline is not None:
+                wake_at = min(wake_at, deadline)
+            await asyncio.sleep(min(max(wake_at - current, 0.001), _WATCHDOG_TICK))
+
+    def _send_ping(self, at: float) -> None:
+        self._ping_ids += 1
+        request_id = f"rtt-{self._ping_ids}"
+        self._ping = (request_id, at)
+        self.router.outbox.append(encode_frame(PingFrame(id=request_id)))
+        self.router.outbox_ready.set()
+
+    def _on_pong(self, frame: PongFrame, received_at: float) -> None:
+        ping = self._ping
+        if ping is not None and frame.id == ping[0]:
+            self.counters.last_rtt = received_at - ping[1]
+            self._ping = None
+
+    # --- state ---------------------------------------------------------------------
+
+    def mark_polling_up(self) -> None:
+        """The first poll of a polling phase was answered."""
+        if not self.up.is_set():
+            self.up.set()
+            logger.info("polling %s over HTTP (WebSocket unavailable)", self.settings.url)
+
+    def changed(self, error: PlanStreamError | None = None, retry_in: float | None = None) -> None:
+        """Call the state hooks if the machine moved, or a failure is reported."""
+        previous, current = self.state, self.machine.state
+        if previous is current and error is None:
+            return
+        self.state = current
+        self._on_state_change(StateChange(previous, current, error, retry_in))
+
+    def _finish(
+        self, error: PlanStreamError | None, *, end_with: PlanStreamError | None = None
+    ) -> None:
+        """Stop for good: ``error`` is why (None: closed by the user); the
+        subscriptions end with ``end_with`` or else ``error``."""
+        if self.stopped.is_set():
+            return
+        self.error = error
+        self.up.clear()
+        self.router.go_offline()
+        self.router.end_all(end_with or error)
+        if self.machine.state is not ConnectionState.CLOSED:
+            self.machine.close()
+        self.changed(error)
+        self.stopped.set()
+
+
+def _settle(done: asyncio.Future[Verdict], verdict: Verdict) -> None:
+    if not done.done():
+        done.set_result(verdict)

@@ -1,0 +1,225 @@
+"""One subscription's bounded inbox and the iterator the user holds.
+
+The reader task pushes in-order deliveries into a :class:`SubscriptionInbox`;
+the user's ``async for`` takes them out through a :class:`Subscription`.
+The inbox never grows past ``capacity``: when a consumer is too slow its
+queued items are dropped and, once it asks for more, it is re-subscribed from
+the last item it actually took — the server's replay makes that lossless.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import Callable
+from types import TracebackType
+from typing import Self
+
+from planstream.delivery import Delivery, Resync
+from planstream.errors import PlanStreamError
+from planstream.schema.events import PlanStatusEvent
+
+__all__ = ["Subscription", "SubscriptionInbox"]
+
+
+class SubscriptionInbox:
+    """The queue between the reader and one subscription's consumer.
+
+    Two positions are kept: ``taken_*`` — the last item the user took, where a
+    rewind resumes — and ``accepted_seq`` — the newest seq queued, below which
+    replayed events (another subscriber's rewind on the same plan) are dropped.
+    ``None`` seqs mean "resumed from an id whose seq is not known yet".
+    """
+
+    __slots__ = (
+        "accepted_seq",
+        "capacity",
+        "ended",
+        "error",
+        "follow",
+        "items",
+        "overflowed",
+        "overflows",
+        "plan_id",
+        "taken_event_id",
+        "taken_seq",
+        "waiter",
+    )
+
+    def __init__(
+        self, plan_id: str, *, last_event_id: str | None, follow: bool, capacity: int
+    ) -> None:
+        self.plan_id = plan_id
+        self.follow = follow
+        self.capacity = capacity
+        self.items: deque[Delivery] = deque()
+        self.waiter: asyncio.Future[None] | None = None
+        self.taken_event_id = last_event_id
+        self.taken_seq: int | None = 0 if last_event_id is None else None
+        self.accepted_seq = self.taken_seq
+        self.overflowed = False
+        self.overflows = 0
+        self.ended = False  # no more items will be pushed
+        self.error: PlanStreamError | None = None  # raised once the items are taken
+
+    def __repr__(self) -> str:
+        return (
+            f"SubscriptionInbox(plan_id={self.plan_id!r}, queued={len(self.items)}, "
+            f"taken_seq={self.taken_seq}, ended={self.ended})"
+        )
+
+    def push(self, item: Delivery) -> None:
+        """Queue ``item`` unless it was already queued or the inbox overflowed."""
+        if self.overflowed or self.ended:
+            return
+        if isinstance(item, Resync):
+            head = item.snapshot.head
+            self.accepted_seq = 0 if head is None else head.seq
+        else:
+            accepted = self.accepted_seq
+            if accepted is not None and item.seq <= accepted:
+                return  # replayed for another subscriber of this plan
+            self.accepted_seq = item.seq
+        items = self.items
+        if len(items) >= self.capacity:
+            # Too slow: drop what is queued, rewind once the consumer asks again.
+            items.clear()
+            self.overflowed = True
+            self.overflows += 1
+            self.accepted_seq = self.taken_seq
+        else:
+            items.append(item)
+        waiter = self.waiter
+        if waiter is not None:
+            self.waiter = None
+            if not waiter.done():
+                waiter.set_result(None)
+
+    def wake(self) -> None:
+        """Wake the consumer waiting for an item, if any."""
+        waiter = self.waiter
+        if waiter is not None:
+            self.waiter = None
+            if not waiter.done():
+                waiter.set_result(None)
+
+    def end(self, error: PlanStreamError | None) -> None:
+        """No more items: the consumer gets what is queued, then ``error`` (or the end)."""
+        if self.ended:
+            return
+        self.ended = True
+        self.error = error
+        self.wake()
+
+    def rewound(self) -> None:
+        """The rewind was requested: accept pushes again from the taken position."""
+        self.overflowed = False
+        self.accepted_seq = self.taken_seq
+
+    def took(self, item: Delivery) -> bool:
+        """Record that the user took ``item``; return whether the stream ends with it."""
+        if isinstance(item, Resync):
+            head = item.snapshot.head
+            self.taken_seq = 0 if head is None else head.seq
+            self.taken_event_id = None if head is None else head.event_id
+            status = item.snapshot.status
+            return status is not None and status.is_terminal and not self.follow
+        self.taken_seq = item.seq
+        self.taken_event_id = item.event_id
+        return (
+            isinstance(item, PlanStatusEvent) and item.data.status.is_terminal and not self.follow
+        )
+
+
+class Subscription:
+    """``async for item in client.subscribe(plan_id)``: events and ``Resync`` markers.
+
+    Ends (``StopAsyncIteration``) after a terminal ``plan.status`` unless
+    ``follow`` was asked for; raises the error that ended the subscription
+    (a fatal connection error, :class:`~planstream.errors.SubscriptionError`,
+    :class:`~planstream.errors.ClientClosedError`) after the items already
+    received. ``last_event_id`` is the position to resume from later.
+    Leaving ``async with`` or calling :meth:`aclose` unsubscribes; so does
+    dropping the last reference.
+    """
+
+    __slots__ = ("_detach", "_inbox", "_rewind")
+
+    def __init__(
+        self,
+        inbox: SubscriptionInbox,
+        *,
+        rewind: Callable[[SubscriptionInbox], None],
+        detach: Callable[[SubscriptionInbox], None],
+    ) -> None:
+        self._inbox = inbox
+        self._rewind = rewind
+        self._detach = detach
+
+    def __repr__(self) -> str:
+        return f"Subscription(plan_id={self.plan_id!r}, last_event_id={self.last_event_id!r})"
+
+    @property
+    def plan_id(self) -> str:
+        """The plan this subscription follows."""
+        return self._inbox.plan_id
+
+    @property
+    def last_event_id(self) -> str | None:
+        """The id of the last event taken (or of a resync's head); resume from it."""
+        return self._inbox.taken_event_id
+
+    @property
+    def overflows(self) -> int:
+        """How many times the consumer fell ``queue_size`` items behind and was rewound."""
+        return self._inbox.overflows
+
+    def __aiter__(self) -> Self:
+        return self
+
+    async def __anext__(self) -> Delivery:
+        inbox = self._inbox
+        while True:
+            items = inbox.items
+            if items:
+                item = items.popleft()
+                if inbox.took(item):
+                    items.clear()
+                    inbox.end(None)
+                    self._detach(inbox)
+                return item
+            if inbox.ended:
+                self._detach(inbox)
+                if inbox.error is not None:
+                    raise inbox.error
+                raise StopAsyncIteration
+            if inbox.overflowed:
+                self._rewind(inbox)
+            waiter = asyncio.get_running_loop().create_future()
+            inbox.waiter = waiter
+            await waiter
+
+    async def aclose(self) -> None:
+        """Unsubscribe; iterating afterwards ends at once."""
+        inbox = self._inbox
+        inbox.items.clear()
+        inbox.end(None)
+        self._detach(inbox)
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    def __del__(self) -> None:
+        # Dropped without aclose() (e.g. ``break`` out of ``async for``): free the slot.
+        inbox = getattr(self, "_inbox", None)
+        if inbox is not None and not inbox.ended:
+            inbox.end(None)
+            self._detach(inbox)

@@ -1,0 +1,307 @@
+"""Routes what the server sends to the subscriptions that asked for it.
+
+One :class:`StreamRouter` serves a client. It owns the pure
+:class:`~planstream.sequencer.Sequencer` and one :class:`PlanChannel` per
+subscribed plan; each channel fans its in-order deliveries out to the
+:class:`~planstream.client.inbox.SubscriptionInbox` of every local subscriber.
+It queues the frames the connection must send (``subscribe`` /
+``unsubscribe``) and never performs I/O itself.
+
+Every (re)subscription of a channel — the first one, the resume after a
+reconnect, the rewind of a slow or late subscriber — goes the same way: the
+plan leaves the sequencer, a ``subscribe`` with a fresh request id is sent, and
+the plan is tracked again from the requested position when the server answers
+that request (``subscribed`` or ``resync``). Anything the server sent for the
+plan in between belongs to the old position and is dropped; the replay
+re-sends it. Repairs asked for by the sequencer itself (gaps, lost tails)
+keep the plan tracked: its position is known.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from itertools import count
+
+from planstream.client.inbox import SubscriptionInbox
+from planstream.codec import encode_frame
+from planstream.delivery import Resubscribe, SequencerOutput
+from planstream.errors import PlanStreamError, SubscriptionError
+from planstream.schema.events import EventBase
+from planstream.schema.frames import (
+    BatchFrame,
+    ErrorFrame,
+    HeartbeatFrame,
+    ResyncFrame,
+    ServerFrame,
+    SubscribedFrame,
+    SubscribeFrame,
+    UnsubscribeFrame,
+)
+from planstream.schema.http import PollResponse
+from planstream.sequencer import Sequencer
+
+__all__ = ["PlanChannel", "Position", "StreamRouter"]
+
+logger = logging.getLogger("planstream.client")
+
+#: ``(event_id, seq)`` after which a stream resumes; seq None: not known yet.
+Position = tuple[str | None, int | None]
+
+
+class PlanChannel:
+    """One plan's subscription on the connection, shared by its local subscribers."""
+
+    __slots__ = ("generation", "inboxes", "pending_from", "pending_id", "plan_id")
+
+    def __init__(self, plan_id: str) -> None:
+        self.plan_id = plan_id
+        self.inboxes: list[SubscriptionInbox] = []
+        #: While not None the sequencer does not track the plan: a ``subscribe``
+        #: resuming after this position awaits its answer (request ``pending_id``).
+        self.pending_from: Position | None = None
+        self.pending_id: int | None = None
+        self.generation = 0  # bumped by every (re)subscription; stale polls are dropped
+
+
+def _precedes_or_equals(a: Position, b: Position) -> bool | None:
+    """Whether position ``a`` is at or before ``b``; None when it cannot be told."""
+    if a[0] == b[0]:
+        return True
+    if a[1] is None or b[1] is None:
+        return None
+    return a[1] <= b[1]
+
+
+class StreamRouter:
+    """Sequencer, channels and the outgoing frame queue of one client."""
+
+    def __init__(self, sequencer: Sequencer, *, queue_size: int) -> None:
+        self.sequencer = sequencer
+        self.queue_size = queue_size
+        self.channels: dict[str, PlanChannel] = {}
+        self.outbox: deque[str] = deque()
+        self.outbox_ready = asyncio.Event()
+        self.channels_changed = asyncio.Event()
+        self.online = False  # a WebSocket carries the stream: frames may be queued
+        self._request_ids = count(1)
+        self.subscribe_errors = 0
+        self.rewinds = 0  # slow subscribers re-subscribed from their position
+
+    # --- subscribers ---------------------------------------------------------------
+
+    def attach(self, plan_id: str, *, last_event_id: str | None, follow: bool) -> SubscriptionInbox:
+        """A new local subscriber of ``plan_id`` resuming after ``last_event_id``."""
+        inbox = SubscriptionInbox(
+            plan_id, last_event_id=last_event_id, follow=follow, capacity=self.queue_size
+        )
+        channel = self.channels.get(plan_id)
+        if channel is None:
+            channel = self.channels[plan_id] = PlanChannel(plan_id)
+            channel.inboxes.append(inbox)
+            self._resubscribe(channel, (last_event_id, inbox.taken_seq))
+            self.channels_changed.set()
+        else:
+            channel.inboxes.append(inbox)
+            self.rewind(inbox)
+        return inbox
+
+    def detach(self, inbox: SubscriptionInbox) -> None:
+        """The subscriber left; the last one to leave unsubscribes the plan."""
+        channel = self.channels.get(inbox.plan_id)
+        if channel is None or inbox not in channel.inboxes:
+            return
+        channel.inboxes.remove(inbox)
+        if channel.inboxes:
+            return
+        del self.channels[channel.plan_id]
+        self.sequencer.untrack(channel.plan_id)
+        self.channels_changed.set()
+        if self.online:
+            self._send(UnsubscribeFrame(id=next(self._request_ids), plan_id=channel.plan_id))
+
+    def rewind(self, inbox: SubscriptionInbox) -> None:
+        """Make the channel replay from ``inbox``'s position (a slow or late subscriber)."""
+        channel = self.channels.get(inbox.plan_id)
+        if channel is None:
+            return
+        wanted: Position = (inbox.taken_event_id, inbox.taken_seq)
+        if inbox.overflowed:
+            self.rewinds += 1
+        if channel.pending_from is not None:
+            earlier = _precedes_or_equals(wanted, channel.pending_from)
+            if earlier is None:
+                if not inbox.overflowed:
+                    inbox.overflowed = True  # retried when the pending answer arrives
+                    self.rewinds -= 1
+                return
+            inbox.rewound()
+            if earlier and wanted != channel.pending_from:
+                self._resubscribe(channel, wanted)
+            return
+        last_seq, last_event_id = self.sequencer.position(channel.plan_id)
+        inbox.rewound()
+        if _precedes_or_equals((last_event_id, last_seq), wanted) is not True:
+            self._resubscribe(channel, wanted)
+
+    def end_all(self, error: PlanStreamError | None) -> None:
+        """The client stopped: every subscription ends (with ``error`` once drained)."""
+        for channel in self.channels.values():
+            for inbox in channel.inboxes:
+                inbox.end(error)
+
+    # --- connection lifecycle ------------------------------------------------------
+
+    def go_online(self) -> None:
+        """A new WebSocket carries the stream: re-subscribe every plan where it stood."""
+        self.online = True
+        self.outbox.clear()  # frames meant for the previous connection
+        for channel in self.channels.values():
+            if channel.pending_from is None:
+                last_seq, last_event_id = self.sequencer.position(channel.plan_id)
+                self._resubscribe(channel, (last_event_id, last_seq))
+            else:
+                self._resubscribe(channel, channel.pending_from)
+
+    def go_offline(self) -> None:
+        """The WebSocket is gone; frames wait for the next one."""
+        self.online = False
+        self.outbox.clear()
+
+    # --- what the server sends -----------------------------------------------------
+
+    def on_frame(self, frame: ServerFrame, now: float) -> None:
+        """Feed one decoded frame (``hello`` and ``pong`` are the engine's)."""
+        sequencer = self.sequencer
+        if isinstance(frame, EventBase):
+            output = sequencer.on_event(frame, now)
+        elif isinstance(frame, BatchFrame):
+            output = sequencer.on_batch(frame.events, now)
+        elif isinstance(frame, SubscribedFrame | ResyncFrame):
+            output = self._on_answer(frame, now)
+        elif isinstance(frame, HeartbeatFrame):
+            output = sequencer.on_heartbeat(frame, now)
+        elif isinstance(frame, ErrorFrame):
+            self._on_error(frame)
+            return
+        else:
+            return  # unsubscribed, and frames the engine consumes
+        self.apply(output)
+
+    def tick(self, now: float) -> None:
+        """Let the sequencer act on gaps and unanswered repairs past their deadline."""
+        self.apply(self.sequencer.tick(now))
+
+    def apply(self, output: SequencerOutput) -> None:
+        """Deliver to the subscribers and perform the repair actions."""
+        deliveries, actions = output
+        channels = self.channels
+        for item in deliveries:
+            channel = channels.get(item.plan_id)
+            if channel is not None:
+                for inbox in channel.inboxes:
+                    inbox.push(item)
+        for action in actions:
+            self._repair(action)
+
+    def poll_position(self, plan_id: str) -> tuple[int, str | None] | None:
+        """``(generation, after)`` for the next poll of ``plan_id``; None if unsubscribed."""
+        channel = self.channels.get(plan_id)
+        if channel is None:
+            return None
+        if channel.pending_from is not None:
+            return channel.generation, channel.pending_from[0]
+        return channel.generation, self.sequencer.position(plan_id)[1]
+
+    def on_poll(self, generation: int, response: PollResponse, now: float) -> None:
+        """Feed a poll answer made at ``generation`` (stale answers are dropped)."""
+        channel = self.channels.get(response.plan_id)
+        if channel is None or channel.generation != generation:
+            return
+        if channel.pending_from is not None:
+            self._track(channel)
+        if response.resync is not None:
+            frame = ResyncFrame(
+                plan_id=response.plan_id,
+                reason=response.resync.reason,
+                snapshot=response.resync.snapshot,
+            )
+            output = self.sequencer.on_resync(frame, now)
+        else:
+            output = self.sequencer.on_batch(response.events, now)
+        # Polls always ask from the sequencer's position: its repairs are moot.
+        self.apply(SequencerOutput(output.deliveries, ()))
+
+    # --- internals -----------------------------------------------------------------
+
+    def _resubscribe(self, channel: PlanChannel, position: Position) -> None:
+        self.sequencer.untrack(channel.plan_id)
+        channel.pending_from = position
+        channel.generation += 1
+        request_id = next(self._request_ids)
+        channel.pending_id = request_id
+        if self.online:
+            self._send(
+                SubscribeFrame(id=request_id, plan_id=channel.plan_id, last_event_id=position[0])
+            )
+
+    def _track(self, channel: PlanChannel) -> None:
+        assert channel.pending_from is not None
+        last_event_id, last_seq = channel.pending_from
+        self.sequencer.track(channel.plan_id, last_event_id=last_event_id, last_seq=last_seq)
+        channel.pending_from = None
+        channel.pending_id = None
+        for inbox in channel.inboxes:
+            if inbox.overflowed:
+                inbox.wake()
+
+    def _on_answer(self, frame: SubscribedFrame | ResyncFrame, now: float) -> SequencerOutput:
+        channel = self.channels.get(frame.plan_id)
+        if channel is None:
+            return SequencerOutput()
+        if channel.pending_from is not None:
+            if frame.id != channel.pending_id:
+                return SequencerOutput()  # the answer to a superseded request
+            self._track(channel)
+        return self.sequencer.feed(frame, now)
+
+    def _on_error(self, frame: ErrorFrame) -> None:
+        channel = self.channels.get(frame.plan_id) if frame.plan_id is not None else None
+        if channel is None and frame.id is not None:
+            channel = next((ch for ch in self.channels.values() if ch.pending_id == frame.id), None)
+        if channel is None:
+            logger.warning("server error %s: %s", frame.code, frame.message)
+            return
+        self.subscribe_errors += 1
+        logger.warning(
+            "subscription to plan %r failed (%s): %s", channel.plan_id, frame.code, frame.message
+        )
+        error = SubscriptionError(channel.plan_id, frame.code, frame.message)
+        for inbox in list(channel.inboxes):
+            inbox.end(error)
+        del self.channels[channel.plan_id]
+        self.sequencer.untrack(channel.plan_id)
+        self.channels_changed.set()
+
+    def _repair(self, action: Resubscribe) -> None:
+        channel = self.channels.get(action.plan_id)
+        if channel is None or channel.pending_from is not None or not self.online:
+            return
+        logger.info(
+            "re-subscribing plan %r after %r (%s)",
+            action.plan_id,
+            action.last_event_id,
+            action.reason.value,
+        )
+        self._send(
+            SubscribeFrame(
+                id=next(self._request_ids),
+                plan_id=action.plan_id,
+                last_event_id=action.last_event_id,
+            )
+        )
+
+    def _send(self, frame: SubscribeFrame | UnsubscribeFrame) -> None:
+        self.outbox.append(encode_frame(frame))
+        self.outbox_ready.set()

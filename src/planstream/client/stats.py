@@ -1,0 +1,74 @@
+"""What the client reports about itself: counters and connection state changes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from planstream.connection_state import ConnectionState
+from planstream.errors import PlanStreamError
+
+__all__ = ["ClientStats", "EngineCounters", "StateChange"]
+
+
+@dataclass(slots=True)
+class EngineCounters:
+    """Mutable counters kept by the connection engine."""
+
+    connects: int = 0
+    frames_rejected: int = 0
+    polls: int = 0
+    last_rtt: float | None = None
+    callback_errors: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ClientStats:
+    """A snapshot of the client's counters (``client.stats``).
+
+    Attributes:
+        state: the connection state now.
+        connects: WebSocket connections opened (hello accepted).
+        reconnects: connections opened after the first one.
+        polls: HTTP polls answered while falling back (protocol §6).
+        events_delivered: events handed on in order (each once per plan).
+        duplicates_dropped: events received again and dropped.
+        reordered: events that arrived early and were held back until their turn.
+        gaps_repaired: re-subscriptions asked for to fill gaps or lost tails.
+        resyncs: ``Resync`` markers delivered (history was lost).
+        frames_rejected: frames that could not be decoded and were skipped.
+        slow_consumer_rewinds: times a subscriber fell ``queue_size`` behind
+            and was re-subscribed from its position.
+        callback_errors: exceptions raised by ``client.on`` callbacks.
+        last_rtt: seconds of the last ``ping``/``pong`` round trip, or None.
+    """
+
+    state: ConnectionState
+    connects: int
+    reconnects: int
+    polls: int
+    events_delivered: int
+    duplicates_dropped: int
+    reordered: int
+    gaps_repaired: int
+    resyncs: int
+    frames_rejected: int
+    slow_consumer_rewinds: int
+    callback_errors: int
+    last_rtt: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class StateChange:
+    """Passed to state-change hooks after every transition and every failure.
+
+    Attributes:
+        previous: the state before.
+        state: the state now.
+        error: why the connection failed (None for a successful change).
+        retry_in: seconds until the next attempt, when one is scheduled.
+    """
+
+    previous: ConnectionState
+    state: ConnectionState
+    error: PlanStreamError | None = None
+    retry_in: float | None = None
