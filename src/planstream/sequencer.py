@@ -185,10 +185,11 @@ class Sequencer:
             return self.on_heartbeat(frame, now)
         return _NOTHING
 
-    def on_event(self, event: Event, now: float) -> SequencerOutput:
-        """Feed one event."""
+    def take_next(self, event: Event) -> bool:
+        """The fast path of :meth:`on_event`: accept ``event`` if it is simply the
+        next one of its plan (nothing buffered, id not seen) and return True; else
+        return False and change nothing (feed it to :meth:`on_event` then)."""
         cursor = self._cursors.get(event.plan_id)
-        # Fast path: the next event, nothing buffered, id not seen.
         if (
             cursor is not None
             and not cursor.buffer
@@ -197,6 +198,12 @@ class Sequencer:
             and event.event_id not in cursor.recent_ids
         ):
             self._accept(cursor, event)
+            return True
+        return False
+
+    def on_event(self, event: Event, now: float) -> SequencerOutput:
+        """Feed one event."""
+        if self.take_next(event):
             return SequencerOutput((event,), ())
         deliveries: list[Delivery] = []
         actions: list[Resubscribe] = []
@@ -207,8 +214,33 @@ class Sequencer:
         """Feed the events of one ``batch`` frame."""
         deliveries: list[Delivery] = []
         actions: list[Resubscribe] = []
+        deliver = deliveries.append
+        cursors = self._cursors
+        window = self.dedup_window
+        delivered = 0
         for event in events:
-            self._sequence(event, now, deliveries, actions)
+            cursor = cursors.get(event.plan_id)
+            # Fast path, as in on_event, with _accept inlined (the hot loop).
+            if (
+                cursor is not None
+                and not cursor.buffer
+                and cursor.last_seq is not None
+                and event.seq == cursor.last_seq + 1
+                and event.event_id not in cursor.recent_ids
+            ):
+                event_id = event.event_id
+                cursor.last_seq = event.seq
+                cursor.last_event_id = event_id
+                cursor.recent_ids[event_id] = event.seq
+                order = cursor.recent_order
+                order.append(event_id)
+                if len(order) > window:
+                    del cursor.recent_ids[order.popleft()]
+                delivered += 1
+                deliver(event)
+            else:
+                self._sequence(event, now, deliveries, actions)
+        self.stats.delivered += delivered
         return SequencerOutput(tuple(deliveries), tuple(actions))
 
     def on_subscribed(self, frame: SubscribedFrame, now: float) -> SequencerOutput:

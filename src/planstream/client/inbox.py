@@ -41,8 +41,9 @@ class SubscriptionInbox:
         "overflowed",
         "overflows",
         "plan_id",
-        "taken_event_id",
-        "taken_seq",
+        "start_event_id",
+        "start_seq",
+        "taken",
         "waiter",
     )
 
@@ -54,9 +55,10 @@ class SubscriptionInbox:
         self.capacity = capacity
         self.items: deque[Delivery] = deque()
         self.waiter: asyncio.Future[None] | None = None
-        self.taken_event_id = last_event_id
-        self.taken_seq: int | None = 0 if last_event_id is None else None
-        self.accepted_seq = self.taken_seq
+        self.start_event_id = last_event_id
+        self.start_seq: int | None = 0 if last_event_id is None else None
+        self.taken: Delivery | None = None  # the last item the user took
+        self.accepted_seq = self.start_seq
         self.overflowed = False
         self.overflows = 0
         self.ended = False  # no more items will be pushed
@@ -67,6 +69,55 @@ class SubscriptionInbox:
             f"SubscriptionInbox(plan_id={self.plan_id!r}, queued={len(self.items)}, "
             f"taken_seq={self.taken_seq}, ended={self.ended})"
         )
+
+    @property
+    def taken_seq(self) -> int | None:
+        """The seq of the last item taken (a resync: its head's), or the start's."""
+        taken = self.taken
+        if taken is None:
+            return self.start_seq
+        if isinstance(taken, Resync):
+            head = taken.snapshot.head
+            return 0 if head is None else head.seq
+        return taken.seq
+
+    @property
+    def taken_event_id(self) -> str | None:
+        """The id of the last event taken (a resync: its head's), or the start's."""
+        taken = self.taken
+        if taken is None:
+            return self.start_event_id
+        if isinstance(taken, Resync):
+            head = taken.snapshot.head
+            return None if head is None else head.event_id
+        return taken.event_id
+
+    def push_many(self, batch: tuple[Delivery, ...]) -> None:
+        """Queue several in-order events of this plan (the sequencer's output for a batch)."""
+        first = batch[0]
+        accepted = self.accepted_seq
+        if (
+            self.overflowed
+            or self.ended
+            or isinstance(first, Resync)
+            or (accepted is not None and first.seq <= accepted)
+            or len(self.items) + len(batch) > self.capacity
+        ):
+            for item in batch:
+                self.push(item)
+            return
+        last = batch[-1]
+        if isinstance(last, Resync):  # never from the sequencer's batches; stay exact
+            for item in batch:
+                self.push(item)
+            return
+        self.items.extend(batch)
+        self.accepted_seq = last.seq
+        waiter = self.waiter
+        if waiter is not None:
+            self.waiter = None
+            if not waiter.done():
+                waiter.set_result(None)
 
     def push(self, item: Delivery) -> None:
         """Queue ``item`` unless it was already queued or the inbox overflowed."""
@@ -116,19 +167,14 @@ class SubscriptionInbox:
         self.overflowed = False
         self.accepted_seq = self.taken_seq
 
-    def took(self, item: Delivery) -> bool:
-        """Record that the user took ``item``; return whether the stream ends with it."""
+    def ends_with(self, item: Delivery) -> bool:
+        """Whether the stream ends once the user took ``item`` (a terminal status)."""
+        if self.follow:
+            return False
         if isinstance(item, Resync):
-            head = item.snapshot.head
-            self.taken_seq = 0 if head is None else head.seq
-            self.taken_event_id = None if head is None else head.event_id
             status = item.snapshot.status
-            return status is not None and status.is_terminal and not self.follow
-        self.taken_seq = item.seq
-        self.taken_event_id = item.event_id
-        return (
-            isinstance(item, PlanStatusEvent) and item.data.status.is_terminal and not self.follow
-        )
+            return status is not None and status.is_terminal
+        return isinstance(item, PlanStatusEvent) and item.data.status.is_terminal
 
 
 class Subscription:
@@ -183,7 +229,9 @@ class Subscription:
             items = inbox.items
             if items:
                 item = items.popleft()
-                if inbox.took(item):
+                inbox.taken = item
+                kind = type(item)
+                if (kind is PlanStatusEvent or kind is Resync) and inbox.ends_with(item):
                     items.clear()
                     inbox.end(None)
                     self._detach(inbox)

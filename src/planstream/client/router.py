@@ -175,6 +175,12 @@ class StreamRouter:
         """Feed one decoded frame (``hello`` and ``pong`` are the engine's)."""
         sequencer = self.sequencer
         if isinstance(frame, EventBase):
+            if sequencer.take_next(frame):  # the hot path: the next event of its plan
+                channel = self.channels.get(frame.plan_id)
+                if channel is not None:
+                    for inbox in channel.inboxes:
+                        inbox.push(frame)
+                return
             output = sequencer.on_event(frame, now)
         elif isinstance(frame, BatchFrame):
             output = sequencer.on_batch(frame.events, now)
@@ -196,12 +202,20 @@ class StreamRouter:
     def apply(self, output: SequencerOutput) -> None:
         """Deliver to the subscribers and perform the repair actions."""
         deliveries, actions = output
-        channels = self.channels
-        for item in deliveries:
-            channel = channels.get(item.plan_id)
-            if channel is not None:
-                for inbox in channel.inboxes:
-                    inbox.push(item)
+        if deliveries:
+            channels = self.channels
+            plan_id = deliveries[0].plan_id
+            if len(deliveries) > 1 and all(item.plan_id == plan_id for item in deliveries):
+                channel = channels.get(plan_id)  # one plan's batch: queue it at once
+                if channel is not None:
+                    for inbox in channel.inboxes:
+                        inbox.push_many(deliveries)
+            else:
+                for item in deliveries:
+                    channel = channels.get(item.plan_id)
+                    if channel is not None:
+                        for inbox in channel.inboxes:
+                            inbox.push(item)
         for action in actions:
             self._repair(action)
 
