@@ -21,6 +21,8 @@ The I/O lives in :mod:`planstream.transport` (WebSocket and HTTP polling),
 :mod:`planstream.server` (the reference server).
 """
 
+import logging
+
 from planstream.backoff import BackoffPolicy, BackoffSchedule, JitterMode
 from planstream.client import ClientStats, PlanStreamClient, StateChange, Subscription
 from planstream.close_codes import (
@@ -148,6 +150,11 @@ from planstream.settings import (
 )
 
 __version__ = "0.1.0"
+
+# The library's loggers ("planstream", "planstream.client", "planstream.server")
+# stay silent unless the application configures logging (logging HOWTO, "Configuring
+# Logging for a Library").
+logging.getLogger("planstream").addHandler(logging.NullHandler())
 
 __all__ = [
     "CONNECTION_TRANSITIONS",

@@ -132,6 +132,8 @@ def parse_retry_after(value: float | str | None) -> float | None:
 
 
 def _closed(code: int, reason: str) -> str:
+    if code == CloseCode.ABNORMAL_CLOSURE:
+        return "the connection dropped without a close frame (1006)"
     text = f"the server closed the connection with code {code}"
     return f"{text} ({frame_excerpt(reason, _EXCERPT)!r})" if reason else text
 

@@ -6,11 +6,13 @@
 * :mod:`~planstream.client.engine` - performs the connection state machine's actions;
 * :mod:`~planstream.client.polling` - the HTTP long-polling phase;
 * :mod:`~planstream.client.callbacks` - ``client.on`` callbacks;
-* :mod:`~planstream.client.stats` - counters and state changes.
+* :mod:`~planstream.client.stats` - counters and state changes;
+* :mod:`~planstream.client.clock` - the monotonic clock the engine sleeps on.
 """
 
 from planstream.client.callbacks import Callback, CallbackRegistry, CallbackTarget
 from planstream.client.client import PlanStreamClient, StateHook
+from planstream.client.clock import now, sleep_until
 from planstream.client.engine import ConnectionEngine, TokenProvider
 from planstream.client.inbox import Subscription, SubscriptionInbox
 from planstream.client.polling import PollingPhase
@@ -34,4 +36,6 @@ __all__ = [
     "Subscription",
     "SubscriptionInbox",
     "TokenProvider",
+    "now",
+    "sleep_until",
 ]
