@@ -9,8 +9,9 @@ connection, so the server's cost per frame is a socket write: the benchmark
 measures the client.
 
 ``--drop-every N`` closes the connection (1012, service restart; with
-``--abort`` an abrupt TCP loss) after every N-th frame it sends and, on the next connection, resumes after the client's
-``last_event_id`` — which exercises the client's reconnect and resume path.
+``--abort`` an abrupt TCP loss) after every N-th frame it sends and, on the
+next connection, resumes after the client's ``last_event_id``: this
+exercises the client's reconnect and resume path.
 
 Usage: ``python benchmarks/frame_server.py --port 0 --events 20000 --batch 1``;
 the first line printed is the bound port.

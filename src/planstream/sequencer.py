@@ -190,16 +190,24 @@ class Sequencer:
         next one of its plan (nothing buffered, id not seen) and return True; else
         return False and change nothing (feed it to :meth:`on_event` then)."""
         cursor = self._cursors.get(event.plan_id)
-        if (
-            cursor is not None
-            and not cursor.buffer
-            and cursor.last_seq is not None
-            and event.seq == cursor.last_seq + 1
-            and event.event_id not in cursor.recent_ids
-        ):
-            self._accept(cursor, event)
-            return True
-        return False
+        if cursor is None or cursor.buffer:
+            return False
+        last_seq = cursor.last_seq
+        seq = event.seq
+        event_id = event.event_id
+        recent_ids = cursor.recent_ids
+        if last_seq is None or seq != last_seq + 1 or event_id in recent_ids:
+            return False
+        # _accept, inlined: this runs once per event received
+        cursor.last_seq = seq
+        cursor.last_event_id = event_id
+        recent_ids[event_id] = seq
+        order = cursor.recent_order
+        order.append(event_id)
+        if len(order) > self.dedup_window:
+            del recent_ids[order.popleft()]
+        self.stats.delivered += 1
+        return True
 
     def on_event(self, event: Event, now: float) -> SequencerOutput:
         """Feed one event."""

@@ -85,7 +85,7 @@ class ConnectionEngine:
             fallback_after=settings.polling.fallback_after,
             websocket_retry_interval=settings.polling.websocket_retry_interval,
         )
-        self._last_frame_at = 0.0
+        self._frames_received = 0
         self._ping_ids = 0
         self._ping: tuple[str, float] | None = None  # the RTT ping awaiting its pong
 
@@ -189,7 +189,6 @@ class ConnectionEngine:
             hello.server,
             hello.session_id,
         )
-        self._last_frame_at = now()
         self.router.go_online()
         self.up.set()
         done: asyncio.Future[Verdict] = asyncio.get_running_loop().create_future()
@@ -214,24 +213,28 @@ class ConnectionEngine:
 
     async def _read(self, session: WebSocketSession, done: asyncio.Future[Verdict]) -> None:
         recv = session.recv
-        on_frame = self.router.on_frame
-        max_bytes = self.settings.max_frame_bytes
+        router = self.router
+        on_frame = router.on_frame
         counters = self.counters
         clock = time.monotonic
         try:
             while True:
                 raw = await recv()
-                received_at = self._last_frame_at = clock()
+                self._frames_received += 1  # the watchdog's sign of life
                 try:
-                    frame = decode_server_frame(raw, max_bytes=max_bytes)
+                    # websockets already refused frames over max_frame_bytes (1009)
+                    frame = decode_server_frame(raw)
                 except ProtocolError as exc:
                     counters.frames_rejected += 1
                     logger.warning("skipped a frame the client cannot read: %s", exc)
                     continue
                 if isinstance(frame, PongFrame):
-                    self._on_pong(frame, received_at)
-                else:
-                    on_frame(frame, received_at)
+                    self._on_pong(frame, clock())
+                    continue
+                on_frame(frame, clock())
+                if router.backlogged:
+                    router.backlogged = False
+                    await asyncio.sleep(0)  # let the consumers drain their queues
         except TransportFailedError as exc:
             _settle(done, exc.verdict)
 
@@ -253,9 +256,14 @@ class ConnectionEngine:
         ping_interval = self.settings.heartbeat.ping_interval
         next_ping = now()
         router = self.router
+        frames_seen = self._frames_received
+        last_life = now()  # when the watchdog last saw the frame count move
         while True:
             current = now()
-            silent_for = current - self._last_frame_at
+            if self._frames_received != frames_seen:
+                frames_seen = self._frames_received
+                last_life = current
+            silent_for = current - last_life
             if silent_for >= limit:
                 _settle(done, classify_heartbeat_timeout(silent_for, limit))
                 return
@@ -263,7 +271,7 @@ class ConnectionEngine:
             if current >= next_ping:
                 self._send_ping(current)
                 next_ping = current + ping_interval
-            wake_at = min(self._last_frame_at + limit, next_ping)
+            wake_at = min(last_life + limit, next_ping)
             deadline = router.sequencer.next_deadline()
             if deadline is not None:
                 wake_at = min(wake_at, deadline)

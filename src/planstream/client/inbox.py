@@ -17,7 +17,7 @@ from typing import Self
 
 from planstream.delivery import Delivery, Resync
 from planstream.errors import PlanStreamError
-from planstream.schema.events import PlanStatusEvent
+from planstream.schema.events import Event, PlanStatusEvent
 
 __all__ = ["Subscription", "SubscriptionInbox"]
 
@@ -119,6 +119,25 @@ class SubscriptionInbox:
             if not waiter.done():
                 waiter.set_result(None)
 
+    def push_event(self, event: Event) -> None:
+        """:meth:`push` for one event (the hot path: no resync to look for)."""
+        if self.overflowed or self.ended:
+            return
+        accepted = self.accepted_seq
+        if accepted is not None and event.seq <= accepted:
+            return  # replayed for another subscriber of this plan
+        self.accepted_seq = event.seq
+        items = self.items
+        if len(items) >= self.capacity:
+            self._overflow()
+            return
+        items.append(event)
+        waiter = self.waiter
+        if waiter is not None:
+            self.waiter = None
+            if not waiter.done():
+                waiter.set_result(None)
+
     def push(self, item: Delivery) -> None:
         """Queue ``item`` unless it was already queued or the inbox overflowed."""
         if self.overflowed or self.ended:
@@ -133,18 +152,22 @@ class SubscriptionInbox:
             self.accepted_seq = item.seq
         items = self.items
         if len(items) >= self.capacity:
-            # Too slow: drop what is queued, rewind once the consumer asks again.
-            items.clear()
-            self.overflowed = True
-            self.overflows += 1
-            self.accepted_seq = self.taken_seq
-        else:
-            items.append(item)
+            self._overflow()
+            return
+        items.append(item)
         waiter = self.waiter
         if waiter is not None:
             self.waiter = None
             if not waiter.done():
                 waiter.set_result(None)
+
+    def _overflow(self) -> None:
+        """Too slow: drop what is queued; rewind once the consumer asks again."""
+        self.items.clear()
+        self.overflowed = True
+        self.overflows += 1
+        self.accepted_seq = self.taken_seq
+        self.wake()
 
     def wake(self) -> None:
         """Wake the consumer waiting for an item, if any."""

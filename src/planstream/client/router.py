@@ -46,6 +46,9 @@ __all__ = ["PlanChannel", "Position", "StreamRouter"]
 
 logger = logging.getLogger("planstream.client")
 
+#: Queued items above which the reader lets consumers run (see ``backlogged``).
+_BACKLOG = 128
+
 #: ``(event_id, seq)`` after which a stream resumes; seq None: not known yet.
 Position = tuple[str | None, int | None]
 
@@ -88,6 +91,10 @@ class StreamRouter:
         self._request_ids = count(1)
         self.subscribe_errors = 0
         self.rewinds = 0  # slow subscribers re-subscribed from their position
+        #: Set when a subscriber has more than a few items queued: the reader then
+        #: yields to the event loop so consumers catch up. Short queues keep few
+        #: objects alive, which keeps the garbage collector's passes cheap.
+        self.backlogged = False
 
     # --- subscribers ---------------------------------------------------------------
 
@@ -179,7 +186,9 @@ class StreamRouter:
                 channel = self.channels.get(frame.plan_id)
                 if channel is not None:
                     for inbox in channel.inboxes:
-                        inbox.push(frame)
+                        inbox.push_event(frame)
+                        if len(inbox.items) > _BACKLOG:
+                            self.backlogged = True
                 return
             output = sequencer.on_event(frame, now)
         elif isinstance(frame, BatchFrame):
@@ -210,6 +219,8 @@ class StreamRouter:
                 if channel is not None:
                     for inbox in channel.inboxes:
                         inbox.push_many(deliveries)
+                        if len(inbox.items) > _BACKLOG:
+                            self.backlogged = True
             else:
                 for item in deliveries:
                     channel = channels.get(item.plan_id)

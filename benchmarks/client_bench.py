@@ -1,0 +1,261 @@
+"""asv benchmarks of the client: receive throughput and memory, on loopback.
+
+The server is ``benchmarks/frame_server.py`` in its own process: it sends
+pre-encoded frames, so what is measured is the client. Each throughput figure
+counts events from the first to the last one received.
+
+* ``ThroughputSuite.track_planstream_events_per_s``: events/s delivered to the
+  user's ``async for item in client.subscribe(plan)`` through the full pipeline
+  (WebSocket receive, decode + validate, de-duplicate, order, queue, iterate);
+* ``track_bare_validate_events_per_s``: a bare ``websockets`` client doing only
+  ``recv()`` + pydantic ``TypeAdapter(ServerFrame).validate_json`` on the same frames;
+* ``track_bare_json_events_per_s``: a bare client doing ``recv()`` + ``json.loads``;
+* ``track_ratio_to_bare_validate``: planstream / bare-validate, measured
+  back to back in one call (best of ``REPEAT`` each), the figure the issue's
+  0.8x goal is about.
+
+Each is parametrised by frame shape: single ``event`` frames or 64-event
+``batch`` frames.
+
+* ``MemorySuite.track_rss_kib_per_idle_connection``: resident memory per open,
+  idle client connection (``PlanStreamClient`` with one idle subscription), from
+  ``/proc/self/statm`` with ``CONNECTIONS`` clients, compression off and on;
+* ``track_tracemalloc_bytes_per_idle_subscription``: Python heap per extra idle
+  subscription on one shared connection (``SUBSCRIPTIONS`` plans).
+
+Run standalone for a table: ``python benchmarks/client_bench.py``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import json
+import subprocess
+import sys
+import time
+import tracemalloc
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, ClassVar
+
+from pydantic import TypeAdapter
+from websockets.asyncio.client import connect
+
+from planstream import ClientSettings, PlanStreamClient, Resync, ServerFrame
+
+FRAME_SERVER = Path(__file__).with_name("frame_server.py")
+PLAN_ID = "bench-plan"
+#: Events per run, by events per frame.
+EVENTS = {1: 30_000, 64: 64_000}
+#: Runs of each client per figure; the best counts.
+REPEAT = 3
+CONNECTIONS = 100
+SUBSCRIPTIONS = 1000
+
+
+@contextmanager
+def frame_server(events: int, batch: int, *extra: str) -> Iterator[str]:
+    """Start ``frame_server.py``; yield its stream URL; kill it afterwards."""
+    process = subprocess.Popen(
+        [sys.executable, str(FRAME_SERVER), "--events", str(events), "--batch", str(batch), *extra],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        port = int(process.stdout.readline())
+        yield f"ws://127.0.0.1:{port}/v1/stream"
+    finally:
+        process.kill()
+        process.wait()
+
+
+_SUBSCRIBE = json.dumps({"type": "subscribe", "id": 1, "plan_id": PLAN_ID, "last_event_id": None})
+
+
+async def bare_client(url: str, events: int, *, validate: bool) -> float:
+    """Events/s for a bare ``websockets`` client: recv + validate_json (or json.loads)."""
+    adapter: TypeAdapter[Any] = TypeAdapter(ServerFrame)
+    async with connect(url, subprotocols=["planstream.v1"], compression=None, max_size=None) as ws:  # type: ignore[list-item]
+        await ws.recv()  # hello
+        await ws.send(_SUBSCRIBE)
+        await ws.recv()  # subscribed
+        received = 0
+        started = 0.0
+        while received < events:
+            raw = await ws.recv()
+            if not received:
+                started = time.perf_counter()
+            if validate:
+                frame = adapter.validate_json(raw)
+                received += len(frame.events) if frame.type == "batch" else 1
+            else:
+                obj = json.loads(raw)
+                received += len(obj["events"]) if obj["type"] == "batch" else 1
+        return (events - 1) / (time.perf_counter() - started)
+
+
+async def planstream_client(url: str, events: int) -> float:
+    """Events/s delivered to ``async for`` over ``PlanStreamClient.subscribe``."""
+    async with PlanStreamClient(settings=ClientSettings(url=url)) as client:
+        received = 0
+        started = 0.0
+        last_seq = 0
+        async for item in client.subscribe(PLAN_ID):
+            if not received:
+                started = time.perf_counter()
+            assert not isinstance(item, Resync), item
+            assert item.seq == last_seq + 1, item
+            last_seq = item.seq
+            received += 1
+        elapsed = time.perf_counter() - started
+    if received != events:
+        raise AssertionError(f"received {received} of {events} events")
+    return (events - 1) / elapsed
+
+
+def best_rate(run: Callable[[str, int], Awaitable[float]], batch: int) -> float:
+    """Best of ``REPEAT`` runs, each against a fresh frame server."""
+    events = EVENTS[batch]
+    rates = []
+    for _ in range(REPEAT):
+        with frame_server(events, batch) as url:
+            rates.append(asyncio.run(run(url, events)))
+    return max(rates)
+
+
+def _bare_validate(url: str, events: int) -> Awaitable[float]:
+    return bare_client(url, events, validate=True)
+
+
+def _bare_json(url: str, events: int) -> Awaitable[float]:
+    return bare_client(url, events, validate=False)
+
+
+class ThroughputSuite:
+    """Client receive throughput, single-event frames and 64-event batches."""
+
+    params: ClassVar[list[int]] = [1, 64]
+    param_names: ClassVar[list[str]] = ["events_per_frame"]
+    timeout = 300
+    unit = "events/s"
+
+    def track_planstream_events_per_s(self, batch: int) -> float:
+        return best_rate(planstream_client, batch)
+
+    def track_bare_validate_events_per_s(self, batch: int) -> float:
+        return best_rate(_bare_validate, batch)
+
+    def track_bare_json_events_per_s(self, batch: int) -> float:
+        return best_rate(_bare_json, batch)
+
+    def track_ratio_to_bare_validate(self, batch: int) -> float:
+        bare = planstream = 0.0
+        for _ in range(REPEAT):  # interleaved, so both see the same machine load
+            bare = max(bare, best_rate_once(_bare_validate, batch))
+            planstream = max(planstream, best_rate_once(planstream_client, batch))
+        return planstream / bare
+
+    track_ratio_to_bare_validate.unit = "ratio"  # type: ignore[attr-defined]
+
+
+def best_rate_once(run: Callable[[str, int], Awaitable[float]], batch: int) -> float:
+    events = EVENTS[batch]
+    with frame_server(events, batch) as url:
+        return asyncio.run(run(url, events))
+
+
+def _rss_bytes() -> int:
+    pages = int(Path("/proc/self/statm").read_text().split()[1])
+    return pages * 4096
+
+
+async def _idle_clients(url: str, count: int, compression: bool) -> int:
+    """RSS growth, bytes, for ``count`` open idle clients with one subscription each."""
+    gc.collect()
+    before = _rss_bytes()
+    settings = ClientSettings(url=url, compression=compression)
+    clients = [PlanStreamClient(settings=settings) for _ in range(count)]
+    subscriptions = []
+    for client in clients:
+        await client.__aenter__()
+    for client in clients:
+        await client.wait_open()
+        subscriptions.append(client.subscribe(PLAN_ID))
+    await asyncio.sleep(0.5)  # subscribe frames out, answers in
+    gc.collect()
+    grown = _rss_bytes() - before
+    for client in clients:
+        await client.aclose()
+    return grown
+
+
+async def _idle_subscriptions(url: str, count: int) -> int:
+    """tracemalloc bytes for ``count`` idle subscriptions on one connection."""
+    plan_ids = [f"idle-plan-{index:05d}" for index in range(count)]
+    async with PlanStreamClient(settings=ClientSettings(url=url)) as client:
+        await client.wait_open()
+        gc.collect()
+        tracemalloc.start()
+        before = tracemalloc.get_traced_memory()[0]
+        subscriptions = [client.subscribe(plan_id) for plan_id in plan_ids]
+        await asyncio.sleep(0.5)
+        gc.collect()
+        grown = tracemalloc.get_traced_memory()[0] - before
+        tracemalloc.stop()
+        assert len(subscriptions) == count
+    return grown
+
+
+class MemorySuite:
+    """Memory per idle connection and per extra idle subscription."""
+
+    timeout = 300
+
+    def track_rss_kib_per_idle_connection(self) -> float:
+        with frame_server(0, 1) as url:
+            return asyncio.run(_idle_clients(url, CONNECTIONS, False)) / CONNECTIONS / 1024
+
+    track_rss_kib_per_idle_connection.unit = "KiB"  # type: ignore[attr-defined]
+
+    def track_rss_kib_per_idle_connection_compressed(self) -> float:
+        with frame_server(0, 1) as url:
+            return asyncio.run(_idle_clients(url, CONNECTIONS, True)) / CONNECTIONS / 1024
+
+    track_rss_kib_per_idle_connection_compressed.unit = "KiB"  # type: ignore[attr-defined]
+
+    def track_tracemalloc_bytes_per_idle_subscription(self) -> float:
+        with frame_server(0, 1) as url:
+            return asyncio.run(_idle_subscriptions(url, SUBSCRIPTIONS)) / SUBSCRIPTIONS
+
+    track_tracemalloc_bytes_per_idle_subscription.unit = "bytes"  # type: ignore[attr-defined]
+
+
+def main() -> None:
+    throughput = ThroughputSuite()
+    for batch in ThroughputSuite.params:
+        rows = {
+            "bare recv+json.loads": throughput.track_bare_json_events_per_s(batch),
+            "bare recv+validate_json": throughput.track_bare_validate_events_per_s(batch),
+            "planstream async for": throughput.track_planstream_events_per_s(batch),
+        }
+        for name, rate in rows.items():
+            print(f"{batch:>2} event(s)/frame  {name:<24} {rate:>9,.0f} events/s")
+        ratio = rows["planstream async for"] / rows["bare recv+validate_json"]
+        print(f"{batch:>2} event(s)/frame  planstream / bare validate: {ratio:.2f}")
+    memory = MemorySuite()
+    print(f"idle connection (RSS):         {memory.track_rss_kib_per_idle_connection():.1f} KiB")
+    print(
+        "idle connection, compressed:   "
+        f"{memory.track_rss_kib_per_idle_connection_compressed():.1f} KiB"
+    )
+    print(
+        "extra idle subscription (heap): "
+        f"{memory.track_tracemalloc_bytes_per_idle_subscription():.0f} bytes"
+    )
+
+
+if __name__ == "__main__":
+    main()
