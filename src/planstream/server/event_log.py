@@ -4,8 +4,8 @@ A log appends events atomically with gap-free ``seq`` and ids unique across
 restarts, reads retained events after a position, resolves a client's
 ``last_event_id`` to a position or a resync, folds snapshots with the shared
 reducer, and tells listeners about new events. :class:`MemoryEventLog` is the
-default; a Redis Streams log implements the same interface for multi-node
-servers.
+only implementation so far; a shared log for multi-node servers (Redis
+Streams) would implement the same interface.
 """
 
 from __future__ import annotations
