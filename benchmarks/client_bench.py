@@ -17,10 +17,12 @@ counts events from the first to the last one received.
 Each is parametrised by frame shape: single ``event`` frames or 64-event
 ``batch`` frames.
 
-* ``MemorySuite.track_rss_kib_per_idle_connection``: resident memory per open,
-  idle client connection (``PlanStreamClient`` with one idle subscription), from
-  ``/proc/self/statm`` with ``CONNECTIONS`` clients, compression off and on;
-* ``track_tracemalloc_bytes_per_idle_subscription``: Python heap per extra idle
+* ``MemorySuite.track_kib_per_idle_connection`` (and ``_compressed``): Python
+  heap (``tracemalloc``) per open, idle client (``PlanStreamClient``, its own
+  connection, one idle subscription), over ``CONNECTIONS`` clients in a fresh
+  interpreter after a warm-up client; ``track_rss_kib_*`` the same as resident
+  memory from ``/proc/self/statm``, which also sees zlib's C allocations;
+* ``track_bytes_per_idle_subscription``: Python heap per extra idle
   subscription on one shared connection (``SUBSCRIPTIONS`` plans).
 
 Run standalone for a table: ``python benchmarks/client_bench.py``.
@@ -172,68 +174,111 @@ def _rss_bytes() -> int:
     return pages * 4096
 
 
-async def _idle_clients(url: str, count: int, compression: bool) -> int:
-    """RSS growth, bytes, for ``count`` open idle clients with one subscription each."""
-    gc.collect()
-    before = _rss_bytes()
+async def _open_idle_clients(url: str, count: int, compression: bool) -> list[PlanStreamClient]:
     settings = ClientSettings(url=url, compression=compression)
     clients = [PlanStreamClient(settings=settings) for _ in range(count)]
-    subscriptions = []
     for client in clients:
         await client.__aenter__()
-    for client in clients:
         await client.wait_open()
-        subscriptions.append(client.subscribe(PLAN_ID))
+    return clients
+
+
+async def _probe_connections(url: str, count: int, compression: bool) -> tuple[int, int]:
+    """(RSS bytes, traced heap bytes) grown by ``count`` idle clients, one
+    subscription each, after a warm-up client has loaded every code path."""
+    warm = await _open_idle_clients(url, 1, compression)
+    warm_subscription = warm[0].subscribe(PLAN_ID)
+    await asyncio.sleep(0.2)
+    gc.collect()
+    tracemalloc.start()
+    rss_before, heap_before = _rss_bytes(), tracemalloc.get_traced_memory()[0]
+    clients = await _open_idle_clients(url, count, compression)
+    subscriptions = [client.subscribe(PLAN_ID) for client in clients]
     await asyncio.sleep(0.5)  # subscribe frames out, answers in
     gc.collect()
-    grown = _rss_bytes() - before
-    for client in clients:
+    grown = _rss_bytes() - rss_before, tracemalloc.get_traced_memory()[0] - heap_before
+    tracemalloc.stop()
+    assert len(subscriptions) == count
+    for client in [*clients, *warm]:
         await client.aclose()
+    del warm_subscription
     return grown
 
 
-async def _idle_subscriptions(url: str, count: int) -> int:
-    """tracemalloc bytes for ``count`` idle subscriptions on one connection."""
-    plan_ids = [f"idle-plan-{index:05d}" for index in range(count)]
+async def _probe_subscriptions(url: str, count: int) -> tuple[int, int]:
+    """(RSS bytes, traced heap bytes) grown by ``count`` idle subscriptions on
+    one connection (after a warm-up subscription)."""
     async with PlanStreamClient(settings=ClientSettings(url=url)) as client:
         await client.wait_open()
+        warm = client.subscribe("idle-plan-warm-up")
+        await asyncio.sleep(0.2)
+        plan_ids = [f"idle-plan-{index:05d}" for index in range(count)]
         gc.collect()
         tracemalloc.start()
-        before = tracemalloc.get_traced_memory()[0]
+        rss_before, heap_before = _rss_bytes(), tracemalloc.get_traced_memory()[0]
         subscriptions = [client.subscribe(plan_id) for plan_id in plan_ids]
         await asyncio.sleep(0.5)
         gc.collect()
-        grown = tracemalloc.get_traced_memory()[0] - before
+        grown = _rss_bytes() - rss_before, tracemalloc.get_traced_memory()[0] - heap_before
         tracemalloc.stop()
         assert len(subscriptions) == count
+        del warm
     return grown
 
 
+def probe(kind: str, count: int, compression: bool = False) -> tuple[float, float]:
+    """Run one memory probe in a fresh interpreter; (RSS, heap) bytes per unit."""
+    with frame_server(0, 1) as url:
+        output = subprocess.run(
+            [sys.executable, __file__, "--probe", kind, str(count), str(int(compression)), url],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=240,
+        ).stdout.split()
+    return int(output[0]) / count, int(output[1]) / count
+
+
 class MemorySuite:
-    """Memory per idle connection and per extra idle subscription."""
+    """Memory per idle connection and per extra idle subscription (fresh processes)."""
 
     timeout = 300
 
+    def track_kib_per_idle_connection(self) -> float:
+        return probe("connections", CONNECTIONS)[1] / 1024
+
+    track_kib_per_idle_connection.unit = "KiB"  # type: ignore[attr-defined]
+
+    def track_kib_per_idle_connection_compressed(self) -> float:
+        return probe("connections", CONNECTIONS, compression=True)[1] / 1024
+
+    track_kib_per_idle_connection_compressed.unit = "KiB"  # type: ignore[attr-defined]
+
     def track_rss_kib_per_idle_connection(self) -> float:
-        with frame_server(0, 1) as url:
-            return asyncio.run(_idle_clients(url, CONNECTIONS, False)) / CONNECTIONS / 1024
+        return probe("connections", CONNECTIONS)[0] / 1024
 
     track_rss_kib_per_idle_connection.unit = "KiB"  # type: ignore[attr-defined]
 
     def track_rss_kib_per_idle_connection_compressed(self) -> float:
-        with frame_server(0, 1) as url:
-            return asyncio.run(_idle_clients(url, CONNECTIONS, True)) / CONNECTIONS / 1024
+        return probe("connections", CONNECTIONS, compression=True)[0] / 1024
 
     track_rss_kib_per_idle_connection_compressed.unit = "KiB"  # type: ignore[attr-defined]
 
-    def track_tracemalloc_bytes_per_idle_subscription(self) -> float:
-        with frame_server(0, 1) as url:
-            return asyncio.run(_idle_subscriptions(url, SUBSCRIPTIONS)) / SUBSCRIPTIONS
+    def track_bytes_per_idle_subscription(self) -> float:
+        return probe("subscriptions", SUBSCRIPTIONS)[1]
 
-    track_tracemalloc_bytes_per_idle_subscription.unit = "bytes"  # type: ignore[attr-defined]
+    track_bytes_per_idle_subscription.unit = "bytes"  # type: ignore[attr-defined]
 
 
 def main() -> None:
+    if len(sys.argv) == 6 and sys.argv[1] == "--probe":
+        kind, count, compressed, url = sys.argv[2], int(sys.argv[3]), sys.argv[4] == "1", sys.argv[5]
+        if kind == "connections":
+            rss, heap = asyncio.run(_probe_connections(url, count, compressed))
+        else:
+            rss, heap = asyncio.run(_probe_subscriptions(url, count))
+        print(rss, heap)
+        return
     throughput = ThroughputSuite()
     for batch in ThroughputSuite.params:
         rows = {
@@ -245,16 +290,14 @@ def main() -> None:
             print(f"{batch:>2} event(s)/frame  {name:<24} {rate:>9,.0f} events/s")
         ratio = rows["planstream async for"] / rows["bare recv+validate_json"]
         print(f"{batch:>2} event(s)/frame  planstream / bare validate: {ratio:.2f}")
-    memory = MemorySuite()
-    print(f"idle connection (RSS):         {memory.track_rss_kib_per_idle_connection():.1f} KiB")
-    print(
-        "idle connection, compressed:   "
-        f"{memory.track_rss_kib_per_idle_connection_compressed():.1f} KiB"
-    )
-    print(
-        "extra idle subscription (heap): "
-        f"{memory.track_tracemalloc_bytes_per_idle_subscription():.0f} bytes"
-    )
+    for compression in (False, True):
+        rss, heap = probe("connections", CONNECTIONS, compression)
+        print(
+            f"idle connection, compression {'on ' if compression else 'off'}: "
+            f"{heap / 1024:.1f} KiB Python heap, {rss / 1024:.1f} KiB RSS"
+        )
+    rss, heap = probe("subscriptions", SUBSCRIPTIONS)
+    print(f"extra idle subscription: {heap:.0f} bytes Python heap, {rss:.0f} bytes RSS")
 
 
 if __name__ == "__main__":

@@ -23,7 +23,13 @@ The I/O lives in :mod:`planstream.transport` (WebSocket and HTTP polling),
 
 import logging
 
-from planstream.backoff import BackoffPolicy, BackoffSchedule, JitterMode
+from planstream.backoff import (
+    BackoffPolicy,
+    BackoffSchedule,
+    JitterMode,
+    ModuleRandom,
+    RandomSource,
+)
 from planstream.client import ClientStats, PlanStreamClient, StateChange, Subscription
 from planstream.close_codes import (
     CloseCode,
@@ -203,6 +209,7 @@ __all__ = [
     "LogLevel",
     "LogStream",
     "MessageTooBigError",
+    "ModuleRandom",
     "PingFrame",
     "PlanList",
     "PlanProgressData",
@@ -224,6 +231,7 @@ __all__ = [
     "ProtocolError",
     "PublishResponse",
     "PublishedEvent",
+    "RandomSource",
     "RateLimitedError",
     "RawFrame",
     "ReconnectSettings",

@@ -32,14 +32,13 @@ The rules it keeps:
 
 from __future__ import annotations
 
-import random
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from types import MappingProxyType
 from typing import TypeAlias
 
-from planstream.backoff import BackoffPolicy
+from planstream.backoff import BackoffPolicy, RandomSource
 from planstream.close_codes import Verdict, VerdictKind
 from planstream.errors import (
     AuthenticationError,
@@ -214,11 +213,25 @@ class ConnectionStateMachine:
             WebSocket probes.
     """
 
+    __slots__ = (
+        "_healthy_since",
+        "_probe_at",
+        "_refreshed",
+        "_refusals",
+        "_schedule",
+        "_state",
+        "fallback_after",
+        "has_token_provider",
+        "reset_after",
+        "transport",
+        "websocket_retry_interval",
+    )
+
     def __init__(
         self,
         *,
         policy: BackoffPolicy,
-        rng: random.Random,
+        rng: RandomSource,
         reset_after: float,
         transport: TransportMode,
         has_token_provider: bool,

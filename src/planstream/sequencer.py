@@ -116,6 +116,15 @@ class Sequencer:
             asking again.
     """
 
+    __slots__ = (
+        "_cursors",
+        "dedup_window",
+        "gap_timeout",
+        "reorder_window",
+        "resubscribe_timeout",
+        "stats",
+    )
+
     def __init__(
         self,
         *,

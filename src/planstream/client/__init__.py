@@ -7,13 +7,15 @@
 * :mod:`~planstream.client.polling` - the HTTP long-polling phase;
 * :mod:`~planstream.client.callbacks` - ``client.on`` callbacks;
 * :mod:`~planstream.client.stats` - counters and state changes;
-* :mod:`~planstream.client.clock` - the monotonic clock the engine sleeps on.
+* :mod:`~planstream.client.clock` - the monotonic clock the engine sleeps on;
+* :mod:`~planstream.client.flag` - a lean ``asyncio.Event``.
 """
 
 from planstream.client.callbacks import Callback, CallbackRegistry, CallbackTarget
 from planstream.client.client import PlanStreamClient, StateHook
 from planstream.client.clock import now, sleep_until
 from planstream.client.engine import ConnectionEngine, TokenProvider
+from planstream.client.flag import Flag
 from planstream.client.inbox import Subscription, SubscriptionInbox
 from planstream.client.polling import PollingPhase
 from planstream.client.router import PlanChannel, Position, StreamRouter
@@ -26,6 +28,7 @@ __all__ = [
     "ClientStats",
     "ConnectionEngine",
     "EngineCounters",
+    "Flag",
     "PlanChannel",
     "PlanStreamClient",
     "PollingPhase",

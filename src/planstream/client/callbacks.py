@@ -45,6 +45,11 @@ class _Registration:
 class CallbackRegistry:
     """The registered callbacks of one client, in registration order."""
 
+    __slots__ = (
+        "_registrations",
+        "errors",
+    )
+
     def __init__(self) -> None:
         self._registrations: list[_Registration] = []
         self.errors = 0

@@ -18,11 +18,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 from collections.abc import AsyncIterator, Callable
 from types import TracebackType
 from typing import Any, Self
 
+from planstream.backoff import ModuleRandom, RandomSource
 from planstream.client.callbacks import Callback, CallbackRegistry, CallbackTarget
 from planstream.client.engine import ConnectionEngine, TokenProvider
 from planstream.client.inbox import Subscription
@@ -53,8 +53,22 @@ class PlanStreamClient:
         settings: everything else; by default read from ``PLANSTREAM_*``.
         on_state_change: a hook called with a :class:`StateChange` after each
             transition and each failure (more with :meth:`on_state_change`).
-        rng: the randomness of the backoff jitter (seed it for reproducible delays).
+        rng: the randomness of the backoff jitter (pass a seeded ``random.Random``
+            for reproducible delays).
     """
+
+    __slots__ = (
+        "_callbacks",
+        "_closed",
+        "_engine",
+        "_engine_task",
+        "_rng",
+        "_router",
+        "_state_hooks",
+        "_tasks",
+        "_token_provider",
+        "settings",
+    )
 
     def __init__(
         self,
@@ -64,7 +78,7 @@ class PlanStreamClient:
         token_provider: TokenProvider | None = None,
         settings: ClientSettings | None = None,
         on_state_change: StateHook | None = None,
-        rng: random.Random | None = None,
+        rng: RandomSource | None = None,
     ) -> None:
         overrides: dict[str, Any] = {}
         if url is not None:
@@ -77,7 +91,7 @@ class PlanStreamClient:
             settings = ClientSettings(**{**dict(settings), **overrides})
         self.settings = settings
         self._token_provider = token_provider
-        self._rng = rng if rng is not None else random.Random()  # noqa: S311 - jitter, not crypto
+        self._rng = rng if rng is not None else ModuleRandom()
         self._state_hooks: list[StateHook] = [] if on_state_change is None else [on_state_change]
         self._callbacks = CallbackRegistry()
         self._router: StreamRouter | None = None

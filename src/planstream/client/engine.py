@@ -3,10 +3,10 @@
 :class:`ConnectionEngine` is the asyncio half of
 :class:`~planstream.connection_state.ConnectionStateMachine`. It opens
 WebSockets (with the token from the provider on every connect), serves an
-open connection with three tasks owned by one task group — the reader, the
-writer and the watchdog (heartbeat dead-man timer, sequencer deadlines, RTT
-pings) — reports each failure's verdict to the machine, sleeps the backoff
-the machine computes, and hands over to the HTTP polling phase
+open connection with two tasks owned by one task group — the reader, and the
+housekeeper (sends queued frames, runs the heartbeat dead-man timer, the
+sequencer's deadlines and the RTT pings) — reports each failure's verdict to
+the machine, sleeps the backoff the machine computes, and hands over to the HTTP polling phase
 (:mod:`planstream.client.polling`) when the machine says so.
 
 :meth:`ConnectionEngine.run` never raises (except cancellation): whatever
@@ -17,17 +17,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 import time
 from collections.abc import Awaitable, Callable
+from contextlib import suppress
 from typing import TypeAlias
 
+from planstream.backoff import RandomSource
 from planstream.client.clock import now, sleep_until
+from planstream.client.flag import Flag
 from planstream.client.polling import PollingPhase
 from planstream.client.router import StreamRouter
 from planstream.client.stats import EngineCounters, StateChange
 from planstream.close_codes import Verdict, VerdictKind, classify_heartbeat_timeout
-from planstream.codec import decode_server_frame, encode_frame
+from planstream.codec import decode_server_frame
 from planstream.connection_state import (
     Connect,
     ConnectionAction,
@@ -49,12 +51,29 @@ logger = logging.getLogger("planstream.client")
 #: An async callable returning a fresh bearer token; called before every connect.
 TokenProvider: TypeAlias = Callable[[], Awaitable[str]]
 
-#: Longest the watchdog sleeps, s: the resolution of gap and silence checks.
+#: Longest the housekeeper sleeps, s: the resolution of gap and silence checks.
 _WATCHDOG_TICK = 0.1
 
 
 class ConnectionEngine:
     """Connects, serves, reconnects or polls, until closed or stopped for good."""
+
+    __slots__ = (
+        "_frames_received",
+        "_on_state_change",
+        "_ping",
+        "_ping_ids",
+        "counters",
+        "error",
+        "machine",
+        "router",
+        "session_id",
+        "settings",
+        "state",
+        "stopped",
+        "token_provider",
+        "up",
+    )
 
     def __init__(
         self,
@@ -62,7 +81,7 @@ class ConnectionEngine:
         router: StreamRouter,
         *,
         token_provider: TokenProvider | None,
-        rng: random.Random,
+        rng: RandomSource,
         on_state_change: Callable[[StateChange], None],
     ) -> None:
         self.settings = settings
@@ -71,8 +90,8 @@ class ConnectionEngine:
         self.counters = EngineCounters()
         self.state = ConnectionState.CLOSED
         self.error: PlanStreamError | None = None
-        self.up = asyncio.Event()  # set while a WebSocket or the polling carries the stream
-        self.stopped = asyncio.Event()
+        self.up = Flag()  # set while a WebSocket or the polling carries the stream
+        self.stopped = Flag()
         self.session_id: str | None = None
         self._on_state_change = on_state_change
         reconnect = settings.reconnect
@@ -196,8 +215,7 @@ class ConnectionEngine:
             async with asyncio.TaskGroup() as tasks:
                 children = (
                     tasks.create_task(self._read(session, done)),
-                    tasks.create_task(self._write(session, done)),
-                    tasks.create_task(self._watch(hello.heartbeat_s, done)),
+                    tasks.create_task(self._housekeep(session, hello.heartbeat_s, done)),
                 )
                 try:
                     verdict = await done
@@ -220,7 +238,7 @@ class ConnectionEngine:
         try:
             while True:
                 raw = await recv()
-                self._frames_received += 1  # the watchdog's sign of life
+                self._frames_received += 1  # the housekeeper's sign of life
                 try:
                     # websockets already refused frames over max_frame_bytes (1009)
                     frame = decode_server_frame(raw)
@@ -238,51 +256,53 @@ class ConnectionEngine:
         except TransportFailedError as exc:
             _settle(done, exc.verdict)
 
-    async def _write(self, session: WebSocketSession, done: asyncio.Future[Verdict]) -> None:
-        outbox = self.router.outbox
-        ready = self.router.outbox_ready
-        try:
-            while True:
-                await ready.wait()
-                ready.clear()
-                while outbox:
-                    await session.send(outbox.popleft())
-        except TransportFailedError as exc:
-            _settle(done, exc.verdict)
-
-    async def _watch(self, heartbeat_s: float, done: asyncio.Future[Verdict]) -> None:
-        """Dead-man timer (protocol §3), sequencer deadlines and RTT pings."""
+    async def _housekeep(
+        self, session: WebSocketSession, heartbeat_s: float, done: asyncio.Future[Verdict]
+    ) -> None:
+        """Send queued frames; run the dead-man timer (protocol §3), the
+        sequencer's deadlines and the RTT pings. One task, to keep an idle
+        connection small."""
         limit = heartbeat_s * self.settings.heartbeat.dead_after_factor
         ping_interval = self.settings.heartbeat.ping_interval
-        next_ping = now()
         router = self.router
+        ready = router.outbox_ready
+        next_ping = now()
         frames_seen = self._frames_received
-        last_life = now()  # when the watchdog last saw the frame count move
-        while True:
-            current = now()
-            if self._frames_received != frames_seen:
-                frames_seen = self._frames_received
-                last_life = current
-            silent_for = current - last_life
-            if silent_for >= limit:
-                _settle(done, classify_heartbeat_timeout(silent_for, limit))
-                return
-            router.tick(current)
-            if current >= next_ping:
-                self._send_ping(current)
-                next_ping = current + ping_interval
-            wake_at = min(last_life + limit, next_ping)
-            deadline = router.sequencer.next_deadline()
-            if deadline is not None:
-                wake_at = min(wake_at, deadline)
-            await asyncio.sleep(min(max(wake_at - current, 0.001), _WATCHDOG_TICK))
+        last_life = now()  # when the frame count last moved
+        try:
+            while True:
+                ready.clear()
+                for text in router.take_outbox():
+                    await session.send(text)
+                current = now()
+                if self._frames_received != frames_seen:
+                    frames_seen = self._frames_received
+                    last_life = current
+                silent_for = current - last_life
+                if silent_for >= limit:
+                    _settle(done, classify_heartbeat_timeout(silent_for, limit))
+                    return
+                router.tick(current)
+                if current >= next_ping:
+                    self._send_ping(current)
+                    next_ping = current + ping_interval
+                if router.outbox:
+                    continue
+                wake_at = min(last_life + limit, next_ping)
+                deadline = router.sequencer.next_deadline()
+                if deadline is not None:
+                    wake_at = min(wake_at, deadline)
+                with suppress(TimeoutError):
+                    async with asyncio.timeout(min(max(wake_at - current, 0.001), _WATCHDOG_TICK)):
+                        await ready.wait()
+        except TransportFailedError as exc:
+            _settle(done, exc.verdict)
 
     def _send_ping(self, at: float) -> None:
         self._ping_ids += 1
         request_id = f"rtt-{self._ping_ids}"
         self._ping = (request_id, at)
-        self.router.outbox.append(encode_frame(PingFrame(id=request_id)))
-        self.router.outbox_ready.set()
+        self.router.send(PingFrame(id=request_id))
 
     def _on_pong(self, frame: PongFrame, received_at: float) -> None:
         ping = self._ping

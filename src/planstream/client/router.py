@@ -19,11 +19,10 @@ keep the plan tracked: its position is known.
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections import deque
 from itertools import count
 
+from planstream.client.flag import Flag
 from planstream.client.inbox import SubscriptionInbox
 from planstream.codec import encode_frame
 from planstream.delivery import Resubscribe, SequencerOutput
@@ -33,6 +32,7 @@ from planstream.schema.frames import (
     BatchFrame,
     ErrorFrame,
     HeartbeatFrame,
+    PingFrame,
     ResyncFrame,
     ServerFrame,
     SubscribedFrame,
@@ -80,13 +80,27 @@ def _precedes_or_equals(a: Position, b: Position) -> bool | None:
 class StreamRouter:
     """Sequencer, channels and the outgoing frame queue of one client."""
 
+    __slots__ = (
+        "_request_ids",
+        "backlogged",
+        "channels",
+        "channels_changed",
+        "online",
+        "outbox",
+        "outbox_ready",
+        "queue_size",
+        "rewinds",
+        "sequencer",
+        "subscribe_errors",
+    )
+
     def __init__(self, sequencer: Sequencer, *, queue_size: int) -> None:
         self.sequencer = sequencer
         self.queue_size = queue_size
         self.channels: dict[str, PlanChannel] = {}
-        self.outbox: deque[str] = deque()
-        self.outbox_ready = asyncio.Event()
-        self.channels_changed = asyncio.Event()
+        self.outbox: list[str] = []  # encoded frames for the connection to send
+        self.outbox_ready = Flag()
+        self.channels_changed = Flag()
         self.online = False  # a WebSocket carries the stream: frames may be queued
         self._request_ids = count(1)
         self.subscribe_errors = 0
@@ -126,7 +140,7 @@ class StreamRouter:
         self.sequencer.untrack(channel.plan_id)
         self.channels_changed.set()
         if self.online:
-            self._send(UnsubscribeFrame(id=next(self._request_ids), plan_id=channel.plan_id))
+            self.send(UnsubscribeFrame(id=next(self._request_ids), plan_id=channel.plan_id))
 
     def rewind(self, inbox: SubscriptionInbox) -> None:
         """Make the channel replay from ``inbox``'s position (a slow or late subscriber)."""
@@ -267,7 +281,7 @@ class StreamRouter:
         request_id = next(self._request_ids)
         channel.pending_id = request_id
         if self.online:
-            self._send(
+            self.send(
                 SubscribeFrame(id=request_id, plan_id=channel.plan_id, last_event_id=position[0])
             )
 
@@ -319,7 +333,7 @@ class StreamRouter:
             action.last_event_id,
             action.reason.value,
         )
-        self._send(
+        self.send(
             SubscribeFrame(
                 id=next(self._request_ids),
                 plan_id=action.plan_id,
@@ -327,6 +341,12 @@ class StreamRouter:
             )
         )
 
-    def _send(self, frame: SubscribeFrame | UnsubscribeFrame) -> None:
+    def send(self, frame: SubscribeFrame | UnsubscribeFrame | PingFrame) -> None:
+        """Queue ``frame`` for the connection (sent by its housekeeping task)."""
         self.outbox.append(encode_frame(frame))
         self.outbox_ready.set()
+
+    def take_outbox(self) -> list[str]:
+        """The queued frames, oldest first; the queue is left empty."""
+        frames, self.outbox = self.outbox, []
+        return frames
