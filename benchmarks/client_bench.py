@@ -10,6 +10,8 @@ counts events from the first to the last one received.
 * ``track_bare_validate_events_per_s``: a bare ``websockets`` client doing only
   ``recv()`` + pydantic ``TypeAdapter(ServerFrame).validate_json`` on the same frames;
 * ``track_bare_json_events_per_s``: a bare client doing ``recv()`` + ``json.loads``;
+* ``track_planstream_compressed_events_per_s``: the same with permessage-deflate
+  negotiated on both sides;
 * ``track_ratio_to_bare_validate``: planstream / bare-validate, measured
   back to back in one call (best of ``REPEAT`` each), the figure the issue's
   0.8x goal is about.
@@ -99,9 +101,10 @@ async def bare_client(url: str, events: int, *, validate: bool) -> float:
         return (events - 1) / (time.perf_counter() - started)
 
 
-async def planstream_client(url: str, events: int) -> float:
+async def planstream_client(url: str, events: int, compression: bool = False) -> float:
     """Events/s delivered to ``async for`` over ``PlanStreamClient.subscribe``."""
-    async with PlanStreamClient(settings=ClientSettings(url=url)) as client:
+    settings = ClientSettings(url=url, compression=compression)
+    async with PlanStreamClient(settings=settings) as client:
         received = 0
         started = 0.0
         last_seq = 0
@@ -136,6 +139,16 @@ def _bare_json(url: str, events: int) -> Awaitable[float]:
     return bare_client(url, events, validate=False)
 
 
+def compressed_rate(batch: int) -> float:
+    """Best of ``REPEAT`` planstream runs with permessage-deflate on both sides."""
+    events = EVENTS[batch]
+    rates = []
+    for _ in range(REPEAT):
+        with frame_server(events, batch, "--compression") as url:
+            rates.append(asyncio.run(planstream_client(url, events, compression=True)))
+    return max(rates)
+
+
 class ThroughputSuite:
     """Client receive throughput, single-event frames and 64-event batches."""
 
@@ -152,6 +165,9 @@ class ThroughputSuite:
 
     def track_bare_json_events_per_s(self, batch: int) -> float:
         return best_rate(_bare_json, batch)
+
+    def track_planstream_compressed_events_per_s(self, batch: int) -> float:
+        return compressed_rate(batch)
 
     def track_ratio_to_bare_validate(self, batch: int) -> float:
         bare = planstream = 0.0
@@ -228,7 +244,7 @@ async def _probe_subscriptions(url: str, count: int) -> tuple[int, int]:
 
 def probe(kind: str, count: int, compression: bool = False) -> tuple[float, float]:
     """Run one memory probe in a fresh interpreter; (RSS, heap) bytes per unit."""
-    with frame_server(0, 1) as url:
+    with frame_server(0, 1, *(["--compression"] if compression else [])) as url:
         output = subprocess.run(
             [sys.executable, __file__, "--probe", kind, str(count), str(int(compression)), url],
             capture_output=True,
@@ -272,7 +288,8 @@ class MemorySuite:
 
 def main() -> None:
     if len(sys.argv) == 6 and sys.argv[1] == "--probe":
-        kind, count, compressed, url = sys.argv[2], int(sys.argv[3]), sys.argv[4] == "1", sys.argv[5]
+        kind, count, url = sys.argv[2], int(sys.argv[3]), sys.argv[5]
+        compressed = sys.argv[4] == "1"
         if kind == "connections":
             rss, heap = asyncio.run(_probe_connections(url, count, compressed))
         else:
@@ -285,6 +302,7 @@ def main() -> None:
             "bare recv+json.loads": throughput.track_bare_json_events_per_s(batch),
             "bare recv+validate_json": throughput.track_bare_validate_events_per_s(batch),
             "planstream async for": throughput.track_planstream_events_per_s(batch),
+            "planstream, compressed": throughput.track_planstream_compressed_events_per_s(batch),
         }
         for name, rate in rows.items():
             print(f"{batch:>2} event(s)/frame  {name:<24} {rate:>9,.0f} events/s")

@@ -107,8 +107,11 @@ class FrameServer:
         head = None
         if after_seq:
             head = {"seq": after_seq, "event_id": after}
-        answer = {"type": "subscribed", "id": request["id"], "plan_id": PLAN_ID, "head": head}
+        plan_id = request["plan_id"]
+        answer = {"type": "subscribed", "id": request["id"], "plan_id": plan_id, "head": head}
         await connection.send(json.dumps(answer))
+        if plan_id != PLAN_ID:
+            return  # other plans stay idle (the memory benchmarks)
         for last_seq, text in self.frames:
             if last_seq <= after_seq:
                 continue
@@ -130,6 +133,7 @@ async def main() -> None:
     parser.add_argument("--batch", type=int, default=1)
     parser.add_argument("--drop-every", type=int, default=0)
     parser.add_argument("--abort", action="store_true", help="drop the TCP connection abruptly")
+    parser.add_argument("--compression", action="store_true", help="accept permessage-deflate")
     options = parser.parse_args()
     frame_server = FrameServer(
         encode_stream(options.events, options.batch), options.drop_every, options.abort
@@ -139,7 +143,7 @@ async def main() -> None:
         "127.0.0.1",
         options.port,
         subprotocols=["planstream.v1"],  # type: ignore[list-item]
-        compression=None,
+        compression="deflate" if options.compression else None,
         max_size=4_194_304,
     ) as server:
         port = next(iter(server.sockets)).getsockname()[1]

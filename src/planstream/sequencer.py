@@ -68,7 +68,8 @@ class _PlanCursor:
         # None: resumed from an id whose seq is unknown; the next event sets it.
         self.last_seq: int | None = 0 if last_event_id is None else last_seq
         self.recent_ids: dict[str, int] = {}
-        self.recent_order: deque[str] = deque()
+        # Created with the first delivery: an idle plan costs no deque block (~760 B).
+        self.recent_order: deque[str] | None = None
         self.buffer: dict[int, Event] = {}
         self.gap_deadline: float | None = None
         self.repair_deadline: float | None = None
@@ -78,14 +79,21 @@ class _PlanCursor:
     def remember(self, event_id: str, seq: int) -> None:
         """Note ``event_id`` as delivered at ``seq`` (the caller trims the window)."""
         self.recent_ids[event_id] = seq
-        self.recent_order.append(event_id)
+        self.order().append(event_id)
+
+    def order(self) -> deque[str]:
+        """The delivered ids, oldest first (created on first use)."""
+        order = self.recent_order
+        if order is None:
+            order = self.recent_order = deque()
+        return order
 
     def rebase(self, head: Head | None) -> None:
         """Forget everything; continue after ``head`` (protocol §3: resync)."""
         self.last_seq = 0 if head is None else head.seq
         self.last_event_id = None if head is None else head.event_id
         self.recent_ids.clear()
-        self.recent_order.clear()
+        self.recent_order = None
         self.buffer.clear()
         self.gap_deadline = None
         self.repair_deadline = None
@@ -101,7 +109,10 @@ class _PlanCursor:
         if known_seq is not None:
             return known_seq != seq
         # An unknown id at a seq we remember delivering something else at.
-        return bool(self.recent_order) and seq >= self.recent_ids[self.recent_order[0]]
+        order = self.recent_order
+        if not order:
+            return False
+        return seq >= self.recent_ids[order[0]]
 
 
 class Sequencer:
@@ -212,6 +223,8 @@ class Sequencer:
         cursor.last_event_id = event_id
         recent_ids[event_id] = seq
         order = cursor.recent_order
+        if order is None:
+            order = cursor.order()
         order.append(event_id)
         if len(order) > self.dedup_window:
             del recent_ids[order.popleft()]
@@ -250,6 +263,8 @@ class Sequencer:
                 cursor.last_event_id = event_id
                 cursor.recent_ids[event_id] = event.seq
                 order = cursor.recent_order
+                if order is None:
+                    order = cursor.order()
                 order.append(event_id)
                 if len(order) > window:
                     del cursor.recent_ids[order.popleft()]
@@ -400,7 +415,7 @@ class Sequencer:
         cursor.last_seq = event.seq
         cursor.last_event_id = event_id
         cursor.recent_ids[event_id] = event.seq
-        order = cursor.recent_order
+        order = cursor.order()
         order.append(event_id)
         if len(order) > self.dedup_window:
             del cursor.recent_ids[order.popleft()]

@@ -28,7 +28,11 @@ from planstream.client.flag import Flag
 from planstream.client.polling import PollingPhase
 from planstream.client.router import StreamRouter
 from planstream.client.stats import EngineCounters, StateChange
-from planstream.close_codes import Verdict, VerdictKind, classify_heartbeat_timeout
+from planstream.close_codes import (
+    Verdict,
+    VerdictKind,
+    classify_heartbeat_timeout,
+)
 from planstream.codec import decode_server_frame
 from planstream.connection_state import (
     Connect,
@@ -39,7 +43,13 @@ from planstream.connection_state import (
     StartPolling,
     Stop,
 )
-from planstream.errors import AuthenticationError, ClientClosedError, PlanStreamError, ProtocolError
+from planstream.errors import (
+    AuthenticationError,
+    ClientClosedError,
+    ConnectionLostError,
+    PlanStreamError,
+    ProtocolError,
+)
 from planstream.schema.frames import PingFrame, PongFrame
 from planstream.settings import ClientSettings
 from planstream.transport.websocket import TransportFailedError, WebSocketSession, open_websocket
@@ -183,14 +193,15 @@ class ConnectionEngine:
     async def open_websocket(self) -> WebSocketSession:
         """One WebSocket attempt (protocol §2); raises TransportFailedError."""
         settings = self.settings
-        heartbeat = settings.heartbeat
         return await open_websocket(
             settings.url,
             token=await self.token(),
             has_token_provider=self.token_provider is not None,
             max_frame_bytes=settings.max_frame_bytes,
-            ping_interval=heartbeat.ping_interval,
-            ping_timeout=heartbeat.ping_timeout,
+            # The housekeeper sends the keepalive pings itself (one task less per
+            # connection than websockets' own keepalive).
+            ping_interval=None,
+            ping_timeout=None,
             open_timeout=settings.open_timeout,
             compression=settings.compression,
         )
@@ -264,6 +275,8 @@ class ConnectionEngine:
         connection small."""
         limit = heartbeat_s * self.settings.heartbeat.dead_after_factor
         ping_interval = self.settings.heartbeat.ping_interval
+        ping_timeout = self.settings.heartbeat.ping_timeout
+        keepalive: tuple[asyncio.Future[float], float] | None = None  # pong waiter, sent at
         router = self.router
         ready = router.outbox_ready
         next_ping = now()
@@ -283,7 +296,16 @@ class ConnectionEngine:
                     _settle(done, classify_heartbeat_timeout(silent_for, limit))
                     return
                 router.tick(current)
+                if (
+                    keepalive is not None
+                    and not keepalive[0].done()
+                    and current - keepalive[1] >= ping_timeout
+                ):
+                    _settle(done, _keepalive_timeout(ping_timeout))
+                    return
                 if current >= next_ping:
+                    # A WebSocket ping (keepalive) and a protocol ping (RTT).
+                    keepalive = (await session.ping(), current)
                     self._send_ping(current)
                     next_ping = current + ping_interval
                 if router.outbox:
@@ -341,6 +363,11 @@ class ConnectionEngine:
             self.machine.close()
         self.changed(error)
         self.stopped.set()
+
+
+def _keepalive_timeout(ping_timeout: float) -> Verdict:
+    error = ConnectionLostError(f"no pong to the keepalive ping within {ping_timeout:g} s")
+    return Verdict(VerdictKind.RETRY, error)
 
 
 def _settle(done: asyncio.Future[Verdict], verdict: Verdict) -> None:

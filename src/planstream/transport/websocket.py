@@ -72,6 +72,11 @@ class WebSocketSession:
         with self._translate():
             await self._connection.send(text)
 
+    async def ping(self) -> asyncio.Future[float]:
+        """Send a WebSocket ping; return a future of the round trip, set on the pong."""
+        with self._translate():
+            return asyncio.ensure_future(await self._connection.ping())
+
     async def close(self, code: int = CloseCode.NORMAL_CLOSURE, reason: str = "") -> None:
         """Close the connection (1000 by default); never raises."""
         with suppress(OSError, ConnectionClosed):  # already gone: nothing to close
