@@ -6,7 +6,14 @@ subprotocol, records what each upgrade request carried (``Authorization``,
 the offered subprotocols) and plays a script on every connection: one action
 per argument, in order, e.g. ``hello 2.0``, ``send {"type": "heartbeat"...}``,
 ``close 4029 {"retry_after": 7}``. After the script it waits for the client to
-close and records the close code it received.
+close and records the close code it received. ``Script Connection`` gives
+the n-th connection a script of its own instead.
+
+Every connection also records the frames the client sends. Scripts for
+testing the full client answer them: ``expect_subscribe`` waits for the
+client's next ``subscribe``; ``subscribed 5``, ``resync history_expired 10``,
+``events 3 1 2`` and ``batch 1 2 2`` answer it (event ``n`` has the id
+``evt-n``); ``sync`` waits until the client has read everything sent so far.
 
 ``Open Transport ...`` keywords run ``open_websocket`` against it in a fresh
 event loop (``asyncio.run``) and keep the verdict of the failure, if any, for
@@ -16,13 +23,14 @@ event loop (``asyncio.run``) and keep the verdict of the failure, if any, for
 from __future__ import annotations
 
 import asyncio
-import json
 import threading
 import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import Future
 from typing import Any
 
+from mock_connection import MockConnection, ScriptedConnection
+from robot.utils import timestr_to_secs
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.datastructures import Headers
 from websockets.http11 import Request, Response
@@ -36,20 +44,6 @@ _SUBPROTOCOL = "planstream.v1"
 _WAIT = 10.0
 
 
-def _hello(schema: str = "1.0") -> str:
-    return json.dumps(
-        {
-            "type": "hello",
-            "protocol": 1,
-            "schema": schema,
-            "server": "mock-planstream/0.1",
-            "session_id": "mock-session-1",
-            "heartbeat_s": 15.0,
-            "max_frame_bytes": 1_048_576,
-        }
-    )
-
-
 class MockPlanstreamServer:
     """A scripted planstream WebSocket server, and keywords to connect to it."""
 
@@ -60,9 +54,13 @@ class MockPlanstreamServer:
         self._thread: threading.Thread | None = None
         self._server: Server | None = None
         self._script: tuple[str, ...] = ()
+        self._scripts: dict[int, tuple[str, ...]] = {}
         self._subprotocols: list[str] | None = [_SUBPROTOCOL]
         self._refusal: Response | None = None
         self._requests: list[Request] = []
+        self._upgrade_times: dict[ServerConnection, float] = {}
+        self._connections: list[MockConnection] = []
+        self._changed = threading.Condition()
         self._close_codes: list[int | None] = []
         self._closed = threading.Event()
         self.url = ""
@@ -75,11 +73,16 @@ class MockPlanstreamServer:
     def start_mock_server(self, *script: str) -> str:
         """Start the server playing ``script`` on each connection; return its URL.
 
-        Actions: ``hello`` (schema 1.0) or ``hello <schema>``; ``send <text>``;
-        ``send_large <bytes>`` (one text frame of that size); ``close <code>
-        [reason]``; ``sleep <seconds>`` (non-blocking); ``block <seconds>``
-        (blocks the server's loop: it answers nothing meanwhile); ``abort``
-        (drop the TCP connection without a close frame).
+        Actions: ``hello`` (schema 1.0) or ``hello <schema> [<heartbeat_s>]``;
+        ``send <text>``; ``send_large <bytes>`` (one text frame of that size);
+        ``close <code> [reason]``; ``sleep <seconds>`` (non-blocking); ``block
+        <seconds>`` (blocks the server's loop: it answers nothing meanwhile);
+        ``abort`` (drop the TCP connection without a close frame);
+        ``expect_subscribe`` (wait for the client's next ``subscribe``);
+        ``subscribed <head seq|none>`` and ``resync <reason> <head seq>`` (answer
+        it); ``events <seq>...`` (one frame each) and ``batch <seq>...`` (one
+        frame) for its plan; ``sync`` (a WebSocket ping: once its pong is
+        back, the client has read every frame sent before).
         """
         self._script = script
         self._loop = asyncio.new_event_loop()
@@ -91,6 +94,10 @@ class MockPlanstreamServer:
         port = self._server.sockets[0].getsockname()[1] if self._server.sockets else 0
         self.url = f"ws://127.0.0.1:{port}/v1/stream"
         return self.url
+
+    def script_connection(self, number: int, *script: str) -> None:
+        """Play ``script`` on the ``number``-th connection (from 1) instead of the default."""
+        self._scripts[int(number)] = script
 
     def refuse_upgrades_with(self, status: int, body: str = "", *headers: str) -> None:
         """Answer every upgrade with HTTP ``status``, ``body`` and ``Name: value`` headers."""
@@ -108,7 +115,11 @@ class MockPlanstreamServer:
         self._subprotocols = None
 
     def stop_mock_server(self) -> None:
-        """Stop the server and its thread (suite teardown); idempotent."""
+        """Stop the server and its thread (test teardown); idempotent.
+
+        Fails if a script went wrong (an unknown action, an awaited frame that
+        never came): the test relied on a conversation that did not happen.
+        """
         loop, thread, server = self._loop, self._thread, self._server
         self._loop = self._thread = self._server = None
         if loop is None or thread is None:
@@ -119,6 +130,9 @@ class MockPlanstreamServer:
         loop.call_soon_threadsafe(loop.stop)
         thread.join(_WAIT)
         loop.close()
+        errors = self._script_errors()
+        if errors:
+            raise AssertionError(f"mock server scripts failed:{errors}")
 
     def _call(self, coro: Awaitable[Any]) -> Any:
         assert self._loop is not None
@@ -138,33 +152,28 @@ class MockPlanstreamServer:
 
     def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
         self._requests.append(request)
+        if self._refusal is None:
+            self._upgrade_times[connection] = time.monotonic()
         return self._refusal
 
     async def _handle(self, connection: ServerConnection) -> None:
+        with self._changed:
+            upgraded_at = self._upgrade_times.pop(connection, time.monotonic())
+            record = MockConnection(len(self._connections) + 1, upgraded_at)
+            self._connections.append(record)
+            self._changed.notify_all()
+        scripted = ScriptedConnection(connection, record, self._changed)
+        reader = asyncio.create_task(scripted.read())
         try:
-            for action in self._script:
-                verb, _, argument = action.partition(" ")
-                await self._act(connection, verb, argument)
-            await asyncio.wait_for(connection.wait_closed(), _WAIT)
+            outcome = await scripted.play(self._scripts.get(record.number, self._script))
+            scripted.update(script_outcome=outcome)
+            await connection.wait_closed()
+            await reader
         finally:
+            reader.cancel()
             self._close_codes.append(connection.close_code)
+            scripted.update(ended=True, close_code=connection.close_code)
             self._closed.set()
-
-    async def _act(self, connection: ServerConnection, verb: str, argument: str) -> None:
-        actions: dict[str, Callable[[], Awaitable[None]]] = {
-            "hello": lambda: connection.send(_hello(argument or "1.0")),
-            "send": lambda: connection.send(argument),
-            "send_large": lambda: connection.send(
-                json.dumps({"type": "heartbeat", "pad": "x" * int(argument)})[: int(argument)]
-            ),
-            "close": lambda: connection.close(int(argument.split(" ", 1)[0]), _rest(argument)),
-            "sleep": lambda: asyncio.sleep(float(argument)),
-            "block": lambda: _block(float(argument)),
-            "abort": lambda: _abort(connection),
-        }
-        if verb not in actions:
-            raise ValueError(f"unknown mock action {verb!r}")
-        await actions[verb]()
 
     # --- what the server saw -----------------------------------------------------
 
@@ -188,6 +197,125 @@ class MockPlanstreamServer:
         if not self._requests:
             raise AssertionError("the mock server received no upgrade request")
         return self._requests[-1]
+
+    # --- what the server saw, for client tests -------------------------------------
+
+    def mock_connection_count(self) -> int:
+        """How many connections were upgraded so far."""
+        with self._changed:
+            return len(self._connections)
+
+    def wait_for_mock_connections(self, count: int, timeout: str = "5s") -> None:
+        """Wait until ``count`` connections were upgraded; fail after ``timeout``."""
+        self._wait(
+            lambda: len(self._connections) >= int(count),
+            timeout,
+            lambda: f"{len(self._connections)} connection(s) within {timeout}, expected {count}",
+        )
+
+    def mock_connection_count_should_stay(self, count: int, period: str = "1s") -> None:
+        """Fail if the number of connections is not ``count`` or changes within ``period``."""
+        with self._changed:
+            if self._changed.wait_for(
+                lambda: len(self._connections) != int(count), timestr_to_secs(period)
+            ):
+                raise AssertionError(
+                    f"{len(self._connections)} connection(s), expected {count} to stay"
+                    + self._script_errors()
+                )
+
+    def subscribe_frame_should_carry(
+        self,
+        connection: int,
+        last_event_id: str | None,
+        index: int = 1,
+        plan_id: str = "plan-1",
+        timeout: str = "5s",
+    ) -> dict[str, Any]:
+        """Wait for the ``index``-th ``subscribe`` on ``connection``; check and return it."""
+        record = self._wait_for_connection(int(connection), timeout)
+        self._wait(
+            lambda: len(record.subscribes()) >= int(index),
+            timeout,
+            lambda: (
+                f"connection {connection} got {len(record.subscribes())} subscribe(s) "
+                f"within {timeout}, expected at least {index}: {record.frames}"
+            ),
+        )
+        frame = record.subscribes()[int(index) - 1]
+        got = (frame.get("plan_id"), frame.get("last_event_id"))
+        if got != (plan_id, last_event_id) or "last_event_id" not in frame:
+            raise AssertionError(
+                f"subscribe {index} on connection {connection} is {frame}, "
+                f"expected plan_id {plan_id!r} and last_event_id {last_event_id!r}"
+            )
+        return frame
+
+    def subscribe_frames(self, connection: int) -> list[dict[str, Any]]:
+        """The ``subscribe`` frames received on ``connection`` so far."""
+        with self._changed:
+            return self._connection(int(connection)).subscribes()
+
+    def mock_script_should_complete(self, connection: int, timeout: str = "5s") -> None:
+        """Wait until ``connection`` played its whole script; fail if it could not."""
+        record = self._wait_for_connection(int(connection), timeout)
+        self._wait(
+            lambda: bool(record.script_outcome),
+            timeout,
+            lambda: f"the script of connection {connection} is still running after {timeout}",
+        )
+        if record.script_outcome != "completed":
+            raise AssertionError(f"connection {connection}: {record.script_outcome}")
+
+    def mock_connection_should_have_ended_with(
+        self, connection: int, code: int, timeout: str = "5s"
+    ) -> None:
+        """Wait for ``connection`` to end; fail unless its close code is ``code``."""
+        record = self._wait_for_connection(int(connection), timeout)
+        self._wait(
+            lambda: record.ended,
+            timeout,
+            lambda: f"connection {connection} is still open after {timeout}",
+        )
+        if record.close_code != int(code):
+            raise AssertionError(f"connection {connection} ended with {record.close_code}")
+
+    def seconds_between_close_and_next_connection(
+        self, connection: int, timeout: str = "5s"
+    ) -> float:
+        """Seconds from the mock closing ``connection`` to the next upgrade request."""
+        following = self._wait_for_connection(int(connection) + 1, timeout)
+        with self._changed:
+            closed_at = self._connection(int(connection)).closed_by_mock_at
+        if closed_at is None:
+            raise AssertionError(f"the mock did not close connection {connection}")
+        return following.upgraded_at - closed_at
+
+    def _connection(self, number: int) -> MockConnection:
+        if not 1 <= number <= len(self._connections):
+            raise AssertionError(f"no connection {number}: {len(self._connections)} so far")
+        return self._connections[number - 1]
+
+    def _wait_for_connection(self, number: int, timeout: str) -> MockConnection:
+        self.wait_for_mock_connections(number, timeout)
+        with self._changed:
+            return self._connection(number)
+
+    def _wait(
+        self, predicate: Callable[[], bool], timeout: str, failure: Callable[[], str]
+    ) -> None:
+        """Wait until ``predicate`` (read under the condition) holds, or fail."""
+        with self._changed:
+            if not self._changed.wait_for(predicate, timestr_to_secs(timeout)):
+                raise AssertionError(failure() + self._script_errors())
+
+    def _script_errors(self) -> str:
+        with self._changed:
+            return "".join(
+                f"\n  connection {record.number}: {record.script_outcome}"
+                for record in self._connections
+                if record.script_outcome.startswith("error")
+            )
 
     # --- the client transport ----------------------------------------------------
 
@@ -289,15 +417,3 @@ class MockPlanstreamServer:
         if self._verdict is None:
             raise AssertionError("no transport failure was recorded")
         return self._verdict
-
-
-def _rest(argument: str) -> str:
-    return argument.split(" ", 1)[1] if " " in argument else ""
-
-
-async def _block(seconds: float) -> None:
-    time.sleep(seconds)  # noqa: ASYNC251 - on purpose: the server answers nothing meanwhile
-
-
-async def _abort(connection: ServerConnection) -> None:
-    connection.transport.abort()
