@@ -27,6 +27,10 @@ Each is parametrised by frame shape: single ``event`` frames or 64-event
 * ``track_bytes_per_idle_subscription``: Python heap per extra idle
   subscription on one shared connection (``SUBSCRIPTIONS`` plans).
 
+* ``ResilienceSuite``: 20,000 single-event frames with the TCP connection
+  aborted every 50 frames; ``track_lost_events`` and ``track_duplicated_events``
+  must be 0 (order is asserted during the run), ``track_reconnects`` counts them.
+
 Run standalone for a table: ``python benchmarks/client_bench.py``.
 """
 
@@ -185,6 +189,53 @@ def best_rate_once(run: Callable[[str, int], Awaitable[float]], batch: int) -> f
         return asyncio.run(run(url, events))
 
 
+CHAOS_EVENTS = 20_000
+CHAOS_DROP_EVERY = 50
+
+
+async def chaos_run(url: str, events: int) -> tuple[int, int, int]:
+    """``(lost, duplicated, reconnects)`` over a stream whose connection drops
+    abruptly every ``CHAOS_DROP_EVERY`` frames; order is asserted on the way."""
+    settings = ClientSettings(url=url, reconnect={"initial_delay": 0.002, "max_delay": 0.02})
+    seqs: list[int] = []
+    async with PlanStreamClient(settings=settings) as client:
+        async for item in client.subscribe(PLAN_ID):
+            assert not isinstance(item, Resync), item
+            assert not seqs or item.seq > seqs[-1], (seqs[-1], item.seq)
+            seqs.append(item.seq)
+        reconnects = client.stats.reconnects
+    distinct = set(seqs)
+    return events - len(distinct), len(seqs) - len(distinct), reconnects
+
+
+def chaos(events: int = CHAOS_EVENTS) -> tuple[int, int, int]:
+    extra = ("--drop-every", str(CHAOS_DROP_EVERY), "--abort")
+    with frame_server(events, 1, *extra) as url:
+        return asyncio.run(chaos_run(url, events))
+
+
+class ResilienceSuite:
+    """20,000 single-event frames, the TCP connection aborted every 50 frames."""
+
+    timeout = 300
+
+    def setup_cache(self) -> tuple[int, int, int]:
+        return chaos()
+
+    def track_lost_events(self, result: tuple[int, int, int]) -> int:
+        return result[0]
+
+    def track_duplicated_events(self, result: tuple[int, int, int]) -> int:
+        return result[1]
+
+    def track_reconnects(self, result: tuple[int, int, int]) -> int:
+        return result[2]
+
+    track_lost_events.unit = "events"  # type: ignore[attr-defined]
+    track_duplicated_events.unit = "events"  # type: ignore[attr-defined]
+    track_reconnects.unit = "reconnects"  # type: ignore[attr-defined]
+
+
 def _rss_bytes() -> int:
     pages = int(Path("/proc/self/statm").read_text().split()[1])
     return pages * 4096
@@ -316,6 +367,11 @@ def main() -> None:
         )
     rss, heap = probe("subscriptions", SUBSCRIPTIONS)
     print(f"extra idle subscription: {heap:.0f} bytes Python heap, {rss:.0f} bytes RSS")
+    lost, duplicated, reconnects = chaos()
+    print(
+        f"{CHAOS_EVENTS} events, TCP aborted every {CHAOS_DROP_EVERY} frames: "
+        f"{lost} lost, {duplicated} duplicated, {reconnects} reconnects"
+    )
 
 
 if __name__ == "__main__":
