@@ -39,6 +39,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import json
+import os
 import subprocess
 import sys
 import time
@@ -57,8 +58,9 @@ FRAME_SERVER = Path(__file__).with_name("frame_server.py")
 PLAN_ID = "bench-plan"
 #: Events per run, by events per frame.
 EVENTS = {1: 30_000, 64: 64_000}
-#: Runs of each client per figure; the best counts.
-REPEAT = 3
+#: Runs of each client per figure; the best counts. ``nox -s benchmark`` sets
+#: ``PLANSTREAM_BENCH_REPEAT=1`` to keep CI short; quote figures from full runs.
+REPEAT = int(os.environ.get("PLANSTREAM_BENCH_REPEAT", "3"))
 CONNECTIONS = 100
 SUBSCRIPTIONS = 1000
 
