@@ -50,7 +50,8 @@ def decode_server_frame(raw: RawFrame, *, max_bytes: int | None = None) -> Serve
         FrameTooLargeError: the frame is larger than ``max_bytes``.
         InvalidFrameError: anything else is wrong with it.
     """
-    _check_size(raw, max_bytes)
+    if max_bytes is not None:  # (the client's reader passes None: websockets checked it)
+        _check_size(raw, max_bytes)
     try:
         return _SERVER_FRAME.validate_json(raw)
     except ValidationError as exc:

@@ -260,7 +260,7 @@ class ConnectionEngine:
                 if isinstance(frame, PongFrame):
                     self._on_pong(frame, clock())
                     continue
-                on_frame(frame, clock())
+                on_frame(frame)
                 if router.backlogged:
                     router.backlogged = False
                     await asyncio.sleep(0)  # let the consumers drain their queues

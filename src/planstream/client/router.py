@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 from itertools import count
 
+from planstream.client.clock import now as clock
 from planstream.client.flag import Flag
 from planstream.client.inbox import SubscriptionInbox
 from planstream.codec import encode_frame
@@ -196,8 +197,12 @@ class StreamRouter:
 
     # --- what the server sends -----------------------------------------------------
 
-    def on_frame(self, frame: ServerFrame, now: float) -> None:
-        """Feed one decoded frame (``hello`` and ``pong`` are the engine's)."""
+    def on_frame(self, frame: ServerFrame, now: float | None = None) -> None:
+        """Feed one decoded frame (``hello`` and ``pong`` are the engine's).
+
+        ``now``: the monotonic time; read from the clock when needed if None
+        (the hot path, the next event of its plan, never needs it).
+        """
         sequencer = self.sequencer
         if isinstance(frame, EventBase):
             if sequencer.take_next(frame):  # the hot path: the next event of its plan
@@ -208,13 +213,13 @@ class StreamRouter:
                         if len(inbox.items) > _BACKLOG:
                             self.backlogged = True
                 return
-            output = sequencer.on_event(frame, now)
+            output = sequencer.on_event(frame, clock() if now is None else now)
         elif isinstance(frame, BatchFrame):
-            output = sequencer.on_batch(frame.events, now)
+            output = sequencer.on_batch(frame.events, clock() if now is None else now)
         elif isinstance(frame, SubscribedFrame | ResyncFrame):
-            output = self._on_answer(frame, now)
+            output = self._on_answer(frame, clock() if now is None else now)
         elif isinstance(frame, HeartbeatFrame):
-            output = sequencer.on_heartbeat(frame, now)
+            output = sequencer.on_heartbeat(frame, clock() if now is None else now)
         elif isinstance(frame, ErrorFrame):
             self._on_error(frame)
             return
