@@ -2,9 +2,10 @@
 
 The reader task pushes in-order deliveries into a :class:`SubscriptionInbox`;
 the user's ``async for`` takes them out through a :class:`Subscription`.
-The inbox never grows past ``capacity``: when a consumer is too slow its
-queued items are dropped and, once it asks for more, it is re-subscribed from
-the last item it actually took — the server's replay makes that lossless.
+The inbox never grows past ``capacity``: when a consumer is too slow the
+items that do not fit are dropped and, once it has taken what is queued, it
+is re-subscribed from the last item it took — the server's replay makes that
+lossless.
 """
 
 from __future__ import annotations
@@ -125,21 +126,22 @@ class SubscriptionInbox:
             return
         if isinstance(item, Resync):
             head = item.snapshot.head
-            self.accepted_seq = 0 if head is None else head.seq
+            seq: int | None = 0 if head is None else head.seq
         else:
             accepted = self.accepted_seq
             if accepted is not None and item.seq <= accepted:
                 return  # replayed for another subscriber of this plan
-            self.accepted_seq = item.seq
+            seq = item.seq
         items = self.items
         if len(items) >= self.capacity:
-            # Too slow: drop what is queued, rewind once the consumer asks again.
-            items.clear()
+            # Too slow: stop queueing. The consumer takes what is queued (so a
+            # frame larger than the queue still makes progress), then it is
+            # rewound from the last item it took; the replay is lossless.
             self.overflowed = True
             self.overflows += 1
-            self.accepted_seq = self.taken_seq
-        else:
-            items.append(item)
+            return
+        items.append(item)
+        self.accepted_seq = seq
         waiter = self.waiter
         if waiter is not None:
             self.waiter = None
