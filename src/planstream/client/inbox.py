@@ -2,9 +2,10 @@
 
 The reader task pushes in-order deliveries into a :class:`SubscriptionInbox`;
 the user's ``async for`` takes them out through a :class:`Subscription`.
-The inbox never grows past ``capacity``: when a consumer is too slow its
-queued items are dropped and, once it asks for more, it is re-subscribed from
-the last item it actually took — the server's replay makes that lossless.
+The inbox never grows past ``capacity``: when a consumer is too slow the
+items that do not fit are dropped and, once it has taken what is queued, it
+is re-subscribed from the last item it took — the server's replay makes that
+lossless.
 """
 
 from __future__ import annotations
@@ -126,12 +127,12 @@ class SubscriptionInbox:
         accepted = self.accepted_seq
         if accepted is not None and event.seq <= accepted:
             return  # replayed for another subscriber of this plan
-        self.accepted_seq = event.seq
         items = self.items
         if len(items) >= self.capacity:
             self._overflow()
             return
         items.append(event)
+        self.accepted_seq = event.seq
         waiter = self.waiter
         if waiter is not None:
             self.waiter = None
@@ -144,17 +145,18 @@ class SubscriptionInbox:
             return
         if isinstance(item, Resync):
             head = item.snapshot.head
-            self.accepted_seq = 0 if head is None else head.seq
+            seq: int | None = 0 if head is None else head.seq
         else:
             accepted = self.accepted_seq
             if accepted is not None and item.seq <= accepted:
                 return  # replayed for another subscriber of this plan
-            self.accepted_seq = item.seq
+            seq = item.seq
         items = self.items
         if len(items) >= self.capacity:
             self._overflow()
             return
         items.append(item)
+        self.accepted_seq = seq
         waiter = self.waiter
         if waiter is not None:
             self.waiter = None
@@ -162,12 +164,11 @@ class SubscriptionInbox:
                 waiter.set_result(None)
 
     def _overflow(self) -> None:
-        """Too slow: drop what is queued; rewind once the consumer asks again."""
-        self.items.clear()
+        """Too slow: stop queueing. The consumer takes what is queued (so a frame
+        larger than the queue still makes progress), then it is rewound from the
+        last item it took; the server's replay makes that lossless."""
         self.overflowed = True
         self.overflows += 1
-        self.accepted_seq = self.taken_seq
-        self.wake()
 
     def wake(self) -> None:
         """Wake the consumer waiting for an item, if any."""
