@@ -231,9 +231,17 @@ class PlanStreamClient:
         """
         if not plan_ids:
             raise ValueError("run() needs at least one plan id")
-        async with asyncio.TaskGroup() as tasks:
-            for plan_id in plan_ids:
-                tasks.create_task(self._dispatch(plan_id, follow))
+        try:
+            async with asyncio.TaskGroup() as tasks:
+                for plan_id in plan_ids:
+                    tasks.create_task(self._dispatch(plan_id, follow))
+        except BaseExceptionGroup as group:
+            # One stream's error stopped the others: raise it as itself, not as a
+            # group (a fatal error ends every stream with the same error).
+            first = group.exceptions[0]
+            if len(group.exceptions) == 1 or isinstance(first, PlanStreamError):
+                raise first from None
+            raise
 
     async def _dispatch(self, plan_id: str, follow: bool) -> None:
         dispatch = self._callbacks.dispatch
