@@ -114,11 +114,7 @@ class SubscriptionInbox:
             return
         self.items.extend(batch)
         self.accepted_seq = last.seq
-        waiter = self.waiter
-        if waiter is not None:
-            self.waiter = None
-            if not waiter.done():
-                waiter.set_result(None)
+        self.wake()
 
     def push_event(self, event: Event) -> None:
         """:meth:`push` for one event (the hot path: no resync to look for)."""
@@ -133,7 +129,7 @@ class SubscriptionInbox:
             return
         items.append(event)
         self.accepted_seq = event.seq
-        waiter = self.waiter
+        waiter = self.waiter  # wake(), inlined: once per event
         if waiter is not None:
             self.waiter = None
             if not waiter.done():
@@ -157,11 +153,7 @@ class SubscriptionInbox:
             return
         items.append(item)
         self.accepted_seq = seq
-        waiter = self.waiter
-        if waiter is not None:
-            self.waiter = None
-            if not waiter.done():
-                waiter.set_result(None)
+        self.wake()
 
     def _overflow(self) -> None:
         """Too slow: stop queueing. The consumer takes what is queued (so a frame
