@@ -3,31 +3,31 @@
 * :mod:`~planstream.client.client` - ``PlanStreamClient``, the public API;
 * :mod:`~planstream.client.inbox` - a subscription's bounded inbox and iterator;
 * :mod:`~planstream.client.router` - sequencer, per-plan channels, fan-out;
-* :mod:`~planstream.client.engine` - performs the connection state machine's actions;
+* :mod:`~planstream.client.websocket_client` - ``WebSocketClient``: connects, reconnects,
+  keeps alive and resumes, performing the connection state machine's actions;
 * :mod:`~planstream.client.polling` - the HTTP long-polling phase;
 * :mod:`~planstream.client.callbacks` - ``client.on`` callbacks;
 * :mod:`~planstream.client.stats` - counters and state changes;
-* :mod:`~planstream.client.clock` - the monotonic clock the engine sleeps on;
+* :mod:`~planstream.client.clock` - the monotonic clock the connection sleeps on;
 * :mod:`~planstream.client.flag` - a lean ``asyncio.Event``.
 """
 
 from planstream.client.callbacks import Callback, CallbackRegistry, CallbackTarget
 from planstream.client.client import PlanStreamClient, StateHook
 from planstream.client.clock import now, sleep_until
-from planstream.client.engine import ConnectionEngine, TokenProvider
 from planstream.client.flag import Flag
 from planstream.client.inbox import Subscription, SubscriptionInbox
 from planstream.client.polling import PollingPhase
 from planstream.client.router import PlanChannel, Position, StreamRouter
-from planstream.client.stats import ClientStats, EngineCounters, StateChange
+from planstream.client.stats import ClientStats, ConnectionCounters, StateChange
+from planstream.client.websocket_client import TokenProvider, WebSocketClient
 
 __all__ = [
     "Callback",
     "CallbackRegistry",
     "CallbackTarget",
     "ClientStats",
-    "ConnectionEngine",
-    "EngineCounters",
+    "ConnectionCounters",
     "Flag",
     "PlanChannel",
     "PlanStreamClient",
@@ -39,6 +39,7 @@ __all__ = [
     "Subscription",
     "SubscriptionInbox",
     "TokenProvider",
+    "WebSocketClient",
     "now",
     "sleep_until",
 ]

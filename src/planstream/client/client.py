@@ -10,7 +10,7 @@
                 ...  # item.seq, item.event_id, item.kind, typed item.data
 
 Many subscriptions share one connection; each has its own bounded inbox.
-The connection engine (:mod:`planstream.client.engine`) runs in a task group
+The connection (:class:`~planstream.client.websocket_client.WebSocketClient`) runs in a task group
 the client enters in ``__aenter__`` and cancels in ``__aexit__``.
 """
 
@@ -24,10 +24,10 @@ from typing import Any, Self
 
 from planstream.backoff import ModuleRandom, RandomSource
 from planstream.client.callbacks import Callback, CallbackRegistry, CallbackTarget
-from planstream.client.engine import ConnectionEngine, TokenProvider
 from planstream.client.inbox import Subscription
 from planstream.client.router import StreamRouter
 from planstream.client.stats import ClientStats, StateChange
+from planstream.client.websocket_client import TokenProvider, WebSocketClient
 from planstream.connection_state import ConnectionState
 from planstream.delivery import Resync
 from planstream.errors import ClientClosedError, PlanStreamError
@@ -95,7 +95,7 @@ class PlanStreamClient:
         self._state_hooks: list[StateHook] = [] if on_state_change is None else [on_state_change]
         self._callbacks = CallbackRegistry()
         self._router: StreamRouter | None = None
-        self._engine: ConnectionEngine | None = None
+        self._engine: WebSocketClient | None = None
         self._tasks: asyncio.TaskGroup | None = None
         self._engine_task: asyncio.Task[None] | None = None
         self._closed = False
@@ -111,7 +111,7 @@ class PlanStreamClient:
         self._router = StreamRouter(
             self.settings.sequencer.sequencer(), queue_size=self.settings.queue_size
         )
-        self._engine = ConnectionEngine(
+        self._engine = WebSocketClient(
             self.settings,
             self._router,
             token_provider=self._token_provider,
@@ -149,7 +149,7 @@ class PlanStreamClient:
         if self._tasks is not None:
             # Not the body's exception: the task group would wrap it in an
             # ExceptionGroup, and `except AuthenticationError` around
-            # `async with client` would miss it. The engine is cancelled above.
+            # `async with client` would miss it. The connection task is cancelled above.
             await self._tasks.__aexit__(None, None, None)
         logger.info("client closed")
 
@@ -296,7 +296,7 @@ class PlanStreamClient:
 
     # --- internals -----------------------------------------------------------------
 
-    def _require_engine(self) -> ConnectionEngine:
+    def _require_engine(self) -> WebSocketClient:
         if self._closed:
             raise ClientClosedError("the client is closed")
         if self._engine is None:

@@ -6,7 +6,7 @@ transport ``auto``, a probe that retries the WebSocket every
 ``polling.websocket_retry_interval`` seconds. All of them are owned by one
 task group. Polls feed the same router and sequencer as the WebSocket, so the
 user's iterators see one stream. The phase ends when a probe opens a
-WebSocket (returned to the engine, which serves it and re-subscribes every plan
+WebSocket (returned to the ``WebSocketClient``, which serves it and re-subscribes every plan
 from its position) or when the state machine stops.
 """
 
@@ -28,7 +28,7 @@ from planstream.transport.polling import PollingSession, http_base_url
 from planstream.transport.websocket import TransportFailedError, WebSocketSession
 
 if TYPE_CHECKING:
-    from planstream.client.engine import ConnectionEngine
+    from planstream.client.websocket_client import WebSocketClient
 
 __all__ = ["PollingPhase"]
 
@@ -40,7 +40,7 @@ Outcome = WebSocketSession | Stop
 class PollingPhase:
     """Polls every subscribed plan until a WebSocket probe succeeds or the machine stops."""
 
-    def __init__(self, engine: ConnectionEngine, start: StartPolling) -> None:
+    def __init__(self, engine: WebSocketClient, start: StartPolling) -> None:
         self.engine = engine
         self.start = start
         self._outcome: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()

@@ -198,7 +198,7 @@ class StreamRouter:
     # --- what the server sends -----------------------------------------------------
 
     def on_frame(self, frame: ServerFrame, now: float | None = None) -> None:
-        """Feed one decoded frame (``hello`` and ``pong`` are the engine's).
+        """Feed one decoded frame (``hello`` and ``pong`` are the connection's).
 
         ``now``: the monotonic time; read from the clock when needed if None
         (the hot path, the next event of its plan, never needs it).
@@ -224,7 +224,7 @@ class StreamRouter:
             self._on_error(frame)
             return
         else:
-            return  # unsubscribed, and frames the engine consumes
+            return  # unsubscribed, and frames the connection consumes
         self.apply(output)
 
     def tick(self, now: float) -> None:

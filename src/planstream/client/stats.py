@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from planstream.connection_state import ConnectionState
 from planstream.errors import PlanStreamError
 
-__all__ = ["ClientStats", "EngineCounters", "StateChange"]
+__all__ = ["ClientStats", "ConnectionCounters", "StateChange"]
 
 
 @dataclass(slots=True)
-class EngineCounters:
-    """Mutable counters kept by the connection engine."""
+class ConnectionCounters:
+    """Mutable counters kept by the ``WebSocketClient``."""
 
     connects: int = 0
     frames_rejected: int = 0

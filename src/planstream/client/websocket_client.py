@@ -1,6 +1,6 @@
-"""The connection engine: performs what the connection state machine decides.
+"""``WebSocketClient``: the connection, performing what the state machine decides.
 
-:class:`ConnectionEngine` is the asyncio half of
+:class:`WebSocketClient` is the asyncio half of
 :class:`~planstream.connection_state.ConnectionStateMachine`. It opens
 WebSockets (with the token from the provider on every connect), serves an
 open connection with two tasks owned by one task group — the reader, and the
@@ -9,7 +9,7 @@ sequencer's deadlines and the RTT pings) — reports each failure's verdict to
 the machine, sleeps the backoff the machine computes, and hands over to the HTTP polling phase
 (:mod:`planstream.client.polling`) when the machine says so.
 
-:meth:`ConnectionEngine.run` never raises (except cancellation): whatever
+:meth:`WebSocketClient.run` never raises (except cancellation): whatever
 goes wrong ends the subscriptions with a :class:`~planstream.errors.PlanStreamError`.
 """
 
@@ -27,7 +27,7 @@ from planstream.client.clock import now, sleep_until
 from planstream.client.flag import Flag
 from planstream.client.polling import PollingPhase
 from planstream.client.router import StreamRouter
-from planstream.client.stats import EngineCounters, StateChange
+from planstream.client.stats import ConnectionCounters, StateChange
 from planstream.close_codes import (
     Verdict,
     VerdictKind,
@@ -54,7 +54,7 @@ from planstream.schema.frames import PingFrame, PongFrame
 from planstream.settings import ClientSettings
 from planstream.transport.websocket import TransportFailedError, WebSocketSession, open_websocket
 
-__all__ = ["ConnectionEngine", "TokenProvider"]
+__all__ = ["TokenProvider", "WebSocketClient"]
 
 logger = logging.getLogger("planstream.client")
 
@@ -65,7 +65,7 @@ TokenProvider: TypeAlias = Callable[[], Awaitable[str]]
 _WATCHDOG_TICK = 0.1
 
 
-class ConnectionEngine:
+class WebSocketClient:
     """Connects, serves, reconnects or polls, until closed or stopped for good."""
 
     __slots__ = (
@@ -97,7 +97,7 @@ class ConnectionEngine:
         self.settings = settings
         self.router = router
         self.token_provider = token_provider
-        self.counters = EngineCounters()
+        self.counters = ConnectionCounters()
         self.state = ConnectionState.CLOSED
         self.error: PlanStreamError | None = None
         self.up = Flag()  # set while a WebSocket or the polling carries the stream
@@ -128,7 +128,7 @@ class ConnectionEngine:
             self._finish(None, end_with=ClientClosedError("the client was closed"))
             raise
         except Exception as exc:  # a bug of ours must not kill the user's task group
-            logger.exception("planstream client engine failed")
+            logger.exception("the planstream WebSocketClient failed")
             self._finish(PlanStreamError(f"internal error in the planstream client: {exc!r}"))
 
     async def _run(self) -> None:
