@@ -162,10 +162,11 @@ class WebSocketClient:
 
     def report_failure(self, verdict: Verdict, *, websocket: bool = True) -> ConnectionAction:
         """Tell the machine about a failure; log it and call the state hooks."""
-        action = self.machine.failed(verdict, now(), websocket=websocket)
+        failed_at = now()
+        action = self.machine.failed(verdict, failed_at, websocket=websocket)
         retry_in = None
         if isinstance(action, Connect | RefreshTokenThenConnect):
-            retry_in = max(action.at - now(), 0.0)
+            retry_in = max(action.at - failed_at, 0.0)  # exactly the computed delay
         level = logging.ERROR if isinstance(action, Stop) else logging.WARNING
         logger.log(
             level,
