@@ -87,7 +87,9 @@ class ServerProcess:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
-        self.output = self.process.stdout.read() if self.process.stdout else ""
+        if self.process.stdout is not None:
+            self.output = self.process.stdout.read()
+            self.process.stdout.close()  # no ResourceWarning for the pipe
         return self.process.returncode
 
 
