@@ -422,14 +422,14 @@ def sequencer_buffers_at_most(context: Any, count: int, plan: str) -> None:
 def sequencer_remembers_at_most(context: Any, count: int, plan: str) -> None:
     cursor = _sequencer(context)._cursors[plan]
     assert len(cursor.recent_ids) <= count, cursor.recent_ids
-    assert len(cursor.recent_order) <= count, cursor.recent_order
+    assert len(cursor.recent_order or ()) <= count, cursor.recent_order
 
 
 @then('the sequencer remembers event ids "{ids}" of plan "{plan:w}"')
 def sequencer_remembers(context: Any, ids: str, plan: str) -> None:
     cursor = _sequencer(context)._cursors[plan]
     expected = [i.strip() for i in ids.split(",")]
-    assert list(cursor.recent_order) == expected, cursor.recent_order
+    assert list(cursor.recent_order or ()) == expected, cursor.recent_order
     assert list(cursor.recent_ids) == expected, cursor.recent_ids
 
 
@@ -698,7 +698,7 @@ def _check_bounds(seq: Sequencer) -> None:
     for plan, cursor in seq._cursors.items():
         assert len(cursor.buffer) <= seq.reorder_window, (plan, sorted(cursor.buffer))
         assert len(cursor.recent_ids) <= seq.dedup_window, (plan, cursor.recent_ids)
-        assert len(cursor.recent_order) <= seq.dedup_window, (plan, cursor.recent_order)
+        assert len(cursor.recent_order or ()) <= seq.dedup_window, (plan, cursor.recent_order)
         if cursor.buffer:
             last = cursor.last_seq
             assert last is not None, plan

@@ -87,7 +87,7 @@ class ServerProcess:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
-        if self.process.stdout is not None:
+        if self.process.stdout is not None and not self.process.stdout.closed:
             self.output = self.process.stdout.read()
             self.process.stdout.close()  # no ResourceWarning for the pipe
         return self.process.returncode

@@ -64,10 +64,15 @@ class Resubscribe:
 
 
 class SequencerOutput(NamedTuple):
-    """What one input produced: items to deliver (in order) and actions."""
+    """What one input produced: items to deliver (in order) and actions.
+
+    ``plan_id``: the one plan every delivery belongs to, when the input was a
+    batch of a single plan (lets the caller queue them at once); else None.
+    """
 
     deliveries: tuple[Delivery, ...] = ()
     actions: tuple[Resubscribe, ...] = ()
+    plan_id: str | None = None
 
 
 @dataclass(slots=True)

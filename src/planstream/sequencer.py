@@ -248,32 +248,52 @@ class Sequencer:
         cursors = self._cursors
         window = self.dedup_window
         delivered = 0
+        plans = 0  # how many runs of one plan the batch holds
+        # The hot loop: the fast path of take_next, with the cursor's fields kept
+        # in locals for a run of one plan's events and written back after it.
+        plan_id: str | None = None
+        cursor: _PlanCursor | None = None
+        last_seq: int | None = None
+        last_event_id: str | None = None
+        recent_ids: dict[str, int] = {}
+        order: deque[str] = deque()
         for event in events:
-            cursor = cursors.get(event.plan_id)
-            # Fast path, as in on_event, with _accept inlined (the hot loop).
+            if event.plan_id != plan_id:
+                if cursor is not None:
+                    cursor.last_seq, cursor.last_event_id = last_seq, last_event_id
+                plan_id = event.plan_id
+                plans += 1
+                cursor = cursors.get(plan_id)
+                if cursor is not None:
+                    last_seq, last_event_id = cursor.last_seq, cursor.last_event_id
+                    recent_ids, order = cursor.recent_ids, cursor.order()
+            seq = event.seq
             if (
                 cursor is not None
+                and last_seq is not None
+                and seq == last_seq + 1
                 and not cursor.buffer
-                and cursor.last_seq is not None
-                and event.seq == cursor.last_seq + 1
-                and event.event_id not in cursor.recent_ids
+                and event.event_id not in recent_ids
             ):
-                event_id = event.event_id
-                cursor.last_seq = event.seq
-                cursor.last_event_id = event_id
-                cursor.recent_ids[event_id] = event.seq
-                order = cursor.recent_order
-                if order is None:
-                    order = cursor.order()
-                order.append(event_id)
+                last_seq = seq
+                last_event_id = event.event_id
+                recent_ids[last_event_id] = seq
+                order.append(last_event_id)
                 if len(order) > window:
-                    del cursor.recent_ids[order.popleft()]
+                    del recent_ids[order.popleft()]
                 delivered += 1
                 deliver(event)
-            else:
-                self._sequence(event, now, deliveries, actions)
+                continue
+            if cursor is not None:
+                cursor.last_seq, cursor.last_event_id = last_seq, last_event_id
+            self._sequence(event, now, deliveries, actions)
+            plan_id = cursor = None  # reload: the slow path may have moved the cursor
+        if cursor is not None:
+            cursor.last_seq, cursor.last_event_id = last_seq, last_event_id
         self.stats.delivered += delivered
-        return SequencerOutput(tuple(deliveries), tuple(actions))
+        return SequencerOutput(
+            tuple(deliveries), tuple(actions), events[0].plan_id if plans == 1 else None
+        )
 
     def on_subscribed(self, frame: SubscribedFrame, now: float) -> SequencerOutput:
         """A (re-)subscription was accepted; replay after our position follows."""

@@ -233,12 +233,11 @@ class StreamRouter:
 
     def apply(self, output: SequencerOutput) -> None:
         """Deliver to the subscribers and perform the repair actions."""
-        deliveries, actions = output
+        deliveries, actions, plan_id = output
         if deliveries:
             channels = self.channels
-            plan_id = deliveries[0].plan_id
-            if len(deliveries) > 1 and all(item.plan_id == plan_id for item in deliveries):
-                channel = channels.get(plan_id)  # one plan's batch: queue it at once
+            if plan_id is not None:  # one plan's batch: queue it at once
+                channel = channels.get(plan_id)
                 if channel is not None:
                     for inbox in channel.inboxes:
                         inbox.push_many(deliveries)
@@ -279,7 +278,7 @@ class StreamRouter:
         else:
             output = self.sequencer.on_batch(response.events, now)
         # Polls always ask from the sequencer's position: its repairs are moot.
-        self.apply(SequencerOutput(output.deliveries, ()))
+        self.apply(SequencerOutput(output.deliveries, (), output.plan_id))
 
     # --- internals -----------------------------------------------------------------
 
