@@ -133,7 +133,10 @@ class PlanStreamClient:
         if self._engine_task is not None:
             self._engine_task.cancel()
         if self._tasks is not None:
-            await self._tasks.__aexit__(exc_type, exc, tb)
+            # Not the body's exception: the task group would wrap it in an
+            # ExceptionGroup, and `except AuthenticationError` around
+            # `async with client` would miss it. The engine is cancelled above.
+            await self._tasks.__aexit__(None, None, None)
         logger.info("client closed")
 
     async def wait_open(self) -> None:
