@@ -1,0 +1,416 @@
+"""Steps of features/cli.feature: the real ``planstream`` command in subprocesses.
+
+``context.cli`` is the last :class:`~support.cli_support.CommandResult`;
+``context.cli_published`` maps a plan to the events published to it on the
+embedded server (``StoredEvent``); ``context.cli_server`` is a running
+``planstream serve``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pyte
+from behave import given, then, when
+from support.cli_support import (
+    CLI,
+    ROOT,
+    cli_env,
+    fill_placeholders,
+    plan_events,
+    run_cli,
+    run_in_terminal,
+    start_background,
+    start_cli_server,
+)
+from support.servers import free_port, on_cleanup, run
+
+# --- running commands ---------------------------------------------------------------
+
+
+def _arguments(context: Any, text: str) -> list[str]:
+    return shlex.split(fill_placeholders(context, text))
+
+
+@when('the planstream command runs "{arguments}"')
+def when_cli_runs(context: Any, arguments: str) -> None:
+    context.cli = run_cli(context, *_arguments(context, arguments))
+
+
+@when('the planstream command runs "{arguments}" with this input')
+def when_cli_runs_with_input(context: Any, arguments: str) -> None:
+    context.cli = run_cli(context, *_arguments(context, arguments), stdin=context.text + "\n")
+
+
+@when('the planstream command runs "{arguments}" with the environment variable {name}={value}')
+def when_cli_runs_with_env(context: Any, arguments: str, name: str, value: str) -> None:
+    context.cli = run_cli(context, *_arguments(context, arguments), env={name: value})
+
+
+@then("the planstream command exits with status {status:d}")
+def then_cli_status(context: Any, status: int) -> None:
+    assert context.cli.returncode == status, str(context.cli)
+
+
+@then('the planstream command printed one error line containing "{text}"')
+def then_cli_one_error_line(context: Any, text: str) -> None:
+    lines = context.cli.stderr.splitlines()
+    assert len(lines) == 1, str(context.cli)
+    assert lines[0].startswith("planstream: error: "), str(context.cli)
+    assert text in lines[0], str(context.cli)
+    assert "Traceback" not in context.cli.stdout
+
+
+@then('the planstream command printed one error line ending "{end}" and containing "{text}"')
+def then_cli_one_error_line_ending(context: Any, end: str, text: str) -> None:
+    then_cli_one_error_line(context, text)
+    assert context.cli.stderr.rstrip("\n").endswith(end), str(context.cli)
+
+
+@then('the planstream command printed a traceback, then the error line "{text}"')
+def then_cli_traceback(context: Any, text: str) -> None:
+    lines = context.cli.stderr.splitlines()
+    # a plain traceback, or the one of an exception group from a task group
+    assert any("Traceback (most recent call last)" in line for line in lines), str(context.cli)
+    assert lines[-1].startswith("planstream: error: "), str(context.cli)
+    assert text in lines[-1], str(context.cli)
+
+
+@then('the planstream command printed the line "{line}"')
+def then_cli_line(context: Any, line: str) -> None:
+    assert line in context.cli.stdout.splitlines(), str(context.cli)
+
+
+@then('the planstream command printed {count:d} lines starting with "{prefix}"')
+def then_cli_lines_starting(context: Any, count: int, prefix: str) -> None:
+    lines = [line for line in context.cli.stdout.splitlines() if line.startswith(prefix)]
+    assert len(lines) == count, str(context.cli)
+
+
+# --- the demo -----------------------------------------------------------------------
+
+_SUMMARY = re.compile(
+    r"^demo finished: plan (?P<status>\w+); (?P<received>\d+) events received, "
+    r"(?P<lost>\d+) lost, (?P<duplicated>\d+) duplicated, (?P<reconnects>\d+) reconnects, "
+    r"(?P<repaired>\d+) gaps repaired$"
+)
+_EVENT_LINE = re.compile(r"^\[demo-release #(\d+)\] ")
+_RESUMED = re.compile(r"^demo-release: resumed from seq (\d+), (\d+) lost$")
+
+
+def _demo_summary(context: Any) -> dict[str, str]:
+    matches = [m for line in context.cli.stdout.splitlines() if (m := _SUMMARY.match(line))]
+    assert len(matches) == 1, str(context.cli)
+    assert context.cli.stdout.splitlines()[-1] == matches[0].group(0), "the summary closes"
+    return matches[0].groupdict()
+
+
+@then("the demo summary says the plan succeeded with 0 lost and 0 duplicated")
+def then_demo_lossless(context: Any) -> None:
+    summary = _demo_summary(context)
+    assert summary["status"] == "succeeded", summary
+    assert summary["lost"] == "0", summary
+    assert summary["duplicated"] == "0", summary
+
+
+@then("the demo summary counts every event line the demo printed")
+def then_demo_counts(context: Any) -> None:
+    summary = _demo_summary(context)
+    seqs = [
+        int(m.group(1))
+        for line in context.cli.stdout.splitlines()
+        if (m := _EVENT_LINE.match(line))
+    ]
+    assert seqs == list(range(1, len(seqs) + 1)), seqs
+    assert int(summary["received"]) == len(seqs) >= 40, (summary, len(seqs))
+
+
+@then("the demo printed every step of its plan as succeeded")
+def then_demo_steps(context: Any) -> None:
+    from planstream.cli import DEMO_STEPS
+
+    for index, step in enumerate(DEMO_STEPS, start=1):
+        line = f"step {index} {step.name} succeeded"
+        assert any(out.endswith(line) for out in context.cli.stdout.splitlines()), line
+
+
+@then("the demo summary reports at least {count:d} reconnects")
+def then_demo_reconnects(context: Any, count: int) -> None:
+    assert int(_demo_summary(context)["reconnects"]) >= count, str(context.cli)
+
+
+@then('the demo printed "reconnecting…" before each "resumed from seq N, 0 lost"')
+def then_demo_story(context: Any) -> None:
+    lines = context.cli.stdout.splitlines()
+    resumes = [number for number, line in enumerate(lines) if _RESUMED.match(line)]
+    assert resumes, str(context.cli)
+    previous = 0
+    for number in resumes:
+        assert _RESUMED.match(lines[number]).group(2) == "0", lines[number]  # type: ignore[union-attr]
+        story = lines[previous:number]
+        assert any(line.startswith("connection: reconnecting…") for line in story), story
+        previous = number + 1
+
+
+@then("each resume the demo printed is followed by the event it names")
+def then_demo_resume_positions(context: Any) -> None:
+    lines = context.cli.stdout.splitlines()
+    for number, line in enumerate(lines):
+        if match := _RESUMED.match(line):
+            event = _EVENT_LINE.match(lines[number + 1])
+            assert event is not None, lines[number : number + 2]
+            assert event.group(1) == match.group(1), lines[number : number + 2]
+
+
+@when('"planstream {arguments}" is read until its first line, then its stdout is closed')
+def when_reader_leaves(context: Any, arguments: str) -> None:
+    process = subprocess.Popen(
+        [*CLI, *shlex.split(arguments)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=cli_env(),
+        cwd=ROOT,
+    )
+    assert process.stdout is not None
+    assert process.stderr is not None
+    context.first_line = process.stdout.readline()
+    process.stdout.close()  # like `| head -1`: the next write meets a broken pipe
+    context.left_status = process.wait(30)
+    context.left_stderr = process.stderr.read().decode()
+    process.stderr.close()
+
+
+@then("the command whose reader left exits with status {status:d} and nothing on stderr")
+def then_reader_left(context: Any, status: int) -> None:
+    assert context.first_line.startswith(b"planstream demo: reference server on "), (
+        context.first_line
+    )
+    assert context.left_status == status, (context.left_status, context.left_stderr)
+    assert context.left_stderr == "", context.left_stderr
+
+
+# --- the live view in a terminal ------------------------------------------------------
+
+
+@when('"planstream {arguments}" runs in a {columns:d}x{rows:d} pseudo-terminal')
+def when_cli_in_terminal(context: Any, arguments: str, columns: int, rows: int) -> None:
+    status, output = run_in_terminal([*CLI, *shlex.split(arguments)], columns=columns, rows=rows)
+    screen = pyte.Screen(columns, rows)
+    pyte.ByteStream(screen).feed(output)
+    context.terminal_status = status
+    context.terminal_screen = screen
+    context.terminal_lines = [line.rstrip() for line in screen.display]
+    context.terminal_dump = "\n".join(context.terminal_lines)
+
+
+@then("the command in the terminal exits with status {status:d}")
+def then_terminal_status(context: Any, status: int) -> None:
+    assert context.terminal_status == status, context.terminal_dump
+
+
+@then('the terminal screen shows a full progress bar with "{percent}" and "{steps}"')
+def then_terminal_progress(context: Any, percent: str, steps: str) -> None:
+    bars = [line for line in context.terminal_lines if "━" * 40 in line]
+    assert len(bars) == 1, context.terminal_dump
+    assert percent in bars[0], bars[0]
+    assert steps in bars[0], bars[0]
+
+
+@then('the terminal screen shows the step table with every step "{status}"')
+def then_terminal_steps(context: Any, status: str) -> None:
+    from planstream.cli import DEMO_STEPS
+
+    header = next(
+        n for n, line in enumerate(context.terminal_lines) if re.match(r"#\s+step\s+status", line)
+    )
+    rows = context.terminal_lines[header + 2 : header + 2 + len(DEMO_STEPS)]
+    for index, (row, step) in enumerate(zip(rows, DEMO_STEPS, strict=True), start=1):
+        assert row.split() == [str(index), *step.name.split(), status], row
+
+
+@then("the terminal screen shows the recent log and the connection line")
+def then_terminal_log(context: Any) -> None:
+    lines = context.terminal_lines
+    log = lines.index("recent log")
+    assert any("release 0.1.0 is on staging" in line for line in lines[log : log + 9]), lines
+    counters = re.compile(r"connection \w+\s+events \d+ · duplicates dropped 0")
+    assert any(counters.match(line) for line in lines), lines
+
+
+@then("the terminal screen ends with the demo summary")
+def then_terminal_summary(context: Any) -> None:
+    lines = [line for line in context.terminal_lines if line]
+    match = _SUMMARY.match(lines[-1])
+    assert match is not None, context.terminal_dump
+    assert match.group("status") == "succeeded", lines[-1]
+    assert match.group("lost") == "0", lines[-1]
+
+
+@then('the terminal screen shows "{word}" in colour')
+def then_terminal_colour(context: Any, word: str) -> None:
+    screen = context.terminal_screen
+    for row, line in enumerate(context.terminal_lines):
+        column = line.find(word)
+        if column >= 0 and screen.buffer[row][column].fg not in {"default"}:
+            return
+    raise AssertionError(f"{word!r} is never coloured:\n{context.terminal_dump}")
+
+
+# --- servers and what they hold ------------------------------------------------------
+
+
+@given('plan "{plan_id}" was published on the embedded server: {steps:d} steps, then "{final}"')
+def given_cli_plan(context: Any, plan_id: str, steps: int, final: str) -> None:
+    async def publish() -> list[Any]:
+        return [
+            await context.server.publish(plan_id, kind, data)
+            for kind, data in plan_events(steps, final)
+        ]
+
+    if not hasattr(context, "cli_published"):
+        context.cli_published = {}
+    context.cli_published[plan_id] = run(context, publish())
+
+
+def _json_lines(context: Any) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in context.cli.stdout.splitlines()]
+
+
+@then("every line the planstream command printed is a JSON object")
+def then_cli_json(context: Any) -> None:
+    lines = context.cli.stdout.splitlines()
+    assert lines, str(context.cli)
+    assert all(isinstance(value, dict) for value in _json_lines(context)), str(context.cli)
+
+
+@then('the JSON lines are the wire form of every event published to plan "{plan_id}"')
+def then_cli_json_events(context: Any, plan_id: str) -> None:
+    published = [json.loads(stored.json) for stored in context.cli_published[plan_id]]
+    assert _json_lines(context) == published, str(context.cli)
+    assert all(event["type"] == "event" for event in published)
+
+
+@then('the JSON lines are the events of plan "{plan_id}" after seq {seq:d}')
+def then_cli_json_after(context: Any, plan_id: str, seq: int) -> None:
+    published = [json.loads(s.json) for s in context.cli_published[plan_id] if s.seq > seq]
+    assert published, "the scenario publishes events after it"
+    assert _json_lines(context) == published, str(context.cli)
+
+
+@then('the first JSON line is a resync "{reason}" with a "{status}" snapshot at the plan\'s head')
+def then_cli_json_resync(context: Any, reason: str, status: str) -> None:
+    lines = _json_lines(context)
+    assert list(lines[0]) == ["resync"], lines[0]
+    marker = lines[0]["resync"]
+    assert marker["reason"] == reason, marker
+    assert marker["snapshot"]["status"] == status, marker
+    (published,) = context.cli_published.values()
+    head = published[-1].event
+    assert marker["snapshot"]["head"] == {"seq": head.seq, "event_id": head.event_id}, marker
+    assert lines[1:] == [], "nothing follows a terminal snapshot"
+
+
+@then('the embedded server\'s plan "{plan_id}" holds the kinds "{kinds}"')
+def then_cli_plan_kinds(context: Any, plan_id: str, kinds: str) -> None:
+    events = run(context, context.server.state.log.read(plan_id, 0, 100))
+    assert [stored.event.kind for stored in events] == [k.strip() for k in kinds.split(",")]
+
+
+@then('the embedded server\'s plan "{plan_id}" holds {count:d} events')
+def then_cli_plan_count(context: Any, plan_id: str, count: int) -> None:
+    events = run(context, context.server.state.log.read(plan_id, 0, 100))
+    assert len(events) == count, events
+
+
+@then("the plans table has the rows")
+def then_cli_plans_table(context: Any) -> None:
+    rows = {}
+    for line in context.cli.stdout.splitlines():
+        cells = line.split()
+        if len(cells) >= 3 and cells[0].startswith("cli-"):
+            rows[cells[0]] = cells
+    assert len(rows) == len(context.table.rows), str(context.cli)
+    for expected in context.table:
+        cells = rows[expected["plan"]]
+        assert cells[1:3] == [expected["status"], expected["head seq"]], cells
+        assert re.fullmatch(r"\d{4}-\d\d-\d\d", cells[3]), cells
+
+
+# --- planstream serve -------------------------------------------------------------------
+
+
+@given('"planstream serve" runs with "{flags}"')
+def given_cli_serve(context: Any, flags: str) -> None:
+    context.cli_server, context.cli_server_port = start_cli_server(context, *shlex.split(flags))
+
+
+@when('"planstream serve" is stopped with SIGTERM')
+def when_cli_serve_stopped(context: Any) -> None:
+    context.cli_server.process.send_signal(signal.SIGTERM)
+    context.cli_server_status = context.cli_server.stop()
+
+
+@then('"planstream serve" exited with status {status:d} after printing "{text}"')
+def then_cli_serve_exit(context: Any, status: int, text: str) -> None:
+    server = context.cli_server
+    assert context.cli_server_status == status, (server.stdout, server.stderr)
+    assert server.stdout.startswith(text), server.stdout
+
+
+@then('"planstream serve" logged these connection lines, in any order:')
+def then_cli_serve_log(context: Any) -> None:
+    stderr = context.cli_server.stderr
+    lines = [line for line in stderr.splitlines() if "websocket 127.0.0.1:" in line]
+    assert all(" INFO planstream.cli.serve: " in line for line in lines), lines
+    expected = [row["line"] for row in context.table]
+    assert len(lines) == len(expected), stderr
+    for text in expected:
+        assert sum(text in line for line in lines) == 1, (text, lines)
+    assert all(re.search(r" after \d+\.\d s$", line) for line in lines), lines
+
+
+@when('"planstream {arguments}" runs in the background until it printed "{text}"')
+def when_cli_background(context: Any, arguments: str, text: str) -> None:
+    args = [*CLI, *_arguments(context, arguments)]
+    context.cli_background = start_background(context, args)
+    context.cli_background.wait_for_output(text)
+
+
+@when('the background planstream command printed "{text}", it is interrupted with SIGINT')
+def when_cli_background_interrupted(context: Any, text: str) -> None:
+    background = context.cli_background
+    background.wait_for_output(text)
+    context.cli_background_status = background.stop(sig=signal.SIGINT)
+
+
+@then('the background planstream command exits with status {status:d} and says "{text}"')
+def then_cli_background_status(context: Any, status: int, text: str) -> None:
+    background = context.cli_background
+    assert context.cli_background_status == status, (background.stdout, background.stderr)
+    assert background.stderr.splitlines() == [text], background.stderr
+
+
+@given('a plain HTTP file server that answers GET /v1/plans with "{body}"')
+def given_file_server(context: Any, body: str) -> None:
+    root = Path(tempfile.mkdtemp(prefix="planstream-cli-"))
+    (root / "v1").mkdir()
+    (root / "v1" / "plans").write_text(body, encoding="utf-8")
+    port = free_port()
+    args = [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1"]
+    ready = f"http://127.0.0.1:{port}/v1/plans"
+    start_background(context, [*args, "--directory", str(root)], ready)
+    context.cli_server_port = port
+
+    async def remove() -> None:
+        shutil.rmtree(root, ignore_errors=True)
+
+    on_cleanup(context, remove)
