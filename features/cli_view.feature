@@ -79,7 +79,7 @@ Feature: What the planstream command shows, computed without a network
     When the live view is rendered 120 columns wide
     Then the view shows the header "plan a  running  seq 9" and "plan b  running  seq 8"
     And the view shows the 8 newest log lines of both plans, each prefixed with its plan
-    And the view shows the counters line "connection open  events 17 · duplicates dropped 0 · reconnects 1"
+    And the view shows the connection "open" over the counters "events 17 · duplicates dropped 0 · reconnects 1 · gaps repaired 0 · resyncs 0 · rtt 2.1 ms"
     And the view ends with the notices "connection: reconnecting… (1012 restart), next try in 0.2 s" and "connection: reconnected; resuming each plan after its last event"
 
   Scenario: A watcher shares one log between its plans and reports the client's counters

@@ -242,8 +242,9 @@ def then_terminal_log(context: Any) -> None:
     lines = context.terminal_lines
     log = lines.index("recent log")
     assert any("release 0.1.0 is on staging" in line for line in lines[log : log + 9]), lines
-    counters = re.compile(r"connection \w+\s+events \d+ · duplicates dropped 0")
-    assert any(counters.match(line) for line in lines), lines
+    connection = next(n for n, line in enumerate(lines) if re.fullmatch(r"connection \w+", line))
+    assert lines[connection + 1].startswith("events "), lines
+    assert " · duplicates dropped 0 · " in lines[connection + 1], lines
 
 
 @then("the terminal screen ends with the demo summary")

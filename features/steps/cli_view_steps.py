@@ -344,10 +344,11 @@ def then_view_logs(context: Any) -> None:
     assert all(cells[2].endswith("/s1") for cells in shown), shown
 
 
-@then('the view shows the counters line "{text}"')
-def then_view_counters(context: Any, text: str) -> None:
-    assert any(line.startswith(text) for line in context.view_lines), context.view_lines
-    assert any(line.endswith("rtt 2.1 ms") for line in context.view_lines), context.view_lines
+@then('the view shows the connection "{state}" over the counters "{counters}"')
+def then_view_counters(context: Any, state: str, counters: str) -> None:
+    lines = context.view_lines
+    at = lines.index(f"connection {state}")
+    assert lines[at + 1] == counters, lines[at + 1]
 
 
 # --- URLs ---------------------------------------------------------------------------------

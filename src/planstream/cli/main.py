@@ -63,7 +63,7 @@ def main() -> None:
     """
 
 
-@main.command()
+@main.command(short_help="Watch a simulated plan stream live (server included).")
 @click.option("--chaos", is_flag=True, help="Drop every connection 3 times mid-plan.")
 @click.option(
     "--seconds",
@@ -83,7 +83,7 @@ def demo(chaos: bool, seconds: float, debug: bool) -> None:
     run_command(body, debug=debug)
 
 
-@main.command()
+@main.command(short_help="Run the reference server.")
 @click.option("--host", help="Interface to listen on [env PLANSTREAM_SERVER_HOST; 127.0.0.1].")
 @click.option("--port", type=int, help="TCP port, 0 for a free one [PLANSTREAM_SERVER_PORT; 8765].")
 @click.option(
@@ -133,7 +133,7 @@ def serve(
     run_command(body, debug=debug)
 
 
-@main.command()
+@main.command(short_help="Watch plans live; exit 0 succeeded, 1 failed, 2 error.")
 @click.argument("plan_ids", metavar="PLAN_ID...", nargs=-1, required=True)
 @_connection_options
 @click.option("--from", "last_event_id", metavar="EVENT_ID", help="Resume after this event.")
@@ -176,7 +176,7 @@ def watch(
     run_command(body, debug=debug)
 
 
-@main.command()
+@main.command(short_help="Publish events to a plan over HTTP.")
 @click.argument("plan_id")
 @click.argument("kind", required=False)
 @click.option("--data", metavar="JSON", help="The event's data, a JSON object.")
@@ -205,7 +205,7 @@ def publish(
     run_command(body, debug=debug)
 
 
-@main.command()
+@main.command(short_help="List the server's plans.")
 @_connection_options
 @_debug_option
 def plans(url: str, token: str | None, debug: bool) -> None:

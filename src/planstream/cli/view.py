@@ -176,7 +176,7 @@ def render_connection(stats: ClientStats, connection: ConnectionTracker) -> Text
     state = stats.state
     text = Text("\nconnection ", style="dim")
     text.append(state.value, style=CONNECTION_STYLES[state])
-    text.append("  " + describe_stats(stats), style="dim")
+    text.append("\n" + describe_stats(stats), style="dim")
     for notice in connection.recent:
         text.append("\n" + notice, style="italic")
     return text
