@@ -46,7 +46,13 @@ def _modules() -> dict[str, ModuleType]:
 #: Public namespaces, most specific first: a submodule's public names must be
 #: exported by the namespace it lives in (``planstream.server.app`` ->
 #: ``planstream.server``; ``planstream.codec`` -> ``planstream``).
-NAMESPACES = ("planstream.server", "planstream.transport", "planstream.client", "planstream")
+NAMESPACES = (
+    "planstream.server",
+    "planstream.transport",
+    "planstream.client",
+    "planstream.cli",
+    "planstream",
+)
 
 
 def _namespace_of(module: str) -> str:

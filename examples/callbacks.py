@@ -1,0 +1,72 @@
+"""React to a plan's events with callbacks: ``client.on(...)`` then ``client.run(...)``.
+
+Callbacks are chosen by event kind, event model, ``Resync`` or None (every
+item); plain functions and coroutines both work. Run against ``planstream
+serve`` (or any planstream server)::
+
+    python examples/callbacks.py PLAN_ID [--url ws://127.0.0.1:8765/v1/stream] [--token T]
+
+``--url`` and ``--token`` default to ``PLANSTREAM_URL`` / ``PLANSTREAM_TOKEN``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+
+from planstream import (
+    LogEvent,
+    PlanProgressEvent,
+    PlanStatus,
+    PlanStatusEvent,
+    PlanStreamClient,
+    Resync,
+    StepStatusEvent,
+)
+
+
+async def follow(plan_id: str, url: str | None, token: str | None) -> PlanStatus | None:
+    client = PlanStreamClient(url, token=token)
+    final: list[PlanStatus] = []
+
+    @client.on("step.status")  # by kind...
+    def step_changed(event: StepStatusEvent) -> None:
+        error = f" ({event.data.error})" if event.data.error else ""
+        print(f"step {event.data.index} {event.data.name}: {event.data.status}{error}")
+
+    @client.on(PlanProgressEvent)  # ...or by event model
+    def progressed(event: PlanProgressEvent) -> None:
+        print(f"progress {event.data.percent:.0f}%")
+
+    @client.on(LogEvent)
+    async def logged(event: LogEvent) -> None:  # coroutines work too
+        print(f"log [{event.data.level}] {event.data.message}")
+
+    @client.on(PlanStatusEvent)
+    def status_changed(event: PlanStatusEvent) -> None:
+        print(f"plan {event.data.status}")
+        final.append(event.data.status)
+
+    @client.on(Resync)
+    def resynced(marker: Resync) -> None:
+        print(f"resync ({marker.reason}): history lost, plan is {marker.snapshot.status}")
+        if marker.snapshot.status is not None:
+            final.append(marker.snapshot.status)
+
+    async with client:
+        await client.run(plan_id)  # returns when the plan reaches a terminal status
+    return final[-1] if final else None
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("plan_id")
+    parser.add_argument("--url", help="default: PLANSTREAM_URL or ws://127.0.0.1:8765/v1/stream")
+    parser.add_argument("--token", help="default: PLANSTREAM_TOKEN")
+    args = parser.parse_args()
+    final = asyncio.run(follow(args.plan_id, args.url, args.token))
+    return 0 if final is PlanStatus.SUCCEEDED else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

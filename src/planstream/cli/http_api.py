@@ -1,0 +1,76 @@
+"""The HTTP endpoints the ``publish`` and ``plans`` commands call (protocol §6),
+with every failure translated into one :class:`CommandError` line."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+from urllib.parse import quote
+
+import httpx
+from pydantic import BaseModel, ValidationError
+
+from planstream.cli.endpoints import http_base_url
+from planstream.cli.failures import CommandError
+from planstream.schema.http import HttpErrorBody, PlanList, PublishResponse
+
+__all__ = ["ServerApi"]
+
+_Body = TypeVar("_Body", bound=BaseModel)
+
+
+class ServerApi:
+    """A small synchronous client of the server's HTTP half."""
+
+    def __init__(self, url: str, token: str | None, *, timeout: float = 10.0) -> None:
+        self.base_url = http_base_url(url)
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self._http = httpx.Client(base_url=self.base_url, headers=headers, timeout=timeout)
+
+    def __repr__(self) -> str:
+        return f"ServerApi({self.base_url!r})"
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self._http.close()
+
+    @contextmanager
+    def _translated(self) -> Iterator[None]:
+        # httpx's errors end here, as one line naming the server (never the token).
+        try:
+            yield
+        except httpx.HTTPError as exc:  # refused, unresolvable, timed out, ...
+            raise CommandError(f"cannot reach {self.base_url}: {exc}") from None
+
+    def _answer(self, response: httpx.Response, model: type[_Body], what: str) -> _Body:
+        if response.is_success:
+            try:
+                return model.model_validate_json(response.content)
+            except ValidationError:
+                raise CommandError(f"{what}: the server's answer is not a planstream one") from None
+        try:
+            error = HttpErrorBody.model_validate_json(response.content)
+            reason = f"{error.error}: {error.message or ''}".rstrip(": ")
+        except ValidationError:
+            reason = response.reason_phrase or "no reason given"
+        raise CommandError(
+            f"{what}: HTTP {response.status_code} {reason}", http_status=response.status_code
+        )
+
+    def publish(self, plan_id: str, body: dict[str, Any] | list[dict[str, Any]]) -> PublishResponse:
+        """``POST /v1/plans/{plan_id}/events``: one event or an atomic list."""
+        with self._translated():
+            response = self._http.post(
+                f"/v1/plans/{quote(plan_id, safe='')}/events",
+                content=json.dumps(body),
+                headers={"Content-Type": "application/json"},
+            )
+        return self._answer(response, PublishResponse, "the server refused the event")
+
+    def plans(self) -> PlanList:
+        """``GET /v1/plans``: plans with at least one event."""
+        with self._translated():
+            response = self._http.get("/v1/plans")
+        return self._answer(response, PlanList, "cannot list plans")

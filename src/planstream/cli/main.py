@@ -1,0 +1,221 @@
+"""The ``planstream`` command: ``demo``, ``serve``, ``watch``, ``publish``, ``plans``.
+
+Each command parses its options here and hands over to its module; every
+failure ends as one ``planstream: error: ...`` line on stderr (exit 2), with
+the traceback only under ``--debug``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+from rich.console import Console
+
+from planstream import __version__
+from planstream.cli.demo import DEFAULT_SECONDS, run_demo
+from planstream.cli.failures import run_command
+from planstream.cli.http_api import ServerApi
+from planstream.cli.plans import run_plans
+from planstream.cli.publish import run_publish
+from planstream.cli.serve import run_serve, server_settings
+from planstream.cli.watch import run_watch
+from planstream.settings import DEFAULT_URL
+
+__all__ = ["main"]
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _debug_option(function: _F) -> _F:
+    return click.option("--debug", is_flag=True, help="Log at debug level and show tracebacks.")(
+        function
+    )
+
+
+def _connection_options(function: _F) -> _F:
+    function = click.option(
+        "--token",
+        envvar="PLANSTREAM_TOKEN",
+        show_envvar=True,
+        help="Bearer token.",
+    )(function)
+    return click.option(
+        "--url",
+        envvar="PLANSTREAM_URL",
+        show_envvar=True,
+        default=DEFAULT_URL,
+        show_default=True,
+        help="The server: its stream endpoint (ws://HOST:PORT/v1/stream) or http://HOST:PORT.",
+    )(function)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="planstream")
+def main() -> None:
+    """planstream: stream plan-execution updates, exactly once and in order.
+
+    Start with `planstream demo`.
+    """
+
+
+@main.command(short_help="Watch a simulated plan stream live (server included).")
+@click.option("--chaos", is_flag=True, help="Drop every connection 3 times mid-plan.")
+@click.option(
+    "--seconds",
+    type=click.FloatRange(min=0.0, max=600.0),
+    default=DEFAULT_SECONDS,
+    show_default=True,
+    help="How long the simulated plan runs.",
+)
+@_debug_option
+def demo(chaos: bool, seconds: float, debug: bool) -> None:
+    """Run a reference server, a simulated plan and a live watch, in-process."""
+
+    def body() -> int:
+        status, _ = asyncio.run(run_demo(seconds=seconds, chaos=chaos))
+        return status
+
+    run_command(body, debug=debug)
+
+
+@main.command(short_help="Run the reference server.")
+@click.option("--host", help="Interface to listen on [env PLANSTREAM_SERVER_HOST; 127.0.0.1].")
+@click.option("--port", type=int, help="TCP port, 0 for a free one [PLANSTREAM_SERVER_PORT; 8765].")
+@click.option(
+    "--token",
+    "tokens",
+    multiple=True,
+    help="A token allowed to read (repeatable) [PLANSTREAM_SERVER_TOKENS].",
+)
+@click.option(
+    "--publish-token",
+    "publish_tokens",
+    multiple=True,
+    help="A token allowed to read and publish (repeatable) [PLANSTREAM_SERVER_PUBLISH_TOKENS].",
+)
+@click.option("--retention", type=int, help="Events kept per plan [PLANSTREAM_SERVER_RETENTION].")
+@click.option(
+    "--heartbeat", type=float, help="Heartbeat period, s [PLANSTREAM_SERVER_HEARTBEAT_S]."
+)
+@_debug_option
+def serve(
+    host: str | None,
+    port: int | None,
+    tokens: tuple[str, ...],
+    publish_tokens: tuple[str, ...],
+    retention: int | None,
+    heartbeat: float | None,
+    debug: bool,
+) -> None:
+    """Run the reference server until SIGTERM or Ctrl-C."""
+
+    def body() -> int:
+        logging.basicConfig(
+            level=logging.INFO,
+            stream=sys.stderr,
+            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        )
+        settings = server_settings(
+            host=host,
+            port=port,
+            tokens=tokens or None,
+            publish_tokens=publish_tokens or None,
+            retention=retention,
+            heartbeat_s=heartbeat,
+        )
+        return asyncio.run(run_serve(settings))
+
+    run_command(body, debug=debug)
+
+
+@main.command(short_help="Watch plans live; exit 0 succeeded, 1 failed, 2 error.")
+@click.argument("plan_ids", metavar="PLAN_ID...", nargs=-1, required=True)
+@_connection_options
+@click.option("--from", "last_event_id", metavar="EVENT_ID", help="Resume after this event.")
+@click.option("--follow", is_flag=True, help="Keep streaming after a terminal status.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per event, for jq.")
+@click.option(
+    "--connect-timeout",
+    type=click.FloatRange(min=0.1),
+    default=10.0,
+    show_default=True,
+    help="Give up if the first connection takes longer, s.",
+)
+@_debug_option
+def watch(
+    plan_ids: tuple[str, ...],
+    url: str,
+    token: str | None,
+    last_event_id: str | None,
+    follow: bool,
+    as_json: bool,
+    connect_timeout: float,
+    debug: bool,
+) -> None:
+    """Watch plans live; exit 0 if every plan succeeded, 1 if one failed or
+    was cancelled, 2 on usage, connection or authentication errors."""
+
+    def body() -> int:
+        return asyncio.run(
+            run_watch(
+                plan_ids,
+                url=url,
+                token=token,
+                last_event_id=last_event_id,
+                follow=follow,
+                as_json=as_json,
+                connect_timeout=connect_timeout,
+            )
+        )
+
+    run_command(body, debug=debug)
+
+
+@main.command(short_help="Publish events to a plan over HTTP.")
+@click.argument("plan_id")
+@click.argument("kind", required=False)
+@click.option("--data", metavar="JSON", help="The event's data, a JSON object.")
+@click.option("--stdin", "from_stdin", is_flag=True, help='Publish JSON lines {"kind","data"}.')
+@_connection_options
+@_debug_option
+def publish(
+    plan_id: str,
+    kind: str | None,
+    data: str | None,
+    from_stdin: bool,
+    url: str,
+    token: str | None,
+    debug: bool,
+) -> None:
+    """Publish events to a plan over HTTP (needs a publish token if the server has tokens)."""
+
+    def body() -> int:
+        api = ServerApi(url, token)
+        try:
+            lines = sys.stdin if from_stdin else None
+            return run_publish(api, plan_id, kind=kind, data=data, lines=lines, out=sys.stdout)
+        finally:
+            api.close()
+
+    run_command(body, debug=debug)
+
+
+@main.command(short_help="List the server's plans.")
+@_connection_options
+@_debug_option
+def plans(url: str, token: str | None, debug: bool) -> None:
+    """List the server's plans: status, head seq, last update."""
+
+    def body() -> int:
+        api = ServerApi(url, token)
+        try:
+            return run_plans(api, Console(force_terminal=None))
+        finally:
+            api.close()
+
+    run_command(body, debug=debug)

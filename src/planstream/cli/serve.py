@@ -1,0 +1,94 @@
+"""``planstream serve``: the reference server, from ``PLANSTREAM_SERVER_*`` and flags.
+
+Flags win over the environment. The server logs one line per WebSocket
+connection at info when it ends (peer, outcome, close code, duration) through
+:class:`ConnectionLogMiddleware`; uvicorn's own per-connection lines stay
+below warning.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import sys
+import time
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from planstream.cli.failures import EXIT_OK
+from planstream.server.runner import PlanStreamServer
+from planstream.server.settings import ServerSettings
+
+__all__ = ["ConnectionLogMiddleware", "run_serve", "server_settings"]
+
+logger = logging.getLogger("planstream.cli.serve")
+
+
+class ConnectionLogMiddleware:
+    """ASGI middleware: one info line per WebSocket connection, when it ends."""
+
+    def __init__(self, app: ASGIApp, *, log: logging.Logger = logger) -> None:
+        self.app = app
+        self.log = log
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "websocket":
+            await self.app(scope, receive, send)
+            return
+        client = scope.get("client")
+        peer = f"{client[0]}:{client[1]}" if client else "unknown peer"
+        started = time.monotonic()
+        seen: dict[str, Any] = {"accepted": False, "refused": None, "code": None, "by": ""}
+
+        async def logged_send(message: Message) -> None:
+            kind = message["type"]
+            if kind == "websocket.accept":
+                seen["accepted"] = True
+            elif kind == "websocket.http.response.start":
+                seen["refused"] = message.get("status")
+            elif kind == "websocket.close" and seen["code"] is None:
+                seen["code"], seen["by"] = message.get("code", 1000), "server"
+            await send(message)
+
+        async def logged_receive() -> Message:
+            message = await receive()
+            if message["type"] == "websocket.disconnect" and seen["code"] is None:
+                seen["code"], seen["by"] = message.get("code", 1005), "client"
+            return message
+
+        try:
+            await self.app(scope, logged_receive, logged_send)
+        finally:
+            if seen["refused"] is not None:
+                outcome = f"refused with HTTP {seen['refused']}"
+            else:
+                code = "-" if seen["code"] is None else seen["code"]
+                outcome = f"closed by the {seen['by'] or 'server'} with code {code}"
+            self.log.info("websocket %s %s after %.1f s", peer, outcome, time.monotonic() - started)
+
+
+def server_settings(**flags: Any) -> ServerSettings:
+    """``ServerSettings`` from the environment, with the flags given (not None) on top."""
+    return ServerSettings(**{name: value for name, value in flags.items() if value is not None})
+
+
+async def run_serve(settings: ServerSettings) -> int:
+    """Serve until SIGTERM or SIGINT, then close every connection with 1001."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        server = PlanStreamServer(settings, log_level="warning")
+        server.app.add_middleware(ConnectionLogMiddleware)
+        async with server:
+            sys.stdout.write(f"planstream server listening on {server.url}\n")
+            sys.stdout.flush()
+            await stop.wait()
+            logger.info("stopping: closing connections with 1001")
+    finally:
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(signum)
+    return EXIT_OK

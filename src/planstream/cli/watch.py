@@ -1,0 +1,155 @@
+"""``planstream watch``: stream plans with the SDK into the live view, plain
+lines or JSON lines, and exit with what happened to them.
+
+:class:`PlanWatcher` is shared with ``planstream demo``: it owns the trackers
+and the output, listens to the client's state changes, and streams every plan
+until each one ends (a terminal status, unless following).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import Sequence
+
+from planstream.cli.endpoints import stream_url
+from planstream.cli.failures import EXIT_OK, EXIT_PLAN_FAILED, CommandError
+from planstream.cli.output import LIVE_REFRESH_S, WatchOutput, choose_output
+from planstream.cli.tracking import DEFAULT_LOG_LINES, ConnectionTracker, LogLine, PlanTracker
+from planstream.client.client import PlanStreamClient
+from planstream.client.stats import ClientStats, StateChange
+from planstream.errors import PlanStreamError
+from planstream.schema.events import PlanStatus
+from planstream.settings import ClientSettings
+
+__all__ = ["PlanWatcher", "exit_status", "run_watch"]
+
+
+class PlanWatcher:
+    """Streams plans from a client into trackers and an output.
+
+    Create it before entering the client, so it sees the first connect.
+    """
+
+    def __init__(
+        self,
+        client: PlanStreamClient,
+        plan_ids: Sequence[str],
+        *,
+        title: str,
+        as_json: bool = False,
+        output: WatchOutput | None = None,
+    ) -> None:
+        self.client = client
+        self.logs: deque[LogLine] = deque(maxlen=DEFAULT_LOG_LINES)
+        self.plans = [PlanTracker(plan_id, logs=self.logs) for plan_id in plan_ids]
+        self.connection = ConnectionTracker(self.plans)
+        self.output = output or choose_output(
+            as_json=as_json,
+            title=title,
+            plans=self.plans,
+            logs=self.logs,
+            connection=self.connection,
+            stats=self.stats,
+        )
+        client.on_state_change(self._state_changed)
+
+    def __repr__(self) -> str:
+        return f"PlanWatcher(plans={[plan.plan_id for plan in self.plans]})"
+
+    def stats(self) -> ClientStats:
+        """The client's counters now."""
+        return self.client.stats
+
+    def _state_changed(self, change: StateChange) -> None:
+        self.output.notices(self.connection.change(change))
+
+    async def run(
+        self,
+        *,
+        connect_timeout: float,
+        last_event_id: str | None = None,
+        follow: bool = False,
+    ) -> None:
+        """Wait for the connection, then stream every plan until each ends.
+
+        Raises:
+            ExceptionGroup: of :class:`CommandError` when there is no
+                connection within ``connect_timeout`` or the server refused
+                us; of :class:`~planstream.errors.PlanStreamError` when a
+                stream failed for good (``run_command`` reports the first).
+        """
+        try:
+            async with asyncio.TaskGroup() as tasks:
+                ticker = tasks.create_task(self._tick())
+                try:
+                    await self._wait_open(connect_timeout)
+                    async with asyncio.TaskGroup() as streams:
+                        for plan in self.plans:
+                            streams.create_task(self._stream(plan, last_event_id, follow))
+                finally:
+                    ticker.cancel()
+        finally:
+            self.output.close()
+
+    async def _wait_open(self, seconds: float) -> None:
+        url = self.client.settings.url
+        try:
+            async with asyncio.timeout(seconds):
+                await self.client.wait_open()
+        except TimeoutError:
+            why = self.connection.last_error or "no answer"
+            raise CommandError(f"cannot reach {url}: {why} (gave up after {seconds:g} s)") from None
+        except PlanStreamError as exc:
+            raise CommandError(f"{url}: {exc}") from exc
+
+    async def _stream(self, plan: PlanTracker, last_event_id: str | None, follow: bool) -> None:
+        output, connection = self.output, self.connection
+        async with self.client.subscribe(
+            plan.plan_id, last_event_id=last_event_id, follow=follow
+        ) as stream:
+            async for item in stream:
+                notices = plan.apply(item)
+                connection.note(notices)
+                output.item(plan, item, notices)
+
+    async def _tick(self) -> None:
+        while True:
+            self.output.tick()
+            await asyncio.sleep(LIVE_REFRESH_S)
+
+
+def exit_status(plans: Sequence[PlanTracker]) -> int:
+    """0 when every plan succeeded, else 1 (failed, cancelled or unfinished)."""
+    if all(plan.status is PlanStatus.SUCCEEDED for plan in plans):
+        return EXIT_OK
+    return EXIT_PLAN_FAILED
+
+
+async def run_watch(
+    plan_ids: Sequence[str],
+    *,
+    url: str,
+    token: str | None,
+    last_event_id: str | None,
+    follow: bool,
+    as_json: bool,
+    connect_timeout: float,
+) -> int:
+    """The ``watch`` command: stream, show, and return the exit status."""
+    if last_event_id is not None and len(plan_ids) != 1:
+        raise CommandError("--from needs exactly one PLAN_ID (an event id belongs to one plan)")
+    overrides: dict[str, object] = {"url": stream_url(url)}
+    if token:
+        overrides["token"] = token
+    settings = ClientSettings(**overrides)
+    client = PlanStreamClient(settings=settings)
+    names = ", ".join(plan_ids)
+    watcher = PlanWatcher(
+        client, plan_ids, title=f"planstream watch {names} · {settings.url}", as_json=as_json
+    )
+    async with client:
+        await watcher.run(
+            connect_timeout=connect_timeout, last_event_id=last_event_id, follow=follow
+        )
+    return exit_status(watcher.plans)
