@@ -16,20 +16,22 @@ Feature: The planstream package is tidy: explicit exports, pure core, typed, one
 
   Scenario: The pure modules import neither asyncio, sockets, the clock nor threads
     Given the pure planstream modules, packages with all their modules:
-      | module                      |
-      | planstream.schema           |
-      | planstream.codec            |
-      | planstream.sequencer        |
-      | planstream.delivery         |
-      | planstream.plan_state       |
-      | planstream.backoff          |
-      | planstream.negotiation      |
-      | planstream.errors           |
-      | planstream.close_codes      |
-      | planstream.connection_state |
+      | module                        |
+      | planstream.schema             |
+      | planstream.codec              |
+      | planstream.sequencer          |
+      | planstream.plan_cursor        |
+      | planstream.delivery           |
+      | planstream.plan_state         |
+      | planstream.backoff            |
+      | planstream.negotiation        |
+      | planstream.errors             |
+      | planstream.close_codes        |
+      | planstream.connection_state   |
+      | planstream.connection_actions |
     And the modules forbidden in pure code are "asyncio, websockets, socket, time, threading, httpx"
     When every import statement of the pure planstream modules is read with ast
-    Then the import check covered at least 12 pure modules, planstream.connection_state among them
+    Then the import check covered at least 14 pure modules, planstream.connection_state among them
     And no pure planstream module imports a forbidden module
     And every planstream module a pure module imports is pure itself
 

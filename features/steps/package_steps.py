@@ -33,6 +33,8 @@ KEPT_IN_SUBMODULES: dict[str, str] = {
     # Settings internals; users configure through ClientSettings.
     "DEFAULT_URL": "the default of ClientSettings.url, documented there",
     "ENV_PREFIX": "the PLANSTREAM_ prefix, documented with ClientSettings",
+    # The sequencer's per-plan record; users read positions through the client.
+    "PlanCursor": "the sequencer's per-plan position, a building block of Sequencer",
 }
 
 

@@ -5,13 +5,14 @@ The pipeline, as laid out in this package:
 * :mod:`planstream.schema` - pydantic models of events, snapshots and frames;
 * :mod:`planstream.codec` - one-call decoding of raw frames, typed errors;
 * :mod:`planstream.negotiation` - protocol/schema version checks;
-* :mod:`planstream.sequencer` - de-duplication, ordering, gap repair;
+* :mod:`planstream.sequencer` - de-duplication, ordering, gap repair (one
+  :mod:`planstream.plan_cursor` per plan);
 * :mod:`planstream.plan_state` - the reducer folding events into a snapshot;
 * :mod:`planstream.backoff` - reconnect delays;
 * :mod:`planstream.close_codes` - what a close code, refused upgrade or network
   error means (a ``Verdict``);
 * :mod:`planstream.connection_state` - the connection state machine: what the
-  transport does after each connection event;
+  transport does after each connection event (:mod:`planstream.connection_actions`);
 * :mod:`planstream.settings` - ``ClientSettings`` / ``PLANSTREAM_*``;
 * :mod:`planstream.errors` - the exception tree rooted at ``PlanStreamError``.
 
@@ -48,19 +49,21 @@ from planstream.codec import (
     decode_server_frame,
     encode_frame,
 )
-from planstream.connection_state import (
-    CONNECTION_TRANSITIONS,
+from planstream.connection_actions import (
     Connect,
     ConnectionAction,
-    ConnectionState,
-    ConnectionStateMachine,
-    ConnectionTrigger,
     RefreshTokenThenConnect,
     StartPolling,
     Stop,
     StopPolling,
-    TransportMode,
     Wait,
+)
+from planstream.connection_state import (
+    CONNECTION_TRANSITIONS,
+    ConnectionState,
+    ConnectionStateMachine,
+    ConnectionTrigger,
+    TransportMode,
 )
 from planstream.delivery import (
     Delivery,

@@ -8,7 +8,8 @@ data where it can be (h11's ``_state.py`` is the model):
   ``(state, trigger)``; an input whose trigger has no entry for the current
   state raises :class:`~planstream.errors.InvalidStateError`;
 * each input (:meth:`ConnectionStateMachine.start`, ``connected``, ``failed``,
-  ``close``) returns one action (:data:`ConnectionAction`) that the asyncio
+  ``close``) returns one action
+  (:data:`~planstream.connection_actions.ConnectionAction`) that the asyncio
   transport performs. Time is an argument, randomness comes only from the
   injected ``rng`` of the backoff schedule; nothing here sleeps or connects.
 
@@ -33,13 +34,20 @@ The rules it keeps:
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from enum import StrEnum
 from types import MappingProxyType
-from typing import TypeAlias
 
 from planstream.backoff import BackoffPolicy, RandomSource
 from planstream.close_codes import Verdict, VerdictKind
+from planstream.connection_actions import (
+    Connect,
+    ConnectionAction,
+    RefreshTokenThenConnect,
+    StartPolling,
+    Stop,
+    StopPolling,
+    Wait,
+)
 from planstream.errors import (
     AuthenticationError,
     InvalidStateError,
@@ -49,17 +57,10 @@ from planstream.errors import (
 
 __all__ = [
     "CONNECTION_TRANSITIONS",
-    "Connect",
-    "ConnectionAction",
     "ConnectionState",
     "ConnectionStateMachine",
     "ConnectionTrigger",
-    "RefreshTokenThenConnect",
-    "StartPolling",
-    "Stop",
-    "StopPolling",
     "TransportMode",
-    "Wait",
 ]
 
 
@@ -138,63 +139,6 @@ CONNECTION_TRANSITIONS: Mapping[tuple[ConnectionState, ConnectionTrigger], Conne
 
 #: States in which a WebSocket upgrade is being attempted (refusals count there).
 _ATTEMPTING = frozenset({ConnectionState.CONNECTING, ConnectionState.RECONNECTING})
-
-
-# --- actions: what the transport performs ---------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Connect:
-    """Connect at time ``at``: a WebSocket upgrade and hello, or (``websocket``
-    False) the next poll request; then report ``connected`` or ``failed``."""
-
-    websocket: bool
-    at: float
-
-
-@dataclass(frozen=True, slots=True)
-class RefreshTokenThenConnect:
-    """Ask the token provider for a new token, then connect like :class:`Connect`."""
-
-    websocket: bool
-    at: float
-
-
-@dataclass(frozen=True, slots=True)
-class StartPolling:
-    """Stop WebSocket attempts and poll over HTTP from ``at`` (protocol §6).
-
-    ``probe_at``: when to attempt a WebSocket probe (``Connect(websocket=True)``),
-    or None when the transport is ``polling`` and never probes.
-    """
-
-    at: float
-    probe_at: float | None
-
-
-@dataclass(frozen=True, slots=True)
-class StopPolling:
-    """The WebSocket probe succeeded: end the polling; the WebSocket carries the stream."""
-
-
-@dataclass(frozen=True, slots=True)
-class Wait:
-    """Nothing to do now; carry on. ``until``: the next scheduled probe, or None."""
-
-    until: float | None
-
-
-@dataclass(frozen=True, slots=True)
-class Stop:
-    """Stop for good: close everything, end the streams with ``error`` (None: closed)."""
-
-    error: PlanStreamError | None
-
-
-#: Every action an input of :class:`ConnectionStateMachine` can return.
-ConnectionAction: TypeAlias = (
-    Connect | RefreshTokenThenConnect | StartPolling | StopPolling | Wait | Stop
-)
 
 
 class ConnectionStateMachine:

@@ -31,7 +31,8 @@ from planstream.delivery import (
     SequencerOutput,
     SequencerStats,
 )
-from planstream.schema.events import Event, EventBase, Head
+from planstream.plan_cursor import PlanCursor
+from planstream.schema.events import Event, EventBase
 from planstream.schema.frames import (
     BatchFrame,
     HeartbeatFrame,
@@ -46,73 +47,6 @@ __all__ = ["Sequencer"]
 
 
 _NOTHING = SequencerOutput()
-
-
-class _PlanCursor:
-    """Per-plan position: what was delivered, what is buffered, what is due."""
-
-    __slots__ = (
-        "buffer",
-        "gap_deadline",
-        "last_event_id",
-        "last_seq",
-        "plan_id",
-        "recent_ids",
-        "recent_order",
-        "repair_deadline",
-    )
-
-    def __init__(self, plan_id: str, last_event_id: str | None, last_seq: int | None) -> None:
-        self.plan_id = plan_id
-        self.last_event_id = last_event_id
-        # None: resumed from an id whose seq is unknown; the next event sets it.
-        self.last_seq: int | None = 0 if last_event_id is None else last_seq
-        self.recent_ids: dict[str, int] = {}
-        # Created with the first delivery: an idle plan costs no deque block (~760 B).
-        self.recent_order: deque[str] | None = None
-        self.buffer: dict[int, Event] = {}
-        self.gap_deadline: float | None = None
-        self.repair_deadline: float | None = None
-        if last_event_id is not None and last_seq is not None:
-            self.remember(last_event_id, last_seq)
-
-    def remember(self, event_id: str, seq: int) -> None:
-        """Note ``event_id`` as delivered at ``seq`` (the caller trims the window)."""
-        self.recent_ids[event_id] = seq
-        self.order().append(event_id)
-
-    def order(self) -> deque[str]:
-        """The delivered ids, oldest first (created on first use)."""
-        order = self.recent_order
-        if order is None:
-            order = self.recent_order = deque()
-        return order
-
-    def rebase(self, head: Head | None) -> None:
-        """Forget everything; continue after ``head`` (protocol §3: resync)."""
-        self.last_seq = 0 if head is None else head.seq
-        self.last_event_id = None if head is None else head.event_id
-        self.recent_ids.clear()
-        self.recent_order = None
-        self.buffer.clear()
-        self.gap_deadline = None
-        self.repair_deadline = None
-        if head is not None:
-            self.remember(head.event_id, head.seq)
-
-    def contradicts(self, seq: int, event_id: str) -> bool:
-        """Whether ``(seq, event_id)``, at or before our position, conflicts with
-        what was delivered: the sign of a stream reset (protocol §1)."""
-        if seq == self.last_seq:
-            return event_id != self.last_event_id
-        known_seq = self.recent_ids.get(event_id)
-        if known_seq is not None:
-            return known_seq != seq
-        # An unknown id at a seq we remember delivering something else at.
-        order = self.recent_order
-        if not order:
-            return False
-        return seq >= self.recent_ids[order[0]]
 
 
 class Sequencer:
@@ -153,7 +87,7 @@ class Sequencer:
         self.gap_timeout = gap_timeout
         self.resubscribe_timeout = resubscribe_timeout
         self.stats = SequencerStats()
-        self._cursors: dict[str, _PlanCursor] = {}
+        self._cursors: dict[str, PlanCursor] = {}
 
     # --- subscriptions --------------------------------------------------------
 
@@ -165,7 +99,7 @@ class Sequencer:
         ``last_event_id=None`` expects the stream from ``seq`` 1. With an id but
         no ``last_seq``, the first event received sets the baseline.
         """
-        self._cursors[plan_id] = _PlanCursor(plan_id, last_event_id, last_seq)
+        self._cursors[plan_id] = PlanCursor(plan_id, last_event_id, last_seq)
 
     def untrack(self, plan_id: str) -> None:
         """Stop sequencing ``plan_id``; its later events are dropped."""
@@ -180,6 +114,16 @@ class Sequencer:
         """``(last_seq, last_event_id)`` delivered for ``plan_id``."""
         cursor = self._cursors[plan_id]
         return cursor.last_seq, cursor.last_event_id
+
+    def seq_of(self, plan_id: str, event_id: str) -> int | None:
+        """The seq of ``event_id`` in ``plan_id``'s stream, if it is the position
+        or one of the recently delivered events; else None (not known)."""
+        cursor = self._cursors.get(plan_id)
+        if cursor is None:
+            return None
+        if event_id == cursor.last_event_id:
+            return cursor.last_seq
+        return cursor.recent_ids.get(event_id)
 
     def resume(self, plan_id: str, now: float) -> Resubscribe:
         """Action to re-subscribe ``plan_id`` after a reconnect (protocol §3)."""
@@ -252,7 +196,7 @@ class Sequencer:
         # The hot loop: the fast path of take_next, with the cursor's fields kept
         # in locals for a run of one plan's events and written back after it.
         plan_id: str | None = None
-        cursor: _PlanCursor | None = None
+        cursor: PlanCursor | None = None
         last_seq: int | None = None
         last_event_id: str | None = None
         recent_ids: dict[str, int] = {}
@@ -306,7 +250,7 @@ class Sequencer:
             if head is not None and head.event_id == cursor.last_event_id:
                 cursor.last_seq = head.seq
                 cursor.remember(head.event_id, head.seq)
-        elif self._server_is_behind(cursor, head):
+        elif cursor.server_is_behind(head):
             # The server no longer has what we delivered but did not say so
             # with a resync: tell the user history was lost (protocol §1).
             return self._resync(
@@ -410,7 +354,7 @@ class Sequencer:
         if cursor.repair_deadline is None:
             actions.append(self._repair(cursor, RepairReason.REORDER_OVERFLOW, now))
 
-    def _drain(self, cursor: _PlanCursor, now: float, deliveries: list[Delivery]) -> None:
+    def _drain(self, cursor: PlanCursor, now: float, deliveries: list[Delivery]) -> None:
         buffer = cursor.buffer
         while True:
             assert cursor.last_seq is not None  # known once an event was accepted
@@ -430,7 +374,7 @@ class Sequencer:
         elif cursor.repair_deadline is None:
             cursor.gap_deadline = now + self.gap_timeout  # progress restarts the clock
 
-    def _accept(self, cursor: _PlanCursor, event: Event) -> None:
+    def _accept(self, cursor: PlanCursor, event: Event) -> None:
         event_id = event.event_id
         cursor.last_seq = event.seq
         cursor.last_event_id = event_id
@@ -441,25 +385,16 @@ class Sequencer:
             del cursor.recent_ids[order.popleft()]
         self.stats.delivered += 1
 
-    def _repair(self, cursor: _PlanCursor, reason: RepairReason, now: float) -> Resubscribe:
+    def _repair(self, cursor: PlanCursor, reason: RepairReason, now: float) -> Resubscribe:
         cursor.repair_deadline = now + self.resubscribe_timeout
         cursor.gap_deadline = None
         self.stats.repairs_requested += 1
         return Resubscribe(cursor.plan_id, cursor.last_event_id, reason)
 
     def _resync(
-        self, cursor: _PlanCursor, reason: ResyncReason, snapshot: PlanSnapshot
+        self, cursor: PlanCursor, reason: ResyncReason, snapshot: PlanSnapshot
     ) -> SequencerOutput:
         cursor.rebase(snapshot.head)
         self.stats.resyncs += 1
         marker = Resync(plan_id=cursor.plan_id, reason=reason, snapshot=snapshot)
         return SequencerOutput((marker,), ())
-
-    @staticmethod
-    def _server_is_behind(cursor: _PlanCursor, head: Head | None) -> bool:
-        last_seq = cursor.last_seq or 0
-        if head is None:
-            return last_seq > 0
-        if head.seq == last_seq:
-            return head.event_id != cursor.last_event_id
-        return head.seq < last_seq

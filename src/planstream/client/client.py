@@ -129,17 +129,13 @@ class PlanStreamClient:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        await self.aclose(exc_type, exc, tb)
+        await self.aclose()
 
-    async def aclose(
-        self,
-        exc_type: type[BaseException] | None = None,
-        exc: BaseException | None = None,
-        tb: TracebackType | None = None,
-    ) -> None:
+    async def aclose(self) -> None:
         """Close the connection (code 1000) and end every subscription.
 
         Iterators still running raise :class:`~planstream.errors.ClientClosedError`.
+        An exception leaving the ``async with`` body propagates as itself.
         """
         if self._closed:
             return

@@ -17,7 +17,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from planstream.client.clock import now, sleep_until
-from planstream.connection_state import (
+from planstream.connection_actions import (
     Connect,
     ConnectionAction,
     RefreshTokenThenConnect,

@@ -34,15 +34,14 @@ from planstream.close_codes import (
     classify_heartbeat_timeout,
 )
 from planstream.codec import decode_server_frame
-from planstream.connection_state import (
+from planstream.connection_actions import (
     Connect,
     ConnectionAction,
-    ConnectionState,
-    ConnectionStateMachine,
     RefreshTokenThenConnect,
     StartPolling,
     Stop,
 )
+from planstream.connection_state import ConnectionState, ConnectionStateMachine
 from planstream.errors import (
     AuthenticationError,
     ClientClosedError,

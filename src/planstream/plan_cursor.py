@@ -1,0 +1,94 @@
+"""One plan's position in the sequencer (pure): delivered, remembered, buffered, due.
+
+:class:`~planstream.sequencer.Sequencer` keeps one :class:`PlanCursor` per
+tracked plan. The cursor holds the last delivered ``seq`` and ``event_id``,
+a bounded window of recently delivered ids (for de-duplication and for
+recognising a stream reset), the events buffered ahead of a gap, and the gap
+and repair deadlines. The sequencer decides; the cursor only answers
+questions about the position and applies the changes it is told to.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+from planstream.schema.events import Event, Head
+
+__all__ = ["PlanCursor"]
+
+
+class PlanCursor:
+    """Per-plan position: what was delivered, what is buffered, what is due."""
+
+    __slots__ = (
+        "buffer",
+        "gap_deadline",
+        "last_event_id",
+        "last_seq",
+        "plan_id",
+        "recent_ids",
+        "recent_order",
+        "repair_deadline",
+    )
+
+    def __init__(self, plan_id: str, last_event_id: str | None, last_seq: int | None) -> None:
+        self.plan_id = plan_id
+        self.last_event_id = last_event_id
+        # None: resumed from an id whose seq is unknown; the next event sets it.
+        self.last_seq: int | None = 0 if last_event_id is None else last_seq
+        self.recent_ids: dict[str, int] = {}
+        # Created with the first delivery: an idle plan costs no deque block (~760 B).
+        self.recent_order: deque[str] | None = None
+        self.buffer: dict[int, Event] = {}
+        self.gap_deadline: float | None = None
+        self.repair_deadline: float | None = None
+        if last_event_id is not None and last_seq is not None:
+            self.remember(last_event_id, last_seq)
+
+    def remember(self, event_id: str, seq: int) -> None:
+        """Note ``event_id`` as delivered at ``seq`` (the caller trims the window)."""
+        self.recent_ids[event_id] = seq
+        self.order().append(event_id)
+
+    def order(self) -> deque[str]:
+        """The delivered ids, oldest first (created on first use)."""
+        order = self.recent_order
+        if order is None:
+            order = self.recent_order = deque()
+        return order
+
+    def rebase(self, head: Head | None) -> None:
+        """Forget everything; continue after ``head`` (protocol §3: resync)."""
+        self.last_seq = 0 if head is None else head.seq
+        self.last_event_id = None if head is None else head.event_id
+        self.recent_ids.clear()
+        self.recent_order = None
+        self.buffer.clear()
+        self.gap_deadline = None
+        self.repair_deadline = None
+        if head is not None:
+            self.remember(head.event_id, head.seq)
+
+    def contradicts(self, seq: int, event_id: str) -> bool:
+        """Whether ``(seq, event_id)``, at or before our position, conflicts with
+        what was delivered: the sign of a stream reset (protocol §1)."""
+        if seq == self.last_seq:
+            return event_id != self.last_event_id
+        known_seq = self.recent_ids.get(event_id)
+        if known_seq is not None:
+            return known_seq != seq
+        # An unknown id at a seq we remember delivering something else at.
+        order = self.recent_order
+        if not order:
+            return False
+        return seq >= self.recent_ids[order[0]]
+
+    def server_is_behind(self, head: Head | None) -> bool:
+        """Whether the server's ``head`` (in a ``subscribed`` answer) lies before
+        what was delivered, or contradicts it: history the server no longer has."""
+        last_seq = self.last_seq or 0
+        if head is None:
+            return last_seq > 0
+        if head.seq == last_seq:
+            return head.event_id != self.last_event_id
+        return head.seq < last_seq
