@@ -11,9 +11,10 @@ the plan succeeded.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
+
+from example_cli import exit_status, parse_plan_arguments
 
 from planstream import PlanStatus, PlanStatusEvent, PlanStreamClient, Resync
 
@@ -36,13 +37,9 @@ async def subscribe(plan_id: str, url: str | None, token: str | None) -> PlanSta
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("plan_id")
-    parser.add_argument("--url", help="default: PLANSTREAM_URL or ws://127.0.0.1:8765/v1/stream")
-    parser.add_argument("--token", help="default: PLANSTREAM_TOKEN")
-    args = parser.parse_args()
+    args = parse_plan_arguments(__doc__.splitlines()[0])
     final = asyncio.run(subscribe(args.plan_id, args.url, args.token))
-    return 0 if final is PlanStatus.SUCCEEDED else 1
+    return exit_status(final)
 
 
 if __name__ == "__main__":

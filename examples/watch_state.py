@@ -11,10 +11,11 @@ latest status of every step. A ``Resync`` simply replaces it. Run against
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 
-from planstream import PlanSnapshot, PlanStatus, PlanStreamClient
+from example_cli import exit_status, parse_plan_arguments
+
+from planstream import PlanSnapshot, PlanStreamClient
 
 
 def describe(snapshot: PlanSnapshot) -> str:
@@ -35,15 +36,11 @@ async def watch(plan_id: str, url: str | None, token: str | None) -> PlanSnapsho
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("plan_id")
-    parser.add_argument("--url", help="default: PLANSTREAM_URL or ws://127.0.0.1:8765/v1/stream")
-    parser.add_argument("--token", help="default: PLANSTREAM_TOKEN")
-    args = parser.parse_args()
+    args = parse_plan_arguments(__doc__.splitlines()[0])
     last = asyncio.run(watch(args.plan_id, args.url, args.token))
     if last is not None:
         print(f"final: {last.status} after {len(last.steps)} steps")
-    return 0 if last is not None and last.status is PlanStatus.SUCCEEDED else 1
+    return exit_status(None if last is None else last.status)
 
 
 if __name__ == "__main__":
