@@ -74,7 +74,17 @@ def coverage_report(session: nox.Session) -> None:
     _fresh(BUILD / "coverage")
     runs = _fresh(BUILD / "coverage-runs")
     env = {"COVERAGE_RCFILE": str(ROOT / "pyproject.toml")}
-    session.run("coverage", "run", "-m", "behave", "features", "--format=progress", env=env)
+    session.run(
+        "coverage",
+        "run",
+        "-m",
+        "behave",
+        "features",
+        "--format=progress",
+        "--junit",  # failure details of this run, for when it alone fails
+        f"--junit-directory={runs / 'behave'}",
+        env=env,
+    )
     session.run(
         "coverage", "run", "-m", "robot", "--outputdir", str(runs / "robot"), "robot", env=env
     )

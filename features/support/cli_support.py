@@ -108,6 +108,13 @@ def run_cli(context: Any, *args: str, **options: Any) -> CommandResult:
     return run_command(context, *CLI, *args, **options)
 
 
+def _interruptible() -> None:
+    """In the child before exec: SIGINT as at a terminal. A test run started in
+    the background (``nox &``) has SIGINT ignored, and children inherit that;
+    Python then installs no KeyboardInterrupt handler and Ctrl-C does nothing."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 class BackgroundProcess:
     """A long-running command (``planstream serve``, an example server)."""
 
@@ -120,6 +127,7 @@ class BackgroundProcess:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
+            preexec_fn=_interruptible,
         )
         self.stdout = ""
         self.stderr = ""
