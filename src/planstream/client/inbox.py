@@ -39,6 +39,7 @@ class SubscriptionInbox:
         "error",
         "follow",
         "items",
+        "late",
         "overflowed",
         "overflows",
         "plan_id",
@@ -61,6 +62,7 @@ class SubscriptionInbox:
         self.taken: Delivery | None = None  # the last item the user took
         self.accepted_seq = self.start_seq
         self.overflowed = False
+        self.late = False  # overflowed only to wait for a rewind (it joined late)
         self.overflows = 0
         self.ended = False  # no more items will be pushed
         self.error: PlanStreamError | None = None  # raised once the items are taken
@@ -181,6 +183,7 @@ class SubscriptionInbox:
     def rewound(self) -> None:
         """The rewind was requested: accept pushes again from the taken position."""
         self.overflowed = False
+        self.late = False
         self.accepted_seq = self.taken_seq
 
     def ends_with(self, item: Delivery) -> bool:

@@ -61,7 +61,7 @@ Position = tuple[str | None, int | None]
 class PlanChannel:
     """One plan's subscription on the connection, shared by its local subscribers."""
 
-    __slots__ = ("generation", "inboxes", "pending_from", "pending_id", "plan_id")
+    __slots__ = ("generation", "inboxes", "pending_from", "pending_id", "plan_id", "rewind_waiting")
 
     def __init__(self, plan_id: str) -> None:
         self.plan_id = plan_id
@@ -71,6 +71,15 @@ class PlanChannel:
         self.pending_from: Position | None = None
         self.pending_id: int | None = None
         self.generation = 0  # bumped by every (re)subscription; stale polls are dropped
+        #: A subscriber waits to be rewound until the plan's next delivery.
+        self.rewind_waiting = False
+
+
+def _wait_for_rewind(inbox: SubscriptionInbox) -> None:
+    """Hold ``inbox`` (no pushes) until it is woken to retry its rewind."""
+    if not inbox.overflowed:
+        inbox.overflowed = True
+        inbox.late = True  # not a slow consumer: no rewind is counted for it
 
 
 def _precedes_or_equals(a: Position, b: Position) -> bool | None:
@@ -148,28 +157,65 @@ class StreamRouter:
             self.send(UnsubscribeFrame(id=next(self._request_ids), plan_id=channel.plan_id))
 
     def rewind(self, inbox: SubscriptionInbox) -> None:
-        """Make the channel replay from ``inbox``'s position (a slow or late subscriber)."""
+        """Make the channel replay from ``inbox``'s position (a slow or late subscriber).
+
+        When the order of positions cannot be told yet (ids whose seq is not
+        known), the rewind waits: ``inbox`` stays overflowed and is woken to
+        retry when the pending answer or the plan's next delivery tells.
+        """
         channel = self.channels.get(inbox.plan_id)
         if channel is None:
             return
         wanted: Position = (inbox.taken_event_id, inbox.taken_seq)
-        if inbox.overflowed:
-            self.rewinds += 1
         if channel.pending_from is not None:
             earlier = _precedes_or_equals(wanted, channel.pending_from)
             if earlier is None:
-                if not inbox.overflowed:
-                    inbox.overflowed = True  # retried when the pending answer arrives
-                    self.rewinds -= 1
+                _wait_for_rewind(inbox)  # retried when the pending answer arrives
                 return
-            inbox.rewound()
+            self._rewound(inbox)
             if earlier and wanted != channel.pending_from:
                 self._resubscribe(channel, wanted)
             return
         last_seq, last_event_id = self.sequencer.position(channel.plan_id)
+        if _precedes_or_equals((last_event_id, last_seq), wanted) is True:
+            self._rewound(inbox)
+            return
+        if not self._pin_positions(channel, inbox):
+            # Another subscriber stands at an id whose seq is not known yet: a
+            # replay now could hand it events from before that id again.
+            channel.rewind_waiting = True
+            _wait_for_rewind(inbox)  # retried with the plan's next delivery
+            return
+        self._rewound(inbox)
+        self._resubscribe(channel, wanted)
+
+    def _rewound(self, inbox: SubscriptionInbox) -> None:
+        if inbox.overflowed and not inbox.late:
+            self.rewinds += 1  # a slow subscriber, not one that joined late
         inbox.rewound()
-        if _precedes_or_equals((last_event_id, last_seq), wanted) is not True:
-            self._resubscribe(channel, wanted)
+
+    def _pin_positions(self, channel: PlanChannel, rewinding: SubscriptionInbox) -> bool:
+        """Give each subscriber of ``channel`` that stands at an id of unknown seq
+        the seq the sequencer knows for it, so that a replay skips what it had.
+        False if one stays unknown (``rewinding`` and waiting ones take the replay)."""
+        known = True
+        for inbox in channel.inboxes:
+            if inbox is rewinding or inbox.overflowed or inbox.accepted_seq is not None:
+                continue
+            event_id = inbox.taken_event_id
+            seq = None if event_id is None else self.sequencer.seq_of(channel.plan_id, event_id)
+            if seq is None:
+                known = False
+            else:
+                inbox.accepted_seq = seq
+        return known
+
+    def _wake_waiting(self, channel: PlanChannel) -> None:
+        """Wake the subscribers waiting to be rewound: they retry now."""
+        channel.rewind_waiting = False
+        for inbox in channel.inboxes:
+            if inbox.overflowed:
+                inbox.wake()
 
     def end_all(self, error: PlanStreamError | None) -> None:
         """The client stopped: every subscription ends (with ``error`` once drained)."""
@@ -212,6 +258,8 @@ class StreamRouter:
                         inbox.push_event(frame)
                         if len(inbox.items) > _BACKLOG:
                             self.backlogged = True
+                    if channel.rewind_waiting:
+                        self._wake_waiting(channel)
                 return
             output = sequencer.on_event(frame, clock() if now is None else now)
         elif isinstance(frame, BatchFrame):
@@ -243,12 +291,16 @@ class StreamRouter:
                         inbox.push_many(deliveries)
                         if len(inbox.items) > _BACKLOG:
                             self.backlogged = True
+                    if channel.rewind_waiting:
+                        self._wake_waiting(channel)
             else:
                 for item in deliveries:
                     channel = channels.get(item.plan_id)
                     if channel is not None:
                         for inbox in channel.inboxes:
                             inbox.push(item)
+                        if channel.rewind_waiting:
+                            self._wake_waiting(channel)
         for action in actions:
             self._repair(action)
 
@@ -299,9 +351,7 @@ class StreamRouter:
         self.sequencer.track(channel.plan_id, last_event_id=last_event_id, last_seq=last_seq)
         channel.pending_from = None
         channel.pending_id = None
-        for inbox in channel.inboxes:
-            if inbox.overflowed:
-                inbox.wake()
+        self._wake_waiting(channel)
 
     def _on_answer(self, frame: SubscribedFrame | ResyncFrame, now: float) -> SequencerOutput:
         channel = self.channels.get(frame.plan_id)
