@@ -207,6 +207,7 @@ def classify_http_status(
     has_token_provider: bool,
     retry_after: float | str | None = None,
     protocols_header: str | None = None,
+    request: str = "the WebSocket upgrade",
 ) -> Verdict:
     """Classify an HTTP answer that refused the WebSocket upgrade (protocol §2, §6).
 
@@ -217,6 +218,8 @@ def classify_http_status(
         has_token_provider: whether the client can refresh its token.
         retry_after: the ``Retry-After`` header (seconds), honoured for 429 and 503.
         protocols_header: the ``X-Planstream-Protocols`` header, if any.
+        request: what was refused, for the error text (``"a poll"`` for
+            protocol §6 long-polls, which share these rules).
 
     Returns:
         The verdict. Statuses a planstream server does not use for the upgrade
@@ -224,7 +227,7 @@ def classify_http_status(
         WebSocket path may be blocked while HTTP polling works.
     """
     parsed = _error_body(body)
-    text = f"the server refused the WebSocket upgrade with HTTP {status}"
+    text = f"the server refused {request} with HTTP {status}"
     if parsed is not None and parsed.message:
         text = f"{text}: {frame_excerpt(parsed.message, _EXCERPT)}"
     if status == 400 and (

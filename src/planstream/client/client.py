@@ -230,6 +230,8 @@ class PlanStreamClient:
         """
         if not plan_ids:
             raise ValueError("run() needs at least one plan id")
+        if not all(isinstance(plan_id, str) and plan_id for plan_id in plan_ids):
+            raise ValueError("plan ids must be non-empty strings")
         try:
             async with asyncio.TaskGroup() as tasks:
                 for plan_id in plan_ids:

@@ -294,23 +294,26 @@ class WebSocketClient:
                 silent_for = current - last_life
                 if silent_for >= limit:
                     _settle(done, classify_heartbeat_timeout(silent_for, limit))
+                    session.abort()  # silent peer: no closing handshake to wait for
                     return
                 router.tick(current)
-                if (
-                    keepalive is not None
-                    and not keepalive[0].done()
-                    and current - keepalive[1] >= ping_timeout
-                ):
+                pending = keepalive is not None and not keepalive[0].done()
+                if keepalive is not None and pending and current - keepalive[1] >= ping_timeout:
                     _settle(done, _keepalive_timeout(ping_timeout))
+                    session.abort()
                     return
                 if current >= next_ping:
-                    # A WebSocket ping (keepalive) and a protocol ping (RTT).
-                    keepalive = (await session.ping(), current)
+                    # A WebSocket ping (keepalive; not while one awaits its pong,
+                    # or its timeout would restart) and a protocol ping (RTT).
+                    if not pending:
+                        keepalive = (await session.ping(), current)
                     self._send_ping(current)
                     next_ping = current + ping_interval
                 if router.outbox:
                     continue
                 wake_at = min(last_life + limit, next_ping)
+                if keepalive is not None and not keepalive[0].done():
+                    wake_at = min(wake_at, keepalive[1] + ping_timeout)
                 deadline = router.sequencer.next_deadline()
                 if deadline is not None:
                     wake_at = min(wake_at, deadline)

@@ -125,6 +125,7 @@ class PollingSession:
                     body=answer.content,
                     has_token_provider=self._has_token_provider,
                     retry_after=answer.headers.get("Retry-After"),
+                    request="a poll",
                 )
             )
         try:

@@ -77,6 +77,11 @@ class WebSocketSession:
         with self._translate():
             return asyncio.ensure_future(await self._connection.ping())
 
+    def abort(self) -> None:
+        """Drop the connection at once, without a closing handshake: for a peer
+        that went silent (waiting for its close frame would only add delay)."""
+        self._connection.transport.abort()
+
     async def close(self, code: int = CloseCode.NORMAL_CLOSURE, reason: str = "") -> None:
         """Close the connection (1000 by default); never raises."""
         with suppress(OSError, ConnectionClosed):  # already gone: nothing to close
