@@ -62,6 +62,9 @@ TokenProvider: TypeAlias = Callable[[], Awaitable[str]]
 
 #: Longest the housekeeper sleeps, s: the resolution of gap and silence checks.
 _WATCHDOG_TICK = 0.1
+#: Longest wait for the server's answer to our close frame before dropping the
+#: connection, s (websockets would wait 10 s: the reconnect waits with it).
+_CLOSE_TIMEOUT = 1.0
 
 
 class WebSocketClient:
@@ -237,7 +240,8 @@ class WebSocketClient:
             self.up.clear()
             self.router.go_offline()
             self._ping = None
-            await session.close()
+            # A live server answers the close at once; a silent one never does.
+            await session.close(answer_within=_CLOSE_TIMEOUT)
         return verdict
 
     async def _read(self, session: WebSocketSession, done: asyncio.Future[Verdict]) -> None:
@@ -294,13 +298,11 @@ class WebSocketClient:
                 silent_for = current - last_life
                 if silent_for >= limit:
                     _settle(done, classify_heartbeat_timeout(silent_for, limit))
-                    session.abort()  # silent peer: no closing handshake to wait for
                     return
                 router.tick(current)
                 pending = keepalive is not None and not keepalive[0].done()
                 if keepalive is not None and pending and current - keepalive[1] >= ping_timeout:
                     _settle(done, _keepalive_timeout(ping_timeout))
-                    session.abort()
                     return
                 if current >= next_ping:
                     # A WebSocket ping (keepalive; not while one awaits its pong,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from typing import Final
 
 from websockets.asyncio.client import ClientConnection, connect
@@ -77,15 +77,26 @@ class WebSocketSession:
         with self._translate():
             return asyncio.ensure_future(await self._connection.ping())
 
-    def abort(self) -> None:
-        """Drop the connection at once, without a closing handshake: for a peer
-        that went silent (waiting for its close frame would only add delay)."""
-        self._connection.transport.abort()
+    async def close(
+        self,
+        code: int = CloseCode.NORMAL_CLOSURE,
+        reason: str = "",
+        *,
+        answer_within: float | None = None,
+    ) -> None:
+        """Close the connection (1000 by default); never raises.
 
-    async def close(self, code: int = CloseCode.NORMAL_CLOSURE, reason: str = "") -> None:
-        """Close the connection (1000 by default); never raises."""
-        with suppress(OSError, ConnectionClosed):  # already gone: nothing to close
-            await self._connection.close(code, reason)
+        ``answer_within``: seconds to wait for the server's closing answer
+        before dropping the connection (a silent peer never answers); None
+        waits as long as websockets' ``close_timeout``.
+        """
+        try:
+            async with asyncio.timeout(answer_within):
+                await self._connection.close(code, reason)
+        except TimeoutError:
+            self._connection.transport.abort()
+        except (OSError, ConnectionClosed):
+            pass  # already gone: nothing to close
 
     @contextmanager
     def _translate(self) -> Iterator[None]:
