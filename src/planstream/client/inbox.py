@@ -180,6 +180,13 @@ class SubscriptionInbox:
         self.error = error
         self.wake()
 
+    def hold_for_rewind(self) -> None:
+        """Take no pushes until woken to retry the rewind (a late joiner whose
+        place in the stream cannot be told yet); no overflow is counted."""
+        if not self.overflowed:
+            self.overflowed = True
+            self.late = True
+
     def rewound(self) -> None:
         """The rewind was requested: accept pushes again from the taken position."""
         self.overflowed = False

@@ -75,13 +75,6 @@ class PlanChannel:
         self.rewind_waiting = False
 
 
-def _wait_for_rewind(inbox: SubscriptionInbox) -> None:
-    """Hold ``inbox`` (no pushes) until it is woken to retry its rewind."""
-    if not inbox.overflowed:
-        inbox.overflowed = True
-        inbox.late = True  # not a slow consumer: no rewind is counted for it
-
-
 def _precedes_or_equals(a: Position, b: Position) -> bool | None:
     """Whether position ``a`` is at or before ``b``; None when it cannot be told."""
     if a[0] == b[0]:
@@ -170,7 +163,7 @@ class StreamRouter:
         if channel.pending_from is not None:
             earlier = _precedes_or_equals(wanted, channel.pending_from)
             if earlier is None:
-                _wait_for_rewind(inbox)  # retried when the pending answer arrives
+                inbox.hold_for_rewind()  # retried when the pending answer arrives
                 return
             self._rewound(inbox)
             if earlier and wanted != channel.pending_from:
@@ -184,7 +177,7 @@ class StreamRouter:
             # Another subscriber stands at an id whose seq is not known yet: a
             # replay now could hand it events from before that id again.
             channel.rewind_waiting = True
-            _wait_for_rewind(inbox)  # retried with the plan's next delivery
+            inbox.hold_for_rewind()  # retried with the plan's next delivery
             return
         self._rewound(inbox)
         self._resubscribe(channel, wanted)
