@@ -30,6 +30,20 @@ KEPT_IN_SUBMODULES: dict[str, str] = {
     "Seq": "schema field type (strict int >= 1)",
     "Timestamp": "schema field type (strict RFC 3339 datetime)",
     "WireModel": "base class of the wire models, for extending the schema",
+    # The protocol's id and number limits (schema/limits.py): the rules both
+    # sides check; users meet them as errors, not as names to import.
+    "PlanId": "schema field type (a protocol §1 plan id)",
+    "EventIdText": "schema field type (an event id of at most 128 characters)",
+    "JsonSafeInt": "schema field type (an int within +-(2**53 - 1))",
+    "EVENT_ID_MAX_LENGTH": "protocol §1 limit, documented in the protocol reference",
+    "PLAN_ID_MAX_LENGTH": "protocol §1 limit, documented in the protocol reference",
+    "REQUEST_ID_MAX_LENGTH": "protocol §1 limit, documented in the protocol reference",
+    "JSON_SAFE_INT_MAX": "the JSON-safe integer bound, documented in the protocol reference",
+    "HEARTBEAT_S_MIN": "protocol §2 heartbeat clamp, used by the client",
+    "HEARTBEAT_S_MAX": "protocol §2 heartbeat clamp, used by the client",
+    "clamp_heartbeat": "protocol §2 heartbeat clamp, used by the client",
+    "plan_id_problem": "the protocol §1 plan id check, used by both sides",
+    "event_id_problem": "the protocol §1 last_event_id check, used by both sides",
     # Settings internals; users configure through ClientSettings.
     "DEFAULT_URL": "the default of ClientSettings.url, documented there",
     "ENV_PREFIX": "the PLANSTREAM_ prefix, documented with ClientSettings",

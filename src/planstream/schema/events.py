@@ -14,6 +14,13 @@ from typing import Annotated, Any, Literal, TypeAlias
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, Strict
 
+from planstream.schema.limits import (
+    JSON_SAFE_INT_MAX,
+    PLAN_ID_MAX_LENGTH,
+    EventIdText,
+    JsonSafeInt,
+)
+
 __all__ = [
     "KNOWN_EVENT_KINDS",
     "TERMINAL_PLAN_STATUSES",
@@ -43,8 +50,13 @@ __all__ = [
 
 #: A non-empty string (ids, names); strict: numbers are not coerced.
 NonEmptyStr = Annotated[str, Strict(), Field(min_length=1)]
-#: A stream position: starts at 1, grows by exactly 1 per event (protocol §1).
-Seq = Annotated[int, Strict(), Field(ge=1)]
+#: A stream position: starts at 1, grows by exactly 1 per event (protocol §1);
+#: bounded to what every JSON reader keeps exactly.
+Seq = Annotated[int, Strict(), Field(ge=1, le=JSON_SAFE_INT_MAX)]
+#: A plan id as a server sends it. Only its length is checked here, on the
+#: client's hot path: the client routes events of plans it subscribed to (ids it
+#: checked against protocol §1 itself) and ignores any other.
+_SentPlanId = Annotated[str, Strict(), Field(min_length=1, max_length=PLAN_ID_MAX_LENGTH)]
 #: RFC 3339 timestamp (protocol §7); strict: a bare number is not a timestamp.
 Timestamp = Annotated[datetime, Strict()]
 _OptionalStr = Annotated[str | None, Strict()]
@@ -120,7 +132,7 @@ class Head(WireModel):
     """A position in a plan's stream: the newest event of interest."""
 
     seq: Seq
-    event_id: NonEmptyStr
+    event_id: EventIdText
 
 
 class PlanStatusData(WireModel):
@@ -133,8 +145,8 @@ class PlanStatusData(WireModel):
 class PlanProgressData(WireModel):
     """``data`` of a ``plan.progress`` event."""
 
-    completed_steps: Annotated[int, Strict(), Field(ge=0)]
-    total_steps: Annotated[int, Strict(), Field(ge=0)]
+    completed_steps: Annotated[int, Strict(), Field(ge=0, le=JSON_SAFE_INT_MAX)]
+    total_steps: Annotated[int, Strict(), Field(ge=0, le=JSON_SAFE_INT_MAX)]
     percent: Annotated[float, Strict(), Field(ge=0.0, le=100.0, allow_inf_nan=False)]
     message: _OptionalStr = None
 
@@ -143,7 +155,7 @@ class StepStatusData(WireModel):
     """``data`` of a ``step.status`` event."""
 
     step_id: NonEmptyStr
-    index: Annotated[int, Strict()]
+    index: JsonSafeInt
     name: Annotated[str, Strict()]
     status: StepStatus
     error: _OptionalStr = None
@@ -162,8 +174,8 @@ class EventBase(WireModel):
     """The envelope every event shares (protocol §3, ``event``)."""
 
     type: Literal["event"] = "event"
-    plan_id: NonEmptyStr
-    event_id: NonEmptyStr
+    plan_id: _SentPlanId
+    event_id: EventIdText
     seq: Seq
     ts: Timestamp
 

@@ -19,6 +19,7 @@ from planstream.schema.events import (
     Timestamp,
     WireModel,
 )
+from planstream.schema.limits import REQUEST_ID_MAX_LENGTH, EventIdText, PlanId
 from planstream.schema.snapshot import PlanSnapshot
 
 __all__ = [
@@ -50,8 +51,12 @@ SCHEMA_VERSION = "1.0"
 #: The WebSocket subprotocol offered and accepted (protocol §2).
 SUBPROTOCOL = "planstream.v1"
 
-#: A client-chosen request id, echoed in the answer. Strings or integers.
-RequestId: TypeAlias = Annotated[str, Strict()] | Annotated[int, Strict()]
+#: A client-chosen request id, echoed in the answer (protocol §1): a string of
+#: at most 128 characters or a signed 64-bit integer.
+RequestId: TypeAlias = (
+    Annotated[str, Strict(), Field(max_length=REQUEST_ID_MAX_LENGTH)]
+    | Annotated[int, Strict(), Field(ge=-(2**63), le=2**63 - 1)]
+)
 
 
 class ResyncReason(StrEnum):
@@ -156,8 +161,9 @@ class SubscribeFrame(WireModel):
 
     type: Literal["subscribe"] = "subscribe"
     id: RequestId
-    plan_id: NonEmptyStr
-    last_event_id: Annotated[str | None, Strict()] = None
+    plan_id: PlanId
+    # protocol §1: longer than 128 is bad_request; any other unknown id is a resync.
+    last_event_id: EventIdText | None = None
 
 
 class UnsubscribeFrame(WireModel):
@@ -165,7 +171,7 @@ class UnsubscribeFrame(WireModel):
 
     type: Literal["unsubscribe"] = "unsubscribe"
     id: RequestId
-    plan_id: NonEmptyStr
+    plan_id: PlanId
 
 
 class PingFrame(WireModel):

@@ -31,6 +31,7 @@ from planstream.server.publishing import (
 from planstream.server.runner import PlanStreamServer, serve
 from planstream.server.settings import SERVER_ENV_PREFIX, ServerSettings
 from planstream.server.state import ServerState
+from planstream.server.token_bucket import TokenBucket
 
 __all__ = [
     "MAX_EVENTS_PER_PUBLISH",
@@ -55,6 +56,7 @@ __all__ = [
     "StaticTokenVerifier",
     "StoredEvent",
     "StreamConnection",
+    "TokenBucket",
     "TokenVerifier",
     "bearer_token",
     "create_app",
