@@ -24,26 +24,6 @@ use_step_matcher("parse")
 #: from ``planstream``: each is a building block for the package's own modules
 #: (or for a server built on them), not something a client user needs.
 KEPT_IN_SUBMODULES: dict[str, str] = {
-    # Annotated field types and the model base of the wire schema: used to
-    # declare models, importable from planstream.schema for server code.
-    "NonEmptyStr": "schema field type; users get validated models, not the type",
-    "Seq": "schema field type (strict int >= 1)",
-    "Timestamp": "schema field type (strict RFC 3339 datetime)",
-    "WireModel": "base class of the wire models, for extending the schema",
-    # The protocol's id and number limits (schema/limits.py): the rules both
-    # sides check; users meet them as errors, not as names to import.
-    "PlanId": "schema field type (a protocol §1 plan id)",
-    "EventIdText": "schema field type (an event id of at most 128 characters)",
-    "JsonSafeInt": "schema field type (an int within +-(2**53 - 1))",
-    "EVENT_ID_MAX_LENGTH": "protocol §1 limit, documented in the protocol reference",
-    "PLAN_ID_MAX_LENGTH": "protocol §1 limit, documented in the protocol reference",
-    "REQUEST_ID_MAX_LENGTH": "protocol §1 limit, documented in the protocol reference",
-    "JSON_SAFE_INT_MAX": "the JSON-safe integer bound, documented in the protocol reference",
-    "HEARTBEAT_S_MIN": "protocol §2 heartbeat clamp, used by the client",
-    "HEARTBEAT_S_MAX": "protocol §2 heartbeat clamp, used by the client",
-    "clamp_heartbeat": "protocol §2 heartbeat clamp, used by the client",
-    "plan_id_problem": "the protocol §1 plan id check, used by both sides",
-    "event_id_problem": "the protocol §1 last_event_id check, used by both sides",
     # Settings internals; users configure through ClientSettings.
     "DEFAULT_URL": "the default of ClientSettings.url, documented there",
     "ENV_PREFIX": "the PLANSTREAM_ prefix, documented with ClientSettings",
@@ -63,6 +43,7 @@ def _modules() -> dict[str, ModuleType]:
 #: exported by the namespace it lives in (``planstream.server.app`` ->
 #: ``planstream.server``; ``planstream.codec`` -> ``planstream``).
 NAMESPACES = (
+    "planstream.schema",
     "planstream.server",
     "planstream.transport",
     "planstream.client",
@@ -167,6 +148,9 @@ def _namespace_problems(context: Any, namespace: str) -> list[str]:
     if namespace == "planstream":
         client_owners = _defining_modules(context, "planstream.client")
         owners.update({name: client_owners[name] for name in TOP_LEVEL_FROM_CLIENT})
+        # The wire models users write (events, frames) come from planstream.schema.
+        for name, modules in _defining_modules(context, "planstream.schema").items():
+            owners.setdefault(name, modules)
     package = context.package_modules[namespace]
     problems = []
     for name in package.__all__:

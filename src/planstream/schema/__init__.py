@@ -56,13 +56,33 @@ from planstream.schema.http import (
     PublishedEvent,
     PublishResponse,
 )
+from planstream.schema.limits import (
+    EVENT_ID_MAX_LENGTH,
+    HEARTBEAT_S_MAX,
+    HEARTBEAT_S_MIN,
+    JSON_SAFE_INT_MAX,
+    PLAN_ID_MAX_LENGTH,
+    REQUEST_ID_MAX_LENGTH,
+    EventIdText,
+    JsonSafeInt,
+    PlanId,
+    clamp_heartbeat,
+    event_id_problem,
+    plan_id_problem,
+)
 from planstream.schema.snapshot import (
     PlanSnapshot,
 )
 
 __all__ = [
+    "EVENT_ID_MAX_LENGTH",
+    "HEARTBEAT_S_MAX",
+    "HEARTBEAT_S_MIN",
+    "JSON_SAFE_INT_MAX",
     "KNOWN_EVENT_KINDS",
+    "PLAN_ID_MAX_LENGTH",
     "PROTOCOL_VERSION",
+    "REQUEST_ID_MAX_LENGTH",
     "SCHEMA_VERSION",
     "SUBPROTOCOL",
     "TERMINAL_PLAN_STATUSES",
@@ -72,11 +92,13 @@ __all__ = [
     "ErrorFrame",
     "Event",
     "EventBase",
+    "EventIdText",
     "EventKind",
     "Head",
     "HeartbeatFrame",
     "HelloFrame",
     "HttpErrorBody",
+    "JsonSafeInt",
     "KnownEvent",
     "LogData",
     "LogEvent",
@@ -84,6 +106,7 @@ __all__ = [
     "LogStream",
     "NonEmptyStr",
     "PingFrame",
+    "PlanId",
     "PlanList",
     "PlanProgressData",
     "PlanProgressEvent",
@@ -112,4 +135,7 @@ __all__ = [
     "UnsubscribeFrame",
     "UnsubscribedFrame",
     "WireModel",
+    "clamp_heartbeat",
+    "event_id_problem",
+    "plan_id_problem",
 ]
