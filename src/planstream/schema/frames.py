@@ -19,7 +19,7 @@ from planstream.schema.events import (
     Timestamp,
     WireModel,
 )
-from planstream.schema.limits import REQUEST_ID_MAX_LENGTH, EventIdText, PlanId
+from planstream.schema.limits import EVENT_ID_MAX_LENGTH, REQUEST_ID_MAX_LENGTH, PlanId
 from planstream.schema.snapshot import PlanSnapshot
 
 __all__ = [
@@ -162,8 +162,9 @@ class SubscribeFrame(WireModel):
     type: Literal["subscribe"] = "subscribe"
     id: RequestId
     plan_id: PlanId
-    # protocol §1: longer than 128 is bad_request; any other unknown id is a resync.
-    last_event_id: EventIdText | None = None
+    # protocol §1: longer than 128 is bad_request; any other unknown id (even
+    # an empty one) is a resync, section 3.
+    last_event_id: Annotated[str | None, Strict(), Field(max_length=EVENT_ID_MAX_LENGTH)] = None
 
 
 class UnsubscribeFrame(WireModel):
