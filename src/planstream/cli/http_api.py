@@ -16,10 +16,10 @@ from planstream.cli.endpoints import http_base_url
 from planstream.cli.failures import CommandError
 from planstream.schema.http import HttpErrorBody, PlanList, PlanSummary, PublishResponse
 
-__all__ = ["MAX_PLAN_PAGES", "ServerApi"]
+__all__ = ["ServerApi"]
 
 #: Most pages of ``GET /v1/plans`` one listing follows.
-MAX_PLAN_PAGES = 10_000
+_MAX_PLAN_PAGES = 10_000
 
 _Body = TypeVar("_Body", bound=BaseModel)
 
@@ -86,7 +86,7 @@ class ServerApi:
             cursor = page.next_cursor
             if cursor is None:
                 return PlanList(plans=tuple(plans))
-            if cursor in seen or len(seen) >= MAX_PLAN_PAGES:
+            if cursor in seen or len(seen) >= _MAX_PLAN_PAGES:
                 # A server handing out the same cursor again would keep us here forever.
                 raise CommandError("cannot list plans: the server's pages do not end")
             seen.add(cursor)

@@ -21,7 +21,8 @@ from planstream.server.event_log import PlanClosedError
 from planstream.server.http_support import HttpError, authorize, server_state
 from planstream.server.publishing import PublishError, parse_publish_body
 
-__all__ = ["MAX_PUBLISH_BODY", "post_plan_events"]
+# Internal to the HTTP endpoints: http_api routes to it.
+__all__: list[str] = []
 
 MAX_PUBLISH_BODY: Final = 8 * 1024 * 1024
 

@@ -8,16 +8,22 @@ from typing import Final
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from planstream.errors import PlanStreamError
 from planstream.server.auth import Principal, bearer_token
 from planstream.server.state import ServerState
 
-__all__ = ["JSON_MEDIA_TYPE", "HttpError", "authorize", "server_state"]
+# Internal to the HTTP endpoints (http_api, http_publish): nothing public here.
+__all__: list[str] = []
 
 JSON_MEDIA_TYPE: Final = "application/json"
 
 
-class HttpError(Exception):
-    """An HTTP error answer (protocol §6): ``{"error": code, "message": ...}``."""
+class HttpError(PlanStreamError):
+    """An HTTP error answer (protocol §6): ``{"error": code, "message": ...}``.
+
+    Raised inside an endpoint and turned into its answer by the endpoint's
+    wrapper (http_api); it never leaves the server.
+    """
 
     def __init__(
         self, status: int, code: str, message: str, headers: Mapping[str, str] | None = None

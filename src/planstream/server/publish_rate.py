@@ -14,7 +14,7 @@ from typing import Final
 
 from planstream.server.token_bucket import TokenBucket
 
-__all__ = ["DEFAULT_MAX_TOKENS", "PublishRateLimiter"]
+__all__ = ["PublishRateLimiter"]
 
 #: Most publisher tokens tracked at once.
 DEFAULT_MAX_TOKENS: Final = 10_000
