@@ -34,12 +34,17 @@ Feature: The HTTP half and the event log under hostile input (issue 10, items 1,
     And the HTTP plan list is just "target"
 
   Scenario: A fault of the server's own is a JSON 503 with Retry-After and one rate-limited log line (item 1)
-    Given a reference server whose event log fails to fold plan "boom"
+    Given a reference server whose event log fails to fold or evict plan "boom", with plan_ttl 0.2
     When the snapshot of plan "boom" is fetched 40 times over HTTP
     Then every one of those answers is 503 "unavailable" with a Retry-After header
     And the server logged at most 15 lines about it, counted the others, and no traceback
     And a second later one more failure logs a line counting the suppressed ones
     And the snapshot of plan "fine" is still served
+    When a publisher declares a body of 1000 bytes for plan "fine", sends 10 and hangs up
+    Then the server logged no more fault lines and plan "fine" has head seq 1 over HTTP
+    When plans "boom" and "fine" finish
+    Then within 10 seconds the snapshot of plan "fine" is a 404 "not_found"
+    And the server logged one line about failing to evict plan "boom"
 
   Scenario: A finished plan's stream is closed, atomically, and publishes are checked for consistency (item 5)
     Given a reference server
@@ -111,6 +116,9 @@ Feature: The HTTP half and the event log under hostile input (issue 10, items 1,
     Then the new event 1 of plan "gone" has an id the evicted stream never had
     When plan "gone" is polled over HTTP with "after=#2"
     Then the poll resync reason is "stream_reset" with the snapshot of plan "gone"
+    When the publisher POSTs a "plan.status" event with data {"status": "failed"} to plan "live"
+    Then within 10 seconds the snapshot of plan "live" is a 404 "not_found"
+    And the server has evicted 2 plans and waits for no other deadline
 
   Scenario: The plan list comes a page at a time, each plan once, and the CLI follows the pages (item 6)
     Given a reference server with settings

@@ -149,6 +149,8 @@ Feature: Publishing over HTTP, snapshots and the plan list (protocol §5, §6)
     Then the embedded publisher refused it with a PublishError mentioning "data must be a JSON object"
     When the embedded publisher publishes a "step.status" event with data {"step_id": ""} to plan "embedded"
     Then the embedded publisher refused it with a PublishError mentioning "invalid data for 'step.status': step_id"
+    When the embedded publisher publishes a "log" event with data {"level": "info", "message": "m", "stream": "stdout"} to plan "a/b"
+    Then the embedded publisher refused it with a PublishError mentioning "plan_id may only hold"
     And plan "embedded" has no events over HTTP
 
   Scenario: A malformed publish body is refused with 400 saying what is wrong

@@ -82,6 +82,11 @@ class _FailingLog(MemoryEventLog):
             raise RuntimeError("storage exploded")
         return await super().snapshot(plan_id)
 
+    async def evict(self, plan_id: str, head_event_id: str) -> bool:
+        if plan_id == self.failing_plan:
+            raise RuntimeError("storage exploded")
+        return await super().evict(plan_id, head_event_id)
+
 
 class _Records(logging.Handler):
     def __init__(self) -> None:
@@ -92,21 +97,28 @@ class _Records(logging.Handler):
         self.records.append(record)
 
 
-@given('a reference server whose event log fails to fold plan "{plan_id}"')
-def given_failing_server(context: Any, plan_id: str) -> None:
-    server = PlanStreamServer(ServerSettings(port=0), log=_FailingLog(plan_id))
+@given(
+    'a reference server whose event log fails to fold or evict plan "{plan_id}",'
+    " with plan_ttl {ttl:g}"
+)
+def given_failing_server(context: Any, plan_id: str, ttl: float) -> None:
+    settings = ServerSettings(port=0, plan_ttl=ttl)
+    server = PlanStreamServer(settings, log=_FailingLog(plan_id))
     run(context, server.start())
     on_cleanup(context, server.stop)
     context.server = server
     context.published = {}
     handler = context.log_records = _Records()
     loggers = [logging.getLogger(name) for name in ("planstream.server", "uvicorn.error")]
+    levels = [logger.level for logger in loggers]
     for logger in loggers:
         logger.addHandler(handler)
+        logger.setLevel(logging.INFO)  # whatever level the test run gave the root logger
 
     async def remove() -> None:
-        for logger in loggers:
+        for logger, level in zip(loggers, levels, strict=True):
             logger.removeHandler(handler)
+            logger.setLevel(level)
 
     on_cleanup(context, remove)
     run(context, server.publish("fine", "log", LOG_EVENT["data"]))
@@ -145,6 +157,7 @@ def then_fault_lines(context: Any, most: int) -> None:
     faults = context.server.state.http_faults
     assert faults.total == len(context.answers), faults
     assert faults.suppressed == len(context.answers) - len(lines), faults
+    assert repr(faults) == f"FaultLog(total={faults.total}, suppressed={faults.suppressed})"
 
 
 @then("a second later one more failure logs a line counting the suppressed ones")
@@ -154,6 +167,55 @@ def then_suppressed_counted(context: Any) -> None:
     time.sleep(1.1)  # the fault log's bucket earns one line per second
     check_error(call(context, "GET", "/v1/plans/boom"), 503, "unavailable")
     assert _fault_lines(context)[-1].endswith(f"({suppressed} similar lines suppressed)")
+
+
+@when(
+    'a publisher declares a body of {declared:d} bytes for plan "{plan_id}",'
+    " sends {sent:d} and hangs up"
+)
+def when_half_body(context: Any, declared: int, plan_id: str, sent: int) -> None:
+    context.fault_lines_before = len(_fault_lines(context))
+    port = context.server.port
+
+    async def hang_up() -> bytes:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(
+            f"POST /v1/plans/{plan_id}/events HTTP/1.1\r\nHost: x\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {declared}\r\n\r\n".encode()
+            + b"[" * sent
+        )
+        await writer.drain()
+        writer.close()
+        await writer.wait_closed()
+        return await reader.read()
+
+    run(context, hang_up())
+    run(context, asyncio.sleep(0.2))  # let the server notice the disconnect
+
+
+@then('the server logged no more fault lines and plan "{plan_id}" has head seq {seq:d} over HTTP')
+def then_no_more_faults(context: Any, plan_id: str, seq: int) -> None:
+    assert len(_fault_lines(context)) == context.fault_lines_before, _fault_lines(context)
+    head = json_of(call(context, "GET", f"/v1/plans/{plan_id}"))["head"]
+    assert head["seq"] == seq, head
+
+
+@when('plans "{first}" and "{second}" finish')
+def when_plans_finish(context: Any, first: str, second: str) -> None:
+    for plan_id in (first, second):
+        body = {"kind": "plan.status", "data": {"status": "succeeded"}}
+        response = call(context, "POST", f"/v1/plans/{plan_id}/events", json=body)
+        assert response.status_code == 201, response.text
+
+
+@then('the server logged one line about failing to evict plan "{plan_id}"')
+def then_eviction_failure_logged(context: Any, plan_id: str) -> None:
+    lines = [
+        record.getMessage()
+        for record in context.log_records.records
+        if record.getMessage().startswith("evicting plan")
+    ]
+    assert lines == [f"evicting plan {plan_id!r} failed: RuntimeError"], lines
 
 
 @then('the snapshot of plan "{plan_id}" is still served')
@@ -264,6 +326,13 @@ def then_evicted_within(context: Any, seconds: float, plan_id: str) -> None:
 
     response = run(context, wait_for_404(), timeout=seconds + 5)
     check_error(response, 404, "not_found", plan_id)
+
+
+@then("the server has evicted {count:d} plans and waits for no other deadline")
+def then_expiry_idle(context: Any, count: int) -> None:
+    expiry = server_state(context).plan_expiry
+    assert expiry.evicted == count, expiry
+    assert repr(expiry) == "PlanExpiry(ttl=0.3, pending=0)", repr(expiry)
 
 
 @then('the new event 1 of plan "{plan_id}" has an id the evicted stream never had')

@@ -164,10 +164,6 @@ class EventLog(ABC):
         """The folded state of ``plan_id``, None when it has no events."""
 
     @abstractmethod
-    async def snapshots(self) -> list[PlanSnapshot]:
-        """Snapshots of every plan with at least one event."""
-
-    @abstractmethod
     async def plan_page(self, limit: int, cursor: str | None) -> PlanPage:
         """Up to ``limit`` plans with events, oldest stream first, after ``cursor``.
 

@@ -55,10 +55,10 @@ class FaultLog:
 
 
 def _innermost_frame(exc: BaseException) -> str:
+    place = "an unknown place"
     tb = exc.__traceback__
-    if tb is None:
-        return "unknown place"
-    while tb.tb_next is not None:
+    while tb is not None:
+        code = tb.tb_frame.f_code
+        place = f"{code.co_filename.rpartition('/')[2]}:{tb.tb_lineno} ({code.co_name})"
         tb = tb.tb_next
-    code = tb.tb_frame.f_code
-    return f"{code.co_filename.rpartition('/')[2]}:{tb.tb_lineno} ({code.co_name})"
+    return place

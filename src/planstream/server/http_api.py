@@ -182,9 +182,8 @@ async def plan_id_with_slash(request: Request) -> Response:
     """
     await authorize(request, publish=request.method == "POST")
     rest: str = request.path_params["rest"]
-    problem = plan_id_problem(rest.removesuffix("/events"))
-    if problem is None:  # pragma: no cover - a path without "/" matches another route
-        raise HttpError(404, "not_found", "no such endpoint")
+    # Only ids with a "/" (or empty) get here: the other routes take the rest.
+    problem = plan_id_problem(rest.removesuffix("/events")) or "plan_id may not hold '/'"
     raise HttpError(400, "bad_request", problem)
 
 

@@ -22,7 +22,6 @@ from pydantic import TypeAdapter
 from planstream.plan_state import PlanState
 from planstream.schema.events import TERMINAL_PLAN_STATUSES, Event, Head, PlanStatusEvent
 from planstream.schema.frames import ResyncReason
-from planstream.schema.limits import EVENT_ID_MAX_LENGTH
 from planstream.schema.snapshot import PlanSnapshot
 from planstream.server.event_log import (
     BadCursorError,
@@ -146,8 +145,7 @@ class MemoryEventLog(EventLog):
             stream.state.apply(item.event)
         stream.events.extend(stored)
         stream.trim(self.retention)
-        if stored:
-            self._notify(LogChange(plan_id, stream.head_seq, stream.first_seq))
+        self._notify(LogChange(plan_id, stream.head_seq, stream.first_seq))
         return stored
 
     async def read(self, plan_id: str, after_seq: int, limit: int) -> list[StoredEvent]:
@@ -189,10 +187,6 @@ class MemoryEventLog(EventLog):
         stream = self._plans.get(plan_id)
         return stream.state.snapshot() if stream else None
 
-    async def snapshots(self) -> list[PlanSnapshot]:
-        """Every plan's snapshot, in order of first publication."""
-        return [stream.state.snapshot() for stream in self._plans.values()]
-
     async def plan_page(self, limit: int, cursor: str | None) -> PlanPage:
         """Up to ``limit`` plans created after the one ``cursor`` names."""
         after = 0 if cursor is None else self._cursor_number(cursor)
@@ -219,11 +213,9 @@ class MemoryEventLog(EventLog):
     def _id_problem(self, stream: _PlanStream | None, event_id: str) -> ResyncReason | None:
         """Why ``event_id`` is not a position of ``stream`` (None: it is one, maybe expired).
 
-        Every check is on ASCII text of bounded length, so a hostile id (5,000
-        digits, "²") is only an unknown id (protocol §1: a resync).
+        ``int()`` only ever reads at most 16 ASCII digits, so a hostile id
+        (5,000 digits, "²") is only an unknown id (protocol §1: a resync).
         """
-        if len(event_id) > EVENT_ID_MAX_LENGTH:
-            return ResyncReason.UNKNOWN_EVENT_ID
         rest, _, seq_text = event_id.rpartition(".")
         incarnation, _, number_text = rest.rpartition(".")
         if not (_NUMBER.fullmatch(seq_text) and _NUMBER.fullmatch(number_text)):
@@ -234,12 +226,10 @@ class MemoryEventLog(EventLog):
         if stream is None:
             # Never created, or evicted: nothing is known of it (reading 19).
             return ResyncReason.UNKNOWN_EVENT_ID
-        number = int(number_text)
-        if number != stream.number:
-            # An older stream of this log: the plan's before it was evicted (or
-            # another plan's); a newer number was never this plan's.
-            older = number < stream.number
-            return ResyncReason.STREAM_RESET if older else ResyncReason.UNKNOWN_EVENT_ID
+        if int(number_text) != stream.number:
+            # Another stream of this log: the plan's before it was evicted and
+            # published to again (reading 19), as far as the log can tell.
+            return ResyncReason.STREAM_RESET
         seq = int(seq_text)
         if seq < 1 or seq > stream.head_seq:
             return ResyncReason.UNKNOWN_EVENT_ID

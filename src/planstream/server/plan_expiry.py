@@ -51,11 +51,6 @@ class PlanExpiry:
     def __repr__(self) -> str:
         return f"PlanExpiry(ttl={self.ttl:g}, pending={len(self._deadlines)})"
 
-    @property
-    def pending(self) -> int:
-        """Finished plans waiting for their deadline."""
-        return len(self._deadlines)
-
     def plan_finished(self, plan_id: str, head_event_id: str) -> None:
         """``plan_id`` ended at ``head_event_id`` now: evict it after ``ttl``."""
         if self._closed:
