@@ -124,6 +124,22 @@ def given_failing_server(context: Any, plan_id: str, ttl: float) -> None:
     run(context, server.publish("fine", "log", LOG_EVENT["data"]))
 
 
+class _ReopeningLog(MemoryEventLog):
+    """A log that lets a finished plan go on, as a server breaking protocol §6 would."""
+
+    closes_finished_plans = False
+
+
+@given("a reference server whose event log lets a finished plan go on")
+def given_reopening_server(context: Any) -> None:
+    # For client scenarios (follow=True) that need events after a terminal status.
+    server = PlanStreamServer(ServerSettings(port=0), log=_ReopeningLog())
+    run(context, server.start())
+    on_cleanup(context, server.stop)
+    context.server = server
+    context.published = {}
+
+
 @when('the snapshot of plan "{plan_id}" is fetched {count:d} times over HTTP')
 def when_fetch_many(context: Any, plan_id: str, count: int) -> None:
     context.answers = [call(context, "GET", f"/v1/plans/{plan_id}") for _ in range(count)]

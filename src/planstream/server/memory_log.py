@@ -20,7 +20,7 @@ from typing import Final
 from pydantic import TypeAdapter
 
 from planstream.plan_state import PlanState
-from planstream.schema.events import TERMINAL_PLAN_STATUSES, Event, Head, PlanStatusEvent
+from planstream.schema.events import Event, Head, PlanStatusEvent
 from planstream.schema.frames import ResyncReason
 from planstream.schema.snapshot import PlanSnapshot
 from planstream.server.event_log import (
@@ -80,11 +80,17 @@ class _PlanStream:
 class MemoryEventLog(EventLog):
     """Plan streams in memory, ``retention`` events per plan.
 
+    ``closes_finished_plans`` (True, as protocol §6 requires) refuses appends
+    to a plan that has a terminal status; a test may turn it off in a subclass
+    to play a server that lets a finished plan go on.
+
     Args:
         retention: events kept per plan (older ones can no longer be replayed;
             a subscriber resuming before them gets ``resync``).
         incarnation: id prefix; random by default (tests may fix it).
     """
+
+    closes_finished_plans = True
 
     def __init__(self, retention: int = 10_000, *, incarnation: str | None = None) -> None:
         super().__init__()
@@ -109,7 +115,7 @@ class MemoryEventLog(EventLog):
         concurrent publishes on this event loop cannot interleave (protocol §6).
         """
         stream = self._plans.get(plan_id)
-        if stream is not None and stream.state.status in TERMINAL_PLAN_STATUSES:
+        if self.closes_finished_plans and stream is not None and stream.state.is_terminal:
             raise PlanClosedError(
                 plan_id,
                 f"plan {plan_id!r} has ended with status {stream.state.status}; "
@@ -133,7 +139,8 @@ class MemoryEventLog(EventLog):
             )
             for seq, new in enumerate(events, start=next_seq)
         ]
-        _refuse_events_after_end(plan_id, built)
+        if self.closes_finished_plans:
+            _refuse_events_after_end(plan_id, built)
         if stream is None:
             self._streams_created = number
             stream = self._plans[plan_id] = _PlanStream(plan_id, number)
