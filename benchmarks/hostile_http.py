@@ -168,13 +168,14 @@ def rate_limits() -> None:
     server = Server(publish_tokens=f"{TOKEN},{BULK_TOKEN}", publish_rate="5", publish_burst="10")
     try:
         for token in (TOKEN, BULK_TOKEN):
-            with server.client(token) as http:
-                codes: dict[int, int] = {}
-                for _ in range(100):
-                    code = http.post("/v1/plans/rate/events", json=LOG_LINE).status_code
-                    codes[code] = codes.get(code, 0) + 1
-                figure(f"100 POSTs back to back, {token} (5/s, burst 10)", str(codes))
-                requests(http, [("one more", "POST", "/v1/plans/rate/events", LOG_LINE)])
+            http = server.client(token)
+            codes: dict[int, int] = {}
+            for _ in range(100):
+                code = http.post("/v1/plans/rate/events", json=LOG_LINE).status_code
+                codes[code] = codes.get(code, 0) + 1
+            figure(f"100 POSTs back to back, {token} (5/s, burst 10)", str(codes))
+            requests(http, [("one more", "POST", "/v1/plans/rate/events", LOG_LINE)])
+            http.close()
     finally:
         server.stop()
 
@@ -208,11 +209,12 @@ def main() -> None:
     # A publish rate far above this script's, so only the rate_limits() server limits.
     server = Server(publish_tokens=TOKEN, plan_ttl="15", publish_rate="100000")
     try:
-        with server.client(TOKEN) as http:
-            ids_and_bodies(http)
-            finished_plans(http)
-            rate_limits()
-            plan_memory(server, http)
+        http = server.client(TOKEN)
+        ids_and_bodies(http)
+        finished_plans(http)
+        rate_limits()
+        plan_memory(server, http)
+        http.close()
     finally:
         text = server.stop()
         lines, size = len(text.splitlines()), len(text.encode())
