@@ -29,6 +29,8 @@ Feature: The HTTP half and the event log under hostile input (issue 10, items 1,
       | POST   | /v1/plans/{257 x}/events                             | 400    | bad_request      |
       | GET    | /v1/plans/{256 x}                                    | 404    | not_found        |
       | GET    | /v1/plans?limit=abc                                  | 400    | bad_request      |
+      | GET    | /v1/plans?limit=0                                    | 400    | bad_request      |
+      | GET    | /v1/plans?limit=1001                                 | 400    | bad_request      |
       | GET    | /v1/plans?cursor={129 x}                             | 400    | bad_request      |
       | GET    | /v1/plans?cursor=not-ours                            | 400    | bad_request      |
     And the HTTP plan list is just "target"
