@@ -14,7 +14,7 @@ Feature: Client API: iterators, snapshots, callbacks, stats and a clean shutdown
     And the last api snapshot of plan "p" is "succeeded" at its last seq with steps "step-1, step-2, step-3" all "succeeded"
 
   Scenario: follow=True keeps streaming past a terminal status
-    Given a reference server
+    Given a reference server whose event log lets a finished plan go on
     And an api plan "p" ran 1 steps to "failed"
     When an api client connects to the reference server and follows plan "p"
     Then the api consumer of plan "p" has received seq 1 to 5 exactly once in order

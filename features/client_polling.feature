@@ -99,12 +99,12 @@ Feature: Client HTTP long-polling transport
     When the polling client polls a free port where nothing listens
     Then the polling failure is "retry" "ConnectionLostError"
 
-  Scenario: a polling plan id that needs quoting round-trips
+  Scenario: a polling plan id with every punctuation protocol §1 allows round-trips
     Given a reference server
-    When 3 polling log events are published to plan "team a#1?x=%&y"
-    And the polling client polls plan "team a#1?x=%&y" from the start
-    Then the polling answer is for plan "team a#1?x=%&y"
-    And the polling answer holds the events of plan "team a#1?x=%&y" from seq 1 to 3
+    When 3 polling log events are published to plan "team.a_1:x@y-z"
+    And the polling client polls plan "team.a_1:x@y-z" from the start
+    Then the polling answer is for plan "team.a_1:x@y-z"
+    And the polling answer holds the events of plan "team.a_1:x@y-z" from seq 1 to 3
 
   Scenario: a polling answer that is not JSON asks for a retry
     Given a polling fake HTTP server answering 200 with the body "not json"

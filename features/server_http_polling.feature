@@ -201,11 +201,12 @@ Feature: Polling a plan's events over HTTP (protocol §6, the polling fallback)
     Examples:
       | after              | reason           |
       | not-an-id-of-ours  | unknown_event_id |
-      | {incarnation}.99   | unknown_event_id |
-      | {incarnation}.0    | unknown_event_id |
-      | {incarnation}.x    | unknown_event_id |
-      | {incarnation}.1    | history_expired  |
-      | 000000000000.3     | stream_reset     |
+      | {stream}.99        | unknown_event_id |
+      | {stream}.0         | unknown_event_id |
+      | {stream}.x         | unknown_event_id |
+      | {stream}.²         | unknown_event_id |
+      | {stream}.1         | history_expired  |
+      | 000000000000.1.3   | stream_reset     |
 
   Scenario: An unknown event id on a plan without events resyncs to an empty snapshot
     Given a reference server

@@ -18,8 +18,8 @@ Feature: Publishing over HTTP, snapshots and the plan list (protocol §5, §6)
         {"kind": "plan.progress", "data": {"completed_steps": 1, "total_steps": 2, "percent": 50, "message": "built"}},
         {"kind": "step.status", "data": {"step_id": "test", "index": 1, "name": "Run tests", "status": "failed", "error": "2 tests failed"}},
         {"kind": "plan.progress", "data": {"completed_steps": 2, "total_steps": 2, "percent": 100.0, "message": null}},
-        {"kind": "plan.status", "data": {"status": "failed", "reason": "step test failed"}},
-        {"kind": "log", "data": {"level": "error", "message": "plan failed", "step_id": null, "stream": "system"}}
+        {"kind": "log", "data": {"level": "error", "message": "plan failed", "step_id": null, "stream": "system"}},
+        {"kind": "plan.status", "data": {"status": "failed", "reason": "step test failed"}}
       ]
       """
     Then the publisher got 201 with the ids of plan "build-42" for seqs 1 to 11
@@ -149,6 +149,8 @@ Feature: Publishing over HTTP, snapshots and the plan list (protocol §5, §6)
     Then the embedded publisher refused it with a PublishError mentioning "data must be a JSON object"
     When the embedded publisher publishes a "step.status" event with data {"step_id": ""} to plan "embedded"
     Then the embedded publisher refused it with a PublishError mentioning "invalid data for 'step.status': step_id"
+    When the embedded publisher publishes a "log" event with data {"level": "info", "message": "m", "stream": "stdout"} to plan "a/b"
+    Then the embedded publisher refused it with a PublishError mentioning "plan_id may only hold"
     And plan "embedded" has no events over HTTP
 
   Scenario: A malformed publish body is refused with 400 saying what is wrong
@@ -181,12 +183,12 @@ Feature: Publishing over HTTP, snapshots and the plan list (protocol §5, §6)
     When the publisher POSTs a list of 1000 log events to plan "many"
     Then the publisher got 201 with the ids of plan "many" for seqs 1 to 1000
 
-  Scenario: An oversize body is refused, whether it declares its length or streams it
+  Scenario: An oversize body is refused with 413, whether it declares its length or streams it
     Given a reference server
     When the publisher POSTs a body of 8388609 bytes to plan "huge"
-    Then the HTTP error is 400 "bad_request" mentioning "body larger than 8388608 bytes"
+    Then the HTTP error is 413 "too_large" mentioning "body larger than 8388608 bytes"
     When the publisher POSTs a body of 9437184 bytes to plan "huge" streamed without a length
-    Then the HTTP error is 400 "bad_request" mentioning "body larger than 8388608 bytes"
+    Then the HTTP error is 413 "too_large" mentioning "body larger than 8388608 bytes"
     And plan "huge" has no events over HTTP
 
   Scenario: Event data larger than half of max_frame_bytes is refused
@@ -199,9 +201,9 @@ Feature: Publishing over HTTP, snapshots and the plan list (protocol §5, §6)
     When the publisher POSTs a log event with a message of 1500 characters to plan "frames"
     Then the publisher got 201 with the ids of plan "frames" for seqs 1 to 1
 
-  Scenario: A blank plan id is refused
+  Scenario: A blank plan id is refused by the plan id rule (protocol §1)
     Given a reference server
     When the publisher POSTs a "plan.status" event with data {"status": "running"} to plan "%20"
-    Then the HTTP error is 400 "bad_request" mentioning "plan_id must not be blank"
+    Then the HTTP error is 400 "bad_request" mentioning "plan_id may only hold ASCII letters, digits and . _ : @ -"
     When the HTTP plan list is fetched
     Then the HTTP plan list is empty

@@ -231,12 +231,13 @@ def when_fetch_plans(context: Any) -> None:
 
 @then("the HTTP plan list is empty")
 def then_plan_list_empty(context: Any) -> None:
-    assert context.plan_list == {"plans": []}, context.plan_list
+    assert context.plan_list == {"plans": [], "next_cursor": None}, context.plan_list
 
 
 @then("the HTTP plan list holds, in order:")
 def then_plan_list(context: Any) -> None:
-    assert set(context.plan_list) == {"plans"}, context.plan_list
+    assert set(context.plan_list) == {"plans", "next_cursor"}, context.plan_list
+    assert context.plan_list["next_cursor"] is None, context.plan_list
     plans = context.plan_list["plans"]
     assert [plan["plan_id"] for plan in plans] == [row["plan_id"] for row in context.table]
     state = server_state(context)

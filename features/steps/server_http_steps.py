@@ -43,11 +43,11 @@ def _event_id(context: Any, plan_id: str, seq: int) -> str:
 
 def _poll_params(context: Any, plan_id: str, query: str) -> dict[str, str]:
     """``after=#3`` is the id of the event of seq 3 published to the plan;
-    ``{incarnation}`` the server log's id prefix; ``{resync_head}`` the id of
-    the last poll's resync snapshot head."""
+    ``{stream}`` the plan's id prefix (its event 1's id without the seq);
+    ``{resync_head}`` the id of the last poll's resync snapshot head."""
     query = re.sub(r"#(\d+)", lambda m: _event_id(context, plan_id, int(m.group(1))), query)
-    if "{incarnation}" in query:
-        query = query.replace("{incarnation}", server_state(context).log.incarnation)  # type: ignore[attr-defined]
+    if "{stream}" in query:
+        query = query.replace("{stream}", _event_id(context, plan_id, 1).rpartition(".")[0])
     if "{resync_head}" in query:
         head = context.poll_body["resync"]["snapshot"]["head"]
         query = query.replace("{resync_head}", head["event_id"])

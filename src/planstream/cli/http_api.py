@@ -14,9 +14,12 @@ from pydantic import BaseModel, ValidationError
 
 from planstream.cli.endpoints import http_base_url
 from planstream.cli.failures import CommandError
-from planstream.schema.http import HttpErrorBody, PlanList, PublishResponse
+from planstream.schema.http import HttpErrorBody, PlanList, PlanSummary, PublishResponse
 
 __all__ = ["ServerApi"]
+
+#: Most pages of ``GET /v1/plans`` one listing follows.
+_MAX_PLAN_PAGES = 10_000
 
 _Body = TypeVar("_Body", bound=BaseModel)
 
@@ -70,7 +73,20 @@ class ServerApi:
         return self._answer(response, PublishResponse, "the server refused the event")
 
     def plans(self) -> PlanList:
-        """``GET /v1/plans``: plans with at least one event."""
-        with self._translated():
-            response = self._http.get("/v1/plans")
-        return self._answer(response, PlanList, "cannot list plans")
+        """``GET /v1/plans``: every plan with at least one event, following the pages."""
+        plans: list[PlanSummary] = []
+        cursor: str | None = None
+        seen: set[str] = set()
+        while True:
+            params = {"cursor": cursor} if cursor is not None else {}
+            with self._translated():
+                response = self._http.get("/v1/plans", params=params)
+            page = self._answer(response, PlanList, "cannot list plans")
+            plans.extend(page.plans)
+            cursor = page.next_cursor
+            if cursor is None:
+                return PlanList(plans=tuple(plans))
+            if cursor in seen or len(seen) >= _MAX_PLAN_PAGES:
+                # A server handing out the same cursor again would keep us here forever.
+                raise CommandError("cannot list plans: the server's pages do not end")
+            seen.add(cursor)

@@ -48,9 +48,13 @@ class PlanSummary(WireModel):
 
 
 class PlanList(WireModel):
-    """``GET /v1/plans``: plans with at least one event."""
+    """``GET /v1/plans``: a page of the plans with at least one event.
+
+    ``next_cursor`` (opaque) asks for the next page; None on the last one.
+    """
 
     plans: tuple[PlanSummary, ...]
+    next_cursor: Annotated[str, Strict()] | None = None
 
 
 class PublishedEvent(WireModel):

@@ -10,21 +10,28 @@ from planstream.server.app import SUPPORTED_SUBPROTOCOLS, create_app
 from planstream.server.auth import Principal, StaticTokenVerifier, TokenVerifier, bearer_token
 from planstream.server.connection import StreamConnection
 from planstream.server.event_log import (
+    BadCursorError,
     ChangeListener,
     EventLog,
     LogChange,
     NewEvent,
+    PlanClosedError,
+    PlanPage,
     ResumeAfter,
     ResyncNeeded,
     StoredEvent,
 )
 from planstream.server.fanout import ChangeSubscriber, Fanout
+from planstream.server.fault_log import FaultLog
 from planstream.server.http_api import http_routes
 from planstream.server.memory_log import MemoryEventLog
 from planstream.server.metrics import PROMETHEUS_CONTENT_TYPE, ServerMetrics
+from planstream.server.plan_expiry import PlanExpiry
+from planstream.server.publish_rate import PublishRateLimiter
 from planstream.server.publishing import (
     MAX_EVENTS_PER_PUBLISH,
     PublishError,
+    check_plan_id,
     parse_publish_body,
     validate_new_event,
 )
@@ -38,16 +45,22 @@ __all__ = [
     "PROMETHEUS_CONTENT_TYPE",
     "SERVER_ENV_PREFIX",
     "SUPPORTED_SUBPROTOCOLS",
+    "BadCursorError",
     "ChangeListener",
     "ChangeSubscriber",
     "EventLog",
     "Fanout",
+    "FaultLog",
     "LogChange",
     "MemoryEventLog",
     "NewEvent",
+    "PlanClosedError",
+    "PlanExpiry",
+    "PlanPage",
     "PlanStreamServer",
     "Principal",
     "PublishError",
+    "PublishRateLimiter",
     "ResumeAfter",
     "ResyncNeeded",
     "ServerMetrics",
@@ -59,6 +72,7 @@ __all__ = [
     "TokenBucket",
     "TokenVerifier",
     "bearer_token",
+    "check_plan_id",
     "create_app",
     "http_routes",
     "parse_publish_body",

@@ -6,6 +6,11 @@ restarts, reads retained events after a position, resolves a client's
 reducer, and tells listeners about new events. :class:`MemoryEventLog` is the
 only implementation so far; a shared log for multi-node servers (Redis
 Streams) would implement the same interface.
+
+Two rules every implementation keeps, each as one atomic step with the
+append (protocol §6): a plan whose stream holds a terminal ``plan.status`` is
+closed (:class:`PlanClosedError`, HTTP 409), and a finished plan may be
+evicted, after which its ids are unknown (protocol §3: ``unknown_event_id``).
 """
 
 from __future__ import annotations
@@ -16,15 +21,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from planstream.errors import PlanStreamError
 from planstream.schema.events import Event, Head
 from planstream.schema.frames import ResyncReason
 from planstream.schema.snapshot import PlanSnapshot
 
 __all__ = [
+    "BadCursorError",
     "ChangeListener",
     "EventLog",
     "LogChange",
     "NewEvent",
+    "PlanClosedError",
+    "PlanPage",
     "ResumeAfter",
     "ResyncNeeded",
     "StoredEvent",
@@ -73,6 +82,31 @@ class ResyncNeeded:
     snapshot: PlanSnapshot
 
 
+@dataclass(frozen=True, slots=True)
+class PlanPage:
+    """One page of ``GET /v1/plans``: snapshots, and the cursor of the next page."""
+
+    snapshots: list[PlanSnapshot]
+    next_cursor: str | None
+
+
+class PlanClosedError(PlanStreamError):
+    """The plan's stream ended with a terminal status; nothing more may be appended.
+
+    protocol §6: "Once the plan has a terminal status its stream is closed:
+    any further publish is ``409 conflict``". Nothing of the refused request
+    was appended.
+    """
+
+    def __init__(self, plan_id: str, message: str) -> None:
+        super().__init__(message)
+        self.plan_id = plan_id
+
+
+class BadCursorError(PlanStreamError, ValueError):
+    """A ``cursor`` of ``GET /v1/plans`` that this log did not give out."""
+
+
 #: Called synchronously after every append; must not block.
 ChangeListener = Callable[[LogChange], None]
 
@@ -96,7 +130,14 @@ class EventLog(ABC):
     async def append(
         self, plan_id: str, events: Sequence[NewEvent], *, ts: datetime
     ) -> list[StoredEvent]:
-        """Append ``events`` atomically, in order; all share timestamp ``ts``."""
+        """Append ``events`` atomically, in order; all share timestamp ``ts``.
+
+        Raises:
+            PlanClosedError: the plan already has a terminal status, or an event
+                of ``events`` follows a terminal ``plan.status`` of ``events``
+                (then nothing is appended). The check and the append are one
+                atomic step, whatever publishes concurrently.
+        """
 
     @abstractmethod
     async def read(self, plan_id: str, after_seq: int, limit: int) -> list[StoredEvent]:
@@ -123,8 +164,25 @@ class EventLog(ABC):
         """The folded state of ``plan_id``, None when it has no events."""
 
     @abstractmethod
-    async def snapshots(self) -> list[PlanSnapshot]:
-        """Snapshots of every plan with at least one event."""
+    async def plan_page(self, limit: int, cursor: str | None) -> PlanPage:
+        """Up to ``limit`` plans with events, oldest stream first, after ``cursor``.
+
+        A cursor is opaque and names a position in the order in which streams
+        were created, so a plan is listed at most once across the pages of one
+        walk, whatever is appended or evicted meanwhile.
+
+        Raises:
+            BadCursorError: ``cursor`` was not given out by this log.
+        """
+
+    @abstractmethod
+    async def evict(self, plan_id: str, head_event_id: str) -> bool:
+        """Forget ``plan_id`` if its newest event is still ``head_event_id``.
+
+        Returns whether it was forgotten. The server evicts only finished plans
+        (protocol §6 closes them, so their head cannot move); a stream created
+        again under the same id is a new one, with ids of its own.
+        """
 
     @abstractmethod
     async def plan_count(self) -> int:

@@ -1,65 +1,82 @@
 """The HTTP half of the protocol (§6): polling, snapshots, plans, publishing.
 
-Errors are ``{"error": code, "message": ...}`` with the matching status.
-Event lists are assembled from each event's stored JSON, never re-encoded.
+Errors are ``{"error": code, "message": ...}`` with the matching status, on
+every route and for any input: each endpoint is wrapped so that a fault of the
+server's own is answered ``503 unavailable`` (with ``Retry-After``) and logged
+as one rate-limited line, never a 500 with a traceback (protocol §6: "no
+request, however malformed, gets a 500"). Plan ids are checked with the same
+rule on every route (protocol §1); a path whose plan id would hold a ``/``
+(raw or ``%2F``) is that rule's ``400`` too (reading 20). Event lists are
+assembled from each event's stored JSON, never re-encoded.
 """
 
 from __future__ import annotations
 
+import functools
 import json
+from collections.abc import Awaitable, Callable
 from typing import Final
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from planstream.codec import encode_frame
 from planstream.schema.events import Head
-from planstream.server.auth import Principal, bearer_token
-from planstream.server.event_log import ResyncNeeded
+from planstream.schema.limits import event_id_problem, plan_id_problem
+from planstream.server.event_log import BadCursorError, ResyncNeeded
+from planstream.server.http_publish import post_plan_events
+from planstream.server.http_support import JSON_MEDIA_TYPE, HttpError, authorize, server_state
 from planstream.server.metrics import PROMETHEUS_CONTENT_TYPE
-from planstream.server.publishing import PublishError, parse_publish_body
-from planstream.server.state import ServerState
 
 __all__ = ["http_routes"]
 
 DEFAULT_LIMIT: Final = 500
+DEFAULT_PLAN_LIMIT: Final = 100
 MAX_LIMIT: Final = 1000
-MAX_PUBLISH_BODY: Final = 8 * 1024 * 1024
-_JSON: Final = "application/json"
+#: Longest ``cursor`` of ``GET /v1/plans`` (the server's own are far shorter).
+MAX_CURSOR_LENGTH: Final = 128
+#: Seconds a client is told to wait after a fault of the server's own.
+FAULT_RETRY_AFTER: Final = 1
+
+_Endpoint = Callable[[Request], Awaitable[Response]]
 
 
-class _HttpError(Exception):
-    """An HTTP error answer (protocol §6)."""
+def _answering(route: str, endpoint: _Endpoint) -> _Endpoint:
+    """``endpoint`` answering every failure as JSON (protocol §6), never a 500."""
 
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
+    @functools.wraps(endpoint)
+    async def answer(request: Request) -> Response:
+        try:
+            return await endpoint(request)
+        except HttpError as exc:
+            return exc.response()
+        except ClientDisconnect:
+            # Nobody is left to read the answer; not a fault of the server's.
+            return HttpError(400, "bad_request", "the request body ended early").response()
+        except Exception as exc:
+            state = server_state(request)
+            # One line naming the route template (never the request's own data).
+            state.http_faults.report(f"{request.method} {route}", exc, state.clock())
+            return JSONResponse(
+                {
+                    "error": "unavailable",
+                    "message": "the server failed to answer this request; try again later",
+                },
+                503,
+                {"Retry-After": str(FAULT_RETRY_AFTER)},
+            )
 
-    def response(self) -> JSONResponse:
-        # RFC 9110 §11.6.1: a 401 names the scheme it wants, as the WebSocket denial does.
-        headers = {"WWW-Authenticate": "Bearer"} if self.status == 401 else None
-        return JSONResponse({"error": self.code, "message": self.message}, self.status, headers)
+    return answer
 
 
-def _state(request: Request) -> ServerState:
-    state: ServerState = request.app.state.planstream
-    return state
-
-
-async def _authorize(request: Request, *, publish: bool = False) -> Principal:
-    state = _state(request)
-    principal = await state.verifier.verify(bearer_token(request.headers.get("authorization")))
-    if principal is None:
-        state.metrics.auth_failures += 1
-        raise _HttpError(401, "unauthorized", "missing or invalid bearer token")
-    if not (principal.can_publish if publish else principal.can_read):
-        state.metrics.auth_failures += 1
-        right = "publish" if publish else "read"
-        raise _HttpError(403, "forbidden", f"this token may not {right}")
-    return principal
+def _plan_id(request: Request) -> str:
+    """The path's plan id, checked against protocol §1 (400 otherwise)."""
+    plan_id: str = request.path_params["plan_id"]
+    problem = plan_id_problem(plan_id)
+    if problem is not None:
+        raise HttpError(400, "bad_request", problem)
+    return plan_id
 
 
 def _head_json(head: Head | None) -> str:
@@ -73,29 +90,31 @@ def _number(request: Request, name: str, default: float, low: float, high: float
     try:
         value = float(raw)
     except ValueError:
-        raise _HttpError(400, "bad_request", f"{name} must be a number") from None
-    if not low <= value <= high:
-        raise _HttpError(400, "bad_request", f"{name} must be between {low:g} and {high:g}")
+        raise HttpError(400, "bad_request", f"{name} must be a number") from None
+    if not low <= value <= high:  # NaN fails this too
+        raise HttpError(400, "bad_request", f"{name} must be between {low:g} and {high:g}")
     return value
 
 
 async def get_plan_events(request: Request) -> Response:
     """``GET /v1/plans/{plan_id}/events?after=&limit=&wait=``: the polling fallback."""
-    try:
-        await _authorize(request)
-        state = _state(request)
-        plan_id: str = request.path_params["plan_id"]
-        after = request.query_params.get("after") or None
-        limit = int(_number(request, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT))
-        wait = _number(request, "wait", 0.0, 0.0, state.settings.max_poll_wait)
-    except _HttpError as exc:
-        return exc.response()
-    return await _poll(state, plan_id, after, limit, wait)
+    await authorize(request)
+    state = server_state(request)
+    plan_id = _plan_id(request)
+    after = request.query_params.get("after") or None
+    if after is not None:
+        problem = event_id_problem(after)  # protocol §1: longer than 128 is bad_request
+        if problem is not None:
+            raise HttpError(400, "bad_request", problem.replace("last_event_id", "after"))
+    limit = int(_number(request, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT))
+    wait = _number(request, "wait", 0.0, 0.0, state.settings.max_poll_wait)
+    return await _poll(request, plan_id, after, limit, wait)
 
 
 async def _poll(
-    state: ServerState, plan_id: str, after: str | None, limit: int, wait: float
+    request: Request, plan_id: str, after: str | None, limit: int, wait: float
 ) -> Response:
+    state = server_state(request)
     headers = {"X-Poll-Interval": f"{state.settings.poll_interval:g}"}
     position = await state.log.locate(plan_id, after)
     if isinstance(position, ResyncNeeded):
@@ -109,83 +128,63 @@ async def _poll(
             f'{{"plan_id":{json.dumps(plan_id)},"events":[],'
             f'"head":{_head_json(position.snapshot.head)},"resync":{resync}}}'
         )
-        return Response(body, 200, headers, media_type=_JSON)
+        return Response(body, 200, headers, media_type=JSON_MEDIA_TYPE)
     events = await state.log.read(plan_id, position.after_seq, limit)
     if not events and wait > 0:
         await state.fanout.wait_for_change(plan_id, wait)
         events = await state.log.read(plan_id, position.after_seq, limit)
     if events and events[0].seq != position.after_seq + 1:
         # Trimmed while we waited: resync rather than skip (protocol §1).
-        return await _poll(state, plan_id, after, limit, 0.0)
+        return await _poll(request, plan_id, after, limit, 0.0)
     head = await state.log.head(plan_id)
     body = (
         f'{{"plan_id":{json.dumps(plan_id)},"events":[{",".join(e.json for e in events)}],'
         f'"head":{_head_json(head)},"resync":null}}'
     )
-    return Response(body, 200, headers, media_type=_JSON)
+    return Response(body, 200, headers, media_type=JSON_MEDIA_TYPE)
 
 
 async def get_plan(request: Request) -> Response:
     """``GET /v1/plans/{plan_id}``: the plan's snapshot."""
-    try:
-        await _authorize(request)
-    except _HttpError as exc:
-        return exc.response()
-    plan_id = request.path_params["plan_id"]
-    snapshot = await _state(request).log.snapshot(plan_id)
+    await authorize(request)
+    plan_id = _plan_id(request)
+    snapshot = await server_state(request).log.snapshot(plan_id)
     if snapshot is None:
-        return _HttpError(404, "not_found", f"no plan {plan_id!r}").response()
-    return Response(encode_frame(snapshot), 200, media_type=_JSON)
+        raise HttpError(404, "not_found", f"no plan {plan_id!r}")
+    return Response(encode_frame(snapshot), 200, media_type=JSON_MEDIA_TYPE)
 
 
 async def list_plans(request: Request) -> Response:
-    """``GET /v1/plans``: plans with at least one event."""
+    """``GET /v1/plans?limit=&cursor=``: plans with at least one event, a page at a time."""
+    await authorize(request)
+    limit = int(_number(request, "limit", DEFAULT_PLAN_LIMIT, 1, MAX_LIMIT))
+    cursor = request.query_params.get("cursor") or None
+    if cursor is not None and len(cursor) > MAX_CURSOR_LENGTH:
+        raise HttpError(400, "bad_request", f"cursor is longer than {MAX_CURSOR_LENGTH}")
     try:
-        await _authorize(request)
-    except _HttpError as exc:
-        return exc.response()
+        page = await server_state(request).log.plan_page(limit, cursor)
+    except BadCursorError as exc:
+        raise HttpError(400, "bad_request", str(exc)) from None
     plans = ",".join(
         snapshot.model_dump_json(include={"plan_id", "status", "head", "updated_at"})
-        for snapshot in await _state(request).log.snapshots()
+        for snapshot in page.snapshots
     )
-    return Response(f'{{"plans":[{plans}]}}', 200, media_type=_JSON)
+    body = f'{{"plans":[{plans}],"next_cursor":{json.dumps(page.next_cursor)}}}'
+    return Response(body, 200, media_type=JSON_MEDIA_TYPE)
 
 
-async def post_plan_events(request: Request) -> Response:
-    """``POST /v1/plans/{plan_id}/events``: publish one event or an atomic list."""
-    state = _state(request)
-    try:
-        await _authorize(request, publish=True)
-        body = await _read_body(request)
-        events = parse_publish_body(body, allow_unknown_kinds=state.settings.allow_unknown_kinds)
-        room = state.settings.max_frame_bytes // 2
-        plan_id: str = request.path_params["plan_id"]
-        if not plan_id.strip():
-            raise _HttpError(400, "bad_request", "plan_id must not be blank")
-        if any(len(json.dumps(event.data)) > room for event in events):
-            raise _HttpError(400, "bad_request", f"event data larger than {room} bytes")
-    except PublishError as exc:
-        return _HttpError(400, "bad_request", str(exc)).response()
-    except _HttpError as exc:
-        return exc.response()
-    stored = await state.append(plan_id, events)
-    return JSONResponse(
-        {"events": [{"event_id": s.event.event_id, "seq": s.seq} for s in stored]}, 201
-    )
+async def plan_id_with_slash(request: Request) -> Response:
+    """``/v1/plans/<anything with a slash>``: a plan id that breaks protocol §1.
 
-
-async def _read_body(request: Request) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > MAX_PUBLISH_BODY:
-        raise _HttpError(400, "bad_request", f"body larger than {MAX_PUBLISH_BODY} bytes")
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_PUBLISH_BODY:
-            raise _HttpError(400, "bad_request", f"body larger than {MAX_PUBLISH_BODY} bytes")
-        chunks.append(chunk)
-    return b"".join(chunks)
+    Starlette's ``{plan_id}`` never matches ``/`` (``%2F`` is decoded before
+    routing), so these paths would be a bare 404; the plan id rule answers
+    them instead, as on the WebSocket (reading 20).
+    """
+    await authorize(request, publish=request.method == "POST")
+    rest: str = request.path_params["rest"]
+    # Only ids with a "/" (or empty) get here: the other routes take the rest.
+    problem = plan_id_problem(rest.removesuffix("/events")) or "plan_id may not hold '/'"
+    raise HttpError(400, "bad_request", problem)
 
 
 async def healthz(request: Request) -> Response:
@@ -195,18 +194,15 @@ async def healthz(request: Request) -> Response:
 
 async def status(request: Request) -> Response:
     """``GET /v1/status``: the server's counters as JSON."""
-    try:
-        await _authorize(request)
-    except _HttpError as exc:
-        return exc.response()
-    state = _state(request)
+    await authorize(request)
+    state = server_state(request)
     state.metrics.plans = await state.log.plan_count()
     return JSONResponse(state.metrics.status())
 
 
 async def metrics(request: Request) -> Response:
     """``GET /metrics``: the same counters in Prometheus text format (no token)."""
-    state = _state(request)
+    state = server_state(request)
     state.metrics.plans = await state.log.plan_count()
     return Response(state.metrics.prometheus(), 200, media_type=PROMETHEUS_CONTENT_TYPE)
 
@@ -220,12 +216,18 @@ async def plan_events(request: Request) -> Response:
 
 def http_routes() -> list[Route]:
     """The HTTP endpoints of protocol §6 (and ``/v1/status``, ``/metrics``)."""
-    return [
-        Route("/v1/plans", list_plans, methods=["GET"]),
-        Route("/v1/plans/{plan_id}", get_plan, methods=["GET"]),
+    routes: list[tuple[str, _Endpoint, list[str]]] = [
+        ("/v1/plans", list_plans, ["GET"]),
+        ("/v1/plans/{plan_id}", get_plan, ["GET"]),
         # One route for both methods, so a 405 lists them both in Allow.
-        Route("/v1/plans/{plan_id}/events", plan_events, methods=["GET", "POST"]),
-        Route("/v1/status", status, methods=["GET"]),
-        Route("/healthz", healthz, methods=["GET"]),
-        Route("/metrics", metrics, methods=["GET"]),
+        ("/v1/plans/{plan_id}/events", plan_events, ["GET", "POST"]),
+        # Last of the plan routes: whatever they did not match has a "/" in its id.
+        ("/v1/plans/{rest:path}", plan_id_with_slash, ["GET", "POST"]),
+        ("/v1/status", status, ["GET"]),
+        ("/healthz", healthz, ["GET"]),
+        ("/metrics", metrics, ["GET"]),
+    ]
+    return [
+        Route(path, _answering(path, endpoint), methods=methods)
+        for path, endpoint, methods in routes
     ]

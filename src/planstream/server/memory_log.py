@@ -1,26 +1,35 @@
 """The default event log: every plan's stream in this process's memory.
 
-Event ids are ``<incarnation>.<seq>``: the incarnation is random per log, so
-ids stay unique across restarts (protocol §1), and an id from an earlier
-incarnation is recognised as ``stream_reset`` rather than ``unknown_event_id``.
+Event ids are ``<incarnation>.<stream>.<seq>``: the incarnation is random per
+log, so ids stay unique across restarts (protocol §1), and an id from an
+earlier incarnation is recognised as ``stream_reset`` rather than
+``unknown_event_id``. ``<stream>`` numbers the plan streams this log created,
+so a plan evicted and published to again gets ids of its own, and the plan
+list's cursor is a stream number.
 """
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Sequence
 from datetime import datetime
+from itertools import islice
+from typing import Final
 
 from pydantic import TypeAdapter
 
 from planstream.plan_state import PlanState
-from planstream.schema.events import Event, Head
+from planstream.schema.events import Event, Head, PlanStatusEvent
 from planstream.schema.frames import ResyncReason
 from planstream.schema.snapshot import PlanSnapshot
 from planstream.server.event_log import (
+    BadCursorError,
     EventLog,
     LogChange,
     NewEvent,
+    PlanClosedError,
+    PlanPage,
     ResumeAfter,
     ResyncNeeded,
     StoredEvent,
@@ -29,17 +38,21 @@ from planstream.server.event_log import (
 __all__ = ["MemoryEventLog"]
 
 _EVENT: TypeAdapter[Event] = TypeAdapter(Event)
+#: A stream number or a seq in an id: ASCII digits only (``str.isdigit`` also
+#: takes "²", which ``int()`` refuses), and at most 16 of them, as 2**53 has.
+_NUMBER: Final = re.compile(r"[0-9]{1,16}")
 
 
 class _PlanStream:
     """One plan: retained events (a list trimmed in chunks) and folded state."""
 
-    __slots__ = ("events", "offset", "state")
+    __slots__ = ("events", "number", "offset", "state")
 
-    def __init__(self, plan_id: str) -> None:
+    def __init__(self, plan_id: str, number: int) -> None:
         self.events: list[StoredEvent] = []
         self.offset = 0  # events[:offset] are past retention, awaiting a trim
         self.state = PlanState(plan_id)
+        self.number = number  # of this stream among the log's streams
 
     @property
     def head_seq(self) -> int:
@@ -67,11 +80,17 @@ class _PlanStream:
 class MemoryEventLog(EventLog):
     """Plan streams in memory, ``retention`` events per plan.
 
+    ``closes_finished_plans`` (True, as protocol §6 requires) refuses appends
+    to a plan that has a terminal status; a test may turn it off in a subclass
+    to play a server that lets a finished plan go on.
+
     Args:
         retention: events kept per plan (older ones can no longer be replayed;
             a subscriber resuming before them gets ``resync``).
         incarnation: id prefix; random by default (tests may fix it).
     """
+
+    closes_finished_plans = True
 
     def __init__(self, retention: int = 10_000, *, incarnation: str | None = None) -> None:
         super().__init__()
@@ -79,8 +98,10 @@ class MemoryEventLog(EventLog):
             raise ValueError("retention must be at least 1")
         self.retention = retention
         self.incarnation = incarnation or secrets.token_hex(6)
-        self._prefix = self.incarnation + "."
+        # In order of creation, so stream numbers grow along the dict: a plan
+        # created again after its eviction is inserted at the end.
         self._plans: dict[str, _PlanStream] = {}
+        self._streams_created = 0
 
     def __repr__(self) -> str:
         return f"MemoryEventLog(plans={len(self._plans)}, retention={self.retention})"
@@ -88,14 +109,28 @@ class MemoryEventLog(EventLog):
     async def append(
         self, plan_id: str, events: Sequence[NewEvent], *, ts: datetime
     ) -> list[StoredEvent]:
-        """Append atomically: every event validates, or none is appended."""
+        """Append atomically: every event validates, or none is appended.
+
+        No ``await`` separates the terminal-status check from the append, so
+        concurrent publishes on this event loop cannot interleave (protocol §6).
+        """
         stream = self._plans.get(plan_id)
+        if self.closes_finished_plans and stream is not None and stream.state.is_terminal:
+            raise PlanClosedError(
+                plan_id,
+                f"plan {plan_id!r} has ended with status {stream.state.status}; "
+                "its stream is closed",
+            )
+        if not events:
+            return []
         next_seq = (stream.head_seq if stream else 0) + 1
+        number = stream.number if stream else self._streams_created + 1
+        prefix = f"{self.incarnation}.{number}."
         built = [
             _EVENT.validate_python(
                 {
                     "plan_id": plan_id,
-                    "event_id": f"{self._prefix}{seq}",
+                    "event_id": f"{prefix}{seq}",
                     "seq": seq,
                     "ts": ts,
                     "kind": new.kind,
@@ -104,8 +139,11 @@ class MemoryEventLog(EventLog):
             )
             for seq, new in enumerate(events, start=next_seq)
         ]
+        if self.closes_finished_plans:
+            _refuse_events_after_end(plan_id, built)
         if stream is None:
-            stream = self._plans[plan_id] = _PlanStream(plan_id)
+            self._streams_created = number
+            stream = self._plans[plan_id] = _PlanStream(plan_id, number)
         stored = []
         for event in built:
             text = event.model_dump_json()
@@ -114,8 +152,7 @@ class MemoryEventLog(EventLog):
             stream.state.apply(item.event)
         stream.events.extend(stored)
         stream.trim(self.retention)
-        if stored:
-            self._notify(LogChange(plan_id, stream.head_seq, stream.first_seq))
+        self._notify(LogChange(plan_id, stream.head_seq, stream.first_seq))
         return stored
 
     async def read(self, plan_id: str, after_seq: int, limit: int) -> list[StoredEvent]:
@@ -133,14 +170,11 @@ class MemoryEventLog(EventLog):
             if stream is None or stream.first_seq == 1:
                 return ResumeAfter(0)
             return self._resync(plan_id, stream, ResyncReason.HISTORY_EXPIRED)
-        prefix, _, seq_text = last_event_id.rpartition(".")
-        if prefix != self.incarnation:
-            looks_like_ours = len(prefix) == len(self.incarnation) and seq_text.isdigit()
-            reason = ResyncReason.STREAM_RESET if looks_like_ours else ResyncReason.UNKNOWN_EVENT_ID
+        reason = self._id_problem(stream, last_event_id)
+        if reason is not None:
             return self._resync(plan_id, stream, reason)
-        seq = int(seq_text) if seq_text.isdigit() else -1
-        if stream is None or seq < 1 or seq > stream.head_seq:
-            return self._resync(plan_id, stream, ResyncReason.UNKNOWN_EVENT_ID)
+        assert stream is not None  # _id_problem accepts no id for a plan without stream
+        seq = int(last_event_id.rpartition(".")[2])
         if stream.retained(seq) is None:
             return self._resync(plan_id, stream, ResyncReason.HISTORY_EXPIRED)
         return ResumeAfter(seq)
@@ -160,15 +194,75 @@ class MemoryEventLog(EventLog):
         stream = self._plans.get(plan_id)
         return stream.state.snapshot() if stream else None
 
-    async def snapshots(self) -> list[PlanSnapshot]:
-        """Every plan's snapshot, in order of first publication."""
-        return [stream.state.snapshot() for stream in self._plans.values()]
+    async def plan_page(self, limit: int, cursor: str | None) -> PlanPage:
+        """Up to ``limit`` plans created after the one ``cursor`` names."""
+        after = 0 if cursor is None else self._cursor_number(cursor)
+        streams = (stream for stream in self._plans.values() if stream.number > after)
+        page = list(islice(streams, limit + 1))
+        more = len(page) > limit
+        del page[limit:]
+        next_cursor = f"{self.incarnation}.{page[-1].number}" if more else None
+        return PlanPage([stream.state.snapshot() for stream in page], next_cursor)
+
+    async def evict(self, plan_id: str, head_event_id: str) -> bool:
+        """Forget ``plan_id`` if its newest event is still ``head_event_id``."""
+        stream = self._plans.get(plan_id)
+        head = stream.state.head if stream else None
+        if head is None or head.event_id != head_event_id:
+            return False
+        del self._plans[plan_id]
+        return True
 
     async def plan_count(self) -> int:
         """How many plans have events."""
         return len(self._plans)
 
+    def _id_problem(self, stream: _PlanStream | None, event_id: str) -> ResyncReason | None:
+        """Why ``event_id`` is not a position of ``stream`` (None: it is one, maybe expired).
+
+        ``int()`` only ever reads at most 16 ASCII digits, so a hostile id
+        (5,000 digits, "²") is only an unknown id (protocol §1: a resync).
+        """
+        rest, _, seq_text = event_id.rpartition(".")
+        incarnation, _, number_text = rest.rpartition(".")
+        if not (_NUMBER.fullmatch(seq_text) and _NUMBER.fullmatch(number_text)):
+            return ResyncReason.UNKNOWN_EVENT_ID
+        if incarnation != self.incarnation:
+            looks_like_ours = len(incarnation) == len(self.incarnation)
+            return ResyncReason.STREAM_RESET if looks_like_ours else ResyncReason.UNKNOWN_EVENT_ID
+        if stream is None:
+            # Never created, or evicted: nothing is known of it (reading 19).
+            return ResyncReason.UNKNOWN_EVENT_ID
+        if int(number_text) != stream.number:
+            # Another stream of this log: the plan's before it was evicted and
+            # published to again (reading 19), as far as the log can tell.
+            return ResyncReason.STREAM_RESET
+        seq = int(seq_text)
+        if seq < 1 or seq > stream.head_seq:
+            return ResyncReason.UNKNOWN_EVENT_ID
+        return None
+
+    def _cursor_number(self, cursor: str) -> int:
+        incarnation, _, number_text = cursor.rpartition(".")
+        if incarnation != self.incarnation or not _NUMBER.fullmatch(number_text):
+            raise BadCursorError(
+                "cursor is not one this server gave out (did it restart?); "
+                "list again without a cursor"
+            )
+        return int(number_text)
+
     @staticmethod
     def _resync(plan_id: str, stream: _PlanStream | None, reason: ResyncReason) -> ResyncNeeded:
         snapshot = stream.state.snapshot() if stream else PlanSnapshot(plan_id=plan_id)
         return ResyncNeeded(reason, snapshot)
+
+
+def _refuse_events_after_end(plan_id: str, events: Sequence[Event]) -> None:
+    """protocol §6: a stream ends with its terminal status; nothing may follow it."""
+    for index, event in enumerate(events[:-1]):
+        if isinstance(event, PlanStatusEvent) and event.data.status.is_terminal:
+            raise PlanClosedError(
+                plan_id,
+                f"item {index + 1} follows the terminal status {event.data.status.value!r} "
+                f"of item {index}: a plan's stream ends with its terminal status",
+            )

@@ -2,7 +2,10 @@
 
 A publish body is ``{"kind","data"}`` or a list of them. Known kinds must
 match their schema; unknown kinds are refused unless the server allows them.
-A list is atomic: one bad item refuses the whole request.
+A list is atomic: one bad item refuses the whole request. Beyond the schema
+(which bounds integers to the JSON-safe range, protocol §1), what a publisher
+sends must be consistent: a step's ``index`` is not negative, and
+``completed_steps`` is not more than ``total_steps``.
 """
 
 from __future__ import annotations
@@ -19,9 +22,16 @@ from planstream.schema.events import (
     PlanStatusData,
     StepStatusData,
 )
+from planstream.schema.limits import plan_id_problem
 from planstream.server.event_log import NewEvent
 
-__all__ = ["MAX_EVENTS_PER_PUBLISH", "PublishError", "parse_publish_body", "validate_new_event"]
+__all__ = [
+    "MAX_EVENTS_PER_PUBLISH",
+    "PublishError",
+    "check_plan_id",
+    "parse_publish_body",
+    "validate_new_event",
+]
 
 #: Most events one publish request may carry.
 MAX_EVENTS_PER_PUBLISH: Final = 1000
@@ -51,6 +61,24 @@ _ITEM: Final[TypeAdapter[_PublishItem]] = TypeAdapter(_PublishItem)
 _LIST: Final[TypeAdapter[list[_PublishItem]]] = TypeAdapter(list[_PublishItem])
 
 
+def check_plan_id(plan_id: str) -> None:
+    """protocol §1: the plan id rules, the same on every route and frame."""
+    problem = plan_id_problem(plan_id)
+    if problem is not None:
+        raise PublishError(problem)
+
+
+def _inconsistency(data: BaseModel) -> str | None:
+    """What the schema lets through but no plan can mean (issue 10, item 5)."""
+    if isinstance(data, StepStatusData) and data.index < 0:
+        return f"index: must be 0 or more, not {data.index}"
+    if isinstance(data, PlanProgressData) and data.completed_steps > data.total_steps:
+        return (
+            f"completed_steps: {data.completed_steps} is more than total_steps ({data.total_steps})"
+        )
+    return None
+
+
 def validate_new_event(kind: str, data: Any, *, allow_unknown_kinds: bool) -> NewEvent:
     """Check one event's ``data`` against its kind's schema."""
     model = _DATA_MODELS.get(kind)
@@ -65,6 +93,9 @@ def validate_new_event(kind: str, data: Any, *, allow_unknown_kinds: bool) -> Ne
         validated = model.model_validate(data)
     except ValidationError as exc:
         raise PublishError(f"invalid data for {kind!r}: {_first_problem(exc)}") from None
+    problem = _inconsistency(validated)
+    if problem is not None:
+        raise PublishError(f"invalid data for {kind!r}: {problem}")
     return NewEvent(kind, validated.model_dump(mode="json"))
 
 

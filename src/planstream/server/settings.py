@@ -55,6 +55,17 @@ class ServerSettings(BaseSettings):
     poll_interval: float = Field(1.0, ge=0, description="X-Poll-Interval advertised to pollers, s")
     max_poll_wait: float = Field(30.0, ge=0, description="longest long-poll wait, s")
     close_timeout: float = Field(5.0, gt=0, description="wait for a close to be sent, s")
+    # --- plan lifetime and publishing limits ---
+    plan_ttl: float = Field(
+        86_400.0,
+        gt=0,
+        allow_inf_nan=False,
+        description="a finished plan is forgotten this long after its terminal status, s",
+    )
+    publish_rate: float = Field(
+        200.0, gt=0, allow_inf_nan=False, description="publish requests per second per token"
+    )
+    publish_burst: int = Field(1000, ge=1, description="publish requests a token may send at once")
 
     def __init__(self, **values: Any) -> None:
         try:

@@ -6,18 +6,23 @@ import asyncio
 import json
 import logging
 import secrets
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from planstream.close_codes import CloseCode
+from planstream.schema.events import PlanStatusEvent
 from planstream.server.auth import StaticTokenVerifier, TokenVerifier
 from planstream.server.connection import StreamConnection
 from planstream.server.event_log import EventLog, NewEvent, StoredEvent
 from planstream.server.fanout import Fanout
+from planstream.server.fault_log import FaultLog
 from planstream.server.memory_log import MemoryEventLog
 from planstream.server.metrics import ServerMetrics
-from planstream.server.publishing import PublishError, validate_new_event
+from planstream.server.plan_expiry import PlanExpiry
+from planstream.server.publish_rate import PublishRateLimiter
+from planstream.server.publishing import PublishError, check_plan_id, validate_new_event
 from planstream.server.settings import ServerSettings
 
 __all__ = ["ServerState"]
@@ -26,7 +31,11 @@ logger = logging.getLogger("planstream.server")
 
 
 class ServerState:
-    """The log, the fanout, the counters and the open connections of one server."""
+    """The log, the fanout, the counters and the open connections of one server.
+
+    ``clock`` (monotonic seconds) drives the plan expiry and the publish rate
+    limit; tests and embedders may inject their own.
+    """
 
     def __init__(
         self,
@@ -34,6 +43,7 @@ class ServerState:
         *,
         log: EventLog | None = None,
         verifier: TokenVerifier | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.settings = settings if settings is not None else ServerSettings()
         self.log = log if log is not None else MemoryEventLog(self.settings.retention)
@@ -44,6 +54,12 @@ class ServerState:
         self.fanout = Fanout()
         self.connections: set[StreamConnection] = set()
         self.shutting_down = False
+        self.clock = clock
+        self.plan_expiry = PlanExpiry(self.log, self.settings.plan_ttl, clock)
+        self.publish_limiter = PublishRateLimiter(
+            self.settings.publish_rate, self.settings.publish_burst
+        )
+        self.http_faults = FaultLog(logger, now=clock())
         self._remove_listener = self.log.add_listener(self.fanout)
         self._closed = asyncio.Event()
         self._no_connections = asyncio.Event()
@@ -80,7 +96,13 @@ class ServerState:
             self._no_connections.set()
 
     async def publish(self, plan_id: str, kind: str, data: dict[str, Any]) -> StoredEvent:
-        """Validate and append one event; returns it as stored."""
+        """Validate and append one event; returns it as stored.
+
+        Raises:
+            PublishError: the plan id or the event is invalid.
+            PlanClosedError: the plan has already ended (protocol §6).
+        """
+        check_plan_id(plan_id)
         new = validate_new_event(kind, data, allow_unknown_kinds=self.settings.allow_unknown_kinds)
         room = self.settings.max_frame_bytes // 2
         if len(json.dumps(new.data, ensure_ascii=False).encode()) > room:
@@ -91,9 +113,14 @@ class ServerState:
         return stored
 
     async def append(self, plan_id: str, events: Sequence[NewEvent]) -> list[StoredEvent]:
-        """Append already validated events atomically."""
+        """Append already validated events atomically (PlanClosedError once ended)."""
         stored = await self.log.append(plan_id, events, ts=datetime.now(UTC))
         self.metrics.events_published += len(stored)
+        if stored:
+            last = stored[-1].event
+            # The log lets nothing follow a terminal status, so only the last can be one.
+            if isinstance(last, PlanStatusEvent) and last.data.status.is_terminal:
+                self.plan_expiry.plan_finished(plan_id, last.event_id)
         return stored
 
     async def close_connections(self, code: int = CloseCode.GOING_AWAY, wait: float = 5.0) -> None:
@@ -114,5 +141,6 @@ class ServerState:
             await self.close_connections(CloseCode.GOING_AWAY, self.settings.close_timeout)
         except TimeoutError:
             logger.warning("%d connections did not close in time", len(self.connections))
+        await self.plan_expiry.aclose()
         self._remove_listener()
         await self.log.close()
