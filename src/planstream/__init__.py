@@ -96,10 +96,21 @@ from planstream.errors import (
     SettingsError,
     SlowConsumerError,
     SubscriptionError,
+    TLSError,
     UpgradeRefusedError,
 )
 from planstream.negotiation import check_hello, client_versions, incompatible_subprotocols
 from planstream.plan_state import PlanState
+from planstream.redaction import (
+    CREDENTIAL_PARAMETERS,
+    FOREIGN_LOGGERS,
+    REDACTED,
+    RedactingFilter,
+    install_redaction,
+    is_credential_parameter,
+    is_header_safe,
+    redact_secrets,
+)
 from planstream.schema import (
     KNOWN_EVENT_KINDS,
     PROTOCOL_VERSION,
@@ -156,6 +167,7 @@ from planstream.settings import (
     PollingSettings,
     ReconnectSettings,
     SequencerSettings,
+    SslSettings,
 )
 
 __version__ = "0.1.0"
@@ -167,8 +179,11 @@ logging.getLogger("planstream").addHandler(logging.NullHandler())
 
 __all__ = [
     "CONNECTION_TRANSITIONS",
+    "CREDENTIAL_PARAMETERS",
+    "FOREIGN_LOGGERS",
     "KNOWN_EVENT_KINDS",
     "PROTOCOL_VERSION",
+    "REDACTED",
     "SCHEMA_VERSION",
     "SUBPROTOCOL",
     "TERMINAL_PLAN_STATUSES",
@@ -238,6 +253,7 @@ __all__ = [
     "RateLimitedError",
     "RawFrame",
     "ReconnectSettings",
+    "RedactingFilter",
     "RefreshTokenThenConnect",
     "RepairReason",
     "RequestId",
@@ -255,6 +271,7 @@ __all__ = [
     "ServerUnavailableError",
     "SettingsError",
     "SlowConsumerError",
+    "SslSettings",
     "StartPolling",
     "StateChange",
     "StepStatus",
@@ -266,6 +283,7 @@ __all__ = [
     "SubscribedFrame",
     "Subscription",
     "SubscriptionError",
+    "TLSError",
     "TransportMode",
     "UnknownEvent",
     "UnsubscribeFrame",
@@ -286,5 +304,9 @@ __all__ = [
     "decode_server_frame",
     "encode_frame",
     "incompatible_subprotocols",
+    "install_redaction",
+    "is_credential_parameter",
+    "is_header_safe",
     "parse_retry_after",
+    "redact_secrets",
 ]

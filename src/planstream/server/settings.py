@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, FilePath, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from planstream.errors import SettingsError
@@ -80,3 +80,17 @@ class ServerSettings(BaseSettings):
     def is_open(self) -> bool:
         """Whether no token is configured (anyone may read and publish)."""
         return not self.tokens and not self.publish_tokens
+
+    # --- TLS ---
+    ssl_certfile: FilePath | None = Field(
+        None, description="PEM certificate (chain) to serve wss:// and https:// with"
+    )
+    ssl_keyfile: FilePath | None = Field(
+        None, description="its private key (PEM), if not in ssl_certfile"
+    )
+
+    @model_validator(mode="after")
+    def _keyfile_needs_certfile(self) -> ServerSettings:
+        if self.ssl_keyfile is not None and self.ssl_certfile is None:
+            raise ValueError("ssl_keyfile needs ssl_certfile")
+        return self
