@@ -279,7 +279,7 @@ def _tls_failure(cause: BaseException | None) -> ssl.SSLError | None:
 
 def _tls_reason(failure: ssl.SSLError) -> str:
     if isinstance(failure, ssl.SSLCertVerificationError) and failure.verify_message:
-        return f"the server's certificate was refused: {failure.verify_message}"
+        return f"certificate verify failed: {failure.verify_message}"
     return str(failure.reason or failure)
 
 

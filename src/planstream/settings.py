@@ -176,10 +176,15 @@ class SslSettings(_Section):
             _load_certificates(path)  # fail at construction, not at the first connect
         return path
 
+    @field_validator("key_file", mode="after")
+    @classmethod
+    def _key_with_certificate(cls, path: Path | None, info: ValidationInfo) -> Path | None:
+        if path is not None and info.data.get("cert_file") is None:
+            raise ValueError("key_file needs cert_file")
+        return path
+
     @model_validator(mode="after")
     def _client_certificate(self) -> SslSettings:
-        if self.key_file is not None and self.cert_file is None:
-            raise ValueError("key_file needs cert_file")
         if self.cert_file is not None and self.context is None:
             self._built = self._build()
         return self

@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import Field, FilePath, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    Field,
+    FilePath,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from planstream.errors import SettingsError
@@ -89,8 +97,9 @@ class ServerSettings(BaseSettings):
         None, description="its private key (PEM), if not in ssl_certfile"
     )
 
-    @model_validator(mode="after")
-    def _keyfile_needs_certfile(self) -> ServerSettings:
-        if self.ssl_keyfile is not None and self.ssl_certfile is None:
+    @field_validator("ssl_keyfile", mode="after")
+    @classmethod
+    def _keyfile_needs_certfile(cls, path: Path | None, info: ValidationInfo) -> Path | None:
+        if path is not None and info.data.get("ssl_certfile") is None:
             raise ValueError("ssl_keyfile needs ssl_certfile")
-        return self
+        return path
