@@ -75,3 +75,9 @@ Feature: Secrets never reach a log, and server text never steers a terminal
       | 'line\u2028sep'                | line\u2028sep                  |
       | 'lone\ud800'                   | lone\ud800                     |
       | 'C:\\temp'                     | C:\temp                        |
+
+  Scenario: The security page's code runs and its commands use real options
+    Given the text of the security page "docs/security.md"
+    Then every Python block of the security page runs in a fresh interpreter
+    And every planstream command line of the security page uses options the command has
+    And the security page has the section "## Limits" with the table header "| limit | default | setting | what happens past it |"
