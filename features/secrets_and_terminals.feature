@@ -48,6 +48,7 @@ Feature: Secrets never reach a log, and server text never steers a terminal
       | GET https://u:p@example.com/v1/plans?limit=5&api_key=k1 200 | GET https://***@example.com/v1/plans?limit=5&api_key=*** 200 |
       | nothing secret here: ?limit=5                               | nothing secret here: ?limit=5                 |
     And a log record whose traceback quotes "Bearer abc.def" reaches the handler redacted
+    And a record already formatted with its traceback, or with a malformed format, passes the filter unharmed
 
   Scenario: Server text shows its control characters escaped: watch, live view, plans, errors
     Given "planstream serve" runs with the reader token "tok-READ-7q2w" and the publish token "tok-PUB-9x8c"
@@ -75,6 +76,7 @@ Feature: Secrets never reach a log, and server text never steers a terminal
       | 'line\u2028sep'                | line\u2028sep                  |
       | 'lone\ud800'                   | lone\ud800                     |
       | 'C:\\temp'                     | C:\temp                        |
+    And a record with a traceback and a stack, formatted for the terminal, keeps its line breaks and escapes the rest
 
   Scenario: The security page's code runs and its commands use real options
     Given the text of the security page "docs/security.md"

@@ -390,3 +390,43 @@ def then_security_limits(context: Any, title: str, header: str) -> None:
     page = context.security_page
     assert f"\n{title}\n" in page, title
     assert header in page.split(title, 1)[1], header
+
+
+@then(
+    "a record already formatted with its traceback, or with a malformed format, passes the filter unharmed"
+)
+def then_filter_edge_records(context: Any) -> None:
+    from planstream import RedactingFilter
+
+    redacting = RedactingFilter()
+    formatted = logging.LogRecord("x", logging.ERROR, __file__, 1, "failed", None, None)
+    formatted.exc_text = "Traceback ...\nRuntimeError: Authorization: Bearer abc.def"
+    assert redacting.filter(formatted)
+    assert formatted.exc_text.endswith("Authorization: ***"), formatted.exc_text
+    malformed = logging.LogRecord("x", logging.ERROR, __file__, 1, "%s %s", ("one",), None)
+    assert redacting.filter(malformed)
+    assert (malformed.msg, malformed.args) == ("%s %s", ("one",))  # left for logging to report
+
+
+@then(
+    "a record with a traceback and a stack, formatted for the terminal, keeps its line breaks "
+    "and escapes the rest"
+)
+def then_escaping_formatter(context: Any) -> None:
+    from planstream.cli import EscapingFormatter
+
+    try:
+        raise RuntimeError("bad \x1b[2J news")
+    except RuntimeError:
+        exc_info = sys.exc_info()
+    record = logging.LogRecord(
+        "x", logging.ERROR, __file__, 1, "line\nforged \x1b]0;T\x07", None, exc_info
+    )
+    record.stack_info = "Stack (most recent call last):\n  frame \u202e"
+    text = EscapingFormatter("%(levelname)s %(message)s").format(record)
+    lines = text.splitlines()
+    assert lines[0] == "ERROR line\\x0aforged \\x1b]0;T\\x07", lines[0]
+    assert "Traceback (most recent call last):" in lines
+    assert "RuntimeError: bad \\x1b[2J news" in lines, lines
+    assert lines[-1] == "  frame \\u202e", lines[-1]
+    assert not _RAW.search(text), text

@@ -19,7 +19,7 @@ from planstream.close_codes import classify_network_error
 from planstream.errors import TLSError
 from planstream.redaction import install_redaction
 from planstream.schema.http import HttpErrorBody, PlanList, PublishResponse
-from planstream.transport.websocket import TransportFailedError, bearer_headers
+from planstream.transport.websocket import bearer_headers
 
 __all__ = ["ServerApi"]
 
@@ -43,10 +43,7 @@ class ServerApi:
     ) -> None:
         self.base_url = http_base_url(url)
         install_redaction()
-        try:
-            headers = bearer_headers(token)
-        except TransportFailedError as exc:
-            raise CommandError(str(exc)) from None
+        headers = bearer_headers(token)  # a PlanStreamError for a header-unsafe token
         verify: ssl.SSLContext | bool = True if ssl_context is None else ssl_context
         self._http = httpx.Client(
             base_url=self.base_url, headers=headers, timeout=timeout, verify=verify
