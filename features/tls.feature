@@ -31,6 +31,11 @@ Feature: TLS end to end: wss:// and https:// with a CA of the test's own
       | wrong host     | websocket | localhost   | the CA               | mismatch                  |
       | wrong host     | polling   | localhost   | the CA               | mismatch                  |
 
+  Scenario: TLS spoken to a plain server is a fatal TLSError too
+    Given a plain reference server (no certificate)
+    When the SDK streams "p1" over "websocket" with wss:// to the plain server
+    Then the stream failed with a TLSError saying "WRONG_VERSION_NUMBER" without a retry
+
   Scenario: verify=false trusts any certificate (documented as unsafe)
     When the SDK streams "p1" over "websocket" to host "localhost" with PLANSTREAM_SSL__VERIFY=false
     Then it received the 2 events of "p1"

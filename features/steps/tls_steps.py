@@ -18,7 +18,7 @@ import httpx
 from behave import given, then, when
 from support.cli_support import CLI, run_cli, start_background
 from support.security_support import TlsFiles, stream_plan
-from support.servers import free_port, on_cleanup, run
+from support.servers import free_port, on_cleanup, run, start_embedded
 
 from planstream import ClientSettings, SettingsError
 from planstream.server import PlanStreamServer, ServerSettings
@@ -111,6 +111,18 @@ def when_stream_untrusted(
     files = {"another CA": context.tls.other_ca_file, "the CA": context.tls.ca_file}
     section = {"ca_file": files[trust]} if trust in files else {}
     _stream(context, plan_id, transport, host, settings={"ssl": section})
+
+
+@given("a plain reference server (no certificate)")
+def given_plain_server(context: Any) -> None:
+    context.plain_server = start_embedded(context)
+
+
+@when('the SDK streams "{plan_id}" over "{transport}" with wss:// to the plain server')
+def when_stream_wss_to_plain(context: Any, plan_id: str, transport: str) -> None:
+    url = context.plain_server.url.replace("ws://", "wss://")
+    settings = ClientSettings(url=url, transport=transport, ssl={"ca_file": context.tls.ca_file})
+    context.outcome = run(context, stream_plan(plan_id, settings=settings, seconds=5))
 
 
 @then('it received the {count:d} events of "{plan_id}"')
