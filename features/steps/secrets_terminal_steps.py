@@ -12,7 +12,6 @@ import io
 import json
 import logging
 import re
-import shlex
 import sys
 from typing import Any
 
@@ -20,9 +19,7 @@ import httpx
 from behave import given, then, when
 from support.cli_support import (
     CLI,
-    ROOT,
     run_cli,
-    run_command,
     run_in_terminal,
     start_cli_server,
 )
@@ -343,53 +340,6 @@ def then_printable_table(context: Any) -> None:
     for code in range(0x100):
         shown = printable(chr(code))
         assert (shown == chr(code)) == (0x20 <= code < 0x7F or code >= 0xA0), (code, shown)
-
-
-# --- the security page ------------------------------------------------------------------
-
-
-def _blocks(text: str, language: str) -> list[str]:
-    return re.findall(rf"```{language}\n(.*?)```", text, flags=re.DOTALL)
-
-
-@given('the text of the security page "{path}"')
-def given_security_page(context: Any, path: str) -> None:
-    context.security_page = (ROOT / path).read_text(encoding="utf-8")
-
-
-@then("every Python block of the security page runs in a fresh interpreter")
-def then_security_python_runs(context: Any) -> None:
-    blocks = _blocks(context.security_page, "python")
-    assert len(blocks) >= 2, blocks
-    for block in blocks:
-        result = run_command(context, sys.executable, "-c", block, timeout=30)
-        assert result.returncode == 0, f"{block}\n{result}"
-
-
-@then("every planstream command line of the security page uses options the command has")
-def then_security_commands_real(context: Any) -> None:
-    from planstream.cli.main import main
-
-    lines = [
-        line.split("#")[0]
-        for block in _blocks(context.security_page, "sh")
-        for line in block.splitlines()
-        if line.startswith("planstream ")
-    ]
-    assert len(lines) >= 2, lines
-    for line in lines:
-        _, name, *args = shlex.split(line)
-        command = main.commands[name]
-        known = {option for param in command.params for option in param.opts}
-        used = {arg for arg in args if arg.startswith("--")}
-        assert used <= known, (line, used - known)
-
-
-@then('the security page has the section "{title}" with the table header "{header}"')
-def then_security_limits(context: Any, title: str, header: str) -> None:
-    page = context.security_page
-    assert f"\n{title}\n" in page, title
-    assert header in page.split(title, 1)[1], header
 
 
 @then(
