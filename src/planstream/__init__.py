@@ -101,16 +101,7 @@ from planstream.errors import (
 )
 from planstream.negotiation import check_hello, client_versions, incompatible_subprotocols
 from planstream.plan_state import PlanState
-from planstream.redaction import (
-    CREDENTIAL_PARAMETERS,
-    FOREIGN_LOGGERS,
-    REDACTED,
-    RedactingFilter,
-    install_redaction,
-    is_credential_parameter,
-    is_header_safe,
-    redact_secrets,
-)
+from planstream.redaction import RedactingFilter, install_redaction, redact_secrets
 from planstream.schema import (
     KNOWN_EVENT_KINDS,
     PROTOCOL_VERSION,
@@ -179,11 +170,8 @@ logging.getLogger("planstream").addHandler(logging.NullHandler())
 
 __all__ = [
     "CONNECTION_TRANSITIONS",
-    "CREDENTIAL_PARAMETERS",
-    "FOREIGN_LOGGERS",
     "KNOWN_EVENT_KINDS",
     "PROTOCOL_VERSION",
-    "REDACTED",
     "SCHEMA_VERSION",
     "SUBPROTOCOL",
     "TERMINAL_PLAN_STATUSES",
@@ -305,8 +293,6 @@ __all__ = [
     "encode_frame",
     "incompatible_subprotocols",
     "install_redaction",
-    "is_credential_parameter",
-    "is_header_safe",
     "parse_retry_after",
     "redact_secrets",
 ]

@@ -21,16 +21,9 @@ import re
 from collections.abc import Iterable
 from typing import Final
 
-__all__ = [
-    "CREDENTIAL_PARAMETERS",
-    "FOREIGN_LOGGERS",
-    "REDACTED",
-    "RedactingFilter",
-    "install_redaction",
-    "is_credential_parameter",
-    "is_header_safe",
-    "redact_secrets",
-]
+# What users write; the checks the settings and transports share
+# (is_credential_parameter, is_header_safe) stay module-level helpers.
+__all__ = ["RedactingFilter", "install_redaction", "redact_secrets"]
 
 #: What a secret is replaced with.
 REDACTED: Final = "***"
