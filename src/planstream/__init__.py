@@ -96,10 +96,12 @@ from planstream.errors import (
     SettingsError,
     SlowConsumerError,
     SubscriptionError,
+    TLSError,
     UpgradeRefusedError,
 )
 from planstream.negotiation import check_hello, client_versions, incompatible_subprotocols
 from planstream.plan_state import PlanState
+from planstream.redaction import RedactingFilter, install_redaction, redact_secrets
 from planstream.schema import (
     KNOWN_EVENT_KINDS,
     PROTOCOL_VERSION,
@@ -156,6 +158,7 @@ from planstream.settings import (
     PollingSettings,
     ReconnectSettings,
     SequencerSettings,
+    SslSettings,
 )
 
 __version__ = "0.1.0"
@@ -238,6 +241,7 @@ __all__ = [
     "RateLimitedError",
     "RawFrame",
     "ReconnectSettings",
+    "RedactingFilter",
     "RefreshTokenThenConnect",
     "RepairReason",
     "RequestId",
@@ -255,6 +259,7 @@ __all__ = [
     "ServerUnavailableError",
     "SettingsError",
     "SlowConsumerError",
+    "SslSettings",
     "StartPolling",
     "StateChange",
     "StepStatus",
@@ -266,6 +271,7 @@ __all__ = [
     "SubscribedFrame",
     "Subscription",
     "SubscriptionError",
+    "TLSError",
     "TransportMode",
     "UnknownEvent",
     "UnsubscribeFrame",
@@ -286,5 +292,7 @@ __all__ = [
     "decode_server_frame",
     "encode_frame",
     "incompatible_subprotocols",
+    "install_redaction",
     "parse_retry_after",
+    "redact_secrets",
 ]

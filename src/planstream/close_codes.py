@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import math
+import ssl
 from dataclasses import dataclass
 from enum import IntEnum, StrEnum
 
@@ -35,6 +36,7 @@ from planstream.errors import (
     RateLimitedError,
     ServerUnavailableError,
     SlowConsumerError,
+    TLSError,
     UpgradeRefusedError,
     frame_excerpt,
 )
@@ -254,13 +256,48 @@ def classify_http_status(
     return Verdict(VerdictKind.FALLBACK, UpgradeRefusedError(status, text))
 
 
+#: ssl errors that are a dropped connection, not a TLS setup problem: retried.
+_TRANSIENT_SSL_ERRORS = (
+    ssl.SSLEOFError,
+    ssl.SSLZeroReturnError,
+    ssl.SSLSyscallError,
+    ssl.SSLWantReadError,
+    ssl.SSLWantWriteError,
+)
+
+
+def _tls_failure(cause: BaseException | None) -> ssl.SSLError | None:
+    """The TLS handshake failure behind ``cause`` (httpx wraps it twice), if any."""
+    seen = 0
+    while cause is not None and seen < 8:  # a bounded walk: chains can be cyclic
+        if isinstance(cause, ssl.SSLError) and not isinstance(cause, _TRANSIENT_SSL_ERRORS):
+            return cause
+        cause = cause.__cause__ or cause.__context__
+        seen += 1
+    return None
+
+
+def _tls_reason(failure: ssl.SSLError) -> str:
+    if isinstance(failure, ssl.SSLCertVerificationError) and failure.verify_message:
+        return f"certificate verify failed: {failure.verify_message}"
+    return str(failure.reason or failure)
+
+
 def classify_network_error(cause: BaseException | None = None) -> Verdict:
     """Classify a refused connection, a DNS failure or a timeout: retry.
+
+    A failed TLS handshake (an unknown CA, a wrong host name, TLS spoken to a
+    plain port) is fatal instead: retrying cannot fix a certificate.
 
     Args:
         cause: the foreign exception (``OSError``, ``TimeoutError``...), kept
             as the error's ``__cause__`` and named in its message.
     """
+    tls = _tls_failure(cause)
+    if tls is not None:
+        fatal = TLSError(_tls_reason(tls))
+        fatal.__cause__ = cause
+        return Verdict(VerdictKind.FATAL, fatal)
     detail = f": {type(cause).__name__}: {cause}" if cause is not None else ""
     error = ConnectionLostError(f"could not reach the server{detail}")
     error.__cause__ = cause

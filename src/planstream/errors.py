@@ -19,6 +19,7 @@ cross into planstream and never escape raw.
     │   ├── ForbiddenError            HTTP 403 / close 4003: the token may not read
     │   ├── PolicyViolationError      close 1008: the server saw abuse
     │   ├── MessageTooBigError        close 1009: a frame exceeded the server's limit
+    │   ├── TLSError                  TLS handshake failed: unknown CA, wrong host name, ...
     │   └── RetriesExhaustedError     max_attempts used up; ``last_error`` says why
     ├── RetryableError                transient: reconnect with backoff and resume
     │   ├── ConnectionLostError       abrupt loss (1006), refused connection, DNS failure, timeout
@@ -66,6 +67,7 @@ __all__ = [
     "SettingsError",
     "SlowConsumerError",
     "SubscriptionError",
+    "TLSError",
     "UpgradeRefusedError",
 ]
 
@@ -215,6 +217,23 @@ class PolicyViolationError(FatalError):
 
 class MessageTooBigError(FatalError):
     """The server closed the connection because a frame was too big (close 1009)."""
+
+
+class TLSError(FatalError):
+    """The TLS handshake failed: retrying cannot fix a certificate or a TLS setup.
+
+    An unknown CA, a certificate for another host name, an expired
+    certificate, or TLS spoken to a plain-text port. Configure the CA
+    (``PLANSTREAM_SSL__CA_FILE``, ``--ca-file``) or the URL.
+
+    Attributes:
+        reason: what the TLS library said (e.g. ``"Hostname mismatch,
+            certificate is not valid for 'example.org'."``).
+    """
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(f"TLS failed: {reason}")
 
 
 class RetriesExhaustedError(FatalError):

@@ -9,18 +9,24 @@ echoed (it may be the token).
 from __future__ import annotations
 
 import re
+import ssl
+from pathlib import Path
+from ssl import SSLContext
 from typing import Annotated, Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 from pydantic import (
     AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
+    FilePath,
+    PrivateAttr,
     SecretStr,
     ValidationError,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from pydantic_settings import SettingsError as PydanticSettingsError
@@ -28,6 +34,7 @@ from pydantic_settings import SettingsError as PydanticSettingsError
 from planstream.backoff import BackoffPolicy, JitterMode
 from planstream.connection_state import TransportMode
 from planstream.errors import SettingsError
+from planstream.redaction import is_credential_parameter, is_header_safe
 from planstream.sequencer import Sequencer
 
 __all__ = [
@@ -38,6 +45,7 @@ __all__ = [
     "PollingSettings",
     "ReconnectSettings",
     "SequencerSettings",
+    "SslSettings",
 ]
 
 ENV_PREFIX = "PLANSTREAM_"
@@ -129,12 +137,95 @@ class PollingSettings(_Section):
     )
 
 
+def _load_certificates(path: Path) -> None:
+    """Raise ValueError unless ``path`` is a PEM file of CA certificates."""
+    try:
+        ssl.create_default_context(cafile=path)
+    except (ssl.SSLError, OSError, ValueError):
+        raise ValueError("is not a readable PEM file of CA certificates") from None
+
+
+class SslSettings(_Section):
+    """TLS for ``wss://`` (and the ``https://`` polling fallback). Env: ``PLANSTREAM_SSL__*``.
+
+    Verification is on by default, against the system's CA certificates. In
+    code, ``PlanStreamClient(url, ssl=context)`` passes a ready
+    :class:`SSLContext` instead (it lands in ``context`` and wins over the
+    other fields).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
+
+    ca_file: FilePath | None = Field(
+        None, description="PEM file of the CA certificates to trust, instead of the system's"
+    )
+    verify: bool = Field(True, description="verify the server's certificate and host name")
+    cert_file: FilePath | None = Field(None, description="client certificate (PEM), mutual TLS")
+    key_file: FilePath | None = Field(
+        None, description="its private key (PEM), if not in cert_file"
+    )
+    context: SSLContext | None = Field(
+        None, exclude=True, description="a ready SSLContext (code only); wins over the rest"
+    )
+    _built: SSLContext | None = PrivateAttr(None)
+
+    @field_validator("ca_file", mode="after")
+    @classmethod
+    def _readable_ca_file(cls, path: Path | None) -> Path | None:
+        if path is not None:
+            _load_certificates(path)  # fail at construction, not at the first connect
+        return path
+
+    @field_validator("key_file", mode="after")
+    @classmethod
+    def _key_with_certificate(cls, path: Path | None, info: ValidationInfo) -> Path | None:
+        if path is not None and info.data.get("cert_file") is None:
+            raise ValueError("key_file needs cert_file")
+        return path
+
+    @model_validator(mode="after")
+    def _client_certificate(self) -> SslSettings:
+        if self.cert_file is not None and self.context is None:
+            self._built = self._build()
+        return self
+
+    def _build(self) -> SSLContext:
+        context = ssl.create_default_context(cafile=self.ca_file)
+        if not self.verify:
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+        if self.cert_file is not None:
+            try:
+                context.load_cert_chain(self.cert_file, self.key_file)
+            except (ssl.SSLError, OSError):
+                raise ValueError(
+                    "cert_file and key_file are not a PEM certificate and key"
+                ) from None
+        return context
+
+    def client_context(self) -> SSLContext:
+        """The context both transports use: ``context``, else one built once from the fields."""
+        if self.context is not None:
+            return self.context
+        if self._built is None:
+            self._built = self._build()  # lazily: the system's CA store takes ~50 ms to load
+        return self._built
+
+
 def _stream_url(value: str) -> str:
     parts = urlsplit(value)
     if parts.scheme not in {"ws", "wss"} or not parts.hostname:
         raise ValueError("must be a ws:// or wss:// URL with a host")
+    # protocol §2: tokens are never accepted in the URL (they end up in logs,
+    # proxies' access logs and shell histories); the value is never echoed.
     if parts.username is not None or parts.password is not None:
         raise ValueError("must not carry credentials; set PLANSTREAM_TOKEN instead")
+    for name, _ in parse_qsl(parts.query, keep_blank_values=True):
+        if is_credential_parameter(name):
+            raise ValueError(
+                f"must not carry credentials (query parameter {name[:40]!r}); "
+                "set PLANSTREAM_TOKEN instead"
+            )
     try:
         parts.port  # noqa: B018 - parsing the port validates it
     except ValueError:
@@ -166,6 +257,7 @@ class ClientSettings(BaseSettings):
     heartbeat: HeartbeatSettings = Field(default_factory=HeartbeatSettings)
     sequencer: SequencerSettings = Field(default_factory=SequencerSettings)
     polling: PollingSettings = Field(default_factory=PollingSettings)
+    ssl: SslSettings = Field(default_factory=SslSettings)
     compression: bool = Field(
         False, description="offer permessage-deflate (costs CPU and memory, see docs)"
     )
@@ -193,7 +285,14 @@ class ClientSettings(BaseSettings):
     def _empty_token_is_none(cls, token: SecretStr | None) -> SecretStr | None:
         if token is not None and not token.get_secret_value():
             return None
+        if token is not None and not is_header_safe(token.get_secret_value()):
+            # An HTTP library would refuse it later, quoting it in its error.
+            raise ValueError("must be printable ASCII without spaces (an HTTP header value)")
         return token
+
+    def ssl_context(self) -> SSLContext | None:
+        """The TLS context of a ``wss://`` URL (None for ``ws://``): see :class:`SslSettings`."""
+        return self.ssl.client_context() if self.url.startswith("wss:") else None
 
 
 def env_var_name(loc: tuple[int | str, ...], prefix: str = ENV_PREFIX) -> str:

@@ -10,7 +10,9 @@
 * :mod:`~planstream.cli.publish`, :mod:`~planstream.cli.plans` - the HTTP commands,
   over :mod:`~planstream.cli.http_api`;
 * :mod:`~planstream.cli.endpoints` - stream and HTTP URLs from one ``--url``;
-* :mod:`~planstream.cli.failures` - exit statuses and one-line errors.
+* :mod:`~planstream.cli.failures` - exit statuses and one-line errors;
+* :mod:`~planstream.cli.terminal` - :func:`printable`, the one escaping of
+  server-supplied text for the terminal.
 """
 
 from planstream.cli.demo import (
@@ -22,7 +24,7 @@ from planstream.cli.demo import (
     demo_script,
     run_demo,
 )
-from planstream.cli.endpoints import STREAM_PATH, http_base_url, stream_url
+from planstream.cli.endpoints import STREAM_PATH, client_settings, http_base_url, stream_url
 from planstream.cli.failures import (
     EXIT_BROKEN_PIPE,
     EXIT_INTERRUPTED,
@@ -38,6 +40,13 @@ from planstream.cli.output import JsonOutput, LiveOutput, PlainOutput, WatchOutp
 from planstream.cli.plans import plans_table, run_plans
 from planstream.cli.publish import parse_event_line, parse_json_object, run_publish
 from planstream.cli.serve import ConnectionLogMiddleware, run_serve, server_settings
+from planstream.cli.terminal import (
+    EscapingFormatter,
+    escape_last_resort,
+    log_to_stderr,
+    print_traceback,
+    printable,
+)
 from planstream.cli.tracking import ConnectionTracker, LogLine, PlanTracker
 from planstream.cli.view import (
     describe_item,
@@ -65,6 +74,7 @@ __all__ = [
     "ConnectionTracker",
     "DemoStep",
     "DemoSummary",
+    "EscapingFormatter",
     "JsonOutput",
     "LiveOutput",
     "LogLine",
@@ -75,15 +85,20 @@ __all__ = [
     "ServerApi",
     "WatchOutput",
     "choose_output",
+    "client_settings",
     "demo_script",
     "describe_item",
     "describe_stats",
+    "escape_last_resort",
     "exit_status",
     "http_base_url",
+    "log_to_stderr",
     "main",
     "parse_event_line",
     "parse_json_object",
     "plans_table",
+    "print_traceback",
+    "printable",
     "progress_of",
     "render_connection",
     "render_logs",

@@ -8,11 +8,13 @@ Commands accept the WebSocket endpoint (``ws://host:8765/v1/stream``, what
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 from planstream.cli.failures import CommandError
+from planstream.redaction import is_credential_parameter, redact_secrets
+from planstream.settings import ClientSettings
 
-__all__ = ["STREAM_PATH", "http_base_url", "stream_url"]
+__all__ = ["STREAM_PATH", "client_settings", "http_base_url", "stream_url"]
 
 STREAM_PATH = "/v1/stream"
 _TO_WS = {"http": "ws", "https": "wss", "ws": "ws", "wss": "wss"}
@@ -23,8 +25,15 @@ def _split(url: str) -> tuple[str, str, str]:
     parts = urlsplit(url.strip())
     if parts.scheme not in _TO_WS or not parts.netloc:
         raise CommandError(
-            f"--url must look like ws://HOST:PORT/v1/stream or http://HOST:PORT, not {url!r}"
+            "--url must look like ws://HOST:PORT/v1/stream or http://HOST:PORT, "
+            f"not {redact_secrets(url)!r}"
         )
+    # protocol §2: tokens are never accepted in the URL; never echo them either.
+    credentials = "@" in parts.netloc or any(
+        is_credential_parameter(name) for name, _ in parse_qsl(parts.query)
+    )
+    if credentials:
+        raise CommandError("--url must not carry credentials; pass --token (or PLANSTREAM_TOKEN)")
     return parts.scheme, parts.netloc, parts.path.rstrip("/")
 
 
@@ -41,3 +50,17 @@ def http_base_url(url: str) -> str:
     scheme, netloc, path = _split(url)
     path = path.removesuffix(STREAM_PATH)
     return urlunsplit((_TO_HTTP[scheme], netloc, path, "", ""))
+
+
+def client_settings(url: str, token: str | None, ca_file: str | None) -> ClientSettings:
+    """The client settings of a command: ``PLANSTREAM_*`` with its options on top.
+
+    Every client command goes through them, so the URL and token checks and
+    the TLS settings (``PLANSTREAM_SSL__*``, ``--ca-file``) are the SDK's.
+    """
+    overrides: dict[str, object] = {"url": stream_url(url)}
+    if token:
+        overrides["token"] = token
+    if ca_file:
+        overrides["ssl"] = {"ca_file": ca_file}
+    return ClientSettings(**overrides)

@@ -11,12 +11,12 @@ from __future__ import annotations
 import logging
 import os
 import sys
-import traceback
 from collections.abc import Callable
 from typing import NoReturn
 
 import click
 
+from planstream.cli.terminal import escape_last_resort, log_to_stderr, print_traceback, printable
 from planstream.errors import PlanStreamError
 
 __all__ = [
@@ -57,7 +57,8 @@ def _one_line(text: str) -> str:
 
 
 def _fail(message: str, exit_code: int) -> NoReturn:
-    click.echo(f"planstream: error: {_one_line(message)}", err=True)
+    # The message may quote the server (an HTTP error body, a close reason).
+    click.echo(f"planstream: error: {printable(_one_line(message))}", err=True)
     sys.exit(exit_code)
 
 
@@ -86,11 +87,9 @@ def run_command(body: Callable[[], int], *, debug: bool) -> NoReturn:
         debug: log at debug level and print tracebacks.
     """
     if debug:
-        logging.basicConfig(
-            level=logging.DEBUG,
-            stream=sys.stderr,
-            format="%(asctime)s %(name)s %(levelname)s %(message)s",
-        )
+        log_to_stderr(logging.DEBUG, "%(asctime)s %(name)s %(levelname)s %(message)s")
+    else:
+        escape_last_resort()
     try:
         status = body()
     except KeyboardInterrupt:
@@ -104,7 +103,7 @@ def run_command(body: Callable[[], int], *, debug: bool) -> NoReturn:
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             sys.exit(EXIT_BROKEN_PIPE)
         if debug:
-            traceback.print_exception(raised)
+            print_traceback(raised)
         if isinstance(exc, CommandError):
             _fail(str(exc), exc.exit_code)
         if isinstance(exc, PlanStreamError):

@@ -4,6 +4,7 @@ with every failure translated into one :class:`CommandError` line."""
 from __future__ import annotations
 
 import json
+import ssl
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
@@ -14,7 +15,11 @@ from pydantic import BaseModel, ValidationError
 
 from planstream.cli.endpoints import http_base_url
 from planstream.cli.failures import CommandError
+from planstream.close_codes import classify_network_error
+from planstream.errors import TLSError
+from planstream.redaction import install_redaction
 from planstream.schema.http import HttpErrorBody, PlanList, PlanSummary, PublishResponse
+from planstream.transport.websocket import bearer_headers
 
 __all__ = ["ServerApi"]
 
@@ -25,12 +30,27 @@ _Body = TypeVar("_Body", bound=BaseModel)
 
 
 class ServerApi:
-    """A small synchronous client of the server's HTTP half."""
+    """A small synchronous client of the server's HTTP half.
 
-    def __init__(self, url: str, token: str | None, *, timeout: float = 10.0) -> None:
+    ``ssl_context``: the TLS context of an ``https://`` server (None: httpx's
+    default verification).
+    """
+
+    def __init__(
+        self,
+        url: str,
+        token: str | None,
+        *,
+        timeout: float = 10.0,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
         self.base_url = http_base_url(url)
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
-        self._http = httpx.Client(base_url=self.base_url, headers=headers, timeout=timeout)
+        install_redaction()
+        headers = bearer_headers(token)  # a PlanStreamError for a header-unsafe token
+        verify: ssl.SSLContext | bool = True if ssl_context is None else ssl_context
+        self._http = httpx.Client(
+            base_url=self.base_url, headers=headers, timeout=timeout, verify=verify
+        )
 
     def __repr__(self) -> str:
         return f"ServerApi({self.base_url!r})"
@@ -44,8 +64,10 @@ class ServerApi:
         # httpx's errors end here, as one line naming the server (never the token).
         try:
             yield
-        except httpx.HTTPError as exc:  # refused, unresolvable, timed out, ...
-            raise CommandError(f"cannot reach {self.base_url}: {exc}") from None
+        except httpx.HTTPError as exc:  # refused, unresolvable, timed out, TLS, ...
+            tls = classify_network_error(exc).error
+            why = tls if isinstance(tls, TLSError) else exc
+            raise CommandError(f"cannot reach {self.base_url}: {why}") from None
 
     def _answer(self, response: httpx.Response, model: type[_Body], what: str) -> _Body:
         if response.is_success:

@@ -18,11 +18,13 @@ from rich.console import Console
 
 from planstream import __version__
 from planstream.cli.demo import DEFAULT_SECONDS, run_demo
+from planstream.cli.endpoints import client_settings
 from planstream.cli.failures import run_command
 from planstream.cli.http_api import ServerApi
 from planstream.cli.plans import run_plans
 from planstream.cli.publish import run_publish
 from planstream.cli.serve import run_serve, server_settings
+from planstream.cli.terminal import log_to_stderr
 from planstream.cli.watch import run_watch
 from planstream.settings import DEFAULT_URL
 
@@ -39,6 +41,12 @@ def _debug_option(function: _F) -> _F:
 
 def _connection_options(function: _F) -> _F:
     function = click.option(
+        "--ca-file",
+        type=click.Path(exists=True, dir_okay=False),
+        help="PEM file of the CA certificates to trust for wss:// and https:// "
+        "[PLANSTREAM_SSL__CA_FILE; the system's].",
+    )(function)
+    function = click.option(
         "--token",
         envvar="PLANSTREAM_TOKEN",
         show_envvar=True,
@@ -52,6 +60,12 @@ def _connection_options(function: _F) -> _F:
         show_default=True,
         help="The server: its stream endpoint (ws://HOST:PORT/v1/stream) or http://HOST:PORT.",
     )(function)
+
+
+def _server_api(url: str, token: str | None, ca_file: str | None) -> ServerApi:
+    # The SDK's settings check the URL and token and give the TLS context.
+    settings = client_settings(url, token, ca_file)
+    return ServerApi(url, token, ssl_context=settings.ssl_context())
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -102,6 +116,16 @@ def demo(chaos: bool, seconds: float, debug: bool) -> None:
 @click.option(
     "--heartbeat", type=float, help="Heartbeat period, s [PLANSTREAM_SERVER_HEARTBEAT_S]."
 )
+@click.option(
+    "--ssl-certfile",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Serve wss:// and https:// with this PEM certificate [PLANSTREAM_SERVER_SSL_CERTFILE].",
+)
+@click.option(
+    "--ssl-keyfile",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Its private key, if not in the certificate file [PLANSTREAM_SERVER_SSL_KEYFILE].",
+)
 @_debug_option
 def serve(
     host: str | None,
@@ -110,16 +134,14 @@ def serve(
     publish_tokens: tuple[str, ...],
     retention: int | None,
     heartbeat: float | None,
+    ssl_certfile: str | None,
+    ssl_keyfile: str | None,
     debug: bool,
 ) -> None:
     """Run the reference server until SIGTERM or Ctrl-C."""
 
     def body() -> int:
-        logging.basicConfig(
-            level=logging.INFO,
-            stream=sys.stderr,
-            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        )
+        log_to_stderr(logging.INFO, "%(asctime)s %(levelname)s %(name)s: %(message)s")
         settings = server_settings(
             host=host,
             port=port,
@@ -127,6 +149,8 @@ def serve(
             publish_tokens=publish_tokens or None,
             retention=retention,
             heartbeat_s=heartbeat,
+            ssl_certfile=ssl_certfile,
+            ssl_keyfile=ssl_keyfile,
         )
         return asyncio.run(run_serve(settings))
 
@@ -151,6 +175,7 @@ def watch(
     plan_ids: tuple[str, ...],
     url: str,
     token: str | None,
+    ca_file: str | None,
     last_event_id: str | None,
     follow: bool,
     as_json: bool,
@@ -170,6 +195,7 @@ def watch(
                 follow=follow,
                 as_json=as_json,
                 connect_timeout=connect_timeout,
+                ca_file=ca_file,
             )
         )
 
@@ -190,12 +216,13 @@ def publish(
     from_stdin: bool,
     url: str,
     token: str | None,
+    ca_file: str | None,
     debug: bool,
 ) -> None:
     """Publish events to a plan over HTTP (needs a publish token if the server has tokens)."""
 
     def body() -> int:
-        api = ServerApi(url, token)
+        api = _server_api(url, token, ca_file)
         try:
             lines = sys.stdin if from_stdin else None
             return run_publish(api, plan_id, kind=kind, data=data, lines=lines, out=sys.stdout)
@@ -208,11 +235,11 @@ def publish(
 @main.command(short_help="List the server's plans.")
 @_connection_options
 @_debug_option
-def plans(url: str, token: str | None, debug: bool) -> None:
+def plans(url: str, token: str | None, ca_file: str | None, debug: bool) -> None:
     """List the server's plans: status, head seq, last update."""
 
     def body() -> int:
-        api = ServerApi(url, token)
+        api = _server_api(url, token, ca_file)
         try:
             return run_plans(api, Console(force_terminal=None))
         finally:

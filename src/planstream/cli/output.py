@@ -14,6 +14,7 @@ from typing import IO, Protocol
 from rich.console import Console
 from rich.live import Live
 
+from planstream.cli.terminal import printable
 from planstream.cli.tracking import ConnectionTracker, LogLine, PlanTracker
 from planstream.cli.view import describe_item, render_view
 from planstream.client.stats import ClientStats
@@ -55,13 +56,12 @@ class PlainOutput:
         self.stream = stream
 
     def item(self, plan: PlanTracker, item: Delivery, notices: Sequence[str]) -> None:
-        for line in notices:
-            _write_line(self.stream, line)
+        self.notices(notices)
         _write_line(self.stream, describe_item(item))
 
     def notices(self, notices: Sequence[str]) -> None:
-        for line in notices:
-            _write_line(self.stream, line)
+        for line in notices:  # they quote errors, and errors quote the server
+            _write_line(self.stream, printable(line))
 
     def tick(self) -> None:
         """Nothing to redraw."""

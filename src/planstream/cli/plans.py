@@ -9,6 +9,7 @@ from rich.text import Text
 
 from planstream.cli.failures import EXIT_OK
 from planstream.cli.http_api import ServerApi
+from planstream.cli.terminal import printable
 from planstream.cli.view import PLAN_STATUS_STYLES
 from planstream.schema.http import PlanList
 
@@ -26,7 +27,7 @@ def plans_table(plans: PlanList) -> Table:
         status = plan.status.value if plan.status else "-"
         updated = plan.updated_at.strftime("%Y-%m-%d %H:%M:%S") if plan.updated_at else "-"
         table.add_row(
-            plan.plan_id,
+            Text(printable(plan.plan_id)),  # Text: no markup, no control characters
             Text(status, style=PLAN_STATUS_STYLES[plan.status]),
             str(plan.head.seq) if plan.head else "-",
             updated,

@@ -14,6 +14,7 @@ from typing import IO, Any
 
 from planstream.cli.failures import EXIT_OK, CommandError
 from planstream.cli.http_api import ServerApi
+from planstream.cli.terminal import printable
 
 __all__ = ["parse_event_line", "parse_json_object", "run_publish"]
 
@@ -45,7 +46,8 @@ def parse_event_line(line: str, number: int) -> dict[str, Any]:
 
 def _publish_one(api: ServerApi, plan_id: str, event: dict[str, Any], out: IO[str]) -> None:
     (placed,) = api.publish(plan_id, event).events
-    out.write(f"published {event['kind']} to {plan_id} as seq {placed.seq} ({placed.event_id})\n")
+    line = f"published {event['kind']} to {plan_id} as seq {placed.seq} ({placed.event_id})"
+    out.write(printable(line) + "\n")
     out.flush()
 
 

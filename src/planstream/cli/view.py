@@ -18,6 +18,7 @@ from rich.progress_bar import ProgressBar
 from rich.table import Table
 from rich.text import Text
 
+from planstream.cli.terminal import printable
 from planstream.cli.tracking import ConnectionTracker, LogLine, PlanTracker
 from planstream.client.stats import ClientStats
 from planstream.connection_state import ConnectionState
@@ -102,7 +103,7 @@ def render_view(
     connection: ConnectionTracker,
 ) -> Group:
     """The whole live view: each plan, the recent logs, the connection line."""
-    parts: list[RenderableType] = [Text(title, style="bold")]
+    parts: list[RenderableType] = [Text(printable(title), style="bold")]
     parts += [render_plan(plan.snapshot) for plan in plans]
     parts.append(render_logs(logs, show_plan=len(plans) > 1))
     parts.append(render_connection(stats, connection))
@@ -116,7 +117,7 @@ def render_plan(snapshot: PlanSnapshot) -> Group:
     head = "-" if snapshot.head is None else str(snapshot.head.seq)
     header = Text.assemble(
         ("plan ", "dim"),
-        (snapshot.plan_id, "bold"),
+        (printable(snapshot.plan_id), "bold"),
         "  ",
         (status.value if status else "waiting for events", PLAN_STATUS_STYLES[status]),
         ("  seq ", "dim"),
@@ -145,11 +146,12 @@ def render_steps(steps: Sequence[StepStatusData]) -> Table:
     table.add_column("status")
     table.add_column("error", style="red", overflow="ellipsis", max_width=50)
     for step in steps:
+        # Text, not str: a str cell is rich markup ("[link=...]" in a step name).
         table.add_row(
             str(step.index),
-            step.name or step.step_id,
+            Text(printable(step.name or step.step_id)),
             Text(step.status.value, style=STEP_STATUS_STYLES[step.status]),
-            step.error or "",
+            Text(printable(step.error or "")),
         )
     return table
 
@@ -166,8 +168,8 @@ def render_logs(lines: Sequence[LogLine], *, show_plan: bool = False) -> Text:
         where += line.step_id or "-"
         text.append(f"{line.seq:>5} ", style="dim")
         text.append(f"{line.level.value:<7} ", style=LOG_LEVEL_STYLES[line.level] or "bold")
-        text.append(f"{where:<14} ", style="cyan")
-        text.append(line.message, style=LOG_LEVEL_STYLES[line.level])
+        text.append(f"{printable(where):<14} ", style="cyan")
+        text.append(printable(line.message), style=LOG_LEVEL_STYLES[line.level])
     return text
 
 
@@ -178,7 +180,7 @@ def render_connection(stats: ClientStats, connection: ConnectionTracker) -> Text
     text.append(state.value, style=CONNECTION_STYLES[state])
     text.append("\n" + describe_stats(stats), style="dim")
     for notice in connection.recent:
-        text.append("\n" + notice, style="italic")
+        text.append("\n" + printable(notice), style="italic")
     return text
 
 
@@ -196,7 +198,11 @@ def describe_stats(stats: ClientStats) -> str:
 
 
 def describe_item(item: Delivery) -> str:
-    """One delivered item as one line of plain text."""
+    """One delivered item as one line of plain text, safe for a terminal."""
+    return printable(_describe(item))
+
+
+def _describe(item: Delivery) -> str:
     if isinstance(item, Resync):
         head = item.snapshot.head
         return (

@@ -12,7 +12,7 @@ import asyncio
 from collections import deque
 from collections.abc import Sequence
 
-from planstream.cli.endpoints import stream_url
+from planstream.cli.endpoints import client_settings
 from planstream.cli.failures import EXIT_OK, EXIT_PLAN_FAILED, CommandError
 from planstream.cli.output import LIVE_REFRESH_S, WatchOutput, choose_output
 from planstream.cli.tracking import DEFAULT_LOG_LINES, ConnectionTracker, LogLine, PlanTracker
@@ -20,7 +20,6 @@ from planstream.client.client import PlanStreamClient
 from planstream.client.stats import ClientStats, StateChange
 from planstream.errors import PlanStreamError
 from planstream.schema.events import PlanStatus
-from planstream.settings import ClientSettings
 
 __all__ = ["PlanWatcher", "exit_status", "run_watch"]
 
@@ -135,14 +134,12 @@ async def run_watch(
     follow: bool,
     as_json: bool,
     connect_timeout: float,
+    ca_file: str | None = None,
 ) -> int:
     """The ``watch`` command: stream, show, and return the exit status."""
     if last_event_id is not None and len(plan_ids) != 1:
         raise CommandError("--from needs exactly one PLAN_ID (an event id belongs to one plan)")
-    overrides: dict[str, object] = {"url": stream_url(url)}
-    if token:
-        overrides["token"] = token
-    settings = ClientSettings(**overrides)
+    settings = client_settings(url, token, ca_file)
     client = PlanStreamClient(settings=settings)
     names = ", ".join(plan_ids)
     watcher = PlanWatcher(

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import ssl as _ssl
 from collections.abc import AsyncIterator, Callable
 from types import TracebackType
 from typing import Any, Self
@@ -55,6 +56,8 @@ class PlanStreamClient:
             transition and each failure (more with :meth:`on_state_change`).
         rng: the randomness of the backoff jitter (pass a seeded ``random.Random``
             for reproducible delays).
+        ssl: a ready :class:`ssl.SSLContext` for ``wss://`` and the ``https://``
+            polling fallback (overrides ``settings.ssl``; see docs/security.md).
     """
 
     __slots__ = (
@@ -79,8 +82,11 @@ class PlanStreamClient:
         settings: ClientSettings | None = None,
         on_state_change: StateHook | None = None,
         rng: RandomSource | None = None,
+        ssl: _ssl.SSLContext | None = None,
     ) -> None:
         overrides: dict[str, Any] = {}
+        if ssl is not None:
+            overrides["ssl"] = {"context": ssl}
         if url is not None:
             overrides["url"] = url
         if token is not None:

@@ -62,6 +62,7 @@ class PollingPhase:
             token=token,
             has_token_provider=engine.token_provider is not None,
             request_timeout=settings.polling.request_timeout,
+            ssl_context=settings.ssl_context(),
         )
         async with http, asyncio.TaskGroup() as tasks:
             supervisor = tasks.create_task(self._supervise(http, tasks))

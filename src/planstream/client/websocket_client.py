@@ -207,6 +207,7 @@ class WebSocketClient:
             ping_timeout=None,
             open_timeout=settings.open_timeout,
             compression=settings.compression,
+            ssl_context=settings.ssl_context(),
         )
 
     # --- serving an open WebSocket ---------------------------------------------------

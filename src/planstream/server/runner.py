@@ -81,6 +81,9 @@ class PlanStreamServer:
             lifespan="on",
             log_level=log_level,
             timeout_graceful_shutdown=max(1, round(self.settings.close_timeout)),
+            # TLS: uvicorn loads the certificate (and fails at start if it cannot).
+            ssl_certfile=self.settings.ssl_certfile,
+            ssl_keyfile=self.settings.ssl_keyfile,
         )
         self._uvicorn = _EmbeddedUvicorn(self._config)
         self._noise_filter = _DenialNoiseFilter()
@@ -95,7 +98,8 @@ class PlanStreamServer:
         """Base URL of the HTTP endpoints."""
         if self.port is None:
             raise RuntimeError("the server is not started")
-        return f"http://{_url_host(self.settings.host)}:{self.port}"
+        scheme = "https" if self.settings.ssl_certfile is not None else "http"
+        return f"{scheme}://{_url_host(self.settings.host)}:{self.port}"
 
     @property
     def url(self) -> str:

@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    Field,
+    FilePath,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from planstream.errors import SettingsError
@@ -91,3 +99,18 @@ class ServerSettings(BaseSettings):
     def is_open(self) -> bool:
         """Whether no token is configured (anyone may read and publish)."""
         return not self.tokens and not self.publish_tokens
+
+    # --- TLS ---
+    ssl_certfile: FilePath | None = Field(
+        None, description="PEM certificate (chain) to serve wss:// and https:// with"
+    )
+    ssl_keyfile: FilePath | None = Field(
+        None, description="its private key (PEM), if not in ssl_certfile"
+    )
+
+    @field_validator("ssl_keyfile", mode="after")
+    @classmethod
+    def _keyfile_needs_certfile(cls, path: Path | None, info: ValidationInfo) -> Path | None:
+        if path is not None and info.data.get("ssl_certfile") is None:
+            raise ValueError("ssl_keyfile needs ssl_certfile")
+        return path

@@ -9,6 +9,7 @@ from planstream.transport.polling import PollingSession, PollResult, http_base_u
 from planstream.transport.websocket import (
     TransportFailedError,
     WebSocketSession,
+    bearer_headers,
     open_websocket,
 )
 
@@ -17,6 +18,7 @@ __all__ = [
     "PollingSession",
     "TransportFailedError",
     "WebSocketSession",
+    "bearer_headers",
     "http_base_url",
     "open_websocket",
 ]

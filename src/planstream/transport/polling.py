@@ -5,6 +5,7 @@ WebSocket transport, into a :class:`~planstream.transport.websocket.TransportFai
 
 from __future__ import annotations
 
+import ssl
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Final, Self
@@ -20,8 +21,9 @@ from planstream.close_codes import (
     classify_network_error,
 )
 from planstream.errors import InvalidFrameError
+from planstream.redaction import install_redaction
 from planstream.schema.http import PollResponse
-from planstream.transport.websocket import TransportFailedError
+from planstream.transport.websocket import TransportFailedError, bearer_headers
 
 __all__ = ["PollResult", "PollingSession", "http_base_url"]
 
@@ -58,6 +60,7 @@ class PollingSession:
         token: the bearer token, or None.
         has_token_provider: whether a 401 can be cured by a new token.
         request_timeout: seconds a request may take beyond its ``wait``.
+        ssl_context: the TLS context of an ``https://`` base (None: httpx's default).
     """
 
     def __init__(
@@ -67,9 +70,16 @@ class PollingSession:
         token: str | None,
         has_token_provider: bool,
         request_timeout: float = 10.0,
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
-        self._http = httpx.AsyncClient(base_url=base_url, headers=headers)
+        install_redaction()  # httpx and httpcore log requests
+        self._token_error: TransportFailedError | None = None
+        try:
+            headers = bearer_headers(token)
+        except TransportFailedError as exc:  # reported by the first poll
+            headers, self._token_error = {}, exc
+        verify: ssl.SSLContext | bool = True if ssl_context is None else ssl_context
+        self._http = httpx.AsyncClient(base_url=base_url, headers=headers, verify=verify)
         self._has_token_provider = has_token_provider
         self._request_timeout = request_timeout
         self.base_url = base_url
@@ -78,11 +88,13 @@ class PollingSession:
         return f"PollingSession(base_url={self.base_url!r})"
 
     def set_token(self, token: str | None) -> None:
-        """Use ``token`` from the next request on (after a refresh)."""
-        if token:
-            self._http.headers["Authorization"] = f"Bearer {token}"
-        else:
-            self._http.headers.pop("Authorization", None)
+        """Use ``token`` from the next request on (after a refresh).
+
+        Raises:
+            TransportFailedError: fatal, when the token cannot be a header value.
+        """
+        self._http.headers.pop("Authorization", None)
+        self._http.headers.update(bearer_headers(token))
 
     async def __aenter__(self) -> Self:
         return self
@@ -107,6 +119,8 @@ class PollingSession:
         Raises:
             TransportFailedError: the request failed; its verdict classifies why.
         """
+        if self._token_error is not None:
+            raise self._token_error
         params: dict[str, str | int | float] = {"limit": limit, "wait": wait}
         if after is not None:
             params["after"] = after

@@ -8,9 +8,10 @@ to do next by :mod:`planstream.connection_state`.
 from __future__ import annotations
 
 import asyncio
+import ssl
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Final
+from typing import Any, Final
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
@@ -24,11 +25,17 @@ from planstream.close_codes import (
     classify_network_error,
 )
 from planstream.codec import decode_server_frame
-from planstream.errors import IncompatibleProtocolError, PlanStreamError, ProtocolError
+from planstream.errors import (
+    AuthenticationError,
+    IncompatibleProtocolError,
+    PlanStreamError,
+    ProtocolError,
+)
 from planstream.negotiation import check_hello, client_versions
+from planstream.redaction import install_redaction, is_header_safe
 from planstream.schema.frames import SUBPROTOCOL, HelloFrame
 
-__all__ = ["TransportFailedError", "WebSocketSession", "open_websocket"]
+__all__ = ["TransportFailedError", "WebSocketSession", "bearer_headers", "open_websocket"]
 
 _USER_AGENT: Final = "planstream-python"
 
@@ -39,6 +46,23 @@ class TransportFailedError(PlanStreamError):
     def __init__(self, verdict: Verdict) -> None:
         super().__init__(str(verdict.error))
         self.verdict = verdict
+
+
+def bearer_headers(token: str | None) -> dict[str, str]:
+    """``{"Authorization": "Bearer <token>"}`` (protocol §2), or none without a token.
+
+    Raises:
+        TransportFailedError: fatal, when the token (a token provider's, say)
+            cannot be a header value; the token is not quoted.
+    """
+    if not token:
+        return {}
+    if not is_header_safe(token):
+        error = AuthenticationError(
+            "the token is not printable ASCII without spaces; it cannot be sent as a header"
+        )
+        raise TransportFailedError(Verdict(VerdictKind.FATAL, error))
+    return {"Authorization": f"Bearer {token}"}
 
 
 class WebSocketSession:
@@ -118,26 +142,36 @@ async def open_websocket(
     ping_timeout: float | None,
     open_timeout: float,
     compression: bool = False,
+    ssl_context: ssl.SSLContext | None = None,
 ) -> WebSocketSession:
     """Connect, offer ``planstream.v1`` with the bearer token, accept ``hello``.
+
+    ``ssl_context`` is the TLS context of a ``wss://`` URL (None: websockets'
+    default, verifying against the system's CA store). websockets logs the
+    request headers at DEBUG: the redacting filter is installed first.
 
     Raises:
         TransportFailedError: the attempt failed; its verdict classifies why
             (protocol §2 refusals, §4 closes, network errors, an incompatible
             ``hello``).
     """
-    headers = {"Authorization": f"Bearer {token}"} if token else None
+    install_redaction()
+    headers = bearer_headers(token)
+    tls: dict[str, Any] = (
+        {} if ssl_context is None else {"ssl": ssl_context}
+    )  # ws:// refuses an ssl argument
     try:
         connection = await connect(
             url,
             subprotocols=[SUBPROTOCOL],  # type: ignore[list-item]
-            additional_headers=headers,
+            additional_headers=headers or None,
             user_agent_header=_USER_AGENT,
             max_size=max_frame_bytes,
             compression="deflate" if compression else None,
             ping_interval=ping_interval,
             ping_timeout=ping_timeout,
             open_timeout=open_timeout,
+            **tls,
         )
     except InvalidStatus as exc:
         response = exc.response
