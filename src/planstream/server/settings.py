@@ -55,6 +55,17 @@ class ServerSettings(BaseSettings):
     poll_interval: float = Field(1.0, ge=0, description="X-Poll-Interval advertised to pollers, s")
     max_poll_wait: float = Field(30.0, ge=0, description="longest long-poll wait, s")
     close_timeout: float = Field(5.0, gt=0, description="wait for a close to be sent, s")
+    # --- abuse limits (connections, rates) ---
+    handshake_timeout: float = Field(
+        5.0, gt=0, allow_inf_nan=False, description="time to send a full request head, s"
+    )
+    max_connections: int = Field(
+        1000, ge=1, description="open WebSockets and HTTP requests (503 beyond)"
+    )
+    frame_rate: float = Field(
+        50.0, gt=0, allow_inf_nan=False, description="client frames per second, sustained"
+    )
+    frame_burst: int = Field(500, ge=1, description="client frames allowed in a burst")
 
     def __init__(self, **values: Any) -> None:
         try:
