@@ -140,6 +140,7 @@ class StreamSession:
             frame = self._decode(raw)
             if frame is not None:
                 await self._dispatch(frame)
+                self._bad_in_a_row = 0
         except Exception as exc:  # protocol §3: the last resort, never a 1006
             try:
                 self._internal_fault(raw, frame, exc)
@@ -165,7 +166,6 @@ class StreamSession:
             return None
         if self._rate_limited(raw, frame):
             return None
-        self._bad_in_a_row = 0
         return frame
 
     async def _dispatch(self, frame: ClientFrame) -> None:
