@@ -6,6 +6,7 @@ served by uvicorn, embeddable (:class:`PlanStreamServer`) or mountable
 pure ones the client uses.
 """
 
+from planstream.server.admission import ConnectionCap
 from planstream.server.app import SUPPORTED_SUBPROTOCOLS, create_app
 from planstream.server.auth import Principal, StaticTokenVerifier, TokenVerifier, bearer_token
 from planstream.server.connection import StreamConnection
@@ -31,6 +32,7 @@ from planstream.server.publishing import (
 from planstream.server.runner import PlanStreamServer, serve
 from planstream.server.settings import SERVER_ENV_PREFIX, ServerSettings
 from planstream.server.state import ServerState
+from planstream.server.stream_session import StreamSession
 from planstream.server.token_bucket import TokenBucket
 
 __all__ = [
@@ -40,6 +42,7 @@ __all__ = [
     "SUPPORTED_SUBPROTOCOLS",
     "ChangeListener",
     "ChangeSubscriber",
+    "ConnectionCap",
     "EventLog",
     "Fanout",
     "LogChange",
@@ -56,6 +59,7 @@ __all__ = [
     "StaticTokenVerifier",
     "StoredEvent",
     "StreamConnection",
+    "StreamSession",
     "TokenBucket",
     "TokenVerifier",
     "bearer_token",

@@ -19,7 +19,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from planstream.server.log_limiter import LogLimiter
 from planstream.server.metrics import FAULT_LOG_INTERVAL, ServerMetrics
 
-__all__ = ["RETRY_AFTER_S", "ConnectionCap"]
+__all__ = ["ConnectionCap"]
 
 logger = logging.getLogger("planstream.server")
 

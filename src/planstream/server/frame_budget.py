@@ -22,15 +22,8 @@ from planstream.schema.events import Head
 from planstream.schema.frames import HeartbeatFrame, RequestId
 from planstream.server.event_log import StoredEvent
 
-__all__ = [
-    "BATCH_PREFIX",
-    "BATCH_SUFFIX",
-    "ERROR_MESSAGE_MAX_CHARS",
-    "bounded_message",
-    "fitting",
-    "heartbeat_frames",
-    "readable_id",
-]
+#: Machinery of the stream session, imported by name; nothing here is public API.
+__all__: list[str] = []
 
 BATCH_PREFIX: Final = '{"type":"batch","events":['
 BATCH_SUFFIX: Final = "]}"

@@ -8,7 +8,8 @@ tracebacks, 3.8 MB, from one client in 3 s).
 
 from __future__ import annotations
 
-__all__ = ["LogLimiter"]
+#: Machinery of the server's log lines, imported by name; not public API.
+__all__: list[str] = []
 
 
 class LogLimiter:

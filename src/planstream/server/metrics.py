@@ -16,7 +16,7 @@ from prometheus_client.registry import Collector
 
 from planstream.server.log_limiter import LogLimiter
 
-__all__ = ["FAULT_LOG_INTERVAL", "PROMETHEUS_CONTENT_TYPE", "ServerMetrics"]
+__all__ = ["PROMETHEUS_CONTENT_TYPE", "ServerMetrics"]
 
 PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 #: Least seconds between two log lines about the same kind of repeatable fault.

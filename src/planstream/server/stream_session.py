@@ -52,7 +52,7 @@ from planstream.server.metrics import ServerMetrics
 from planstream.server.settings import ServerSettings
 from planstream.server.token_bucket import TokenBucket
 
-__all__ = ["SUBSCRIPTION_REFUSAL_COST", "StreamSession"]
+__all__ = ["StreamSession"]
 
 logger = logging.getLogger("planstream.server")
 

@@ -30,14 +30,8 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 from planstream.server.log_limiter import LogLimiter
 from planstream.server.metrics import FAULT_LOG_INTERVAL, ServerMetrics
 
-__all__ = [
-    "FD_RESERVE",
-    "AcceptErrorFilter",
-    "ConnectionGuard",
-    "GuardedH11Protocol",
-    "guarded_protocol",
-    "tcp_connection_cap",
-]
+#: Machinery of PlanStreamServer (uvicorn's protocol), imported by name; not public API.
+__all__: list[str] = []
 
 logger = logging.getLogger("planstream.server")
 
