@@ -116,6 +116,12 @@ Feature: The stream endpoint under hostile input (issue 10, items 1-4; protocol 
     And the server process output warns that max_connections does not fit under the open-file limit
     And the server process output has no traceback and at most 20 lines
 
+  Scenario: Failed accepts (EMFILE), as the event loop reports them, are logged once per interval without a traceback
+    Given a reference server
+    And the server's log is captured
+    When the event loop reports 1000 failed accepts with "Too many open files" while the server runs
+    Then the captured server log has exactly 1 line about a failed accept, with no traceback
+
   # --- item 4: rate limits ---------------------------------------------------------
 
   Scenario: A client that floods pings past the token bucket gets rate_limited with its ids, then a 4029 with retry_after

@@ -126,9 +126,26 @@ def step_log_small(context: Any, count: int) -> None:
 def step_log_about(context: Any, count: int, topic: str) -> None:
     text = context.log_capture.text
     assert "Traceback" not in text, text[:3000]
-    needle = {"an internal error": "internal error", "max_connections": "max_connections"}[topic]
+    needle = {
+        "an internal error": "internal error",
+        "max_connections": "max_connections",
+        "a failed accept": "out of system resource",
+    }[topic]
     lines = context.log_capture.lines(needle)
     assert len(lines) == count, text[:3000]
+
+
+@when('the event loop reports {count:d} failed accepts with "{text}" while the server runs')
+def step_accept_errors(context: Any, count: int, text: str) -> None:
+    # What asyncio's selector loop does when accept() fails with EMFILE
+    # (base_events / selector_events._accept_connection), a thousand times.
+    for _ in range(count):
+        context.loop.call_exception_handler(
+            {
+                "message": "socket.accept() out of system resource",
+                "exception": OSError(24, text),
+            }
+        )
 
 
 @then("the embedded server counted {count:d} internal errors")
