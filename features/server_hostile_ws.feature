@@ -89,6 +89,7 @@ Feature: The stream endpoint under hostile input (issue 10, items 1-4; protocol 
       | handshake_timeout | 0.5   |
     And raw client "a" connects to the stream
     When a TCP peer sends half a WebSocket upgrade and another sends nothing
+    And a third TCP peer connects and leaves at once
     Then both TCP peers are closed by the server within 5 seconds
     And raw client "a" still gets a pong for a stream ping
     And the embedded server counted 2 handshake timeouts
@@ -109,7 +110,7 @@ Feature: The stream endpoint under hostile input (issue 10, items 1-4; protocol 
   Scenario: Under a low open-file limit the server caps its TCP connections below it, warns at start, and idle sockets cannot lock clients out
     Given a reference server subprocess with an open-file limit of 100 and settings
       | setting           | value |
-      | handshake_timeout | 1     |
+      | handshake_timeout | 2     |
     When 80 TCP peers connect and send nothing
     Then the server process answers /healthz within 10 seconds
     And the server process counted at least 30 refused connections

@@ -55,6 +55,16 @@ def step_half_open(context: Any) -> None:
     context.tcp_peers = run(context, open_peers())
 
 
+@when("a third TCP peer connects and leaves at once")
+def step_peer_leaves(context: Any) -> None:
+    async def visit() -> None:
+        _reader, writer = await asyncio.open_connection("127.0.0.1", _port(context))
+        writer.close()
+        await writer.wait_closed()
+
+    run(context, visit())
+
+
 @then("both TCP peers are closed by the server within {seconds:d} seconds")
 def step_peers_closed(context: Any, seconds: int) -> None:
     async def wait_closed() -> list[bytes]:
