@@ -114,6 +114,11 @@ _PROMETHEUS = {
     "rejected_frames": ("planstream_rejected_frames_total", "counter"),
     "abuse_closes": ("planstream_abuse_closes_total", "counter"),
     "auth_failures": ("planstream_auth_failures_total", "counter"),
+    "rate_limited_frames": ("planstream_rate_limited_frames_total", "counter"),
+    "rate_limit_closes": ("planstream_rate_limit_closes_total", "counter"),
+    "internal_errors": ("planstream_internal_errors_total", "counter"),
+    "refused_connections": ("planstream_refused_connections_total", "counter"),
+    "handshake_timeouts": ("planstream_handshake_timeouts_total", "counter"),
 }
 
 

@@ -6,6 +6,7 @@ served by uvicorn, embeddable (:class:`PlanStreamServer`) or mountable
 pure ones the client uses.
 """
 
+from planstream.server.admission import ConnectionCap
 from planstream.server.app import SUPPORTED_SUBPROTOCOLS, create_app
 from planstream.server.auth import Principal, StaticTokenVerifier, TokenVerifier, bearer_token
 from planstream.server.connection import StreamConnection
@@ -38,6 +39,7 @@ from planstream.server.publishing import (
 from planstream.server.runner import PlanStreamServer, serve
 from planstream.server.settings import SERVER_ENV_PREFIX, ServerSettings
 from planstream.server.state import ServerState
+from planstream.server.stream_session import StreamSession
 from planstream.server.token_bucket import TokenBucket
 
 __all__ = [
@@ -48,6 +50,7 @@ __all__ = [
     "BadCursorError",
     "ChangeListener",
     "ChangeSubscriber",
+    "ConnectionCap",
     "EventLog",
     "Fanout",
     "FaultLog",
@@ -69,6 +72,7 @@ __all__ = [
     "StaticTokenVerifier",
     "StoredEvent",
     "StreamConnection",
+    "StreamSession",
     "TokenBucket",
     "TokenVerifier",
     "bearer_token",

@@ -25,6 +25,7 @@ from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket
 
 from planstream.schema.frames import SUBPROTOCOL
+from planstream.server.admission import ConnectionCap
 from planstream.server.auth import TokenVerifier, bearer_token
 from planstream.server.event_log import EventLog
 from planstream.server.http_api import http_routes
@@ -119,4 +120,6 @@ def create_app(
         exception_handlers={HTTPException: _json_http_error},
     )
     app.state.planstream = state
+    # protocol §6: 503 + Retry-After beyond max_connections (admission.py).
+    app.add_middleware(ConnectionCap, limit=state.settings.max_connections, metrics=state.metrics)
     return app

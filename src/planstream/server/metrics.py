@@ -8,15 +8,19 @@ servers in one process never share or clash.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, field, fields
 
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from planstream.server.log_limiter import LogLimiter
+
 __all__ = ["PROMETHEUS_CONTENT_TYPE", "ServerMetrics"]
 
 PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+#: Least seconds between two log lines about the same kind of repeatable fault.
+FAULT_LOG_INTERVAL = 5.0
 
 
 @dataclass(slots=True)
@@ -34,10 +38,24 @@ class ServerMetrics:
     rejected_frames: int = 0
     abuse_closes: int = 0
     auth_failures: int = 0
+    rate_limited_frames: int = 0
+    rate_limit_closes: int = 0
+    internal_errors: int = 0
+    refused_connections: int = 0
+    handshake_timeouts: int = 0
+    #: One log line per few seconds for faults a peer can repeat at will
+    #: (issue 10 item 1); shared by every connection of the server.
+    fault_lines: LogLimiter = field(
+        default_factory=lambda: LogLimiter(FAULT_LOG_INTERVAL), repr=False, compare=False
+    )
 
     def status(self) -> dict[str, int]:
         """The counters as a JSON-ready dict."""
-        return asdict(self)
+        return {
+            item.name: getattr(self, item.name)
+            for item in fields(self)
+            if item.name != "fault_lines"
+        }
 
     def prometheus(self) -> bytes:
         """The counters in Prometheus text exposition format."""
@@ -61,6 +79,11 @@ _COUNTERS = {
     "rejected_frames": "Client frames rejected as malformed or unknown",
     "abuse_closes": "Connections closed with 1008 after a flood of bad frames",
     "auth_failures": "Requests refused with 401 or 403",
+    "rate_limited_frames": "Client frames answered with rate_limited",
+    "rate_limit_closes": "Connections closed with 4029 for going on past the rate limit",
+    "internal_errors": "Client frames answered with internal (a server fault)",
+    "refused_connections": "Connections refused for max_connections (503 or closed at once)",
+    "handshake_timeouts": "TCP connections closed for not sending a request in time",
 }
 #: Counters exported under another name: ``planstream_connections_total``
 #: would be the counter family ``planstream_connections``, clashing with the

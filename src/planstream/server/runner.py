@@ -23,6 +23,14 @@ from planstream.server.auth import TokenVerifier
 from planstream.server.event_log import EventLog, StoredEvent
 from planstream.server.settings import ServerSettings
 from planstream.server.state import ServerState
+from planstream.server.tcp_guard import (
+    AcceptErrorFilter,
+    ConnectionGuard,
+    guarded_protocol,
+    tcp_connection_cap,
+)
+
+logger = logging.getLogger("planstream.server")
 
 __all__ = ["PlanStreamServer", "serve"]
 
@@ -69,10 +77,27 @@ class PlanStreamServer:
         self.settings = settings if settings is not None else ServerSettings()
         self.app = create_app(self.settings, log=log, verifier=verifier)
         self.state: ServerState = self.app.state.planstream
+        fd_limit = _fd_limit()
+        tcp_cap = tcp_connection_cap(self.settings.max_connections, fd_limit)
+        if tcp_cap <= self.settings.max_connections:
+            logger.warning(
+                "max_connections %d does not fit under the open-file limit %s: at most %d TCP "
+                "connections will be held open (raise `ulimit -n` or lower max_connections)",
+                self.settings.max_connections,
+                fd_limit,
+                tcp_cap,
+            )
+        self.guard = ConnectionGuard(
+            handshake_timeout=self.settings.handshake_timeout,
+            tcp_cap=tcp_cap,
+            metrics=self.state.metrics,
+        )
         self._config = uvicorn.Config(
             self.app,
             host=self.settings.host,
             port=self.settings.port,
+            # The h11 protocol with a handshake deadline and a hard cap (tcp_guard.py).
+            http=guarded_protocol(self.guard),
             ws="websockets-sansio",
             ws_max_size=self.settings.max_frame_bytes,
             ws_ping_interval=self.settings.ws_ping_interval,
@@ -87,6 +112,7 @@ class PlanStreamServer:
         )
         self._uvicorn = _EmbeddedUvicorn(self._config)
         self._noise_filter = _DenialNoiseFilter()
+        self._accept_filter = AcceptErrorFilter()
         self._task: asyncio.Task[None] | None = None
         self.port: int | None = None
 
@@ -111,11 +137,12 @@ class PlanStreamServer:
         if self._task is not None:
             raise RuntimeError("the server is already started")
         logging.getLogger("uvicorn.error").addFilter(self._noise_filter)
+        logging.getLogger("asyncio").addFilter(self._accept_filter)
         self._task = asyncio.create_task(self._serve(), name="planstream-uvicorn")
         while not self._uvicorn.started:
             if self._task.done():
                 task, self._task = self._task, None  # not started: nothing to stop
-                logging.getLogger("uvicorn.error").removeFilter(self._noise_filter)
+                self._remove_log_filters()
                 await task  # raises why it could not start
                 raise RuntimeError("the server stopped before it started")
             await asyncio.sleep(0.01)
@@ -144,11 +171,15 @@ class PlanStreamServer:
             self._uvicorn.should_exit = True
             await task
         finally:
-            logging.getLogger("uvicorn.error").removeFilter(self._noise_filter)
+            self._remove_log_filters()
             if not task.done():
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+
+    def _remove_log_filters(self) -> None:
+        logging.getLogger("uvicorn.error").removeFilter(self._noise_filter)
+        logging.getLogger("asyncio").removeFilter(self._accept_filter)
 
     async def __aenter__(self) -> Self:
         await self.start()
@@ -180,6 +211,16 @@ async def serve(settings: ServerSettings | None = None, *, log_level: str = "inf
     finally:
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(signum)
+
+
+def _fd_limit() -> int | None:
+    """The soft ``RLIMIT_NOFILE`` of this process, None when unlimited or unknown."""
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - not on Windows
+        return None
+    soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    return None if soft == resource.RLIM_INFINITY else soft
 
 
 def _url_host(host: str) -> str:

@@ -74,6 +74,17 @@ class ServerSettings(BaseSettings):
         200.0, gt=0, allow_inf_nan=False, description="publish requests per second per token"
     )
     publish_burst: int = Field(1000, ge=1, description="publish requests a token may send at once")
+    # --- abuse limits (connections, rates) ---
+    handshake_timeout: float = Field(
+        5.0, gt=0, allow_inf_nan=False, description="time to send a full request head, s"
+    )
+    max_connections: int = Field(
+        1000, ge=1, description="open WebSockets and HTTP requests (503 beyond)"
+    )
+    frame_rate: float = Field(
+        50.0, gt=0, allow_inf_nan=False, description="client frames per second, sustained"
+    )
+    frame_burst: int = Field(500, ge=1, description="client frames allowed in a burst")
 
     def __init__(self, **values: Any) -> None:
         try:
