@@ -122,6 +122,20 @@ Feature: The HTTP half and the event log under hostile input (issue 10, items 1,
     Then within 10 seconds the snapshot of plan "live" is a 404 "not_found"
     And the server has evicted 2 plans and waits for no other deadline
 
+  Scenario: A follower of a plan whose id is reused after eviction is told the stream restarted
+    Given a reference server with settings
+      | setting  | value |
+      | plan_ttl | 0.3   |
+    When a follower subscribes over the WebSocket to plan "again" from its start
+    And the publisher POSTs to plan "again":
+      """
+      [{"kind": "plan.status", "data": {"status": "running"}}, {"kind": "plan.status", "data": {"status": "succeeded"}}]
+      """
+    Then the follower receives events 1 to 2 of plan "again"
+    And within 10 seconds the snapshot of plan "again" is a 404 "not_found"
+    When the publisher POSTs a "plan.status" event with data {"status": "queued"} to plan "again"
+    Then the follower next receives a "stream_reset" resync of plan "again" with no head, then event 1 with status "queued"
+
   Scenario: The plan list comes a page at a time, each plan once, and the CLI follows the pages (item 6)
     Given a reference server with settings
       | setting  | value |

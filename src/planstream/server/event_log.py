@@ -60,11 +60,17 @@ class StoredEvent:
 
 @dataclass(frozen=True, slots=True)
 class LogChange:
-    """A plan's stream grew: its newest ``seq`` and oldest retained ``seq``."""
+    """A plan's stream grew: its newest ``seq`` and oldest retained ``seq``.
+
+    ``new_stream``: this append started the plan's stream (its seq 1). For a
+    plan id that had a stream before (evicted, then published to again), a
+    subscriber positioned in the old stream must start over (reading 19).
+    """
 
     plan_id: str
     head_seq: int
     first_seq: int
+    new_stream: bool = False
 
 
 @dataclass(frozen=True, slots=True)

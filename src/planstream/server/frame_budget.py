@@ -19,8 +19,8 @@ from pydantic_core import from_json
 
 from planstream.codec import encode_frame
 from planstream.schema.events import Head
-from planstream.schema.frames import HeartbeatFrame, RequestId
-from planstream.server.event_log import StoredEvent
+from planstream.schema.frames import HeartbeatFrame, RequestId, ResyncFrame
+from planstream.server.event_log import ResyncNeeded, StoredEvent
 
 #: Machinery of the stream session, imported by name; nothing here is public API.
 __all__: list[str] = []
@@ -103,3 +103,22 @@ def readable_id(raw: str | bytes) -> RequestId | None:
     except ValidationError:
         return None
     return request_id
+
+
+def resync_text(request_id: RequestId | None, position: ResyncNeeded, max_bytes: int) -> str:
+    """A ``resync`` frame; a snapshot with too many steps for one frame is cut (§7)."""
+    snapshot = position.snapshot
+    steps = snapshot.steps
+    keep = len(steps)
+    while True:
+        text = encode_frame(
+            ResyncFrame(
+                id=request_id,
+                plan_id=snapshot.plan_id,
+                reason=position.reason,
+                snapshot=snapshot.model_copy(update={"steps": steps[:keep]}),
+            )
+        )
+        if keep == 0 or len(text.encode()) <= max_bytes:
+            return text
+        keep //= 2

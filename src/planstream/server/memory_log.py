@@ -141,6 +141,7 @@ class MemoryEventLog(EventLog):
         ]
         if self.closes_finished_plans:
             _refuse_events_after_end(plan_id, built)
+        new_stream = stream is None
         if stream is None:
             self._streams_created = number
             stream = self._plans[plan_id] = _PlanStream(plan_id, number)
@@ -152,7 +153,7 @@ class MemoryEventLog(EventLog):
             stream.state.apply(item.event)
         stream.events.extend(stored)
         stream.trim(self.retention)
-        self._notify(LogChange(plan_id, stream.head_seq, stream.first_seq))
+        self._notify(LogChange(plan_id, stream.head_seq, stream.first_seq, new_stream))
         return stored
 
     async def read(self, plan_id: str, after_seq: int, limit: int) -> list[StoredEvent]:

@@ -32,12 +32,13 @@ from planstream.schema.frames import (
     PingFrame,
     PongFrame,
     RequestId,
-    ResyncFrame,
+    ResyncReason,
     SubscribedFrame,
     SubscribeFrame,
     UnsubscribedFrame,
     UnsubscribeFrame,
 )
+from planstream.schema.snapshot import PlanSnapshot
 from planstream.server.event_log import EventLog, LogChange, ResyncNeeded
 from planstream.server.fanout import Fanout
 from planstream.server.frame_budget import (
@@ -47,6 +48,7 @@ from planstream.server.frame_budget import (
     fitting,
     heartbeat_frames,
     readable_id,
+    resync_text,
 )
 from planstream.server.metrics import ServerMetrics
 from planstream.server.settings import ServerSettings
@@ -263,28 +265,10 @@ class StreamSession:
         head = await self._log.head(plan_id)
         sub.known_head = max(sub.known_head, head.seq if head else 0)
         if isinstance(position, ResyncNeeded):
-            answer = self._resync_text(frame.id, position)
+            answer = resync_text(frame.id, position, self._settings.max_frame_bytes)
         else:
             answer = encode_frame(SubscribedFrame(id=frame.id, plan_id=plan_id, head=head))
         self._enqueue(Outgoing(answer, activates=sub))
-
-    def _resync_text(self, request_id: RequestId, position: ResyncNeeded) -> str:
-        """The ``resync`` answer; a snapshot with too many steps for one frame is cut (§7)."""
-        snapshot = position.snapshot
-        steps = snapshot.steps
-        keep = len(steps)
-        while True:
-            text = encode_frame(
-                ResyncFrame(
-                    id=request_id,
-                    plan_id=snapshot.plan_id,
-                    reason=position.reason,
-                    snapshot=snapshot.model_copy(update={"steps": steps[:keep]}),
-                )
-            )
-            if keep == 0 or len(text.encode()) <= self._settings.max_frame_bytes:
-                return text
-            keep //= 2
 
     def _unsubscribe(self, frame: UnsubscribeFrame) -> None:
         self._drop_subscription(frame.plan_id)
@@ -318,11 +302,23 @@ class StreamSession:
         sub = self.subs.get(change.plan_id)
         if sub is None:
             return
+        if change.new_stream and sub.cursor > 0:
+            self._restart(sub)
         sub.known_head = change.head_seq
         if sub.cursor + 1 < change.first_seq:
             self._slow_consumer("fell behind retention")
             return
         self._wake()
+
+    def _restart(self, sub: Subscription) -> None:
+        """The plan's stream began anew (evicted, then published to again, §7 19):
+        tell the client with a ``resync`` ``stream_reset`` whose snapshot has no
+        head, then send the new stream from its seq 1, instead of skipping its
+        first events as already sent."""
+        sub.cursor = sub.sent_seq = 0
+        sub.sent_event_id = None
+        reset = ResyncNeeded(ResyncReason.STREAM_RESET, PlanSnapshot(plan_id=sub.plan_id))
+        self._enqueue(Outgoing(resync_text(None, reset, self._settings.max_frame_bytes)))
 
     def _slow_consumer(self, what: str) -> None:
         if not self.closing:
