@@ -117,6 +117,13 @@ Feature: The stream endpoint under hostile input (issue 10, items 1-4; protocol 
     And the server process output warns that max_connections does not fit under the open-file limit
     And the server process output has no traceback and at most 20 lines
 
+  Scenario: Request heads that are not HTTP get the JSON 400 of protocol §6, logged once per interval
+    Given a reference server
+    And the server's log is captured
+    When 30 TCP peers each send a request line that is not HTTP
+    Then each gets a 400 whose body is the JSON error bad_request
+    And the captured server log has exactly 1 line about a malformed request, with no traceback
+
   Scenario: Failed accepts (EMFILE), as the event loop reports them, are logged once per interval without a traceback
     Given a reference server
     And the server's log is captured

@@ -256,3 +256,26 @@ def step_fd_output(context: Any, count: int) -> None:
     assert "Traceback" not in output, output[-3000:]
     assert "Too many open files" not in output, output[-3000:]
     assert len(output.splitlines()) <= count, output[-3000:]
+
+
+@when("{count:d} TCP peers each send a request line that is not HTTP")
+def step_garbage_requests(context: Any, count: int) -> None:
+    async def send_all() -> list[bytes]:
+        answers = []
+        for _ in range(count):
+            reader, writer = await _open_peer(context, _port(context))
+            writer.write(b"\x16\x03\x01 NOT HTTP AT ALL\r\n\r\n")
+            await writer.drain()
+            answers.append(await asyncio.wait_for(reader.read(), 10))
+        return answers
+
+    context.garbage_answers = run(context, send_all())
+
+
+@then("each gets a 400 whose body is the JSON error bad_request")
+def step_garbage_answers(context: Any) -> None:
+    for answer in context.garbage_answers:
+        head, _, body = answer.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 400 "), answer[:200]
+        assert b"content-type: application/json" in head.lower(), head
+        assert json.loads(body)["error"] == "bad_request", body

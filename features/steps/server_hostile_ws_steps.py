@@ -130,6 +130,7 @@ def step_log_about(context: Any, count: int, topic: str) -> None:
         "an internal error": "internal error",
         "max_connections": "max_connections",
         "a failed accept": "out of system resource",
+        "a malformed request": "Invalid HTTP request received",
     }[topic]
     lines = context.log_capture.lines(needle)
     assert len(lines) == count, text[:3000]

@@ -16,7 +16,7 @@ from typing import Any
 from planstream.server import MemoryEventLog, ResumeAfter, ResyncNeeded
 
 #: Loggers an operator of ``planstream serve`` would see.
-SERVER_LOGGERS = ("planstream.server", "uvicorn", "uvicorn.error", "asyncio")
+SERVER_LOGGERS = ("planstream.server", "uvicorn", "asyncio")  # uvicorn.error propagates to uvicorn
 
 
 class LogCapture:

@@ -24,8 +24,8 @@ from planstream.server.event_log import EventLog, StoredEvent
 from planstream.server.settings import ServerSettings
 from planstream.server.state import ServerState
 from planstream.server.tcp_guard import (
-    AcceptErrorFilter,
     ConnectionGuard,
+    RepeatedLineFilter,
     guarded_protocol,
     tcp_connection_cap,
 )
@@ -112,7 +112,8 @@ class PlanStreamServer:
         )
         self._uvicorn = _EmbeddedUvicorn(self._config)
         self._noise_filter = _DenialNoiseFilter()
-        self._accept_filter = AcceptErrorFilter()
+        self._accept_filter = RepeatedLineFilter("out of system resource")
+        self._bad_request_filter = RepeatedLineFilter("Invalid HTTP request received")
         self._task: asyncio.Task[None] | None = None
         self.port: int | None = None
 
@@ -138,6 +139,7 @@ class PlanStreamServer:
             raise RuntimeError("the server is already started")
         logging.getLogger("uvicorn.error").addFilter(self._noise_filter)
         logging.getLogger("asyncio").addFilter(self._accept_filter)
+        logging.getLogger("uvicorn.error").addFilter(self._bad_request_filter)
         self._task = asyncio.create_task(self._serve(), name="planstream-uvicorn")
         while not self._uvicorn.started:
             if self._task.done():
@@ -180,6 +182,7 @@ class PlanStreamServer:
     def _remove_log_filters(self) -> None:
         logging.getLogger("uvicorn.error").removeFilter(self._noise_filter)
         logging.getLogger("asyncio").removeFilter(self._accept_filter)
+        logging.getLogger("uvicorn.error").removeFilter(self._bad_request_filter)
 
     async def __aenter__(self) -> Self:
         await self.start()

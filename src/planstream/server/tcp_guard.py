@@ -21,10 +21,12 @@ Every refusal is counted, and logged at most once per few seconds.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 from typing import Any, ClassVar, Final
 
+import h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from planstream.server.log_limiter import LogLimiter
@@ -126,6 +128,20 @@ class GuardedH11Protocol(H11Protocol):
             self._handshake_deadline = None
         super().connection_lost(exc)
 
+    def send_400_response(self, msg: str) -> None:
+        """A request head h11 cannot parse gets the JSON error of protocol §6, not
+        uvicorn's plain text ("no request, however malformed, gets a body that
+        is not this JSON")."""
+        body = json.dumps({"error": "bad_request", "message": "malformed HTTP request"})
+        headers = [(b"content-type", b"application/json"), (b"connection", b"close")]
+        for event in (
+            h11.Response(status_code=400, headers=headers, reason=b"Bad Request"),
+            h11.Data(data=body.encode()),
+            h11.EndOfMessage(),
+        ):
+            self.transport.write(self.conn.send(event) or b"")
+        self.transport.close()
+
     def _handshake_expired(self) -> None:
         self._handshake_deadline = None
         if self.scope is None and not self.transport.is_closing():
@@ -138,22 +154,25 @@ def guarded_protocol(guard: ConnectionGuard) -> type[GuardedH11Protocol]:
     return type("GuardedH11Protocol", (GuardedH11Protocol,), {"guard": guard})
 
 
-class AcceptErrorFilter(logging.Filter):
-    """At most one ``socket.accept() out of system resource`` record per few seconds.
+class RepeatedLineFilter(logging.Filter):
+    """At most one record containing ``marker`` per few seconds, without its traceback.
 
-    asyncio logs a failed ``accept()`` (EMFILE: too many open files) with a
-    traceback each time it retries; under a connection flood that was 110,579
-    tracebacks (49 MB) in 4 s (issue 10, item 3). Installed on the ``asyncio``
-    logger while the server runs; other records pass.
+    For lines whose rate a peer decides: asyncio logs a failed ``accept()``
+    (EMFILE: too many open files) with a traceback each time it retries (under
+    a connection flood that was 110,579 tracebacks, 49 MB, in 4 s: issue 10,
+    item 3), and uvicorn logs "Invalid HTTP request received." for every
+    malformed request head. Installed on the logger that writes the line while
+    the server runs; other records pass.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, marker: str) -> None:
         super().__init__()
+        self.marker = marker
         self._lines = LogLimiter(FAULT_LOG_INTERVAL)
 
     def filter(self, record: logging.LogRecord) -> bool:
         """Let the record through when the limiter allows it, without its traceback."""
-        if "out of system resource" not in record.getMessage():
+        if self.marker not in record.getMessage():
             return True
         silenced = self._lines.allow(time.monotonic())
         if silenced is None:
