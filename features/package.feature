@@ -28,6 +28,7 @@ Feature: The planstream package is tidy: explicit exports, pure core, typed, one
       | planstream.errors             |
       | planstream.close_codes        |
       | planstream.connection_state   |
+      | planstream.log_limiter        |
       | planstream.connection_actions |
     And the modules forbidden in pure code are "asyncio, websockets, socket, time, threading, httpx"
     When every import statement of the pure planstream modules is read with ast

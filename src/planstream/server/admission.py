@@ -16,7 +16,7 @@ from typing import Final
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from planstream.server.log_limiter import LogLimiter
+from planstream.log_limiter import LogLimiter
 from planstream.server.metrics import FAULT_LOG_INTERVAL, ServerMetrics
 
 __all__ = ["ConnectionCap"]

@@ -2,8 +2,8 @@
 
 A request that fails for a reason of the server's own is answered (HTTP
 ``503 unavailable``) and logged as one line, never a traceback. When faults
-come faster than ``rate`` per second (after a ``burst``), the lines are
-suppressed and counted, and the next line logged says how many were.
+come faster than ``burst`` per second, the lines are suppressed and counted,
+and the next line logged says how many were.
 Pure apart from the logger: the caller passes the time.
 """
 
@@ -11,28 +11,28 @@ from __future__ import annotations
 
 import logging
 
-from planstream.server.token_bucket import TokenBucket
+from planstream.log_limiter import LogLimiter
 
 __all__ = ["FaultLog"]
 
 
 class FaultLog:
-    """Log one line per fault, at most ``rate`` per second after ``burst``.
+    """Log one line per fault, at most ``burst`` per second.
 
     Args:
         logger: where the lines go (at ERROR).
-        rate: lines per second allowed on average.
-        burst: lines allowed at once.
-        now: the clock reading at creation.
+        burst: lines allowed per second.
     """
 
-    def __init__(
-        self, logger: logging.Logger, *, rate: float = 1.0, burst: int = 10, now: float = 0.0
-    ) -> None:
+    def __init__(self, logger: logging.Logger, *, burst: int = 10) -> None:
         self._logger = logger
-        self._bucket = TokenBucket(rate, burst, now)
-        self.suppressed = 0  # lines not logged since the last one that was
+        self._lines = LogLimiter(1.0, burst)
         self.total = 0
+
+    @property
+    def suppressed(self) -> int:
+        """Lines not logged since the last one that was."""
+        return self._lines.suppressed
 
     def __repr__(self) -> str:
         return f"FaultLog(total={self.total}, suppressed={self.suppressed})"
@@ -44,10 +44,9 @@ class FaultLog:
         token, a huge id) and its traceback would be kilobytes per request.
         """
         self.total += 1
-        if self._bucket.take(now) > 0:
-            self.suppressed += 1
+        suppressed = self._lines.allow(now)
+        if suppressed is None:
             return False
-        suppressed, self.suppressed = self.suppressed, 0
         place = _innermost_frame(exc)
         note = f" ({suppressed} similar lines suppressed)" if suppressed else ""
         self._logger.error("%s failed: %s at %s%s", what, type(exc).__name__, place, note)

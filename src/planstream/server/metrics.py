@@ -14,7 +14,7 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from planstream.server.log_limiter import LogLimiter
+from planstream.log_limiter import LogLimiter
 
 __all__ = ["PROMETHEUS_CONTENT_TYPE", "ServerMetrics"]
 

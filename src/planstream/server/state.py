@@ -59,7 +59,7 @@ class ServerState:
         self.publish_limiter = PublishRateLimiter(
             self.settings.publish_rate, self.settings.publish_burst
         )
-        self.http_faults = FaultLog(logger, now=clock())
+        self.http_faults = FaultLog(logger)
         self._remove_listener = self.log.add_listener(self.fanout)
         self._closed = asyncio.Event()
         self._no_connections = asyncio.Event()

@@ -29,7 +29,7 @@ from typing import Any, ClassVar, Final
 import h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from planstream.server.log_limiter import LogLimiter
+from planstream.log_limiter import LogLimiter
 from planstream.server.metrics import FAULT_LOG_INTERVAL, ServerMetrics
 
 #: Machinery of PlanStreamServer (uvicorn's protocol), imported by name; not public API.
