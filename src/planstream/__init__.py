@@ -6,7 +6,7 @@ The pipeline, as laid out in this package:
 * :mod:`planstream.codec` - one-call decoding of raw frames, typed errors;
 * :mod:`planstream.negotiation` - protocol/schema version checks;
 * :mod:`planstream.sequencer` - de-duplication, ordering, gap repair (one
-  :mod:`planstream.plan_cursor` per plan);
+  :mod:`planstream.plan_cursor` per plan; repairs paced by :mod:`planstream.repairs`);
 * :mod:`planstream.plan_state` - the reducer folding events into a snapshot;
 * :mod:`planstream.backoff` - reconnect delays;
 * :mod:`planstream.close_codes` - what a close code, refused upgrade or network
@@ -37,6 +37,7 @@ from planstream.close_codes import (
     Verdict,
     VerdictKind,
     classify_close,
+    classify_frame_refused,
     classify_heartbeat_timeout,
     classify_http_status,
     classify_network_error,
@@ -48,6 +49,7 @@ from planstream.codec import (
     decode_event,
     decode_server_frame,
     encode_frame,
+    event_positions,
 )
 from planstream.connection_actions import (
     Connect,
@@ -67,7 +69,9 @@ from planstream.connection_state import (
 )
 from planstream.delivery import (
     Delivery,
+    RepairAction,
     RepairReason,
+    RepairsExhausted,
     Resubscribe,
     Resync,
     SequencerOutput,
@@ -83,6 +87,7 @@ from planstream.errors import (
     HeartbeatTimeoutError,
     IncompatibleProtocolError,
     InvalidFrameError,
+    InvalidIdError,
     InvalidStateError,
     MessageTooBigError,
     PlanStateError,
@@ -90,6 +95,7 @@ from planstream.errors import (
     PolicyViolationError,
     ProtocolError,
     RateLimitedError,
+    RepairFailedError,
     RetriesExhaustedError,
     RetryableError,
     ServerUnavailableError,
@@ -100,6 +106,7 @@ from planstream.errors import (
 )
 from planstream.negotiation import check_hello, client_versions, incompatible_subprotocols
 from planstream.plan_state import PlanState
+from planstream.repairs import RepairPacer
 from planstream.schema import (
     KNOWN_EVENT_KINDS,
     PROTOCOL_VERSION,
@@ -204,6 +211,7 @@ __all__ = [
     "HttpErrorBody",
     "IncompatibleProtocolError",
     "InvalidFrameError",
+    "InvalidIdError",
     "InvalidStateError",
     "JitterMode",
     "KnownEvent",
@@ -239,7 +247,11 @@ __all__ = [
     "RawFrame",
     "ReconnectSettings",
     "RefreshTokenThenConnect",
+    "RepairAction",
+    "RepairFailedError",
+    "RepairPacer",
     "RepairReason",
+    "RepairsExhausted",
     "RequestId",
     "Resubscribe",
     "Resync",
@@ -277,6 +289,7 @@ __all__ = [
     "__version__",
     "check_hello",
     "classify_close",
+    "classify_frame_refused",
     "classify_heartbeat_timeout",
     "classify_http_status",
     "classify_network_error",
@@ -285,6 +298,7 @@ __all__ = [
     "decode_event",
     "decode_server_frame",
     "encode_frame",
+    "event_positions",
     "incompatible_subprotocols",
     "parse_retry_after",
 ]

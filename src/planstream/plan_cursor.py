@@ -11,8 +11,13 @@ questions about the position and applies the changes it is told to.
 from __future__ import annotations
 
 from collections import deque
+from typing import TYPE_CHECKING
 
 from planstream.schema.events import Event, Head
+
+if TYPE_CHECKING:
+    from planstream.backoff import BackoffSchedule
+    from planstream.delivery import RepairReason
 
 __all__ = ["PlanCursor"]
 
@@ -22,13 +27,19 @@ class PlanCursor:
 
     __slots__ = (
         "buffer",
+        "failed_repairs",
         "gap_deadline",
         "last_event_id",
         "last_seq",
         "plan_id",
+        "problem",
         "recent_ids",
         "recent_order",
         "repair_deadline",
+        "repair_due",
+        "repair_from",
+        "repair_reason",
+        "repair_schedule",
     )
 
     def __init__(self, plan_id: str, last_event_id: str | None, last_seq: int | None) -> None:
@@ -42,6 +53,15 @@ class PlanCursor:
         self.buffer: dict[int, Event] = {}
         self.gap_deadline: float | None = None
         self.repair_deadline: float | None = None
+        # Repair pacing (planstream.repairs): where the last repair started,
+        # how many in a row brought no progress, when a delayed one is due.
+        self.repair_from: tuple[int | None, str | None] | None = None
+        self.failed_repairs = 0
+        self.repair_schedule: BackoffSchedule | None = None
+        self.repair_due: float | None = None
+        self.repair_reason: RepairReason | None = None
+        #: What was last seen wrong with the stream (for the give-up error).
+        self.problem: str | None = None
         if last_event_id is not None and last_seq is not None:
             self.remember(last_event_id, last_seq)
 
@@ -66,6 +86,9 @@ class PlanCursor:
         self.buffer.clear()
         self.gap_deadline = None
         self.repair_deadline = None
+        self.repair_from = None
+        self.repair_due = None
+        self.problem = None
         if head is not None:
             self.remember(head.event_id, head.seq)
 

@@ -9,6 +9,7 @@ echoed (it may be the token).
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Annotated, Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -25,7 +26,7 @@ from pydantic import (
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from pydantic_settings import SettingsError as PydanticSettingsError
 
-from planstream.backoff import BackoffPolicy, JitterMode
+from planstream.backoff import BackoffPolicy, JitterMode, RandomSource
 from planstream.connection_state import TransportMode
 from planstream.errors import SettingsError
 from planstream.sequencer import Sequencer
@@ -89,6 +90,13 @@ class HeartbeatSettings(_Section):
     dead_after_factor: float = Field(
         2.5, ge=1, allow_inf_nan=False, description="silence of heartbeat_s x this = dead"
     )
+    max_interval: float = Field(
+        300.0,
+        ge=1,
+        le=300,
+        allow_inf_nan=False,
+        description="largest hello.heartbeat_s trusted, s (protocol §2 clamps to 1-300)",
+    )
 
 
 class SequencerSettings(_Section):
@@ -100,14 +108,28 @@ class SequencerSettings(_Section):
     resubscribe_timeout: float = Field(
         10.0, gt=0, allow_inf_nan=False, description="repair answer wait, s"
     )
+    max_failed_repairs: int = Field(
+        5, ge=1, le=1000, description="repairs of a plan without progress before it fails"
+    )
 
-    def sequencer(self) -> Sequencer:
-        """A sequencer configured by these settings."""
+    def sequencer(
+        self, repair_backoff: BackoffPolicy | None = None, rng: RandomSource | None = None
+    ) -> Sequencer:
+        """A sequencer configured by these settings.
+
+        ``repair_backoff``: the delays between repairs of one plan that make no
+        progress (the client passes its reconnect policy); its ``max_attempts``
+        is replaced by ``max_failed_repairs``.
+        """
+        if repair_backoff is not None:
+            repair_backoff = replace(repair_backoff, max_attempts=self.max_failed_repairs)
         return Sequencer(
             reorder_window=self.reorder_window,
             dedup_window=self.dedup_window,
             gap_timeout=self.gap_timeout,
             resubscribe_timeout=self.resubscribe_timeout,
+            repair_backoff=repair_backoff,
+            rng=rng,
         )
 
 
@@ -120,6 +142,9 @@ class PollingSettings(_Section):
     limit: int = Field(500, ge=1, le=1000, description="events asked for per request")
     request_timeout: float = Field(
         10.0, gt=0, allow_inf_nan=False, description="request time beyond the wait, s"
+    )
+    max_response_bytes: int = Field(
+        8 * 1024 * 1024, ge=1024, description="largest poll answer read, bytes"
     )
     fallback_after: int = Field(
         2, ge=1, description="upgrade refusals in a row before auto switches to polling"

@@ -9,7 +9,8 @@
 * :mod:`~planstream.client.callbacks` - ``client.on`` callbacks;
 * :mod:`~planstream.client.stats` - counters and state changes;
 * :mod:`~planstream.client.clock` - the monotonic clock the connection sleeps on;
-* :mod:`~planstream.client.flag` - a lean ``asyncio.Event``.
+* :mod:`~planstream.client.flag` - a lean ``asyncio.Event``;
+* :mod:`~planstream.client.log_throttle` - rate-limited warnings with counts.
 """
 
 from planstream.client.callbacks import Callback, CallbackRegistry, CallbackTarget
@@ -17,6 +18,7 @@ from planstream.client.client import PlanStreamClient, StateHook
 from planstream.client.clock import now, sleep_until
 from planstream.client.flag import Flag
 from planstream.client.inbox import Subscription, SubscriptionInbox
+from planstream.client.log_throttle import WarningThrottle
 from planstream.client.polling import PollingPhase
 from planstream.client.router import PlanChannel, Position, StreamRouter
 from planstream.client.stats import ClientStats, ConnectionCounters, StateChange
@@ -39,6 +41,7 @@ __all__ = [
     "Subscription",
     "SubscriptionInbox",
     "TokenProvider",
+    "WarningThrottle",
     "WebSocketClient",
     "now",
     "sleep_until",

@@ -26,8 +26,8 @@ from planstream.client.clock import now as clock
 from planstream.client.flag import Flag
 from planstream.client.inbox import SubscriptionInbox
 from planstream.codec import encode_frame
-from planstream.delivery import Resubscribe, SequencerOutput
-from planstream.errors import PlanStreamError, SubscriptionError
+from planstream.delivery import RepairAction, RepairsExhausted, SequencerOutput
+from planstream.errors import PlanStreamError, RepairFailedError, SubscriptionError
 from planstream.schema.events import EventBase
 from planstream.schema.frames import (
     BatchFrame,
@@ -322,8 +322,14 @@ class StreamRouter:
             output = self.sequencer.on_resync(frame, now)
         else:
             output = self.sequencer.on_batch(response.events, now)
-        # Polls always ask from the sequencer's position: its repairs are moot.
-        self.apply(SequencerOutput(output.deliveries, (), output.plan_id))
+        # Polls always ask from the sequencer's position: its re-subscriptions
+        # are moot (a plan given up still ends).
+        given_up = tuple(a for a in output.actions if isinstance(a, RepairsExhausted))
+        self.apply(SequencerOutput(output.deliveries, given_up, output.plan_id))
+
+    def on_invalid_event(self, plan_id: str, seq: int, reason: str, now: float) -> None:
+        """An event of ``plan_id`` at ``seq`` arrived that the client cannot read."""
+        self.sequencer.on_invalid_event(plan_id, seq, reason, now)
 
     # --- internals -----------------------------------------------------------------
 
@@ -367,15 +373,22 @@ class StreamRouter:
         logger.warning(
             "subscription to plan %r failed (%s): %s", channel.plan_id, frame.code, frame.message
         )
-        error = SubscriptionError(channel.plan_id, frame.code, frame.message)
+        self._fail(channel, SubscriptionError(channel.plan_id, frame.code, frame.message))
+
+    def _fail(self, channel: PlanChannel, error: SubscriptionError) -> None:
+        """End ``channel``'s subscriptions with ``error``; the other plans carry on."""
         for inbox in list(channel.inboxes):
             inbox.end(error)
         del self.channels[channel.plan_id]
         self.sequencer.untrack(channel.plan_id)
         self.channels_changed.set()
 
-    def _repair(self, action: Resubscribe) -> None:
+    def _repair(self, action: RepairAction) -> None:
         channel = self.channels.get(action.plan_id)
+        if isinstance(action, RepairsExhausted):
+            if channel is not None:
+                self._give_up(channel, action)
+            return
         if channel is None or channel.pending_from is not None or not self.online:
             return
         logger.info(
@@ -391,6 +404,16 @@ class StreamRouter:
                 last_event_id=action.last_event_id,
             )
         )
+
+    def _give_up(self, channel: PlanChannel, action: RepairsExhausted) -> None:
+        error = RepairFailedError(
+            channel.plan_id, attempts=action.attempts, last_seq=action.last_seq, cause=action.cause
+        )
+        logger.error("%s", error)
+        self.subscribe_errors += 1
+        self._fail(channel, error)
+        if self.online:  # stop the broken stream; the server may keep it otherwise
+            self.send(UnsubscribeFrame(id=next(self._request_ids), plan_id=channel.plan_id))
 
     def send(self, frame: SubscribeFrame | UnsubscribeFrame | PingFrame) -> None:
         """Queue ``frame`` for the connection (sent by its housekeeping task)."""
