@@ -9,7 +9,6 @@ echoed (it may be the token).
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 from typing import Annotated, Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -119,16 +118,15 @@ class SequencerSettings(_Section):
 
         ``repair_backoff``: the delays between repairs of one plan that make no
         progress (the client passes its reconnect policy); its ``max_attempts``
-        is replaced by ``max_failed_repairs``.
+        is ignored: ``max_failed_repairs`` bounds the repairs.
         """
-        if repair_backoff is not None:
-            repair_backoff = replace(repair_backoff, max_attempts=self.max_failed_repairs)
         return Sequencer(
             reorder_window=self.reorder_window,
             dedup_window=self.dedup_window,
             gap_timeout=self.gap_timeout,
             resubscribe_timeout=self.resubscribe_timeout,
             repair_backoff=repair_backoff,
+            max_failed_repairs=self.max_failed_repairs,
             rng=rng,
         )
 

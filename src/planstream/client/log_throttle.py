@@ -64,6 +64,15 @@ class WarningThrottle:
         self._logger.warning(message, *args)
         return True
 
+    def tick(self, now: float, what: str) -> None:
+        """Report the lines suppressed once their interval is over (a flood that
+        stopped is still counted, without waiting for the next warning)."""
+        start = self._window_start
+        if self._suppressed and start is not None and now - start >= self.interval:
+            self.flush(what)
+            self._window_start = now
+            self._emitted = 0
+
     def flush(self, what: str) -> None:
         """Report the lines still suppressed (e.g. when the connection ends)."""
         if self._suppressed:

@@ -67,6 +67,7 @@ _WATCHDOG_TICK = 0.1
 #: Longest wait for the server's answer to our close frame before dropping the
 #: connection, s (websockets would wait 10 s: the reconnect waits with it).
 _CLOSE_TIMEOUT = 1.0
+_SKIPPED = "skipped a frame the client cannot read"
 
 
 class WebSocketClient:
@@ -245,7 +246,7 @@ class WebSocketClient:
             self.up.clear()
             self.router.go_offline()
             self._ping = None
-            self.bad_frame_warnings.flush("skipped a frame the client cannot read")
+            self.bad_frame_warnings.flush(_SKIPPED)
             # A live server answers the close at once; a silent one never does.
             await session.close(answer_within=_CLOSE_TIMEOUT)
         return verdict
@@ -294,7 +295,7 @@ class WebSocketClient:
         """A frame the client cannot read: warn (rate-limited), and if it seems
         to be an event of a subscribed plan, let that plan's repairs know."""
         at = now()
-        self.bad_frame_warnings.warning(at, "skipped a frame the client cannot read: %s", error)
+        self.bad_frame_warnings.warning(at, f"{_SKIPPED}: %s", error)
         reason = getattr(error, "reason", str(error))
         for plan_id, seq in event_positions(raw):
             self.router.on_invalid_event(plan_id, seq, reason, at)
@@ -328,6 +329,7 @@ class WebSocketClient:
                     _settle(done, classify_heartbeat_timeout(silent_for, limit))
                     return
                 router.tick(current)
+                self.bad_frame_warnings.tick(current, _SKIPPED)
                 pending = keepalive is not None and not keepalive[0].done()
                 if keepalive is not None and pending and current - keepalive[1] >= ping_timeout:
                     _settle(done, _keepalive_timeout(ping_timeout))
