@@ -78,3 +78,7 @@ Feature: The client against a hostile server or proxy (issue 10, items 7-10)
     And a hostile client in transport "websocket" aimed at it
     Then the hostile client stops with MessageTooBigError mentioning "the client refused a frame from the server larger than its max_frame_bytes of 1048576 bytes"
     And the hostile client's error was refused by the "client"
+
+  Scenario: Fuzz: generated and mutated server frames never escape decode's typed errors and keep memory bounded
+    # hypothesis, derandomized, no example database; see features/steps/client_fuzz_steps.py
+    Then any generated or mutated server frame fed through decode, router and sequencer raises only InvalidFrameError or FrameTooLargeError and keeps memory bounded (300 examples)
