@@ -13,10 +13,15 @@ in a tight loop for ever. :class:`RepairPacer` keeps the rule in one place:
 * after ``max_failed_repairs`` repairs in a row without progress the plan is
   given up: :class:`~planstream.delivery.RepairsExhausted` ends that
   subscription only, with a typed error.
+
+It also owns the repair deadlines of a cursor (the gap timer, the wait for a
+repair's answer, a delayed repair) and the heartbeat check that finds a lost
+tail (protocol §3). Pure: time is passed in.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import replace
 
 from planstream.backoff import BackoffPolicy, ModuleRandom, RandomSource
@@ -28,6 +33,7 @@ from planstream.delivery import (
     SequencerStats,
 )
 from planstream.plan_cursor import PlanCursor
+from planstream.schema.events import Head
 
 __all__ = ["RepairPacer"]
 
@@ -124,6 +130,35 @@ class RepairPacer:
                 self.request(cursor, RepairReason.RESUBSCRIBE_TIMEOUT, now, actions)
         elif cursor.gap_deadline is not None and now >= cursor.gap_deadline:
             self.request(cursor, RepairReason.GAP_TIMEOUT, now, actions)
+
+    def check_head(
+        self, cursor: PlanCursor, head: Head, now: float, actions: list[RepairAction]
+    ) -> None:
+        """Compare a heartbeat's head with what was delivered (protocol §3)."""
+        if cursor.repair_deadline is not None:
+            return  # a repair is on its way
+        if cursor.last_seq is None:
+            # Resumed from an id of unknown seq and nothing arrived, yet the
+            # server sent something newer on this connection: a lost replay.
+            if head.event_id != cursor.last_event_id:
+                self.request(cursor, RepairReason.TAIL_LOST, now, actions)
+            return
+        if head.seq > cursor.last_seq:
+            if not cursor.buffer:  # buffered events mean a gap timer already runs
+                self.request(cursor, RepairReason.TAIL_LOST, now, actions)
+        elif cursor.contradicts(head.seq, head.event_id):
+            self.request(cursor, RepairReason.STREAM_RESET, now, actions)
+
+    @staticmethod
+    def next_deadline(cursors: Iterable[PlanCursor]) -> float | None:
+        """The earliest deadline of ``cursors`` (gap, repair answer, delayed repair)."""
+        deadlines = [
+            deadline
+            for cursor in cursors
+            for deadline in (cursor.repair_deadline, cursor.gap_deadline, cursor.repair_due)
+            if deadline is not None
+        ]
+        return min(deadlines, default=None)
 
     def _delay(self, cursor: PlanCursor) -> float | None:
         """Seconds before ``cursor``'s next repair (0: now), or None: give up.

@@ -9,8 +9,10 @@ perform. It keeps the guarantees of protocol §1 per plan:
 * delivered events have strictly increasing ``seq``, each at most once;
 * a missing event is never skipped silently: a gap that outlives
   ``gap_timeout``, an event beyond the reorder window, a heartbeat showing a
-  lost tail, or signs of a stream reset each produce a :class:`Resubscribe`
-  action (resume from the last delivered ``event_id``);
+  lost tail, signs of a stream reset or an event that cannot be read each
+  produce a :class:`Resubscribe` (resume from the last delivered
+  ``event_id``), paced by :mod:`planstream.repairs`: backed off when they
+  bring nothing, and given up (:class:`RepairsExhausted`) in the end;
 * when the server cannot replay, a :class:`Resync` marker is delivered and the
   baseline moves to the snapshot's head (protocol §3).
 
@@ -288,21 +290,11 @@ class Sequencer:
     def on_heartbeat(self, frame: HeartbeatFrame, now: float) -> SequencerOutput:
         """Compare the server's heads with what was delivered (protocol §3)."""
         actions: list[RepairAction] = []
+        heads = frame.heads
         for plan_id, cursor in self._cursors.items():
-            head = frame.heads.get(plan_id)
-            if head is None or cursor.repair_deadline is not None:
-                continue
-            if cursor.last_seq is None:
-                # Resumed from an id of unknown seq and nothing arrived, yet the
-                # server sent something newer on this connection: a lost replay.
-                if head.event_id != cursor.last_event_id:
-                    self.repairs.request(cursor, RepairReason.TAIL_LOST, now, actions)
-                continue
-            if head.seq > cursor.last_seq:
-                if not cursor.buffer:  # buffered events mean a gap timer already runs
-                    self.repairs.request(cursor, RepairReason.TAIL_LOST, now, actions)
-            elif cursor.contradicts(head.seq, head.event_id):
-                self.repairs.request(cursor, RepairReason.STREAM_RESET, now, actions)
+            head = heads.get(plan_id)
+            if head is not None:
+                self.repairs.check_head(cursor, head, now, actions)
         return SequencerOutput((), tuple(actions)) if actions else _NOTHING
 
     def on_invalid_event(self, plan_id: str, seq: int, reason: str, now: float) -> None:
@@ -329,13 +321,7 @@ class Sequencer:
 
     def next_deadline(self) -> float | None:
         """The earliest time :meth:`tick` has something to do, or None."""
-        deadlines = [
-            deadline
-            for cursor in self._cursors.values()
-            for deadline in (cursor.repair_deadline, cursor.gap_deadline, cursor.repair_due)
-            if deadline is not None
-        ]
-        return min(deadlines, default=None)
+        return self.repairs.next_deadline(self._cursors.values())
 
     # --- internals ------------------------------------------------------------
 

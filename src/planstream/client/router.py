@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 from itertools import count
 
+from planstream.client.channel import PlanChannel, Position, precedes_or_equals
 from planstream.client.clock import now as clock
 from planstream.client.flag import Flag
 from planstream.client.inbox import SubscriptionInbox
@@ -43,7 +44,7 @@ from planstream.schema.frames import (
 from planstream.schema.http import PollResponse
 from planstream.sequencer import Sequencer
 
-__all__ = ["PlanChannel", "Position", "StreamRouter"]
+__all__ = ["StreamRouter"]
 
 logger = logging.getLogger("planstream.client")
 
@@ -53,35 +54,6 @@ logger = logging.getLogger("planstream.client")
 #: passes expensive. Measured on 64-event batches: 16 -> ~1.0x a bare client,
 #: 64 -> ~0.6x (benchmarks/client_bench.py).
 _BACKLOG = 16
-
-#: ``(event_id, seq)`` after which a stream resumes; seq None: not known yet.
-Position = tuple[str | None, int | None]
-
-
-class PlanChannel:
-    """One plan's subscription on the connection, shared by its local subscribers."""
-
-    __slots__ = ("generation", "inboxes", "pending_from", "pending_id", "plan_id", "rewind_waiting")
-
-    def __init__(self, plan_id: str) -> None:
-        self.plan_id = plan_id
-        self.inboxes: list[SubscriptionInbox] = []
-        #: While not None the sequencer does not track the plan: a ``subscribe``
-        #: resuming after this position awaits its answer (request ``pending_id``).
-        self.pending_from: Position | None = None
-        self.pending_id: int | None = None
-        self.generation = 0  # bumped by every (re)subscription; stale polls are dropped
-        #: A subscriber waits to be rewound until the plan's next delivery.
-        self.rewind_waiting = False
-
-
-def _precedes_or_equals(a: Position, b: Position) -> bool | None:
-    """Whether position ``a`` is at or before ``b``; None when it cannot be told."""
-    if a[0] == b[0]:
-        return True
-    if a[1] is None or b[1] is None:
-        return None
-    return a[1] <= b[1]
 
 
 class StreamRouter:
@@ -161,7 +133,7 @@ class StreamRouter:
             return
         wanted: Position = (inbox.taken_event_id, inbox.taken_seq)
         if channel.pending_from is not None:
-            earlier = _precedes_or_equals(wanted, channel.pending_from)
+            earlier = precedes_or_equals(wanted, channel.pending_from)
             if earlier is None:
                 inbox.hold_for_rewind()  # retried when the pending answer arrives
                 return
@@ -170,7 +142,7 @@ class StreamRouter:
                 self._resubscribe(channel, wanted)
             return
         last_seq, last_event_id = self.sequencer.position(channel.plan_id)
-        if _precedes_or_equals((last_event_id, last_seq), wanted) is True:
+        if precedes_or_equals((last_event_id, last_seq), wanted) is True:
             self._rewound(inbox)
             return
         if not self._pin_positions(channel, inbox):
