@@ -16,6 +16,12 @@ Feature: The client against a hostile server or proxy (issue 10, items 7-10)
     And the hostile HTTP server fed no poll more than 32 MiB
     And the hostile client's RSS grew by less than 200 MiB
 
+  Scenario: A poll answer announcing more than the cap is refused before its body is read
+    Given a hostile HTTP server refusing upgrades with 404 and announcing 1073741824 bytes in every poll answer
+    And a hostile client in transport "auto" aimed at it, polling with the default cap
+    When the hostile client subscribes to plan "p"
+    Then the hostile client reports 2 failures mentioning "the client refused a poll answer of more than 8388608 bytes (stopped reading at 1073741824 bytes)"
+
   Scenario: A poll answer trickling in is cut at one deadline per poll, not per read
     Given a hostile HTTP server refusing upgrades with 404 and trickling 64 KB every 0.2 s into every poll
     And a hostile client in transport "auto" aimed at it, polling with wait 0.5 s and request timeout 0.5 s
@@ -72,6 +78,13 @@ Feature: The client against a hostile server or proxy (issue 10, items 7-10)
     And the hostile client logged at most 10 warnings mentioning "skipped a frame the client cannot read"
     When the hostile client is closed
     Then the hostile client logged a warning mentioning "19995 more warnings like 'skipped a frame the client cannot read' were suppressed"
+
+  Scenario: The warning throttle lets a burst through per interval and counts the rest
+    Given a hostile warning throttle letting 2 lines through per 10 s
+    When the hostile throttle is given 5 warnings at 0 s, ticked at 5 s and given 1 warning at 11 s
+    Then the hostile throttle wrote 3 lines, the last saying "(3 similar warnings suppressed before this one)"
+    When the hostile throttle is given 4 warnings at 12 s and ticked at 25 s
+    Then the hostile throttle wrote 5 lines, the last saying "3 more warnings like 'bad frame' were suppressed"
 
   Scenario: A frame over the client's max_frame_bytes is refused by the client, and the error says so
     Given a hostile stream server sending a frame of 2000000 bytes after its hello

@@ -6,7 +6,8 @@ play a broken or malicious peer of the SDK (issue 10, items 7-10).
   every poll gets ``200`` and a chunked body of 64 KB chunks that never forms
   a JSON document: sent as fast as the socket takes them (``flood``) or one
   every ``trickle_every`` seconds (``trickle``), up to ``body_limit`` bytes
-  (bounded so that a client without a cap cannot eat the test machine).
+  (bounded so that a client without a cap cannot eat the test machine), or
+  with a ``Content-Length`` announcing ``declared`` bytes.
 * :class:`HostileStreamServer` — a :class:`ScriptedStreamServer` whose plans
   can be told to misbehave on every ``subscribe``: ``far`` answers with an
   event at seq 10**15, ``invalid`` replays seq 1 and then a ``step.status``
@@ -38,9 +39,14 @@ class PollFloodServer:
     """Refuses upgrades with 404, answers polls with an endless (capped) body."""
 
     def __init__(
-        self, *, trickle_every: float | None = None, body_limit: int = 64 * 1024 * 1024
+        self,
+        *,
+        trickle_every: float | None = None,
+        body_limit: int = 64 * 1024 * 1024,
+        declared: int | None = None,
     ) -> None:
         self.trickle_every = trickle_every
+        self.declared = declared  # announce this Content-Length instead of chunking
         self.body_limit = body_limit
         self.upgrades_refused = 0
         self.polls_started = 0
@@ -104,19 +110,21 @@ class PollFloodServer:
         loop = asyncio.get_running_loop()
         started = loop.time()
         sent = 0
-        writer.write(
-            b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-            b"Transfer-Encoding: chunked\r\n\r\n"
+        chunked = self.declared is None
+        framing = (
+            b"Transfer-Encoding: chunked" if chunked else b"Content-Length: %d" % self.declared
         )
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n%s\r\n\r\n" % framing)
         try:
-            writer.write(b"1\r\n{\r\n")
+            writer.write(b"1\r\n{\r\n" if chunked else b"{")
             while sent < self.body_limit:
-                writer.write(b"%x\r\n%s\r\n" % (len(_CHUNK), _CHUNK))
+                writer.write(b"%x\r\n%s\r\n" % (len(_CHUNK), _CHUNK) if chunked else _CHUNK)
                 await writer.drain()
                 sent += len(_CHUNK)
                 if self.trickle_every is not None:
                     await asyncio.sleep(self.trickle_every)
-            writer.write(b"0\r\n\r\n")
+            if chunked:
+                writer.write(b"0\r\n\r\n")
             await writer.drain()
         except OSError:
             pass  # the client hung up: what a capped client does
