@@ -72,10 +72,12 @@ Feature: The client against a hostile server or proxy (issue 10, items 7-10)
     And the hostile client logged a warning mentioning "heartbeat_s 1e+300; the client uses 1 s"
 
   Scenario: A flood of 20,000 unreadable frames gives a few counted warnings, not one line each
-    Given a hostile stream server sending 20000 garbage frames after its hello
+    Given a hostile stream server sending 20000 garbage frames and 5000 error frames after its hello
     And a hostile client in transport "websocket" aimed at it
     Then the hostile client rejects 20000 frames
+    And the hostile client handled 5000 server errors tied to no plan
     And the hostile client logged at most 10 warnings mentioning "skipped a frame the client cannot read"
+    And the hostile client logged at most 10 warnings mentioning "server error internal: error"
     When the hostile client is closed
     Then the hostile client logged a warning mentioning "19995 more warnings like 'skipped a frame the client cannot read' were suppressed"
 

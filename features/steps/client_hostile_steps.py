@@ -81,9 +81,22 @@ def step_silent_server(context: Any) -> None:
     _stream_server(context, hello={"heartbeat_s": 1e300}, silent=True)
 
 
-@given("a hostile stream server sending {count:d} garbage frames after its hello")
-def step_flood_server(context: Any, count: int) -> None:
-    _stream_server(context, flood=count)
+@given(
+    "a hostile stream server sending {count:d} garbage frames and {errors:d} error frames "
+    "after its hello"
+)
+def step_flood_server(context: Any, count: int, errors: int) -> None:
+    _stream_server(context, flood=count, error_flood=errors)
+
+
+@then("the hostile client handled {count:d} server errors tied to no plan")
+def step_errors_handled(context: Any, count: int) -> None:
+    throttle = context.api_host.client._router.error_warnings
+
+    def handled() -> int:
+        return len(_lines(context, "WARNING", "server error")) + throttle.suppressed
+
+    run(context, until(lambda: handled() >= count, f"{count} server errors handled"))
 
 
 @given("a hostile stream server sending a frame of {size:d} bytes after its hello")

@@ -160,6 +160,7 @@ class HostileStreamServer(ScriptedStreamServer):
         far: plans answered with an event at seq 10**15 on every subscribe.
         invalid: plans replaying seq 1, an invalid seq 2 and seq 3 on every subscribe.
         flood: garbage frames sent after the hello of each connection.
+        error_flood: then this many ``error`` frames tied to no plan or request.
         oversize: the size of one frame sent after the hello (0: none).
         silent: after the hello, read nothing and answer nothing.
     """
@@ -171,6 +172,7 @@ class HostileStreamServer(ScriptedStreamServer):
         far: frozenset[str] = frozenset(),
         invalid: frozenset[str] = frozenset(),
         flood: int = 0,
+        error_flood: int = 0,
         oversize: int = 0,
         silent: bool = False,
     ) -> None:
@@ -178,12 +180,13 @@ class HostileStreamServer(ScriptedStreamServer):
         self.far = far
         self.invalid = invalid
         self.flood = flood
+        self.error_flood = error_flood
         self.oversize = oversize
         self.silent = silent
         self.subscribes: dict[str, int] = {}
 
     async def _handle(self, websocket: ServerConnection) -> None:
-        if not (self.silent or self.flood or self.oversize):
+        if not (self.silent or self.flood or self.error_flood or self.oversize):
             await super()._handle(websocket)
             return
         record = ScriptedConnection()
@@ -192,6 +195,9 @@ class HostileStreamServer(ScriptedStreamServer):
             await websocket.send(json.dumps(self.hello))
             for n in range(self.flood):
                 await websocket.send(f"garbage frame {n} {{not json")
+            error = {"type": "error", "id": None, "plan_id": None, "code": "internal"}
+            for n in range(self.error_flood):
+                await websocket.send(json.dumps({**error, "message": f"error {n} " + "x" * 999}))
             if self.oversize:
                 await websocket.send(json.dumps({"type": "heartbeat", "pad": "x" * self.oversize}))
             # silent (or done attacking): hold the connection, answer nothing

@@ -26,9 +26,10 @@ from planstream.client.channel import PlanChannel, Position, precedes_or_equals
 from planstream.client.clock import now as clock
 from planstream.client.flag import Flag
 from planstream.client.inbox import SubscriptionInbox
+from planstream.client.log_throttle import WarningThrottle
 from planstream.codec import encode_frame
 from planstream.delivery import RepairAction, RepairsExhausted, SequencerOutput
-from planstream.errors import PlanStreamError, RepairFailedError, SubscriptionError
+from planstream.errors import PlanStreamError, RepairFailedError, SubscriptionError, frame_excerpt
 from planstream.schema.events import EventBase
 from planstream.schema.frames import (
     BatchFrame,
@@ -64,6 +65,7 @@ class StreamRouter:
         "backlogged",
         "channels",
         "channels_changed",
+        "error_warnings",
         "online",
         "outbox",
         "outbox_ready",
@@ -84,6 +86,7 @@ class StreamRouter:
         self._request_ids = count(1)
         self.subscribe_errors = 0
         self.rewinds = 0  # slow subscribers re-subscribed from their position
+        self.error_warnings = WarningThrottle(logger)  # server errors tied to no plan
         #: Set when a subscriber has more than a few items queued: the reader then
         #: yields to the event loop so consumers catch up. Short queues keep few
         #: objects alive, which keeps the garbage collector's passes cheap.
@@ -338,12 +341,13 @@ class StreamRouter:
         channel = self.channels.get(frame.plan_id) if frame.plan_id is not None else None
         if channel is None and frame.id is not None:
             channel = next((ch for ch in self.channels.values() if ch.pending_id == frame.id), None)
-        if channel is None:
-            logger.warning("server error %s: %s", frame.code, frame.message)
+        message = frame_excerpt(frame.message)
+        if channel is None:  # a flood of these gives a few counted lines
+            self.error_warnings.warning(clock(), "server error %s: %s", frame.code, message)
             return
         self.subscribe_errors += 1
         logger.warning(
-            "subscription to plan %r failed (%s): %s", channel.plan_id, frame.code, frame.message
+            "subscription to plan %r failed (%s): %s", channel.plan_id, frame.code, message
         )
         self._fail(channel, SubscriptionError(channel.plan_id, frame.code, frame.message))
 
