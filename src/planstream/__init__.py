@@ -106,7 +106,6 @@ from planstream.errors import (
 )
 from planstream.negotiation import check_hello, client_versions, incompatible_subprotocols
 from planstream.plan_state import PlanState
-from planstream.repairs import RepairPacer
 from planstream.schema import (
     KNOWN_EVENT_KINDS,
     PROTOCOL_VERSION,
@@ -249,7 +248,6 @@ __all__ = [
     "RefreshTokenThenConnect",
     "RepairAction",
     "RepairFailedError",
-    "RepairPacer",
     "RepairReason",
     "RepairsExhausted",
     "RequestId",

@@ -49,7 +49,9 @@ _CAUSES = {
 
 def _repair_cause(cursor: PlanCursor, reason: RepairReason) -> str:
     """Why ``cursor``'s plan needed its last repair, in words (for the error)."""
-    return cursor.problem or _CAUSES[reason]
+    history = cursor.repair_history
+    problem = None if history is None else history.problem
+    return problem or _CAUSES[reason]
 
 
 class RepairPacer:
@@ -98,13 +100,13 @@ class RepairPacer:
             self.stats.plans_given_up += 1
             cause = _repair_cause(cursor, reason)
             actions.append(
-                RepairsExhausted(cursor.plan_id, cursor.failed_repairs, cursor.last_seq, cause)
+                RepairsExhausted(cursor.plan_id, cursor.history().failed, cursor.last_seq, cause)
             )
         elif delay > 0:
             # The last repair from here brought nothing: back off.
             cursor.repair_deadline = None
             cursor.repair_due = now + delay
-            cursor.repair_reason = reason
+            cursor.history().reason = reason
             self.stats.repairs_delayed += 1
         else:
             actions.append(self.resubscribe(cursor, reason, now))
@@ -114,7 +116,7 @@ class RepairPacer:
         cursor.repair_deadline = now + self.resubscribe_timeout
         cursor.gap_deadline = None
         cursor.repair_due = None
-        cursor.repair_from = (cursor.last_seq, cursor.last_event_id)
+        cursor.history().position = (cursor.last_seq, cursor.last_event_id)
         self.stats.repairs_requested += 1
         return Resubscribe(cursor.plan_id, cursor.last_event_id, reason)
 
@@ -123,8 +125,9 @@ class RepairPacer:
         unanswered one, a gap that outlived ``gap_timeout``."""
         if cursor.repair_due is not None:
             if now >= cursor.repair_due:
-                assert cursor.repair_reason is not None  # set with repair_due
-                actions.append(self.resubscribe(cursor, cursor.repair_reason, now))
+                reason = cursor.history().reason
+                assert reason is not None  # set with repair_due
+                actions.append(self.resubscribe(cursor, reason, now))
         elif cursor.repair_deadline is not None:
             if now >= cursor.repair_deadline:
                 self.request(cursor, RepairReason.RESUBSCRIBE_TIMEOUT, now, actions)
@@ -168,17 +171,17 @@ class RepairPacer:
         """
         if self.policy is None:
             return 0.0
-        position = (cursor.last_seq, cursor.last_event_id)
-        if cursor.repair_from is None or cursor.repair_from != position:
-            cursor.failed_repairs = 0
-            cursor.repair_schedule = None
+        history = cursor.history()
+        if history.position != (cursor.last_seq, cursor.last_event_id):
+            history.failed = 0  # progress since the last repair (or none yet)
+            history.schedule = None
             return 0.0
-        cursor.failed_repairs += 1  # the previous repair from here did not help
-        if cursor.failed_repairs >= self.max_failed_repairs:
+        history.failed += 1  # the previous repair from here did not help
+        if history.failed >= self.max_failed_repairs:
             return None
-        schedule = cursor.repair_schedule
+        schedule = history.schedule
         if schedule is None:
-            schedule = cursor.repair_schedule = self.policy.schedule(self.rng)
+            schedule = history.schedule = self.policy.schedule(self.rng)
         delay = schedule.next_delay()
         assert delay is not None  # the policy has no max_attempts
         return delay

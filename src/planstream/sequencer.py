@@ -308,7 +308,8 @@ class Sequencer:
         if cursor is None or (cursor.last_seq is not None and seq <= cursor.last_seq):
             return
         self.stats.invalid_events += 1
-        cursor.problem = f"the server sent an event at seq {seq} the client cannot read: {reason}"
+        problem = f"the server sent an event at seq {seq} the client cannot read: {reason}"
+        cursor.history().problem = problem
         if cursor.gap_deadline is None and cursor.repair_deadline is None:
             cursor.gap_deadline = now + self.gap_timeout
 
@@ -366,7 +367,7 @@ class Sequencer:
             return
         # Too far ahead to wait for: the server will replay it (protocol §1).
         self.stats.dropped_beyond_window += 1
-        cursor.problem = (
+        cursor.history().problem = (
             f"the server sent seq {seq} after seq {cursor.last_seq}, "
             f"beyond the reorder window of {self.reorder_window}"
         )
