@@ -26,7 +26,7 @@ Feature: The client's public API edges and its polling failure paths
   Scenario: An entered client refuses an empty plan id and a second entry, and closes twice quietly
     Given an edge reference server
     And an edge client in transport "websocket" aimed at the edge server
-    Then the edge client raises ValueError mentioning "non-empty" when subscribing to an empty plan id
+    Then the edge client raises InvalidIdError mentioning "plan_id must not be empty" when subscribing to an empty plan id
     And the edge client raises PlanStreamError mentioning "entered only once" when entered
     And the edge client state becomes "open"
     When the edge client is closed twice

@@ -116,19 +116,21 @@ Feature: Client delivery guarantees through restarts, kills, stalls and a faulty
   Scenario: A stalled connection is declared dead by the heartbeat timeout and resumed exactly
     Given a resilience server with settings
       | setting     | value                |
-      | heartbeat_s | 0.2                  |
+      | heartbeat_s | 1.0                  |
       | tokens      | resilience-reader-77 |
     And a resilience fault proxy in front of the server with faults
       | fault | value |
     And 10 resilience log events are published to plan "job"
+    # protocol §2: the client clamps heartbeat_s to at least 1 s; factor 1 keeps the wait short
     And a resilient client connected through the resilience fault proxy with settings
-      | setting | value                |
-      | token   | resilience-reader-77 |
+      | setting                     | value                |
+      | token                       | resilience-reader-77 |
+      | heartbeat.dead_after_factor | 1                    |
     When the resilient client subscribes to plan "job" from the start
     And the resilient client has received 10 items of plan "job"
     And the resilience fault proxy stalls its open connections
     And 10 resilience log events are published to plan "job"
-    Then the resilient client reports a HeartbeatTimeoutError after 0.5 s of silence
+    Then the resilient client reports a HeartbeatTimeoutError after 1 s of silence
     When 9 resilience log events and a "succeeded" status are published to plan "job"
     Then the resilient stream of plan "job" ends as "1..30"
     And the resilience fault proxy's "event_frames_discarded_while_stalled" count is at least 1

@@ -29,6 +29,8 @@ KEPT_IN_SUBMODULES: dict[str, str] = {
     "ENV_PREFIX": "the PLANSTREAM_ prefix, documented with ClientSettings",
     # The sequencer's per-plan record; users read positions through the client.
     "PlanCursor": "the sequencer's per-plan position, a building block of Sequencer",
+    "RepairHistory": "a plan's recent repairs, kept by its PlanCursor",
+    "RepairPacer": "the sequencer's repair pacing, configured through SequencerSettings",
 }
 
 

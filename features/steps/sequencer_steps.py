@@ -516,7 +516,7 @@ def sequencer_shuffle_property(rw: int, dw: int, *, batched: bool) -> Any:
 
 
 _PROP_PLANS = ("p1", "p2", "x9")  # x9 is never tracked
-_PROP_HUGE = 10**18
+_PROP_HUGE = 2**53 - 2**20  # near the largest JSON-safe seq (protocol §1), room for runs
 # A seq is mostly relative to the plan's current position, so that streams make
 # progress; sometimes absolute, including huge values.
 _prop_seq = st.one_of(
@@ -599,7 +599,7 @@ class _SequencerDriver:
 
     def _seq(self, plan: str, spec: tuple[str, int]) -> int:
         kind, value = spec
-        return value if kind == "abs" else max(1, self._base(plan) + value)
+        return value if kind == "abs" else min(_PROP_HUGE, max(1, self._base(plan) + value))
 
     def _event(self, plan: str, seq: int, event_id: str | None) -> Any:
         self.unsolicited += plan not in self.models

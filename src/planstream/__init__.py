@@ -6,7 +6,7 @@ The pipeline, as laid out in this package:
 * :mod:`planstream.codec` - one-call decoding of raw frames, typed errors;
 * :mod:`planstream.negotiation` - protocol/schema version checks;
 * :mod:`planstream.sequencer` - de-duplication, ordering, gap repair (one
-  :mod:`planstream.plan_cursor` per plan);
+  :mod:`planstream.plan_cursor` per plan; repairs paced by :mod:`planstream.repairs`);
 * :mod:`planstream.plan_state` - the reducer folding events into a snapshot;
 * :mod:`planstream.backoff` - reconnect delays;
 * :mod:`planstream.close_codes` - what a close code, refused upgrade or network
@@ -37,6 +37,7 @@ from planstream.close_codes import (
     Verdict,
     VerdictKind,
     classify_close,
+    classify_frame_refused,
     classify_heartbeat_timeout,
     classify_http_status,
     classify_network_error,
@@ -48,6 +49,7 @@ from planstream.codec import (
     decode_event,
     decode_server_frame,
     encode_frame,
+    event_positions,
 )
 from planstream.connection_actions import (
     Connect,
@@ -67,7 +69,9 @@ from planstream.connection_state import (
 )
 from planstream.delivery import (
     Delivery,
+    RepairAction,
     RepairReason,
+    RepairsExhausted,
     Resubscribe,
     Resync,
     SequencerOutput,
@@ -83,6 +87,7 @@ from planstream.errors import (
     HeartbeatTimeoutError,
     IncompatibleProtocolError,
     InvalidFrameError,
+    InvalidIdError,
     InvalidStateError,
     MessageTooBigError,
     PlanStateError,
@@ -90,6 +95,7 @@ from planstream.errors import (
     PolicyViolationError,
     ProtocolError,
     RateLimitedError,
+    RepairFailedError,
     RetriesExhaustedError,
     RetryableError,
     ServerUnavailableError,
@@ -207,6 +213,7 @@ __all__ = [
     "HttpErrorBody",
     "IncompatibleProtocolError",
     "InvalidFrameError",
+    "InvalidIdError",
     "InvalidStateError",
     "JitterMode",
     "KnownEvent",
@@ -243,7 +250,10 @@ __all__ = [
     "ReconnectSettings",
     "RedactingFilter",
     "RefreshTokenThenConnect",
+    "RepairAction",
+    "RepairFailedError",
     "RepairReason",
+    "RepairsExhausted",
     "RequestId",
     "Resubscribe",
     "Resync",
@@ -283,6 +293,7 @@ __all__ = [
     "__version__",
     "check_hello",
     "classify_close",
+    "classify_frame_refused",
     "classify_heartbeat_timeout",
     "classify_http_status",
     "classify_network_error",
@@ -291,6 +302,7 @@ __all__ = [
     "decode_event",
     "decode_server_frame",
     "encode_frame",
+    "event_positions",
     "incompatible_subprotocols",
     "install_redaction",
     "parse_retry_after",

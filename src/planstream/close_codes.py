@@ -48,6 +48,7 @@ __all__ = [
     "Verdict",
     "VerdictKind",
     "classify_close",
+    "classify_frame_refused",
     "classify_heartbeat_timeout",
     "classify_http_status",
     "classify_network_error",
@@ -179,9 +180,28 @@ def classify_close(code: int, reason: str, *, has_token_provider: bool) -> Verdi
     if code == CloseCode.POLICY_VIOLATION:
         return Verdict(VerdictKind.FATAL, PolicyViolationError(f"{text}: policy violation"))
     if code == CloseCode.MESSAGE_TOO_BIG:
-        return Verdict(VerdictKind.FATAL, MessageTooBigError(f"{text}: a frame was too big"))
+        too_big = MessageTooBigError(
+            f"{text}: a frame the client sent was too big for the server", refused_by="server"
+        )
+        return Verdict(VerdictKind.FATAL, too_big)
     # 1000 we did not ask for, 1006 and any code the protocol does not define.
     return Verdict(VerdictKind.RETRY, ConnectionLostError(text))
+
+
+def classify_frame_refused(limit: int, reason: str = "") -> Verdict:
+    """Classify the client's own refusal of a frame over its ``max_frame_bytes``.
+
+    protocol §4: 1009 is fatal, with a clear error. The error says the client
+    refused the frame (not that the server closed the connection): the fix is
+    this client's ``max_frame_bytes`` or the server's frame sizes.
+    """
+    detail = f" ({frame_excerpt(reason, _EXCERPT)})" if reason else ""
+    error = MessageTooBigError(
+        f"the client refused a frame from the server larger than its max_frame_bytes "
+        f"of {limit} bytes{detail} and closed the connection with 1009",
+        refused_by="client",
+    )
+    return Verdict(VerdictKind.FATAL, error)
 
 
 def _unauthorized(message: str, has_token_provider: bool) -> Verdict:

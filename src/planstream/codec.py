@@ -10,6 +10,7 @@ never as a raw pydantic or json error.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any, Final, TypeAlias
 
@@ -19,6 +20,7 @@ from pydantic_core import ErrorDetails, PydanticSerializationError, to_json
 from planstream.errors import FrameTooLargeError, InvalidFrameError
 from planstream.schema.events import Event
 from planstream.schema.frames import ClientFrame, ServerFrame
+from planstream.schema.limits import JSON_SAFE_INT_MAX, plan_id_problem
 
 __all__ = [
     "RawFrame",
@@ -26,6 +28,7 @@ __all__ = [
     "decode_event",
     "decode_server_frame",
     "encode_frame",
+    "event_positions",
 ]
 
 #: What a WebSocket message carries: text or bytes.
@@ -56,6 +59,38 @@ def decode_server_frame(raw: RawFrame, *, max_bytes: int | None = None) -> Serve
         return _SERVER_FRAME.validate_json(raw)
     except ValidationError as exc:
         raise InvalidFrameError(_describe(exc.errors(include_input=False)), _text(raw)) from None
+
+
+def event_positions(raw: RawFrame) -> list[tuple[str, int]]:
+    """``(plan_id, seq)`` of each event a frame that failed to decode seems to carry.
+
+    Lenient on purpose, for an ``event`` or a ``batch`` that broke the schema
+    (``status: "exploded"``): the client then knows which plan's stream holds
+    an event it cannot read, and that plan's subscription gets a typed error
+    instead of a silent stall (protocol §1). Never raises; garbage gives ``[]``.
+    """
+    try:
+        value = json.loads(raw)
+    except (ValueError, RecursionError):
+        return []
+    if not isinstance(value, dict):
+        return []
+    kind = value.get("type")
+    events = [value] if kind == "event" else value.get("events") if kind == "batch" else None
+    if not isinstance(events, list):
+        return []
+    positions = []
+    for event in events:
+        if isinstance(event, dict):
+            plan_id, seq = event.get("plan_id"), event.get("seq")
+            if (
+                isinstance(plan_id, str)
+                and type(seq) is int
+                and 0 < seq <= JSON_SAFE_INT_MAX
+                and plan_id_problem(plan_id) is None
+            ):
+                positions.append((plan_id, seq))
+    return positions
 
 
 def decode_client_frame(raw: RawFrame, *, max_bytes: int | None = None) -> ClientFrame:

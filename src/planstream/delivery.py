@@ -2,8 +2,9 @@
 
 A subscription delivers :data:`Delivery` items — events, or a :class:`Resync`
 marker when history was lost — and the transport performs
-:class:`Resubscribe` actions. Both come from the sequencer in a
-:class:`SequencerOutput`.
+:data:`RepairAction` s (:class:`Resubscribe`, or :class:`RepairsExhausted`
+when a plan's stream stayed broken through every repair). Both come from the
+sequencer in a :class:`SequencerOutput`.
 """
 
 from __future__ import annotations
@@ -18,7 +19,9 @@ from planstream.schema.snapshot import PlanSnapshot
 
 __all__ = [
     "Delivery",
+    "RepairAction",
     "RepairReason",
+    "RepairsExhausted",
     "Resubscribe",
     "Resync",
     "SequencerOutput",
@@ -63,6 +66,24 @@ class Resubscribe:
     reason: RepairReason
 
 
+@dataclass(frozen=True, slots=True)
+class RepairsExhausted:
+    """Action: give ``plan_id`` up; its subscription ends with a typed error.
+
+    ``attempts`` repairs in a row brought no progress past ``last_seq``;
+    ``cause`` says, in words, why the last one was needed.
+    """
+
+    plan_id: str
+    attempts: int
+    last_seq: int | None
+    cause: str
+
+
+#: What the sequencer asks the transport to do for a plan.
+RepairAction: TypeAlias = Resubscribe | RepairsExhausted
+
+
 class SequencerOutput(NamedTuple):
     """What one input produced: items to deliver (in order) and actions.
 
@@ -71,7 +92,7 @@ class SequencerOutput(NamedTuple):
     """
 
     deliveries: tuple[Delivery, ...] = ()
-    actions: tuple[Resubscribe, ...] = ()
+    actions: tuple[RepairAction, ...] = ()
     plan_id: str | None = None
 
 
@@ -86,3 +107,6 @@ class SequencerStats:
     resyncs: int = 0
     dropped_beyond_window: int = 0
     unsolicited: int = 0
+    repairs_delayed: int = 0
+    plans_given_up: int = 0
+    invalid_events: int = 0

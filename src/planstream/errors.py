@@ -12,13 +12,15 @@ cross into planstream and never escape raw.
     ├── PlanStateError                an event folded into the wrong plan (also a ValueError)
     ├── InvalidStateError             our mistake: a connection input in the wrong state
     ├── ClientClosedError             the client was closed under a running iterator
+    ├── InvalidIdError                a bad plan id or resume id, refused locally (a ValueError)
     ├── SubscriptionError             the server refused one subscription (``code``)
+    │   └── RepairFailedError         one plan's stream stayed broken: that subscription ends
     ├── FatalError                    retrying cannot help: stop and tell the user
     │   ├── IncompatibleProtocolError the server speaks another protocol/schema major
     │   ├── AuthenticationError       HTTP 401 / close 4001, no token provider or refresh failed
     │   ├── ForbiddenError            HTTP 403 / close 4003: the token may not read
     │   ├── PolicyViolationError      close 1008: the server saw abuse
-    │   ├── MessageTooBigError        close 1009: a frame exceeded the server's limit
+    │   ├── MessageTooBigError        close 1009: a frame exceeded one side's limit (``refused_by``)
     │   ├── TLSError                  TLS handshake failed: unknown CA, wrong host name, ...
     │   └── RetriesExhaustedError     max_attempts used up; ``last_error`` says why
     ├── RetryableError                transient: reconnect with backoff and resume
@@ -54,6 +56,7 @@ __all__ = [
     "HeartbeatTimeoutError",
     "IncompatibleProtocolError",
     "InvalidFrameError",
+    "InvalidIdError",
     "InvalidStateError",
     "MessageTooBigError",
     "PlanStateError",
@@ -61,6 +64,7 @@ __all__ = [
     "PolicyViolationError",
     "ProtocolError",
     "RateLimitedError",
+    "RepairFailedError",
     "RetriesExhaustedError",
     "RetryableError",
     "ServerUnavailableError",
@@ -108,6 +112,25 @@ class PlanStateError(PlanStreamError, ValueError):
     """An event was folded into the state of a different plan."""
 
 
+class InvalidIdError(PlanStreamError, ValueError):
+    """A plan id or ``last_event_id`` the caller passed breaks protocol §1.
+
+    Raised by ``subscribe()``, ``watch()`` and ``run()`` before anything is
+    sent, so a bad id never reaches the server (and never costs the other
+    subscriptions on the connection anything). The text says which rule was
+    broken; it never repeats the id (it may be huge or hold control characters).
+
+    Attributes:
+        field: ``"plan_id"`` or ``"last_event_id"``.
+        problem: what is wrong with it.
+    """
+
+    def __init__(self, field: str, problem: str) -> None:
+        self.field = field
+        self.problem = problem
+        super().__init__(f"the client refused this {field} before sending it: {problem}")
+
+
 class ClientClosedError(PlanStreamError):
     """The client was closed while an iterator or a wait was still running."""
 
@@ -127,6 +150,35 @@ class SubscriptionError(PlanStreamError):
         self.plan_id = plan_id
         self.code = code
         super().__init__(f"subscription to plan {plan_id!r} failed ({code}): {message}")
+
+
+class RepairFailedError(SubscriptionError):
+    """One plan's stream stayed broken through every repair (protocol §1).
+
+    The client re-subscribed the plan from its last delivered event, backing
+    off as the reconnect policy says, ``attempts`` times without the stream
+    making progress (e.g. the server always answers with an event far ahead,
+    or keeps sending an event the client cannot read). That subscription ends
+    with this error; the connection and the other plans carry on. ``code`` is
+    ``"repair_failed"``.
+
+    Attributes:
+        attempts: the re-subscriptions made without progress.
+        last_seq: the seq last delivered (None: not known).
+        cause: why the last repair was needed, in words.
+    """
+
+    def __init__(self, plan_id: str, *, attempts: int, last_seq: int | None, cause: str) -> None:
+        self.attempts = attempts
+        self.last_seq = last_seq
+        self.cause = cause
+        where = "its start" if last_seq is None else f"seq {last_seq}"
+        super().__init__(
+            plan_id,
+            "repair_failed",
+            f"the client gave up after {attempts} re-subscriptions without progress "
+            f"past {where}; last cause: {cause}",
+        )
 
 
 class FatalError(PlanStreamError):
@@ -157,13 +209,23 @@ class InvalidFrameError(ProtocolError):
 
 
 class FrameTooLargeError(ProtocolError):
-    """A frame exceeded the negotiated ``max_frame_bytes``."""
+    """A frame exceeded the negotiated ``max_frame_bytes`` (or a poll answer the
+    client's ``polling.max_response_bytes``: ``what`` says which; ``size`` is then
+    what was read before the client stopped reading)."""
 
-    def __init__(self, size: int, limit: int, raw: bytes | str) -> None:
+    def __init__(self, size: int, limit: int, raw: bytes | str, *, what: str = "frame") -> None:
         self.size = size
         self.limit = limit
+        self.what = what
         self.excerpt = frame_excerpt(raw)
-        super().__init__(f"frame of {size} bytes exceeds the limit of {limit} bytes")
+        if what == "frame":
+            message = f"frame of {size} bytes exceeds the limit of {limit} bytes"
+        else:
+            message = (
+                f"the client refused a {what} of more than {limit} bytes "
+                f"(stopped reading at {size} bytes)"
+            )
+        super().__init__(message)
 
 
 class IncompatibleProtocolError(FatalError, ProtocolError):
@@ -216,7 +278,17 @@ class PolicyViolationError(FatalError):
 
 
 class MessageTooBigError(FatalError):
-    """The server closed the connection because a frame was too big (close 1009)."""
+    """A frame was too big for one side (close 1009).
+
+    Attributes:
+        refused_by: ``"server"`` (the server closed with 1009: a frame we sent
+            exceeded its limit) or ``"client"`` (this client refused a frame
+            larger than its ``max_frame_bytes`` and closed with 1009).
+    """
+
+    def __init__(self, message: str, *, refused_by: str = "server") -> None:
+        self.refused_by = refused_by
+        super().__init__(message)
 
 
 class TLSError(FatalError):

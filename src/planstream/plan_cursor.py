@@ -11,10 +11,34 @@ questions about the position and applies the changes it is told to.
 from __future__ import annotations
 
 from collections import deque
+from typing import TYPE_CHECKING
 
 from planstream.schema.events import Event, Head
 
-__all__ = ["PlanCursor"]
+if TYPE_CHECKING:
+    from planstream.backoff import BackoffSchedule
+    from planstream.delivery import RepairReason
+
+__all__ = ["PlanCursor", "RepairHistory"]
+
+
+class RepairHistory:
+    """A plan's recent repairs (:mod:`planstream.repairs`), created with the first.
+
+    Kept out of :class:`PlanCursor` itself so that an idle plan, never
+    repaired, does not pay for it.
+    """
+
+    __slots__ = ("failed", "position", "problem", "reason", "schedule")
+
+    def __init__(self) -> None:
+        #: Where the last repair resumed from ``(last_seq, last_event_id)``.
+        self.position: tuple[int | None, str | None] | None = None
+        self.failed = 0  # repairs in a row that brought no progress
+        self.schedule: BackoffSchedule | None = None  # their delays
+        self.reason: RepairReason | None = None  # why the delayed repair is due
+        #: What was last seen wrong with the stream, for the give-up error.
+        self.problem: str | None = None
 
 
 class PlanCursor:
@@ -29,6 +53,8 @@ class PlanCursor:
         "recent_ids",
         "recent_order",
         "repair_deadline",
+        "repair_due",
+        "repair_history",
     )
 
     def __init__(self, plan_id: str, last_event_id: str | None, last_seq: int | None) -> None:
@@ -42,6 +68,8 @@ class PlanCursor:
         self.buffer: dict[int, Event] = {}
         self.gap_deadline: float | None = None
         self.repair_deadline: float | None = None
+        self.repair_due: float | None = None  # a repair delayed by planstream.repairs
+        self.repair_history: RepairHistory | None = None  # see history()
         if last_event_id is not None and last_seq is not None:
             self.remember(last_event_id, last_seq)
 
@@ -49,6 +77,13 @@ class PlanCursor:
         """Note ``event_id`` as delivered at ``seq`` (the caller trims the window)."""
         self.recent_ids[event_id] = seq
         self.order().append(event_id)
+
+    def history(self) -> RepairHistory:
+        """The plan's repair history (created on first use)."""
+        history = self.repair_history
+        if history is None:
+            history = self.repair_history = RepairHistory()
+        return history
 
     def order(self) -> deque[str]:
         """The delivered ids, oldest first (created on first use)."""
@@ -66,6 +101,8 @@ class PlanCursor:
         self.buffer.clear()
         self.gap_deadline = None
         self.repair_deadline = None
+        self.repair_due = None
+        self.repair_history = None
         if head is not None:
             self.remember(head.event_id, head.seq)
 

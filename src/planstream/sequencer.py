@@ -9,8 +9,10 @@ perform. It keeps the guarantees of protocol §1 per plan:
 * delivered events have strictly increasing ``seq``, each at most once;
 * a missing event is never skipped silently: a gap that outlives
   ``gap_timeout``, an event beyond the reorder window, a heartbeat showing a
-  lost tail, or signs of a stream reset each produce a :class:`Resubscribe`
-  action (resume from the last delivered ``event_id``);
+  lost tail, signs of a stream reset or an event that cannot be read each
+  produce a :class:`Resubscribe` (resume from the last delivered
+  ``event_id``), paced by :mod:`planstream.repairs`: backed off when they
+  bring nothing, and given up (:class:`RepairsExhausted`) in the end;
 * when the server cannot replay, a :class:`Resync` marker is delivered and the
   baseline moves to the snapshot's head (protocol §3).
 
@@ -23,8 +25,10 @@ from __future__ import annotations
 
 from collections import deque
 
+from planstream.backoff import BackoffPolicy, RandomSource
 from planstream.delivery import (
     Delivery,
+    RepairAction,
     RepairReason,
     Resubscribe,
     Resync,
@@ -32,6 +36,7 @@ from planstream.delivery import (
     SequencerStats,
 )
 from planstream.plan_cursor import PlanCursor
+from planstream.repairs import RepairPacer
 from planstream.schema.events import Event, EventBase
 from planstream.schema.frames import (
     BatchFrame,
@@ -59,6 +64,10 @@ class Sequencer:
         gap_timeout: seconds a gap may persist before a repair is requested.
         resubscribe_timeout: seconds to wait for the answer to a repair before
             asking again.
+        repair_backoff: delays between repairs of a plan that bring no
+            progress (:mod:`planstream.repairs`); None repairs at once, for ever.
+        max_failed_repairs: with ``repair_backoff``, repairs in a row without
+            progress before the plan is given up (:class:`RepairsExhausted`).
     """
 
     __slots__ = (
@@ -66,6 +75,7 @@ class Sequencer:
         "dedup_window",
         "gap_timeout",
         "reorder_window",
+        "repairs",
         "resubscribe_timeout",
         "stats",
     )
@@ -77,6 +87,9 @@ class Sequencer:
         dedup_window: int = 4096,
         gap_timeout: float = 2.0,
         resubscribe_timeout: float = 10.0,
+        repair_backoff: BackoffPolicy | None = None,
+        max_failed_repairs: int = 5,
+        rng: RandomSource | None = None,
     ) -> None:
         if reorder_window < 1 or dedup_window < 1:
             raise ValueError("reorder_window and dedup_window must be at least 1")
@@ -87,6 +100,13 @@ class Sequencer:
         self.gap_timeout = gap_timeout
         self.resubscribe_timeout = resubscribe_timeout
         self.stats = SequencerStats()
+        self.repairs = RepairPacer(
+            self.stats,
+            resubscribe_timeout=resubscribe_timeout,
+            backoff=repair_backoff,
+            rng=rng,
+            max_failed_repairs=max_failed_repairs,
+        )
         self._cursors: dict[str, PlanCursor] = {}
 
     # --- subscriptions --------------------------------------------------------
@@ -127,7 +147,7 @@ class Sequencer:
 
     def resume(self, plan_id: str, now: float) -> Resubscribe:
         """Action to re-subscribe ``plan_id`` after a reconnect (protocol §3)."""
-        return self._repair(self._cursors[plan_id], RepairReason.RECONNECT, now)
+        return self.repairs.resubscribe(self._cursors[plan_id], RepairReason.RECONNECT, now)
 
     def resume_all(self, now: float) -> tuple[Resubscribe, ...]:
         """Actions to re-subscribe every tracked plan after a reconnect."""
@@ -180,14 +200,14 @@ class Sequencer:
         if self.take_next(event):
             return SequencerOutput((event,), ())
         deliveries: list[Delivery] = []
-        actions: list[Resubscribe] = []
+        actions: list[RepairAction] = []
         self._sequence(event, now, deliveries, actions)
         return SequencerOutput(tuple(deliveries), tuple(actions))
 
     def on_batch(self, events: tuple[Event, ...] | list[Event], now: float) -> SequencerOutput:
         """Feed the events of one ``batch`` frame."""
         deliveries: list[Delivery] = []
-        actions: list[Resubscribe] = []
+        actions: list[RepairAction] = []
         deliver = deliveries.append
         cursors = self._cursors
         window = self.dedup_window
@@ -269,44 +289,40 @@ class Sequencer:
 
     def on_heartbeat(self, frame: HeartbeatFrame, now: float) -> SequencerOutput:
         """Compare the server's heads with what was delivered (protocol §3)."""
-        actions: list[Resubscribe] = []
+        actions: list[RepairAction] = []
+        heads = frame.heads
         for plan_id, cursor in self._cursors.items():
-            head = frame.heads.get(plan_id)
-            if head is None or cursor.repair_deadline is not None:
-                continue
-            if cursor.last_seq is None:
-                # Resumed from an id of unknown seq and nothing arrived, yet the
-                # server sent something newer on this connection: a lost replay.
-                if head.event_id != cursor.last_event_id:
-                    actions.append(self._repair(cursor, RepairReason.TAIL_LOST, now))
-                continue
-            if head.seq > cursor.last_seq:
-                if not cursor.buffer:  # buffered events mean a gap timer already runs
-                    actions.append(self._repair(cursor, RepairReason.TAIL_LOST, now))
-            elif cursor.contradicts(head.seq, head.event_id):
-                actions.append(self._repair(cursor, RepairReason.STREAM_RESET, now))
+            head = heads.get(plan_id)
+            if head is not None:
+                self.repairs.check_head(cursor, head, now, actions)
         return SequencerOutput((), tuple(actions)) if actions else _NOTHING
+
+    def on_invalid_event(self, plan_id: str, seq: int, reason: str, now: float) -> None:
+        """An event of ``plan_id`` at ``seq`` could not be read (decode failed).
+
+        It counts as missing: the gap machinery repairs it, and if the server
+        keeps sending it the plan is given up with ``reason`` as the cause,
+        never a silent stall.
+        """
+        cursor = self._cursors.get(plan_id)
+        if cursor is None or (cursor.last_seq is not None and seq <= cursor.last_seq):
+            return
+        self.stats.invalid_events += 1
+        problem = f"the server sent an event at seq {seq} the client cannot read: {reason}"
+        cursor.history().problem = problem
+        if cursor.gap_deadline is None and cursor.repair_deadline is None:
+            cursor.gap_deadline = now + self.gap_timeout
 
     def tick(self, now: float) -> SequencerOutput:
         """Advance time: gaps and unanswered repairs past their deadline act."""
-        actions: list[Resubscribe] = []
+        actions: list[RepairAction] = []
         for cursor in self._cursors.values():
-            if cursor.repair_deadline is not None:
-                if now >= cursor.repair_deadline:
-                    actions.append(self._repair(cursor, RepairReason.RESUBSCRIBE_TIMEOUT, now))
-            elif cursor.gap_deadline is not None and now >= cursor.gap_deadline:
-                actions.append(self._repair(cursor, RepairReason.GAP_TIMEOUT, now))
+            self.repairs.tick(cursor, now, actions)
         return SequencerOutput((), tuple(actions)) if actions else _NOTHING
 
     def next_deadline(self) -> float | None:
         """The earliest time :meth:`tick` has something to do, or None."""
-        deadlines = [
-            deadline
-            for cursor in self._cursors.values()
-            for deadline in (cursor.repair_deadline, cursor.gap_deadline)
-            if deadline is not None
-        ]
-        return min(deadlines, default=None)
+        return self.repairs.next_deadline(self._cursors.values())
 
     # --- internals ------------------------------------------------------------
 
@@ -315,7 +331,7 @@ class Sequencer:
         event: Event,
         now: float,
         deliveries: list[Delivery],
-        actions: list[Resubscribe],
+        actions: list[RepairAction],
     ) -> None:
         cursor = self._cursors.get(event.plan_id)
         if cursor is None:
@@ -332,7 +348,7 @@ class Sequencer:
             cursor.remember(cursor.last_event_id, cursor.last_seq)
         if seq <= cursor.last_seq:
             if cursor.repair_deadline is None and cursor.contradicts(seq, event.event_id):
-                actions.append(self._repair(cursor, RepairReason.STREAM_RESET, now))
+                self.repairs.request(cursor, RepairReason.STREAM_RESET, now, actions)
             self.stats.duplicates_dropped += 1
             return
         if seq == cursor.last_seq + 1:
@@ -351,8 +367,12 @@ class Sequencer:
             return
         # Too far ahead to wait for: the server will replay it (protocol §1).
         self.stats.dropped_beyond_window += 1
+        cursor.history().problem = (
+            f"the server sent seq {seq} after seq {cursor.last_seq}, "
+            f"beyond the reorder window of {self.reorder_window}"
+        )
         if cursor.repair_deadline is None:
-            actions.append(self._repair(cursor, RepairReason.REORDER_OVERFLOW, now))
+            self.repairs.request(cursor, RepairReason.REORDER_OVERFLOW, now, actions)
 
     def _drain(self, cursor: PlanCursor, now: float, deliveries: list[Delivery]) -> None:
         buffer = cursor.buffer
@@ -384,12 +404,6 @@ class Sequencer:
         if len(order) > self.dedup_window:
             del cursor.recent_ids[order.popleft()]
         self.stats.delivered += 1
-
-    def _repair(self, cursor: PlanCursor, reason: RepairReason, now: float) -> Resubscribe:
-        cursor.repair_deadline = now + self.resubscribe_timeout
-        cursor.gap_deadline = None
-        self.stats.repairs_requested += 1
-        return Resubscribe(cursor.plan_id, cursor.last_event_id, reason)
 
     def _resync(
         self, cursor: PlanCursor, reason: ResyncReason, snapshot: PlanSnapshot

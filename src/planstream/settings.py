@@ -31,7 +31,7 @@ from pydantic import (
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from pydantic_settings import SettingsError as PydanticSettingsError
 
-from planstream.backoff import BackoffPolicy, JitterMode
+from planstream.backoff import BackoffPolicy, JitterMode, RandomSource
 from planstream.connection_state import TransportMode
 from planstream.errors import SettingsError
 from planstream.redaction import is_credential_parameter, is_header_safe
@@ -97,6 +97,13 @@ class HeartbeatSettings(_Section):
     dead_after_factor: float = Field(
         2.5, ge=1, allow_inf_nan=False, description="silence of heartbeat_s x this = dead"
     )
+    max_interval: float = Field(
+        300.0,
+        ge=1,
+        le=300,
+        allow_inf_nan=False,
+        description="largest hello.heartbeat_s trusted, s (protocol §2 clamps to 1-300)",
+    )
 
 
 class SequencerSettings(_Section):
@@ -108,14 +115,27 @@ class SequencerSettings(_Section):
     resubscribe_timeout: float = Field(
         10.0, gt=0, allow_inf_nan=False, description="repair answer wait, s"
     )
+    max_failed_repairs: int = Field(
+        5, ge=1, le=1000, description="repairs of a plan without progress before it fails"
+    )
 
-    def sequencer(self) -> Sequencer:
-        """A sequencer configured by these settings."""
+    def sequencer(
+        self, repair_backoff: BackoffPolicy | None = None, rng: RandomSource | None = None
+    ) -> Sequencer:
+        """A sequencer configured by these settings.
+
+        ``repair_backoff``: the delays between repairs of one plan that make no
+        progress (the client passes its reconnect policy); its ``max_attempts``
+        is ignored: ``max_failed_repairs`` bounds the repairs.
+        """
         return Sequencer(
             reorder_window=self.reorder_window,
             dedup_window=self.dedup_window,
             gap_timeout=self.gap_timeout,
             resubscribe_timeout=self.resubscribe_timeout,
+            repair_backoff=repair_backoff,
+            max_failed_repairs=self.max_failed_repairs,
+            rng=rng,
         )
 
 
@@ -128,6 +148,9 @@ class PollingSettings(_Section):
     limit: int = Field(500, ge=1, le=1000, description="events asked for per request")
     request_timeout: float = Field(
         10.0, gt=0, allow_inf_nan=False, description="request time beyond the wait, s"
+    )
+    max_response_bytes: int = Field(
+        8 * 1024 * 1024, ge=1024, description="largest poll answer read, bytes"
     )
     fallback_after: int = Field(
         2, ge=1, description="upgrade refusals in a row before auto switches to polling"

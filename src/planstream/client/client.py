@@ -31,8 +31,9 @@ from planstream.client.stats import ClientStats, StateChange
 from planstream.client.websocket_client import TokenProvider, WebSocketClient
 from planstream.connection_state import ConnectionState
 from planstream.delivery import Resync
-from planstream.errors import ClientClosedError, PlanStreamError
+from planstream.errors import ClientClosedError, InvalidIdError, PlanStreamError
 from planstream.plan_state import PlanState
+from planstream.schema.limits import event_id_problem, plan_id_problem
 from planstream.schema.snapshot import PlanSnapshot
 from planstream.settings import ClientSettings
 
@@ -114,9 +115,10 @@ class PlanStreamClient:
     async def __aenter__(self) -> Self:
         if self._tasks is not None or self._closed:
             raise PlanStreamError("a PlanStreamClient can be entered only once")
-        self._router = StreamRouter(
-            self.settings.sequencer.sequencer(), queue_size=self.settings.queue_size
-        )
+        settings = self.settings
+        # Repairs of one plan back off like reconnects (planstream.repairs).
+        sequencer = settings.sequencer.sequencer(settings.reconnect.policy(), self._rng)
+        self._router = StreamRouter(sequencer, queue_size=settings.queue_size)
         self._engine = WebSocketClient(
             self.settings,
             self._router,
@@ -184,9 +186,12 @@ class PlanStreamClient:
 
         The iterator ends after a terminal ``plan.status`` (or a ``Resync``
         whose snapshot is terminal) unless ``follow`` is true.
+
+        Raises:
+            InvalidIdError: ``plan_id`` or ``last_event_id`` breaks protocol §1
+                (also a ``ValueError``); nothing was sent.
         """
-        if not isinstance(plan_id, str) or not plan_id:
-            raise ValueError("plan_id must be a non-empty string")
+        _check_ids(plan_id, last_event_id)
         engine = self._require_engine()
         router = self._router
         assert router is not None
@@ -195,10 +200,20 @@ class PlanStreamClient:
             inbox.end(engine.error or ClientClosedError("the client was closed"))
         return Subscription(inbox, rewind=router.rewind, detach=router.detach)
 
-    async def watch(
+    def watch(
         self, plan_id: str, *, last_event_id: str | None = None, follow: bool = False
     ) -> AsyncIterator[PlanSnapshot]:
-        """Yield the plan's folded state (protocol §5 snapshot) after each item."""
+        """Yield the plan's folded state (protocol §5 snapshot) after each item.
+
+        Raises:
+            InvalidIdError: at once, like :meth:`subscribe`.
+        """
+        _check_ids(plan_id, last_event_id)
+        return self._watch(plan_id, last_event_id, follow)
+
+    async def _watch(
+        self, plan_id: str, last_event_id: str | None, follow: bool
+    ) -> AsyncIterator[PlanSnapshot]:
         state = PlanState(plan_id)
         async with self.subscribe(plan_id, last_event_id=last_event_id, follow=follow) as stream:
             async for item in stream:
@@ -236,8 +251,8 @@ class PlanStreamClient:
         """
         if not plan_ids:
             raise ValueError("run() needs at least one plan id")
-        if not all(isinstance(plan_id, str) and plan_id for plan_id in plan_ids):
-            raise ValueError("plan ids must be non-empty strings")
+        for plan_id in plan_ids:
+            _check_ids(plan_id, None)
         try:
             async with asyncio.TaskGroup() as tasks:
                 for plan_id in plan_ids:
@@ -313,3 +328,15 @@ class PlanStreamClient:
                 hook(change)
             except Exception:  # user code
                 logger.exception("state-change hook %r raised", hook)
+
+
+def _check_ids(plan_id: object, last_event_id: object) -> None:
+    """protocol §1: refuse a bad id here, before anything is sent, so that the
+    server's ``bad_request`` never reaches a connection shared by other plans."""
+    problem = plan_id_problem(plan_id)
+    if problem is not None:
+        raise InvalidIdError("plan_id", problem)
+    if last_event_id is not None:
+        problem = event_id_problem(last_event_id)
+        if problem is not None:
+            raise InvalidIdError("last_event_id", problem)

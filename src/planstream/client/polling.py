@@ -63,6 +63,7 @@ class PollingPhase:
             has_token_provider=engine.token_provider is not None,
             request_timeout=settings.polling.request_timeout,
             ssl_context=settings.ssl_context(),
+            max_response_bytes=settings.polling.max_response_bytes,
         )
         async with http, asyncio.TaskGroup() as tasks:
             supervisor = tasks.create_task(self._supervise(http, tasks))

@@ -22,12 +22,14 @@ from __future__ import annotations
 import logging
 from itertools import count
 
+from planstream.client.channel import PlanChannel, Position, precedes_or_equals
 from planstream.client.clock import now as clock
 from planstream.client.flag import Flag
 from planstream.client.inbox import SubscriptionInbox
+from planstream.client.log_throttle import WarningThrottle
 from planstream.codec import encode_frame
-from planstream.delivery import Resubscribe, SequencerOutput
-from planstream.errors import PlanStreamError, SubscriptionError
+from planstream.delivery import RepairAction, RepairsExhausted, SequencerOutput
+from planstream.errors import PlanStreamError, RepairFailedError, SubscriptionError, frame_excerpt
 from planstream.schema.events import EventBase
 from planstream.schema.frames import (
     BatchFrame,
@@ -43,7 +45,7 @@ from planstream.schema.frames import (
 from planstream.schema.http import PollResponse
 from planstream.sequencer import Sequencer
 
-__all__ = ["PlanChannel", "Position", "StreamRouter"]
+__all__ = ["StreamRouter"]
 
 logger = logging.getLogger("planstream.client")
 
@@ -54,35 +56,6 @@ logger = logging.getLogger("planstream.client")
 #: 64 -> ~0.6x (benchmarks/client_bench.py).
 _BACKLOG = 16
 
-#: ``(event_id, seq)`` after which a stream resumes; seq None: not known yet.
-Position = tuple[str | None, int | None]
-
-
-class PlanChannel:
-    """One plan's subscription on the connection, shared by its local subscribers."""
-
-    __slots__ = ("generation", "inboxes", "pending_from", "pending_id", "plan_id", "rewind_waiting")
-
-    def __init__(self, plan_id: str) -> None:
-        self.plan_id = plan_id
-        self.inboxes: list[SubscriptionInbox] = []
-        #: While not None the sequencer does not track the plan: a ``subscribe``
-        #: resuming after this position awaits its answer (request ``pending_id``).
-        self.pending_from: Position | None = None
-        self.pending_id: int | None = None
-        self.generation = 0  # bumped by every (re)subscription; stale polls are dropped
-        #: A subscriber waits to be rewound until the plan's next delivery.
-        self.rewind_waiting = False
-
-
-def _precedes_or_equals(a: Position, b: Position) -> bool | None:
-    """Whether position ``a`` is at or before ``b``; None when it cannot be told."""
-    if a[0] == b[0]:
-        return True
-    if a[1] is None or b[1] is None:
-        return None
-    return a[1] <= b[1]
-
 
 class StreamRouter:
     """Sequencer, channels and the outgoing frame queue of one client."""
@@ -92,6 +65,7 @@ class StreamRouter:
         "backlogged",
         "channels",
         "channels_changed",
+        "error_warnings",
         "online",
         "outbox",
         "outbox_ready",
@@ -112,6 +86,7 @@ class StreamRouter:
         self._request_ids = count(1)
         self.subscribe_errors = 0
         self.rewinds = 0  # slow subscribers re-subscribed from their position
+        self.error_warnings = WarningThrottle(logger)  # server errors tied to no plan
         #: Set when a subscriber has more than a few items queued: the reader then
         #: yields to the event loop so consumers catch up. Short queues keep few
         #: objects alive, which keeps the garbage collector's passes cheap.
@@ -161,7 +136,7 @@ class StreamRouter:
             return
         wanted: Position = (inbox.taken_event_id, inbox.taken_seq)
         if channel.pending_from is not None:
-            earlier = _precedes_or_equals(wanted, channel.pending_from)
+            earlier = precedes_or_equals(wanted, channel.pending_from)
             if earlier is None:
                 inbox.hold_for_rewind()  # retried when the pending answer arrives
                 return
@@ -170,7 +145,7 @@ class StreamRouter:
                 self._resubscribe(channel, wanted)
             return
         last_seq, last_event_id = self.sequencer.position(channel.plan_id)
-        if _precedes_or_equals((last_event_id, last_seq), wanted) is True:
+        if precedes_or_equals((last_event_id, last_seq), wanted) is True:
             self._rewound(inbox)
             return
         if not self._pin_positions(channel, inbox):
@@ -322,8 +297,14 @@ class StreamRouter:
             output = self.sequencer.on_resync(frame, now)
         else:
             output = self.sequencer.on_batch(response.events, now)
-        # Polls always ask from the sequencer's position: its repairs are moot.
-        self.apply(SequencerOutput(output.deliveries, (), output.plan_id))
+        # Polls always ask from the sequencer's position: its re-subscriptions
+        # are moot (a plan given up still ends).
+        given_up = tuple(a for a in output.actions if isinstance(a, RepairsExhausted))
+        self.apply(SequencerOutput(output.deliveries, given_up, output.plan_id))
+
+    def on_invalid_event(self, plan_id: str, seq: int, reason: str, now: float) -> None:
+        """An event of ``plan_id`` at ``seq`` arrived that the client cannot read."""
+        self.sequencer.on_invalid_event(plan_id, seq, reason, now)
 
     # --- internals -----------------------------------------------------------------
 
@@ -360,22 +341,30 @@ class StreamRouter:
         channel = self.channels.get(frame.plan_id) if frame.plan_id is not None else None
         if channel is None and frame.id is not None:
             channel = next((ch for ch in self.channels.values() if ch.pending_id == frame.id), None)
-        if channel is None:
-            logger.warning("server error %s: %s", frame.code, frame.message)
+        message = frame_excerpt(frame.message)
+        if channel is None:  # a flood of these gives a few counted lines
+            self.error_warnings.warning(clock(), "server error %s: %s", frame.code, message)
             return
         self.subscribe_errors += 1
         logger.warning(
-            "subscription to plan %r failed (%s): %s", channel.plan_id, frame.code, frame.message
+            "subscription to plan %r failed (%s): %s", channel.plan_id, frame.code, message
         )
-        error = SubscriptionError(channel.plan_id, frame.code, frame.message)
+        self._fail(channel, SubscriptionError(channel.plan_id, frame.code, frame.message))
+
+    def _fail(self, channel: PlanChannel, error: SubscriptionError) -> None:
+        """End ``channel``'s subscriptions with ``error``; the other plans carry on."""
         for inbox in list(channel.inboxes):
             inbox.end(error)
         del self.channels[channel.plan_id]
         self.sequencer.untrack(channel.plan_id)
         self.channels_changed.set()
 
-    def _repair(self, action: Resubscribe) -> None:
+    def _repair(self, action: RepairAction) -> None:
         channel = self.channels.get(action.plan_id)
+        if isinstance(action, RepairsExhausted):
+            if channel is not None:
+                self._give_up(channel, action)
+            return
         if channel is None or channel.pending_from is not None or not self.online:
             return
         logger.info(
@@ -391,6 +380,16 @@ class StreamRouter:
                 last_event_id=action.last_event_id,
             )
         )
+
+    def _give_up(self, channel: PlanChannel, action: RepairsExhausted) -> None:
+        error = RepairFailedError(
+            channel.plan_id, attempts=action.attempts, last_seq=action.last_seq, cause=action.cause
+        )
+        logger.error("%s", error)
+        self.subscribe_errors += 1
+        self._fail(channel, error)
+        if self.online:  # stop the broken stream; the server may keep it otherwise
+            self.send(UnsubscribeFrame(id=next(self._request_ids), plan_id=channel.plan_id))
 
     def send(self, frame: SubscribeFrame | UnsubscribeFrame | PingFrame) -> None:
         """Queue ``frame`` for the connection (sent by its housekeeping task)."""

@@ -25,6 +25,7 @@ from typing import TypeAlias
 from planstream.backoff import RandomSource
 from planstream.client.clock import now, sleep_until
 from planstream.client.flag import Flag
+from planstream.client.log_throttle import WarningThrottle
 from planstream.client.polling import PollingPhase
 from planstream.client.router import StreamRouter
 from planstream.client.stats import ConnectionCounters, StateChange
@@ -33,7 +34,7 @@ from planstream.close_codes import (
     VerdictKind,
     classify_heartbeat_timeout,
 )
-from planstream.codec import decode_server_frame
+from planstream.codec import decode_server_frame, event_positions
 from planstream.connection_actions import (
     Connect,
     ConnectionAction,
@@ -49,7 +50,8 @@ from planstream.errors import (
     PlanStreamError,
     ProtocolError,
 )
-from planstream.schema.frames import PingFrame, PongFrame
+from planstream.schema.frames import HelloFrame, PingFrame, PongFrame
+from planstream.schema.limits import clamp_heartbeat
 from planstream.settings import ClientSettings
 from planstream.transport.websocket import TransportFailedError, WebSocketSession, open_websocket
 
@@ -65,6 +67,7 @@ _WATCHDOG_TICK = 0.1
 #: Longest wait for the server's answer to our close frame before dropping the
 #: connection, s (websockets would wait 10 s: the reconnect waits with it).
 _CLOSE_TIMEOUT = 1.0
+_SKIPPED = "skipped a frame the client cannot read"
 
 
 class WebSocketClient:
@@ -75,6 +78,7 @@ class WebSocketClient:
         "_on_state_change",
         "_ping",
         "_ping_ids",
+        "bad_frame_warnings",
         "counters",
         "error",
         "machine",
@@ -119,6 +123,8 @@ class WebSocketClient:
         self._frames_received = 0
         self._ping_ids = 0
         self._ping: tuple[str, float] | None = None  # the RTT ping awaiting its pong
+        #: A flood of unreadable frames gives a few lines with counts, not one each.
+        self.bad_frame_warnings = WarningThrottle(logger)
 
     # --- the main loop -------------------------------------------------------------
 
@@ -230,7 +236,7 @@ class WebSocketClient:
             async with asyncio.TaskGroup() as tasks:
                 children = (
                     tasks.create_task(self._read(session, done)),
-                    tasks.create_task(self._housekeep(session, hello.heartbeat_s, done)),
+                    tasks.create_task(self._housekeep(session, self._heartbeat_s(hello), done)),
                 )
                 try:
                     verdict = await done
@@ -241,6 +247,7 @@ class WebSocketClient:
             self.up.clear()
             self.router.go_offline()
             self._ping = None
+            self.bad_frame_warnings.flush(_SKIPPED)
             # A live server answers the close at once; a silent one never does.
             await session.close(answer_within=_CLOSE_TIMEOUT)
         return verdict
@@ -260,7 +267,7 @@ class WebSocketClient:
                     frame = decode_server_frame(raw)
                 except ProtocolError as exc:
                     counters.frames_rejected += 1
-                    logger.warning("skipped a frame the client cannot read: %s", exc)
+                    self._skip(raw, exc)
                     continue
                 if isinstance(frame, PongFrame):
                     self._on_pong(frame, clock())
@@ -271,6 +278,28 @@ class WebSocketClient:
                     await asyncio.sleep(0)  # let the consumers drain their queues
         except TransportFailedError as exc:
             _settle(done, exc.verdict)
+
+    def _heartbeat_s(self, hello: HelloFrame) -> float:
+        """protocol §2: the server's heartbeat_s clamped into [1, 300] (and to
+        ``heartbeat.max_interval``): a hello saying 1e300 must not switch the
+        dead-link detector off."""
+        heartbeat_s = min(clamp_heartbeat(hello.heartbeat_s), self.settings.heartbeat.max_interval)
+        if heartbeat_s != hello.heartbeat_s:
+            logger.warning(
+                "the server's hello asked for heartbeat_s %g; the client uses %g s",
+                hello.heartbeat_s,
+                heartbeat_s,
+            )
+        return heartbeat_s
+
+    def _skip(self, raw: str | bytes, error: ProtocolError) -> None:
+        """A frame the client cannot read: warn (rate-limited), and if it seems
+        to be an event of a subscribed plan, let that plan's repairs know."""
+        at = now()
+        self.bad_frame_warnings.warning(at, f"{_SKIPPED}: %s", error)
+        reason = getattr(error, "reason", str(error))
+        for plan_id, seq in event_positions(raw):
+            self.router.on_invalid_event(plan_id, seq, reason, at)
 
     async def _housekeep(
         self, session: WebSocketSession, heartbeat_s: float, done: asyncio.Future[Verdict]
@@ -301,6 +330,7 @@ class WebSocketClient:
                     _settle(done, classify_heartbeat_timeout(silent_for, limit))
                     return
                 router.tick(current)
+                self.bad_frame_warnings.tick(current, _SKIPPED)
                 pending = keepalive is not None and not keepalive[0].done()
                 if keepalive is not None and pending and current - keepalive[1] >= ping_timeout:
                     _settle(done, _keepalive_timeout(ping_timeout))

@@ -1,10 +1,17 @@
 """The HTTP long-polling transport (protocol §6), the fallback when WebSocket
 upgrades are refused. It uses httpx and translates its failures, like the
 WebSocket transport, into a :class:`~planstream.transport.websocket.TransportFailedError`.
+
+Whatever answers the poll may be hostile (a proxy, a misconfigured server):
+each answer is read as a stream, refused past ``max_response_bytes``, and the
+whole poll — connect, headers and body — has ONE deadline (``wait`` +
+``request_timeout``). httpx's own timeouts are per read: a body trickling a
+few bytes at a time would otherwise keep a poll alive for ever.
 """
 
 from __future__ import annotations
 
+import asyncio
 import ssl
 from dataclasses import dataclass
 from types import TracebackType
@@ -20,7 +27,7 @@ from planstream.close_codes import (
     classify_http_status,
     classify_network_error,
 )
-from planstream.errors import InvalidFrameError
+from planstream.errors import ConnectionLostError, FrameTooLargeError, InvalidFrameError
 from planstream.redaction import install_redaction
 from planstream.schema.http import PollResponse
 from planstream.transport.websocket import TransportFailedError, bearer_headers
@@ -30,6 +37,8 @@ __all__ = ["PollResult", "PollingSession", "http_base_url"]
 _STREAM_SUFFIX: Final = "/v1/stream"
 _DEFAULT_POLL_INTERVAL: Final = 1.0
 _MAX_POLL_INTERVAL: Final = 60.0
+#: The default cap of one poll answer, bytes (``polling.max_response_bytes``).
+DEFAULT_MAX_RESPONSE_BYTES: Final = 8 * 1024 * 1024
 
 
 def http_base_url(stream_url: str) -> str:
@@ -59,7 +68,10 @@ class PollingSession:
         base_url: the server's HTTP base (see :func:`http_base_url`).
         token: the bearer token, or None.
         has_token_provider: whether a 401 can be cured by a new token.
-        request_timeout: seconds a request may take beyond its ``wait``.
+        request_timeout: seconds a request may take beyond its ``wait``
+            (one deadline for the whole poll, body included).
+        max_response_bytes: the largest poll answer read; a longer one is
+            refused (:class:`~planstream.errors.FrameTooLargeError`, retried).
         ssl_context: the TLS context of an ``https://`` base (None: httpx's default).
     """
 
@@ -71,6 +83,7 @@ class PollingSession:
         has_token_provider: bool,
         request_timeout: float = 10.0,
         ssl_context: ssl.SSLContext | None = None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
         install_redaction()  # httpx and httpcore log requests
         self._token_error: TransportFailedError | None = None
@@ -82,6 +95,7 @@ class PollingSession:
         self._http = httpx.AsyncClient(base_url=base_url, headers=headers, verify=verify)
         self._has_token_provider = has_token_provider
         self._request_timeout = request_timeout
+        self._max_response_bytes = max_response_bytes
         self.base_url = base_url
 
     def __repr__(self) -> str:
@@ -124,32 +138,60 @@ class PollingSession:
         params: dict[str, str | int | float] = {"limit": limit, "wait": wait}
         if after is not None:
             params["after"] = after
+        deadline = wait + self._request_timeout
         try:
-            answer = await self._http.get(
-                f"/v1/plans/{quote(plan_id, safe='')}/events",
-                params=params,
-                timeout=wait + self._request_timeout,
+            async with asyncio.timeout(deadline):
+                status, headers, content = await self._get(
+                    f"/v1/plans/{quote(plan_id, safe='')}/events", params, deadline
+                )
+        except TimeoutError:
+            error = ConnectionLostError(
+                f"the client gave up on a poll after {deadline:g} s "
+                f"(wait {wait:g} s + request_timeout {self._request_timeout:g} s)"
             )
+            raise TransportFailedError(Verdict(VerdictKind.RETRY, error)) from None
         except httpx.HTTPError as exc:
             raise TransportFailedError(classify_network_error(exc)) from None
-        if answer.status_code != httpx.codes.OK:
+        if status != httpx.codes.OK:
             raise TransportFailedError(
                 classify_http_status(
-                    answer.status_code,
-                    body=answer.content,
+                    status,
+                    body=content,
                     has_token_provider=self._has_token_provider,
-                    retry_after=answer.headers.get("Retry-After"),
+                    retry_after=headers.get("Retry-After"),
                     request="a poll",
                 )
             )
         try:
-            response = PollResponse.model_validate_json(answer.content)
+            response = PollResponse.model_validate_json(content)
         except ValidationError as exc:
-            error = InvalidFrameError(
-                f"invalid poll answer: {exc.errors()[0]['msg']}", answer.content
-            )
-            raise TransportFailedError(Verdict(VerdictKind.RETRY, error)) from None
-        return PollResult(response, _poll_interval(answer.headers.get("X-Poll-Interval")))
+            invalid = InvalidFrameError(f"invalid poll answer: {exc.errors()[0]['msg']}", content)
+            raise TransportFailedError(Verdict(VerdictKind.RETRY, invalid)) from None
+        return PollResult(response, _poll_interval(headers.get("X-Poll-Interval")))
+
+    async def _get(
+        self, path: str, params: dict[str, str | int | float], seconds: float
+    ) -> tuple[int, httpx.Headers, bytes]:
+        """Status, headers and body of one GET, reading at most ``max_response_bytes``."""
+        cap = self._max_response_bytes
+        async with self._http.stream("GET", path, params=params, timeout=seconds) as answer:
+            declared = answer.headers.get("Content-Length", "")
+            if declared.isdigit() and int(declared) > cap:
+                raise self._too_large(int(declared), b"")
+            body = bytearray()
+            async for chunk in answer.aiter_bytes():
+                body += chunk
+                if len(body) > cap:
+                    raise self._too_large(len(body), body)
+            return answer.status_code, answer.headers, bytes(body)
+
+    def _too_large(self, size: int, body: bytearray | bytes) -> TransportFailedError:
+        # The answer is refused, not the server: retried with backoff (a proxy
+        # may be at fault), and memory stays bounded by the cap.
+        error = FrameTooLargeError(
+            size, self._max_response_bytes, bytes(body[:800]), what="poll answer"
+        )
+        return TransportFailedError(Verdict(VerdictKind.RETRY, error))
 
 
 def _poll_interval(header: str | None) -> float:

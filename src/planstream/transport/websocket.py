@@ -21,6 +21,7 @@ from planstream.close_codes import (
     Verdict,
     VerdictKind,
     classify_close,
+    classify_frame_refused,
     classify_http_status,
     classify_network_error,
 )
@@ -69,11 +70,17 @@ class WebSocketSession:
     """One open connection whose ``hello`` was accepted."""
 
     def __init__(
-        self, connection: ClientConnection, hello: HelloFrame, *, has_token_provider: bool
+        self,
+        connection: ClientConnection,
+        hello: HelloFrame,
+        *,
+        has_token_provider: bool,
+        max_frame_bytes: int = 0,
     ) -> None:
         self._connection = connection
         self.hello = hello
         self._has_token_provider = has_token_provider
+        self.max_frame_bytes = max_frame_bytes  # for the error when we refuse a frame
 
     def __repr__(self) -> str:
         return f"WebSocketSession(session_id={self.hello.session_id!r})"
@@ -88,7 +95,11 @@ class WebSocketSession:
             return await self._connection.recv()
         except ConnectionClosed as exc:
             raise TransportFailedError(
-                _closed_verdict(exc, has_token_provider=self._has_token_provider)
+                _closed_verdict(
+                    exc,
+                    has_token_provider=self._has_token_provider,
+                    max_frame_bytes=self.max_frame_bytes,
+                )
             ) from None
 
     async def send(self, text: str) -> None:
@@ -199,7 +210,9 @@ async def open_websocket(
         )
         raise TransportFailedError(Verdict(VerdictKind.FATAL, error))
     hello = await _accept_hello(connection, open_timeout, max_frame_bytes, has_token_provider)
-    return WebSocketSession(connection, hello, has_token_provider=has_token_provider)
+    return WebSocketSession(
+        connection, hello, has_token_provider=has_token_provider, max_frame_bytes=max_frame_bytes
+    )
 
 
 async def _accept_hello(
@@ -238,10 +251,18 @@ async def _accept_hello(
     return frame
 
 
-def _closed_verdict(exc: ConnectionClosed, *, has_token_provider: bool) -> Verdict:
+def _closed_verdict(
+    exc: ConnectionClosed, *, has_token_provider: bool, max_frame_bytes: int = 0
+) -> Verdict:
+    sent = exc.sent
+    if (
+        sent is not None
+        and sent.code == CloseCode.MESSAGE_TOO_BIG
+        and (exc.rcvd is None or exc.rcvd_then_sent is False)
+    ):
+        # We refused a frame larger than max_frame_bytes and closed first; the
+        # server's 1009 is only the echo (protocol §4: fatal, a clear error).
+        return classify_frame_refused(max_frame_bytes, sent.reason)
     if exc.rcvd is not None:
         return classify_close(exc.rcvd.code, exc.rcvd.reason, has_token_provider=has_token_provider)
-    if exc.sent is not None and exc.sent.code == CloseCode.MESSAGE_TOO_BIG:
-        # We refused a frame larger than max_frame_bytes (protocol §4: fatal).
-        return classify_close(exc.sent.code, exc.sent.reason, has_token_provider=has_token_provider)
     return classify_close(CloseCode.ABNORMAL_CLOSURE, "", has_token_provider=has_token_provider)
