@@ -13,6 +13,8 @@ from __future__ import annotations
 import logging
 from typing import Final
 
+from planstream.log_limiter import LogLimiter
+
 __all__ = ["WarningThrottle"]
 
 #: Lines of one kind let through per interval.
@@ -24,7 +26,7 @@ DEFAULT_INTERVAL: Final = 10.0
 class WarningThrottle:
     """At most ``burst`` WARNING lines per ``interval`` s; the rest are counted."""
 
-    __slots__ = ("_emitted", "_logger", "_suppressed", "_window_start", "burst", "interval")
+    __slots__ = ("_lines", "_logger")
 
     def __init__(
         self,
@@ -34,47 +36,37 @@ class WarningThrottle:
         interval: float = DEFAULT_INTERVAL,
     ) -> None:
         self._logger = logger
-        self.burst = burst
-        self.interval = interval
-        self._window_start: float | None = None
-        self._emitted = 0
-        self._suppressed = 0
+        self._lines = LogLimiter(interval, burst)
 
     @property
     def suppressed(self) -> int:
         """Lines counted but not written since the last line written."""
-        return self._suppressed
+        return self._lines.suppressed
 
     def warning(self, now: float, message: str, *args: object) -> bool:
         """Log ``message % args`` unless the burst of this interval is used up.
 
         Returns whether the line was written.
         """
-        if self._window_start is None or now - self._window_start >= self.interval:
-            self._window_start = now
-            self._emitted = 0
-        if self._emitted >= self.burst:
-            self._suppressed += 1
+        silenced = self._lines.allow(now)
+        if silenced is None:
             return False
-        self._emitted += 1
-        if self._suppressed:
+        if silenced:
             message += " (%d similar warnings suppressed before this one)"
-            args = (*args, self._suppressed)
-            self._suppressed = 0
+            args = (*args, silenced)
         self._logger.warning(message, *args)
         return True
 
     def tick(self, now: float, what: str) -> None:
         """Report the lines suppressed once their interval is over (a flood that
         stopped is still counted, without waiting for the next warning)."""
-        start = self._window_start
-        if self._suppressed and start is not None and now - start >= self.interval:
-            self.flush(what)
-            self._window_start = now
-            self._emitted = 0
+        self._report(self._lines.overdue(now), what)
 
     def flush(self, what: str) -> None:
         """Report the lines still suppressed (e.g. when the connection ends)."""
-        if self._suppressed:
-            self._logger.warning("%d more warnings like %r were suppressed", self._suppressed, what)
-            self._suppressed = 0
+        silenced, self._lines.suppressed = self._lines.suppressed, 0
+        self._report(silenced, what)
+
+    def _report(self, silenced: int, what: str) -> None:
+        if silenced:
+            self._logger.warning("%d more warnings like %r were suppressed", silenced, what)
