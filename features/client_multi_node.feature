@@ -40,6 +40,7 @@ Feature: The client moves between several server nodes and resumes exactly
     Then a multi-node client built with url "ws://arg:3" uses the endpoints "ws://arg:3/v1/stream"
     And a multi-node client built with urls "ws://u:1 ws://u:2" uses the endpoints "ws://u:1/v1/stream ws://u:2/v1/stream"
     And a multi-node client built with nothing uses the endpoints "ws://env-a:1/v1/stream ws://env-b:2/v1/stream"
+    And the CLI's default --url leaves PLANSTREAM_URLS in force, a --url given wins over it, and no --url at all is refused
 
   # --- the pure policy ------------------------------------------------------------------------
 
@@ -154,3 +155,11 @@ Feature: The client moves between several server nodes and resumes exactly
     And the multi-node client is connected to node 2
     And the multi-node client's retry delays alternate between 0 and 0.2 s
     And the multi-node client's stat "resyncs" is 0
+
+  Scenario: planstream watch takes --url several times and streams through the node that answers
+    Given 2 multi-node servers sharing one memory log
+    And 3 multi-node events are published to plan "cli-job" through node 1
+    And a "succeeded" status is published to plan "cli-job" through node 1
+    When planstream watch --json runs for plan "cli-job" with a --url for each of "refused, node 2"
+    Then the planstream command exits with status 0
+    And the multi-node watch printed the events of seqs 1 to 4 of plan "cli-job", each once

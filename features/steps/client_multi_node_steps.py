@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import math
 import os
 import random
@@ -12,6 +13,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from behave import given, then, when
+from support.cli_support import run_cli
 from support.client_resilience_scenario import (
     bound_closed_port,
     check_no_task_leaks,
@@ -30,6 +32,8 @@ from support.servers import on_cleanup, run
 
 from planstream import ClientSettings, PlanStreamClient
 from planstream.backoff import BackoffPolicy, JitterMode
+from planstream.cli.endpoints import client_settings as cli_settings
+from planstream.cli.failures import CommandError
 from planstream.close_codes import (
     Verdict,
     classify_close,
@@ -39,6 +43,7 @@ from planstream.close_codes import (
 from planstream.connection_actions import Connect, ConnectionAction, StartPolling, Stop
 from planstream.connection_state import ConnectionStateMachine, TransportMode
 from planstream.errors import RetriesExhaustedError, SettingsError
+from planstream.settings import DEFAULT_URL
 
 
 @contextlib.contextmanager
@@ -367,6 +372,7 @@ def _log(number: int) -> dict[str, Any]:
     return {"level": "info", "message": f"line {number}", "step_id": None, "stream": "stdout"}
 
 
+@given('{count:d} multi-node events are published to plan "{plan_id}" through node {number:d}')
 @when('{count:d} multi-node events are published to plan "{plan_id}" through node {number:d}')
 def when_publish(context: Any, count: int, plan_id: str, number: int) -> None:
     run(context, _publish(context, _node(context, number), plan_id, count))
@@ -402,6 +408,7 @@ def when_append_to_log(context: Any, plan_id: str) -> None:
     run(context, _publish(context, stopped, plan_id, 5))
 
 
+@given('a "{status}" status is published to plan "{plan_id}" through node {number:d}')
 @when('a "{status}" status is published to plan "{plan_id}" through node {number:d}')
 def when_publish_status(context: Any, status: str, plan_id: str, number: int) -> None:
     data = {"status": status, "reason": None}
@@ -475,3 +482,42 @@ def then_delays_alternate(context: Any, delay: float) -> None:
     for index, value in enumerate(delays):
         wanted = 0.0 if index % 2 == 0 else delay
         assert math.isclose(value, wanted, abs_tol=1e-6), (index, delays)
+
+
+# --- the CLI -----------------------------------------------------------------------------
+
+
+@when('planstream watch --json runs for plan "{plan_id}" with a --url for each of "{names}"')
+def when_cli_watch(context: Any, plan_id: str, names: str) -> None:
+    options = [part for url in _urls(context, names) for part in ("--url", url)]
+    context.cli = run_cli(context, "watch", plan_id, "--json", "--connect-timeout", "10", *options)
+
+
+@then(
+    'the multi-node watch printed the events of seqs {first:d} to {last:d} of plan "{plan_id}", each once'
+)
+def then_cli_events(context: Any, first: int, last: int, plan_id: str) -> None:
+    lines = [json.loads(line) for line in context.cli.stdout.splitlines() if line.strip()]
+    assert all(line["type"] == "event" for line in lines), context.cli
+    assert all(line["plan_id"] == plan_id for line in lines), context.cli
+    assert [line["seq"] for line in lines] == list(range(first, last + 1)), context.cli
+
+
+@then(
+    "the CLI's default --url leaves PLANSTREAM_URLS in force, a --url given wins over it,"
+    " and no --url at all is refused"
+)
+def then_cli_url_precedence(context: Any) -> None:
+    from_env = cli_settings(DEFAULT_URL, None, None, url_given=False)
+    assert from_env.endpoints == ("ws://env-a:1/v1/stream", "ws://env-b:2/v1/stream")
+    given_one = cli_settings(("http://one:1",), None, None)
+    assert given_one.endpoints == ("ws://one:1/v1/stream",), given_one.endpoints
+    given_two = cli_settings(("http://one:1", "wss://two"), None, None)
+    assert given_two.endpoints == ("ws://one:1/v1/stream", "wss://two/v1/stream")
+    refused = None
+    try:
+        cli_settings((), None, None)
+    except CommandError as exc:
+        refused = str(exc)
+    assert refused is not None, "an empty --url list was accepted"
+    assert "--url" in refused, refused
