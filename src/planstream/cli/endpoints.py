@@ -68,15 +68,16 @@ def client_settings(
 
     Args:
         url: the ``--url`` value, or the values of a repeated ``--url``.
-        url_given: False when ``url`` is only the default: then a
-            ``PLANSTREAM_URLS`` list in the environment wins, as in the SDK.
+        url_given: False when ``url`` is not from the command line (the default
+            or ``PLANSTREAM_URL``): then a ``PLANSTREAM_URLS`` list in the
+            environment wins, as in the SDK.
     """
     urls = [stream_url(url)] if isinstance(url, str) else [stream_url(one) for one in url]
     if not urls:
         raise CommandError("--url needs a value")
     overrides: dict[str, object] = {"url": urls[0]}
     if url_given:
-        # --url (or PLANSTREAM_URL) was chosen: it wins over PLANSTREAM_URLS.
+        # --url was typed: it wins over PLANSTREAM_URLS.
         overrides["urls"] = urls if len(urls) > 1 else None
     if token:
         overrides["token"] = token

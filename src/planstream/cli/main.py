@@ -197,7 +197,9 @@ def watch(
     """Watch plans live; exit 0 if every plan succeeded, 1 if one failed or
     was cancelled, 2 on usage, connection or authentication errors."""
     source = click.get_current_context().get_parameter_source("url")
-    url_given = source is not ParameterSource.DEFAULT
+    # Only a --url typed on the command line beats PLANSTREAM_URLS; otherwise the
+    # SDK's rule holds (PLANSTREAM_URLS wins over PLANSTREAM_URL).
+    url_given = source is ParameterSource.COMMANDLINE
 
     def body() -> int:
         return asyncio.run(
