@@ -93,6 +93,14 @@ Feature: The client moves between several server nodes and resumes exactly
     When the multi-node machine fails with close code 4029 and reason '{"retry_after": 10}' at 6
     Then the multi-node machine says connect to node 1 at 16
 
+  Scenario: When every node rests, the one whose rest ends first is awaited, wherever it is in the list
+    Given a multi-node machine over 2 nodes, backoff initial 1 and factor 2
+    When the multi-node machine starts at 0
+    And the multi-node machine fails with close code 1013 and reason '{"retry_after": 5}' at 0
+    Then the multi-node machine says connect to node 1 at 0
+    When the multi-node machine fails with close code 1013 and reason '{"retry_after": 50}' at 0
+    Then the multi-node machine says connect to node 0 at 5
+
   Scenario: max_attempts counts full rounds of failures, not single nodes
     Given a multi-node machine over 2 nodes, backoff initial 1 and factor 2
     And the multi-node machine gives up after 1 attempt

@@ -228,11 +228,6 @@ class ConnectionStateMachine:
         """The node (URL index) of the open connection, of the polling or of the last attempt."""
         return self._ring.current
 
-    @property
-    def nodes(self) -> int:
-        """How many server URLs the machine chooses from."""
-        return self._ring.size
-
     # --- inputs ---------------------------------------------------------------------
 
     def start(self, now: float) -> ConnectionAction:
