@@ -179,15 +179,20 @@ class WebSocketClient:
         failed_at = now()
         action = self.machine.failed(verdict, failed_at, websocket=websocket)
         retry_in = None
+        retry = ""
         if isinstance(action, Connect | RefreshTokenThenConnect):
             retry_in = max(action.at - failed_at, 0.0)  # exactly the computed delay
+            retry = f"; retrying in {retry_in:.2f} s"
+            endpoints = self.settings.endpoints
+            if len(endpoints) > 1:
+                retry += f" on {endpoints[action.node]}"  # the node the machine chose
         level = logging.ERROR if isinstance(action, Stop) else logging.WARNING
         logger.log(
             level,
             "%s failed: %s%s",
             "WebSocket" if websocket else "poll",
             verdict.error,
-            "" if retry_in is None else f"; retrying in {retry_in:.2f} s",
+            retry,
         )
         self.changed(verdict.error, retry_in)
         return action
