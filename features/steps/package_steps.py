@@ -31,6 +31,8 @@ KEPT_IN_SUBMODULES: dict[str, str] = {
     "PlanCursor": "the sequencer's per-plan position, a building block of Sequencer",
     "RepairHistory": "a plan's recent repairs, kept by its PlanCursor",
     "RepairPacer": "the sequencer's repair pacing, configured through SequencerSettings",
+    # The connection machine's choice of server node; users list nodes in ClientSettings.urls.
+    "NodeRing": "the ConnectionStateMachine's round robin over ClientSettings.urls",
 }
 
 

@@ -3,7 +3,9 @@
 Each input of :class:`~planstream.connection_state.ConnectionStateMachine`
 returns one of these actions; the asyncio transport
 (:mod:`planstream.client.websocket_client`) performs it. Times are absolute,
-on the clock the machine was given.
+on the clock the machine was given. ``node`` is the index of the server URL
+(``ClientSettings.endpoints``) to use: the machine picks it, the transport
+only looks it up.
 """
 
 from __future__ import annotations
@@ -27,10 +29,12 @@ __all__ = [
 @dataclass(frozen=True, slots=True)
 class Connect:
     """Connect at time ``at``: a WebSocket upgrade and hello, or (``websocket``
-    False) the next poll request; then report ``connected`` or ``failed``."""
+    False) the next poll request; then report ``connected`` or ``failed``.
+    ``node``: the server URL to use (its index)."""
 
     websocket: bool
     at: float
+    node: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +43,7 @@ class RefreshTokenThenConnect:
 
     websocket: bool
     at: float
+    node: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,11 +51,15 @@ class StartPolling:
     """Stop WebSocket attempts and poll over HTTP from ``at`` (protocol §6).
 
     ``probe_at``: when to attempt a WebSocket probe (``Connect(websocket=True)``),
-    or None when the transport is ``polling`` and never probes.
+    or None when the transport is ``polling`` and never probes. ``node``: the
+    server whose HTTP base is polled; ``probe_node``: the server of the first
+    probe (later probes are named by the ``Connect`` a failed probe returns).
     """
 
     at: float
     probe_at: float | None
+    node: int = 0
+    probe_node: int = 0
 
 
 @dataclass(frozen=True, slots=True)

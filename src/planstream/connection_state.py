@@ -28,6 +28,11 @@ The rules it keeps:
   while polling, probes the WebSocket every ``websocket_retry_interval``
   seconds (a failed probe costs no backoff; a successful one returns to
   ``open``);
+* with several server URLs (``nodes``), the :class:`~planstream.node_ring.NodeRing`
+  picks the node of each attempt: a failure moves to the next node at once,
+  a backoff delay is drawn only after a full round of failures (so
+  ``max_attempts`` counts rounds), a ``retry_after`` rests that node only;
+  polling stays on its node while its WebSocket probes go round the ring;
 * ``fatal`` verdicts stop the machine; ``close()`` stops it from any state.
 """
 
@@ -54,6 +59,7 @@ from planstream.errors import (
     PlanStreamError,
     RetriesExhaustedError,
 )
+from planstream.node_ring import NodeRing
 
 __all__ = [
     "CONNECTION_TRANSITIONS",
@@ -155,13 +161,17 @@ class ConnectionStateMachine:
             ``auto`` switches to polling.
         websocket_retry_interval: while ``auto`` polls, seconds between
             WebSocket probes.
+        nodes: how many server URLs the client may use (see
+            :mod:`planstream.node_ring` for the policy).
     """
 
     __slots__ = (
         "_healthy_since",
         "_probe_at",
+        "_probe_node",
         "_refreshed",
         "_refusals",
+        "_ring",
         "_schedule",
         "_state",
         "fallback_after",
@@ -181,6 +191,7 @@ class ConnectionStateMachine:
         has_token_provider: bool,
         fallback_after: int = 2,
         websocket_retry_interval: float = 30.0,
+        nodes: int = 1,
     ) -> None:
         if not reset_after >= 0:
             raise ValueError("reset_after must not be negative")
@@ -199,6 +210,8 @@ class ConnectionStateMachine:
         self._refreshed = False  # the last failure led to a token refresh
         self._refusals = 0  # consecutive fallback-candidate refusals
         self._probe_at: float | None = None  # next WebSocket probe while polling (auto)
+        self._ring = NodeRing(nodes)  # raises ValueError below one node
+        self._probe_node = 0  # the node of the next probe while polling
 
     @property
     def state(self) -> ConnectionState:
@@ -209,6 +222,11 @@ class ConnectionStateMachine:
     def attempt(self) -> int:
         """Consecutive failures that drew a backoff delay since the last reset."""
         return self._schedule.attempt
+
+    @property
+    def node(self) -> int:
+        """The node (URL index) of the open connection, of the polling or of the last attempt."""
+        return self._ring.current
 
     # --- inputs ---------------------------------------------------------------------
 
@@ -221,9 +239,10 @@ class ConnectionStateMachine:
         self._refreshed = False
         self._refusals = 0
         self._probe_at = None
+        self._ring.reset()
         if polling:
-            return StartPolling(at=now, probe_at=None)
-        return Connect(websocket=True, at=now)
+            return StartPolling(at=now, probe_at=None, node=0)
+        return Connect(websocket=True, at=now, node=0)
 
     def connected(self, now: float, *, websocket: bool = True) -> ConnectionAction:
         """A WebSocket's hello was accepted, or (``websocket`` False) a poll was answered.
@@ -245,6 +264,7 @@ class ConnectionStateMachine:
         self._healthy_since = now
         if previous is ConnectionState.POLLING:
             self._probe_at = None
+            self._ring.move(self._probe_node, self._ring.tried)  # the probe's node carries on
             return StopPolling()
         return Wait(until=None)
 
@@ -265,7 +285,12 @@ class ConnectionStateMachine:
             and self._healthy_since is not None
             and now - self._healthy_since >= self.reset_after
         )
-        trigger, error, refusals = self._judge(verdict, probe, healthy)
+        # A WebSocket failure outside polling moves round the ring (node_ring).
+        rotate = websocket and not probe
+        next_node, tried = (
+            self._ring.plan_failure(now, fresh=healthy) if rotate else (None, self._ring.size)
+        )
+        trigger, error, refusals = self._judge(verdict, probe, healthy, next_node is None)
         self._fire(trigger)
         # The table accepted the input; from here on the machine changes.
         self._refusals = refusals
@@ -274,22 +299,40 @@ class ConnectionStateMachine:
             self._healthy_since = None
         if healthy:
             self._schedule.reset()
+        ring = self._ring
         if trigger is _T.STOP:
             return Stop(error)
         if trigger is _T.REFRESH_TOKEN:
             if probe:
                 self._probe_at = now
-            return RefreshTokenThenConnect(websocket=websocket, at=now)
+                return RefreshTokenThenConnect(websocket=True, at=now, node=self._probe_node)
+            return RefreshTokenThenConnect(websocket=websocket, at=now, node=ring.current)
         if trigger is _T.PROBE_FAILED:
             self._probe_at = now + self.websocket_retry_interval
-            return Connect(websocket=True, at=self._probe_at)
+            self._probe_node = (self._probe_node + 1) % ring.size
+            return Connect(websocket=True, at=self._probe_at, node=self._probe_node)
         if trigger is _T.FALL_BACK:
             self._schedule.reset()  # polling is a fresh start
             self._probe_at = now + self.websocket_retry_interval
-            return StartPolling(at=now, probe_at=self._probe_at)
-        delay = self._schedule.next_delay(verdict.retry_after)
+            self._probe_node = (ring.current + 1) % ring.size
+            return StartPolling(
+                at=now, probe_at=self._probe_at, node=ring.current, probe_node=self._probe_node
+            )
+        if not rotate:  # a failed poll: back off, keep polling the same node
+            delay = self._schedule.next_delay(verdict.retry_after)
+            assert delay is not None, "_judge stops before the attempts run out"
+            return Connect(websocket=False, at=now + delay, node=ring.current)
+        if verdict.retry_after is not None and verdict.retry_after > 0:
+            # protocol §4/§6: that node asked for a pause; the others need not wait
+            rest = min(verdict.retry_after, self._schedule.policy.max_retry_after)
+            ring.rest(ring.current, now + rest)
+        if next_node is not None:
+            ring.move(next_node, tried)
+            return Connect(websocket=True, at=now, node=next_node)
+        delay = self._schedule.next_delay()
         assert delay is not None, "_judge stops before the attempts run out"
-        return Connect(websocket=websocket, at=now + delay)
+        node, at = ring.after_backoff(now + delay)
+        return Connect(websocket=True, at=at, node=node)
 
     def close(self) -> ConnectionAction:
         """The user closed the client: from any state, stop with no error."""
@@ -318,10 +361,11 @@ class ConnectionStateMachine:
             raise InvalidStateError(state, "a WebSocket report without a probe")
 
     def _judge(
-        self, verdict: Verdict, probe: bool, healthy: bool
+        self, verdict: Verdict, probe: bool, healthy: bool, round_over: bool
     ) -> tuple[ConnectionTrigger, PlanStreamError, int]:
         """The trigger ``verdict`` fires, the error it ends with, and the new count
-        of consecutive refusals. No side effects: the table checks the trigger first."""
+        of consecutive refusals. No side effects: the table checks the trigger first.
+        ``round_over``: a backoff delay is due (every node failed in a row)."""
         kind = verdict.kind
         error = verdict.error
         if kind is VerdictKind.REFRESH_TOKEN and self.has_token_provider:
@@ -342,6 +386,6 @@ class ConnectionStateMachine:
                 return _T.FALL_BACK, error, 0
         attempt = 0 if healthy else self._schedule.attempt
         max_attempts = self._schedule.policy.max_attempts
-        if max_attempts is not None and attempt >= max_attempts:
+        if round_over and max_attempts is not None and attempt >= max_attempts:
             return _T.STOP, RetriesExhaustedError(error, attempt), 0
         return _T.RETRY, error, refusals

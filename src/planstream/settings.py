@@ -8,6 +8,7 @@ echoed (it may be the token).
 
 from __future__ import annotations
 
+import json
 import re
 import ssl
 from pathlib import Path
@@ -18,6 +19,7 @@ from urllib.parse import parse_qsl, urlsplit, urlunsplit
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     FilePath,
@@ -28,7 +30,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from pydantic_settings import SettingsError as PydanticSettingsError
 
 from planstream.backoff import BackoffPolicy, JitterMode, RandomSource
@@ -52,6 +54,8 @@ ENV_PREFIX = "PLANSTREAM_"
 ENV_NESTED_DELIMITER = "__"
 DEFAULT_URL = "ws://127.0.0.1:8765/v1/stream"
 _STREAM_PATH = "/v1/stream"
+#: The most server URLs one client accepts (a list, not a discovery service).
+MAX_URLS = 64
 
 
 class _Section(BaseModel):
@@ -257,6 +261,33 @@ def _stream_url(value: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, path, parts.query, ""))
 
 
+def _url_list(value: object) -> object:
+    """``PLANSTREAM_URLS``: a JSON list, or URLs separated by commas."""
+    if not isinstance(value, str):
+        return value
+    text = value.strip()
+    if not text:
+        return None  # like an empty PLANSTREAM_TOKEN: not set
+    if text.startswith("["):
+        try:
+            return json.loads(text)
+        except ValueError:
+            raise ValueError("is neither a JSON list nor comma-separated URLs") from None
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def _distinct_urls(urls: list[str] | None) -> list[str] | None:
+    if urls is None:
+        return None
+    if not urls:
+        raise ValueError("must list at least one URL (or leave urls unset)")
+    if len(urls) > MAX_URLS:
+        raise ValueError(f"lists more than {MAX_URLS} URLs")
+    if len(set(urls)) != len(urls):
+        raise ValueError("lists the same URL twice")
+    return urls
+
+
 class ClientSettings(BaseSettings):
     """Everything the client can be configured with.
 
@@ -273,6 +304,15 @@ class ClientSettings(BaseSettings):
 
     url: Annotated[str, AfterValidator(_stream_url)] = Field(
         DEFAULT_URL, description="WebSocket endpoint, ws:// or wss://"
+    )
+    urls: Annotated[
+        list[Annotated[str, AfterValidator(_stream_url)]] | None,
+        NoDecode,
+        BeforeValidator(_url_list),
+        AfterValidator(_distinct_urls),
+    ] = Field(
+        None,
+        description="several nodes' WebSocket endpoints, tried in order; wins over url",
     )
     token: SecretStr | None = Field(None, description="Bearer token; never logged")
     transport: TransportMode = Field(TransportMode.AUTO, description="auto|websocket|polling")
@@ -313,9 +353,18 @@ class ClientSettings(BaseSettings):
             raise ValueError("must be printable ASCII without spaces (an HTTP header value)")
         return token
 
-    def ssl_context(self) -> SSLContext | None:
-        """The TLS context of a ``wss://`` URL (None for ``ws://``): see :class:`SslSettings`."""
-        return self.ssl.client_context() if self.url.startswith("wss:") else None
+    @property
+    def endpoints(self) -> tuple[str, ...]:
+        """The server URLs the client uses, in order: ``urls`` when set, else ``url``."""
+        return tuple(self.urls) if self.urls else (self.url,)
+
+    def ssl_context(self, url: str | None = None) -> SSLContext | None:
+        """The TLS context of a ``wss://`` URL (None for ``ws://``): see :class:`SslSettings`.
+
+        ``url``: which endpoint (default: the first of :attr:`endpoints`).
+        """
+        url = self.endpoints[0] if url is None else url
+        return self.ssl.client_context() if url.startswith("wss:") else None
 
 
 def env_var_name(loc: tuple[int | str, ...], prefix: str = ENV_PREFIX) -> str:

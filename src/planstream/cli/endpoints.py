@@ -3,11 +3,13 @@
 Commands accept the WebSocket endpoint (``ws://host:8765/v1/stream``, what
 ``PLANSTREAM_URL`` holds for the client) or the server's HTTP base
 (``http://host:8765``); the streaming commands need the first, the HTTP ones
-(``publish``, ``plans``) the second.
+(``publish``, ``plans``) the second. ``watch`` takes ``--url`` several times
+for several server nodes (``ClientSettings.urls``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 from planstream.cli.failures import CommandError
@@ -52,13 +54,31 @@ def http_base_url(url: str) -> str:
     return urlunsplit((_TO_HTTP[scheme], netloc, path, "", ""))
 
 
-def client_settings(url: str, token: str | None, ca_file: str | None) -> ClientSettings:
+def client_settings(
+    url: str | Sequence[str],
+    token: str | None,
+    ca_file: str | None,
+    *,
+    url_given: bool = True,
+) -> ClientSettings:
     """The client settings of a command: ``PLANSTREAM_*`` with its options on top.
 
     Every client command goes through them, so the URL and token checks and
     the TLS settings (``PLANSTREAM_SSL__*``, ``--ca-file``) are the SDK's.
+
+    Args:
+        url: the ``--url`` value, or the values of a repeated ``--url``.
+        url_given: False when ``url`` is not from the command line (the default
+            or ``PLANSTREAM_URL``): then a ``PLANSTREAM_URLS`` list in the
+            environment wins, as in the SDK.
     """
-    overrides: dict[str, object] = {"url": stream_url(url)}
+    urls = [stream_url(url)] if isinstance(url, str) else [stream_url(one) for one in url]
+    if not urls:
+        raise CommandError("--url needs a value")
+    overrides: dict[str, object] = {"url": urls[0]}
+    if url_given:
+        # --url was typed: it wins over PLANSTREAM_URLS.
+        overrides["urls"] = urls if len(urls) > 1 else None
     if token:
         overrides["token"] = token
     if ca_file:

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import click
+from click.core import ParameterSource
 from rich.console import Console
 
 from planstream import __version__
@@ -39,7 +40,7 @@ def _debug_option(function: _F) -> _F:
     )
 
 
-def _connection_options(function: _F) -> _F:
+def _connection_options(function: _F, *, several_urls: bool = False) -> _F:
     function = click.option(
         "--ca-file",
         type=click.Path(exists=True, dir_okay=False),
@@ -52,14 +53,25 @@ def _connection_options(function: _F) -> _F:
         show_envvar=True,
         help="Bearer token.",
     )(function)
+    help_text = "The server: its stream endpoint (ws://HOST:PORT/v1/stream) or http://HOST:PORT."
+    if several_urls:
+        help_text += (
+            " Repeat it for several nodes sharing one event log: the client moves"
+            " between them [or PLANSTREAM_URLS]."
+        )
     return click.option(
         "--url",
         envvar="PLANSTREAM_URL",
         show_envvar=True,
-        default=DEFAULT_URL,
+        default=(DEFAULT_URL,) if several_urls else DEFAULT_URL,
         show_default=True,
-        help="The server: its stream endpoint (ws://HOST:PORT/v1/stream) or http://HOST:PORT.",
+        multiple=several_urls,
+        help=help_text,
     )(function)
+
+
+def _several_urls_options(function: _F) -> _F:
+    return _connection_options(function, several_urls=True)
 
 
 def _server_api(url: str, token: str | None, ca_file: str | None) -> ServerApi:
@@ -159,7 +171,7 @@ def serve(
 
 @main.command(short_help="Watch plans live; exit 0 succeeded, 1 failed, 2 error.")
 @click.argument("plan_ids", metavar="PLAN_ID...", nargs=-1, required=True)
-@_connection_options
+@_several_urls_options
 @click.option("--from", "last_event_id", metavar="EVENT_ID", help="Resume after this event.")
 @click.option("--follow", is_flag=True, help="Keep streaming after a terminal status.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per event, for jq.")
@@ -173,7 +185,7 @@ def serve(
 @_debug_option
 def watch(
     plan_ids: tuple[str, ...],
-    url: str,
+    url: tuple[str, ...],
     token: str | None,
     ca_file: str | None,
     last_event_id: str | None,
@@ -184,12 +196,17 @@ def watch(
 ) -> None:
     """Watch plans live; exit 0 if every plan succeeded, 1 if one failed or
     was cancelled, 2 on usage, connection or authentication errors."""
+    source = click.get_current_context().get_parameter_source("url")
+    # Only a --url typed on the command line beats PLANSTREAM_URLS; otherwise the
+    # SDK's rule holds (PLANSTREAM_URLS wins over PLANSTREAM_URL).
+    url_given = source is ParameterSource.COMMANDLINE
 
     def body() -> int:
         return asyncio.run(
             run_watch(
                 plan_ids,
                 url=url,
+                url_given=url_given,
                 token=token,
                 last_event_id=last_event_id,
                 follow=follow,

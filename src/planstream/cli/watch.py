@@ -20,6 +20,7 @@ from planstream.client.client import PlanStreamClient
 from planstream.client.stats import ClientStats, StateChange
 from planstream.errors import PlanStreamError
 from planstream.schema.events import PlanStatus
+from planstream.settings import ClientSettings
 
 __all__ = ["PlanWatcher", "exit_status", "run_watch"]
 
@@ -92,7 +93,7 @@ class PlanWatcher:
             self.output.close()
 
     async def _wait_open(self, seconds: float) -> None:
-        url = self.client.settings.url
+        url = _servers(self.client.settings)
         try:
             async with asyncio.timeout(seconds):
                 await self.client.wait_open()
@@ -118,6 +119,12 @@ class PlanWatcher:
             await asyncio.sleep(LIVE_REFRESH_S)
 
 
+def _servers(settings: ClientSettings) -> str:
+    """The server, or the first node and how many more, for titles and errors."""
+    first, *others = settings.endpoints
+    return f"{first} (+{len(others)} more)" if others else first
+
+
 def exit_status(plans: Sequence[PlanTracker]) -> int:
     """0 when every plan succeeded, else 1 (failed, cancelled or unfinished)."""
     if all(plan.status is PlanStatus.SUCCEEDED for plan in plans):
@@ -128,22 +135,26 @@ def exit_status(plans: Sequence[PlanTracker]) -> int:
 async def run_watch(
     plan_ids: Sequence[str],
     *,
-    url: str,
+    url: str | Sequence[str],
     token: str | None,
     last_event_id: str | None,
     follow: bool,
     as_json: bool,
     connect_timeout: float,
     ca_file: str | None = None,
+    url_given: bool = True,
 ) -> int:
-    """The ``watch`` command: stream, show, and return the exit status."""
+    """The ``watch`` command: stream, show, and return the exit status.
+
+    ``url``: one server, or several nodes sharing one event log.
+    """
     if last_event_id is not None and len(plan_ids) != 1:
         raise CommandError("--from needs exactly one PLAN_ID (an event id belongs to one plan)")
-    settings = client_settings(url, token, ca_file)
+    settings = client_settings(url, token, ca_file, url_given=url_given)
     client = PlanStreamClient(settings=settings)
     names = ", ".join(plan_ids)
     watcher = PlanWatcher(
-        client, plan_ids, title=f"planstream watch {names} · {settings.url}", as_json=as_json
+        client, plan_ids, title=f"planstream watch {names} · {_servers(settings)}", as_json=as_json
     )
     async with client:
         await watcher.run(

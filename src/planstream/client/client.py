@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import ssl as _ssl
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from types import TracebackType
 from typing import Any, Self
 
@@ -48,7 +48,11 @@ class PlanStreamClient:
     """Streams plan updates exactly once, in order, through drops and restarts.
 
     Args:
-        url: the WebSocket endpoint (overrides ``settings.url``).
+        url: the WebSocket endpoint (overrides ``settings.url``, and
+            ``settings.urls`` unless ``urls`` is given too).
+        urls: several server nodes' WebSocket endpoints sharing one event log
+            (overrides ``settings.urls``): the client sticks to a working node and
+            moves to the next on a failure, resuming exactly (docs/guide/client.md).
         token: a static bearer token (overrides ``settings.token``).
         token_provider: an async callable returning a token; called before
             every connect, so an expired token (401 / close 4001) is refreshed.
@@ -78,6 +82,7 @@ class PlanStreamClient:
         self,
         url: str | None = None,
         *,
+        urls: Sequence[str] | None = None,
         token: str | None = None,
         token_provider: TokenProvider | None = None,
         settings: ClientSettings | None = None,
@@ -90,6 +95,9 @@ class PlanStreamClient:
             overrides["ssl"] = {"context": ssl}
         if url is not None:
             overrides["url"] = url
+            overrides["urls"] = None  # an argument wins over PLANSTREAM_URLS
+        if urls is not None:
+            overrides["urls"] = list(urls)
         if token is not None:
             overrides["token"] = token
         if settings is None:
@@ -108,7 +116,9 @@ class PlanStreamClient:
         self._closed = False
 
     def __repr__(self) -> str:
-        return f"PlanStreamClient(url={self.settings.url!r}, state={self.state.value!r})"
+        urls = self.settings.endpoints
+        where = f"url={urls[0]!r}" if len(urls) == 1 else f"urls={list(urls)!r}"
+        return f"PlanStreamClient({where}, state={self.state.value!r})"
 
     # --- lifecycle -----------------------------------------------------------------
 

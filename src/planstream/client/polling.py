@@ -57,19 +57,21 @@ class PollingPhase:
         except TransportFailedError as exc:
             token = None
             logger.warning("polling without a token: %s", exc)
+        # The polling stays on the node the machine named; the probes go round.
+        engine.url = url = settings.endpoints[self.start.node]
         http = PollingSession(
-            http_base_url(settings.url),
+            http_base_url(url),
             token=token,
             has_token_provider=engine.token_provider is not None,
             request_timeout=settings.polling.request_timeout,
-            ssl_context=settings.ssl_context(),
+            ssl_context=settings.ssl_context(url),
             max_response_bytes=settings.polling.max_response_bytes,
         )
         async with http, asyncio.TaskGroup() as tasks:
             supervisor = tasks.create_task(self._supervise(http, tasks))
             probe = None
             if self.start.probe_at is not None:
-                probe = tasks.create_task(self._probe(self.start.probe_at))
+                probe = tasks.create_task(self._probe(self.start.probe_at, self.start.probe_node))
             try:
                 outcome = await self._outcome
             finally:
@@ -142,13 +144,14 @@ class PollingPhase:
             await sleep_until(action.at)
         return True
 
-    async def _probe(self, at: float) -> None:
-        """Retry the WebSocket now and then; a success ends the phase."""
+    async def _probe(self, at: float, node: int) -> None:
+        """Retry the WebSocket now and then (on the node the machine names); a
+        success ends the phase."""
         engine = self.engine
         while True:
             await sleep_until(at)
             try:
-                session = await engine.open_websocket()
+                session = await engine.open_websocket(node)
             except TransportFailedError as exc:
                 if self._outcome.done():
                     return
@@ -157,7 +160,7 @@ class PollingPhase:
                     self._end(action)
                     return
                 assert isinstance(action, Connect | RefreshTokenThenConnect)
-                at = action.at
+                at, node = action.at, action.node
                 continue
             if not self._end(session):
                 await session.close()

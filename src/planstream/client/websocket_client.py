@@ -7,7 +7,10 @@ open connection with two tasks owned by one task group — the reader, and the
 housekeeper (sends queued frames, runs the heartbeat dead-man timer, the
 sequencer's deadlines and the RTT pings) — reports each failure's verdict to
 the machine, sleeps the backoff the machine computes, and hands over to the HTTP polling phase
-(:mod:`planstream.client.polling`) when the machine says so.
+(:mod:`planstream.client.polling`) when the machine says so. With several
+server URLs the machine names the node of every attempt; the client connects
+there and, once open, re-subscribes every plan from its last event, so the
+stream resumes exactly on the new node (protocol §3).
 
 :meth:`WebSocketClient.run` never raises (except cancellation): whatever
 goes wrong ends the subscriptions with a :class:`~planstream.errors.PlanStreamError`.
@@ -89,6 +92,7 @@ class WebSocketClient:
         "stopped",
         "token_provider",
         "up",
+        "url",
     )
 
     def __init__(
@@ -109,6 +113,7 @@ class WebSocketClient:
         self.up = Flag()  # set while a WebSocket or the polling carries the stream
         self.stopped = Flag()
         self.session_id: str | None = None
+        self.url = settings.endpoints[0]  # the node of the last attempt or open connection
         self._on_state_change = on_state_change
         reconnect = settings.reconnect
         self.machine = ConnectionStateMachine(
@@ -119,6 +124,7 @@ class WebSocketClient:
             has_token_provider=token_provider is not None,
             fallback_after=settings.polling.fallback_after,
             websocket_retry_interval=settings.polling.websocket_retry_interval,
+            nodes=len(settings.endpoints),
         )
         self._frames_received = 0
         self._ping_ids = 0
@@ -157,7 +163,7 @@ class WebSocketClient:
             elif isinstance(action, Connect | RefreshTokenThenConnect):
                 await sleep_until(action.at)
                 try:
-                    session = await self.open_websocket()
+                    session = await self.open_websocket(action.node)
                 except TransportFailedError as exc:
                     action = self.report_failure(exc.verdict)
                     continue
@@ -173,15 +179,20 @@ class WebSocketClient:
         failed_at = now()
         action = self.machine.failed(verdict, failed_at, websocket=websocket)
         retry_in = None
+        retry = ""
         if isinstance(action, Connect | RefreshTokenThenConnect):
             retry_in = max(action.at - failed_at, 0.0)  # exactly the computed delay
+            retry = f"; retrying in {retry_in:.2f} s"
+            endpoints = self.settings.endpoints
+            if len(endpoints) > 1:
+                retry += f" on {endpoints[action.node]}"  # the node the machine chose
         level = logging.ERROR if isinstance(action, Stop) else logging.WARNING
         logger.log(
             level,
             "%s failed: %s%s",
             "WebSocket" if websocket else "poll",
             verdict.error,
-            "" if retry_in is None else f"; retrying in {retry_in:.2f} s",
+            retry,
         )
         self.changed(verdict.error, retry_in)
         return action
@@ -199,11 +210,13 @@ class WebSocketClient:
             error = AuthenticationError(f"the token provider raised {type(exc).__name__}")
             raise TransportFailedError(Verdict(VerdictKind.RETRY, error)) from None
 
-    async def open_websocket(self) -> WebSocketSession:
-        """One WebSocket attempt (protocol §2); raises TransportFailedError."""
+    async def open_websocket(self, node: int) -> WebSocketSession:
+        """One WebSocket attempt (protocol §2) to the URL of ``node``; raises
+        TransportFailedError."""
         settings = self.settings
+        url = settings.endpoints[node]
         return await open_websocket(
-            settings.url,
+            url,
             token=await self.token(),
             has_token_provider=self.token_provider is not None,
             max_frame_bytes=settings.max_frame_bytes,
@@ -213,7 +226,7 @@ class WebSocketClient:
             ping_timeout=None,
             open_timeout=settings.open_timeout,
             compression=settings.compression,
-            ssl_context=settings.ssl_context(),
+            ssl_context=settings.ssl_context(url),
         )
 
     # --- serving an open WebSocket ---------------------------------------------------
@@ -222,10 +235,11 @@ class WebSocketClient:
         """Carry the stream on ``session`` until it fails; return why."""
         hello = session.hello
         self.session_id = hello.session_id
+        self.url = self.settings.endpoints[self.machine.node]  # the node that answered
         self.counters.connects += 1
         logger.info(
             "connected to %s (server %s, session %s)",
-            self.settings.url,
+            self.url,
             hello.server,
             hello.session_id,
         )
@@ -374,7 +388,7 @@ class WebSocketClient:
         """The first poll of a polling phase was answered."""
         if not self.up.is_set():
             self.up.set()
-            logger.info("polling %s over HTTP (WebSocket unavailable)", self.settings.url)
+            logger.info("polling %s over HTTP (WebSocket unavailable)", self.url)
 
     def changed(self, error: PlanStreamError | None = None, retry_in: float | None = None) -> None:
         """Call the state hooks if the machine moved, or a failure is reported."""
