@@ -15,7 +15,7 @@ from planstream.close_codes import CloseCode
 from planstream.schema.events import PlanStatusEvent
 from planstream.server.auth import StaticTokenVerifier, TokenVerifier
 from planstream.server.connection import StreamConnection
-from planstream.server.event_log import EventLog, NewEvent, StoredEvent
+from planstream.server.event_log import EventLog, IdempotencyKey, NewEvent, StoredEvent
 from planstream.server.fanout import Fanout
 from planstream.server.fault_log import FaultLog
 from planstream.server.memory_log import MemoryEventLog
@@ -112,9 +112,22 @@ class ServerState:
         (stored,) = await self.append(plan_id, [new])
         return stored
 
-    async def append(self, plan_id: str, events: Sequence[NewEvent]) -> list[StoredEvent]:
-        """Append already validated events atomically (PlanClosedError once ended)."""
-        stored = await self.log.append(plan_id, events, ts=datetime.now(UTC))
+    async def append(
+        self,
+        plan_id: str,
+        events: Sequence[NewEvent],
+        *,
+        idempotency: IdempotencyKey | None = None,
+    ) -> list[StoredEvent]:
+        """Append already validated events atomically (see :meth:`EventLog.append`).
+
+        Raises what the log raises: PlanClosedError once the plan has ended,
+        and with ``idempotency`` IdempotentReplay or IdempotencyKeyReusedError
+        (protocol §6).
+        """
+        stored = await self.log.append(
+            plan_id, events, ts=datetime.now(UTC), idempotency=idempotency
+        )
         self.metrics.events_published += len(stored)
         if stored:
             last = stored[-1].event
