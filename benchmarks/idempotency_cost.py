@@ -2,12 +2,12 @@
 
 Three figures, each with and without a key (protocol §6):
 
-* ``MemoryEventLog.append`` of one event, in this process: appends/s (best
-  of 5 runs of 20,000; every key new, so the per-plan bound of 10,000 is
+* ``MemoryEventLog.append`` of one event, in this process: appends/s of
+  CPU time (best of 7 runs of 20,000, interleaved; every key new, so the per-plan bound of 10,000 is
   reached and the oldest key dropped on each append), and replays/s;
 * ``POST /v1/plans/{id}/events`` of one event against ``python -m
-  planstream.server`` on loopback, 8 requests in flight: requests/s (best of
-  3 runs of 3,000);
+  planstream.server`` on loopback, 8 keep-alive connections: requests/s
+  (best of 5 runs of 3,000, interleaved);
 * the memory a kept key costs (tracemalloc, 10,000 keys of 36 characters).
 
 Takes about half a minute::
@@ -53,10 +53,10 @@ async def _appends(count: int, keyed: bool) -> float:
     ts = datetime.now(UTC)
     gc.disable()
     try:
-        started = time.perf_counter()
+        started = time.process_time()
         for key in keys:
             await log.append("bench", EVENT, ts=ts, idempotency=key)
-        return count / (time.perf_counter() - started)
+        return count / (time.process_time() - started)
     finally:
         gc.enable()
 
@@ -66,11 +66,11 @@ async def _replays(count: int) -> float:
     ts = datetime.now(UTC)
     key = _keys(1)[0]
     await log.append("bench", EVENT, ts=ts, idempotency=key)
-    started = time.perf_counter()
+    started = time.process_time()
     for _ in range(count):
         with contextlib.suppress(IdempotentReplay):
             await log.append("bench", EVENT, ts=ts, idempotency=key)
-    return count / (time.perf_counter() - started)
+    return count / (time.process_time() - started)
 
 
 def bytes_per_key(count: int = 10_000) -> float:
@@ -99,28 +99,48 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-async def _posts(base: str, count: int, keyed: bool, in_flight: int = 8) -> float:
-    async with httpx.AsyncClient(timeout=30) as client:
-        queue = list(range(count))
+async def _connection(port: int, requests: list[bytes]) -> None:
+    """Send ``requests`` one after another on one keep-alive connection.
 
-        async def worker() -> None:
-            while queue:
-                n = queue.pop()
-                headers = {"Idempotency-Key": f"{uuid.uuid4()}-{n}"} if keyed else {}
-                response = await client.post(
-                    f"{base}/v1/plans/http-{n % 50}/events", content=BODY, headers=headers
-                )
-                assert response.status_code == 201, response.text
+    Each request goes out in one write: httpx writes the head and the body
+    separately, and Nagle's algorithm against the server's delayed ACK then
+    holds every request for 40 ms, which would measure the kernel, not us.
+    """
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        for raw in requests:
+            writer.write(raw)
+            head = await reader.readuntil(b"\r\n\r\n")
+            assert head.startswith(b"HTTP/1.1 201"), head
+            length = next(
+                int(line.split(b":", 1)[1])
+                for line in head.split(b"\r\n")
+                if line.lower().startswith(b"content-length:")
+            )
+            await reader.readexactly(length)
+    finally:
+        writer.close()
+        await writer.wait_closed()
 
-        await client.get(f"{base}/healthz")
-        started = time.perf_counter()
-        async with asyncio.TaskGroup() as group:
-            for _ in range(in_flight):
-                group.create_task(worker())
-        return count / (time.perf_counter() - started)
+
+def _request(n: int, keyed: bool) -> bytes:
+    key = f"Idempotency-Key: {uuid.uuid4()}\r\n" if keyed else ""
+    return (
+        f"POST /v1/plans/http-{n % 50}/events HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(BODY)}\r\n{key}\r\n"
+    ).encode() + BODY
 
 
-def http_rates(runs: int = 3, count: int = 3000) -> tuple[float, float]:
+async def _posts(port: int, count: int, keyed: bool, in_flight: int = 8) -> float:
+    requests = [_request(n, keyed) for n in range(count)]
+    started = time.perf_counter()
+    async with asyncio.TaskGroup() as group:
+        for start in range(in_flight):
+            group.create_task(_connection(port, requests[start::in_flight]))
+    return count / (time.perf_counter() - started)
+
+
+def http_rates(runs: int = 5, count: int = 3000) -> tuple[float, float]:
     port = free_port()
     env = {
         **os.environ,
@@ -147,26 +167,34 @@ def http_rates(runs: int = 3, count: int = 3000) -> tuple[float, float]:
                 time.sleep(0.05)
         plain, keyed = 0.0, 0.0
         for _ in range(runs):  # interleaved, so drift in the machine hits both alike
-            plain = max(plain, asyncio.run(_posts(base, count, keyed=False)))
-            keyed = max(keyed, asyncio.run(_posts(base, count, keyed=True)))
+            plain = max(plain, asyncio.run(_posts(port, count, keyed=False)))
+            keyed = max(keyed, asyncio.run(_posts(port, count, keyed=True)))
         return plain, keyed
     finally:
         server.terminate()
         server.wait(15)
 
 
+def log_rates(runs: int = 7, count: int = 20_000) -> tuple[float, float, float]:
+    """Appends/s without and with a key, replays/s: best of ``runs``, interleaved."""
+    plain = keyed = replays = 0.0
+    for _ in range(runs):  # interleaved, so drift in the machine hits both alike
+        plain = max(plain, asyncio.run(_appends(count, keyed=False)))
+        keyed = max(keyed, asyncio.run(_appends(count, keyed=True)))
+        replays = max(replays, asyncio.run(_replays(count)))
+    return plain, keyed, replays
+
+
 def main() -> None:
-    runs = 5
-    plain = max(asyncio.run(_appends(20_000, keyed=False)) for _ in range(runs))
-    keyed = max(asyncio.run(_appends(20_000, keyed=True)) for _ in range(runs))
-    replays = max(asyncio.run(_replays(20_000)) for _ in range(runs))
-    print("MemoryEventLog.append, one event per append (best of 5 x 20,000):")
+    plain, keyed, replays = log_rates()
+    extra = (1 / keyed - 1 / plain) * 1e6
+    print("MemoryEventLog.append, one event per append (CPU time, best of 7 x 20,000):")
     print(f"  without a key  {plain:10,.0f} appends/s")
-    print(f"  with a new key {keyed:10,.0f} appends/s  ({(plain / keyed - 1) * 100:+.1f} % time)")
+    print(f"  with a new key {keyed:10,.0f} appends/s  ({extra:+.2f} us per append)")
     print(f"  replays        {replays:10,.0f} /s")
     http_plain, http_keyed = http_rates()
     change = (http_plain / http_keyed - 1) * 100
-    print("POST /v1/plans/{id}/events, one event, 8 in flight (best of 3 x 3,000):")
+    print("POST /v1/plans/{id}/events, one event, 8 in flight (best of 5 x 3,000):")
     print(f"  without a key  {http_plain:10,.0f} requests/s")
     print(f"  with a new key {http_keyed:10,.0f} requests/s  ({change:+.1f} % time)")
     print(f"memory per kept key (36-character key): {bytes_per_key():,.0f} bytes")
