@@ -71,6 +71,7 @@ Feature: Idempotent publishing (protocol §6)
     When 10001 keyed events are appended to plan "many", each under a key of its own
     Then the key of event 1 is forgotten and the keys of events 2 and 10001 replay
     And with a bound of 1000 keys, 1000 more keyed events grow the traced memory by less than a tenth of what the first 1000 keys took
+    And a bound of 0 keys is refused, by the log and by the server's settings
 
   Scenario: Identical requests racing append exactly once
     Given a reference server
