@@ -135,3 +135,21 @@ Feature: Idempotent publishing (protocol §6)
     When the embedded publisher publishes log "second" to plan "embedded" with key "e2"
     And the embedded publisher publishes log "first" to plan "embedded" with key "e1"
     Then the embedded publish failed with IdempotentReplay of seq 1, no longer retained
+
+  Scenario: planstream publish --idempotency-key can be run again without duplicating
+    Given a reference server
+    When the planstream command runs "publish cli-key --stdin --idempotency-key run-7 --url {http_url}" with this input
+      """
+      {"kind": "plan.status", "data": {"status": "running"}}
+      {"kind": "log", "data": {"level": "info", "message": "first", "stream": "stdout"}}
+      """
+    And the planstream command runs "publish cli-key --stdin --idempotency-key run-7 --url {http_url}" with this input
+      """
+      {"kind": "plan.status", "data": {"status": "running"}}
+      {"kind": "log", "data": {"level": "info", "message": "first", "stream": "stdout"}}
+      {"kind": "log", "data": {"level": "info", "message": "second", "stream": "stdout"}}
+      """
+    Then the planstream command exits with status 0
+    And the planstream command printed 1 lines starting with "published plan.status to cli-key as seq 1 "
+    And the planstream command printed 1 lines starting with "published log to cli-key as seq 3 "
+    And the embedded server's plan "cli-key" holds the kinds "plan.status, log, log"
