@@ -97,9 +97,9 @@ Feature: Idempotent publishing (protocol §6)
       | setting        | value |
       | publish_tokens | p1,p2 |
       | publish_rate   | 0.01  |
-      | publish_burst  | 5     |
+      | publish_burst  | 6     |
     And the HTTP client authenticates with the token "p2"
-    When the publisher POSTs one log event under each of the keys "s1", "s2", "s3", "s4", "s5" to plan "spare"
+    When the publisher POSTs one log event under each of the keys "s1", "s2", "s3", "s4", "s5", "s6" to plan "spare"
     And the publisher POSTs with Idempotency-Key "k429" 1 log events to plan "refused"
     Then the HTTP error is 429 "rate_limited" mentioning "retry in"
     Given the HTTP client authenticates with the token "p1"
@@ -110,6 +110,8 @@ Feature: Idempotent publishing (protocol §6)
     And plan "refused" holds 0 events over HTTP
     When the publisher POSTs one log event under each of the keys "k400", "k413", "k429" to plan "refused"
     Then each of those answers was 201, not marked as replayed
+    When the publisher POSTs the same request again
+    Then the answer is the first answer byte for byte, marked "Idempotent-Replayed: true"
     And plan "refused" holds 3 events over HTTP
 
   Scenario: A publish refused because the plan has ended stores no key
@@ -119,6 +121,8 @@ Feature: Idempotent publishing (protocol §6)
     Then the HTTP error is 409 "conflict" mentioning "closed"
     When the publisher POSTs with Idempotency-Key "late" 2 log events to plan "ended"
     Then the HTTP error is 409 "conflict" mentioning "closed"
+    When the publisher POSTs with Idempotency-Key "end" a terminal status to plan "ended"
+    Then the answer is 201 with seqs 1 to 1 of plan "ended", marked as replayed
 
   Scenario: The embedded publish takes an idempotency key too
     Given a reference server with settings
