@@ -1,0 +1,59 @@
+@redis
+Feature: Several server nodes share one Redis event log (issue 11)
+  Every node reads and appends the same Redis Streams: a subscriber on any
+  node gets every event exactly once and in order, and event ids stay valid
+  through node and Redis restarts (exact resume, no resync).
+
+  Scenario: Two nodes: publish on A, subscribers on A and B get everything once, in order
+    Given a Redis server
+    And server nodes "A,B" sharing it
+    When a subscriber "a" on node "A" follows plan "p1"
+    And a subscriber "b" on node "B" follows plan "p1"
+    And 20 log events of plan "p1" are published through node "A"
+    And plan "p1" ends "succeeded" through node "A"
+    Then subscriber "a" got seqs 1 to 21 exactly once, in order, no Resync
+    And subscriber "b" got seqs 1 to 21 exactly once, in order, no Resync
+    And publishing plan "p1" through node "A" answers 409
+    And publishing plan "p1" through node "B" answers 409
+    And node "B" lists 1 plans and plan "p1" ends "succeeded"
+
+  Scenario: Every node restarts, then Redis restarts (AOF): exact resume, no resync
+    Given a Redis server with AOF
+    And server nodes "A,B" sharing it
+    When a subscriber "first" on node "A" follows plan "p2"
+    And 5 log events of plan "p2" are published through node "B"
+    And plan "p2" ends "failed" through node "B"
+    Then subscriber "first" got seqs 1 to 6 exactly once, in order, no Resync
+    When every node restarts
+    And a subscriber "again" on node "B" resumes plan "p2" after seq 3 of "first"
+    Then subscriber "again" got seqs 4 to 6 exactly once, in order, no Resync
+    When Redis stops
+    And Redis starts again
+    And a subscriber "later" on node "A" resumes plan "p2" after seq 2 of "first"
+    Then subscriber "later" got seqs 3 to 6 exactly once, in order, no Resync
+
+  Scenario: Redis down: 503 with Retry-After, clients stay, nothing lost after it returns
+    Given a Redis server with AOF
+    And server nodes "A,B" sharing it
+    When a subscriber "b" on node "B" follows plan "p3"
+    And 3 log events of plan "p3" are published through node "A"
+    And Redis stops
+    Then publishing plan "p3" through node "A" is refused with 503 and a Retry-After
+    When Redis starts again
+    And 3 log events of plan "p3" are published through node "A"
+    And plan "p3" ends "succeeded" through node "A"
+    Then subscriber "b" got seqs 1 to 7 exactly once, in order, no Resync
+
+  Scenario: Two publishers racing through two nodes get gap-free seqs
+    Given a Redis server
+    And server nodes "A,B" sharing it
+    When nodes "A" and "B" each publish 20 log events of plan "race" at once
+    Then the racing publishers got every seq from 1 to 40 exactly once
+
+  Scenario: A three-master Redis Cluster carries plans of every slot
+    Given a three-master Redis Cluster
+    And server nodes "A,B" sharing it
+    When a subscriber "b" on node "B" follows plan "c1"
+    And 5 log events of plan "c1" are published through node "A"
+    And plan "c1" ends "succeeded" through node "A"
+    Then subscriber "b" got seqs 1 to 6 exactly once, in order, no Resync

@@ -1,0 +1,224 @@
+"""Steps of server_redis.feature: server nodes sharing one real ``redis-server``.
+
+Step texts say "Redis" or "node" so they never collide with other features'.
+Context: ``redis`` (a :class:`RedisProcess`), ``redis_nodes`` (name ->
+PlanStreamServer), ``redis_subscribers`` (name -> collected items).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import httpx
+from behave import given, then, when
+from support.redis_servers import start_cluster, start_redis
+from support.servers import on_cleanup, run
+
+from planstream import PlanStreamClient, Resync
+from planstream.server import PlanStreamServer, ServerSettings
+from planstream.server.redis_log import RedisEventLog
+
+_LOG = {"level": "info", "stream": "stdout", "message": "m"}
+
+
+async def _start_node(context: Any, name: str) -> None:
+    settings: dict[str, Any] = {"port": 0, "redis_url": context.redis_url, "plan_ttl": 60.0}
+    settings.update(getattr(context, "redis_node_settings", {}))
+    server = PlanStreamServer(ServerSettings(**settings))
+    await server.start()
+    log = server.state.log
+    assert isinstance(log, RedisEventLog), log
+    await asyncio.wait_for(log.reader.subscribed.wait(), 10)
+    context.redis_nodes[name] = server
+
+
+def _start_nodes(context: Any, names: list[str]) -> None:
+    context.redis_nodes = getattr(context, "redis_nodes", {})
+    for name in names:
+        run(context, _start_node(context, name))
+
+    async def stop() -> None:
+        for server in context.redis_nodes.values():
+            await server.stop()
+
+    if not getattr(context, "redis_nodes_cleanup", False):
+        context.redis_nodes_cleanup = True
+        on_cleanup(context, stop)
+
+
+@given("a Redis server")
+def step_redis(context: Any) -> None:
+    context.redis = start_redis(context)
+    context.redis_url = context.redis.url
+
+
+@given("a Redis server with AOF")
+def step_redis_aof(context: Any) -> None:
+    context.redis = start_redis(context, appendonly=True)
+    context.redis_url = context.redis.url
+
+
+@given("a three-master Redis Cluster")
+def step_redis_cluster(context: Any) -> None:
+    nodes = start_cluster(context)
+    context.redis_url = nodes[0].node_url
+    context.redis_node_settings = {"redis_cluster": True}
+
+
+@given('server nodes "{names}" sharing it')
+def step_nodes(context: Any, names: str) -> None:
+    _start_nodes(context, names.split(","))
+
+
+@when("every node restarts")
+def step_restart_nodes(context: Any) -> None:
+    names = list(context.redis_nodes)
+    for name in names:
+        run(context, context.redis_nodes.pop(name).stop())
+    _start_nodes(context, names)
+
+
+@when('a subscriber "{who}" on node "{node}" follows plan "{plan_id}"')
+def step_subscribe(context: Any, who: str, node: str, plan_id: str) -> None:
+    _subscribe(context, who, node, plan_id, None)
+
+
+@when(
+    'a subscriber "{who}" on node "{node}" resumes plan "{plan_id}" after seq {seq:d} of "{other}"'
+)
+def step_subscribe_after(
+    context: Any, who: str, node: str, plan_id: str, seq: int, other: str
+) -> None:
+    _subscribe(context, who, node, plan_id, context.redis_subscribers[other][seq - 1].event_id)
+
+
+def _subscribe(context: Any, who: str, node: str, plan_id: str, last_event_id: str | None) -> None:
+    items: list[Any] = []
+    context.redis_subscribers = getattr(context, "redis_subscribers", {})
+    context.redis_subscribers[who] = items
+    done = asyncio.Event()
+
+    async def follow() -> None:
+        url = context.redis_nodes[node].url
+        async with PlanStreamClient(url) as client:
+            async with client.subscribe(plan_id, last_event_id=last_event_id) as stream:
+                async for item in stream:
+                    items.append(item)
+        done.set()
+
+    task = context.loop.create_task(follow())
+    context.redis_tasks = getattr(context, "redis_tasks", {})
+    context.redis_tasks[who] = (task, done)
+
+    async def cancel() -> None:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+    on_cleanup(context, cancel)
+    run(context, asyncio.sleep(0.3))  # subscribed before anything is published
+
+
+async def _post(node: PlanStreamServer, plan_id: str, body: Any) -> httpx.Response:
+    async with httpx.AsyncClient(base_url=node.http_url) as http:
+        return await http.post(f"/v1/plans/{plan_id}/events", json=body)
+
+
+@when('{count:d} log events of plan "{plan_id}" are published through node "{node}"')
+def step_publish(context: Any, count: int, plan_id: str, node: str) -> None:
+    async def publish() -> None:
+        for _ in range(count):
+            answer = await _post(context.redis_nodes[node], plan_id, {"kind": "log", "data": _LOG})
+            assert answer.status_code == 201, answer.text
+
+    run(context, publish())
+
+
+@when('plan "{plan_id}" ends "{status}" through node "{node}"')
+def step_end(context: Any, plan_id: str, status: str, node: str) -> None:
+    body = {"kind": "plan.status", "data": {"status": status}}
+    answer = run(context, _post(context.redis_nodes[node], plan_id, body))
+    assert answer.status_code == 201, answer.text
+
+
+@when('nodes "{a}" and "{b}" each publish {count:d} log events of plan "{plan_id}" at once')
+def step_race(context: Any, a: str, b: str, count: int, plan_id: str) -> None:
+    async def one(node: str) -> list[int]:
+        seqs = []
+        for _ in range(count):
+            body = {"kind": "log", "data": _LOG}
+            answer = await _post(context.redis_nodes[node], plan_id, body)
+            assert answer.status_code == 201, answer.text
+            seqs.append(answer.json()["events"][0]["seq"])
+        return seqs
+
+    async def race() -> list[list[int]]:
+        return list(await asyncio.gather(one(a), one(b)))
+
+    context.redis_race = run(context, race())
+
+
+@then("the racing publishers got every seq from 1 to {last:d} exactly once")
+def step_race_seqs(context: Any, last: int) -> None:
+    got = sorted(seq for seqs in context.redis_race for seq in seqs)
+    assert got == list(range(1, last + 1)), got
+
+
+@then('subscriber "{who}" got seqs {first:d} to {last:d} exactly once, in order, no Resync')
+def step_got(context: Any, who: str, first: int, last: int) -> None:
+    task, done = context.redis_tasks[who]
+    run(context, done.wait(), timeout=20)
+    items = context.redis_subscribers[who]
+    assert not any(isinstance(item, Resync) for item in items), items
+    seqs = [item.seq for item in items if not isinstance(item, Resync)]
+    assert seqs == list(range(first, last + 1)), seqs
+
+
+@when("Redis stops")
+def step_redis_stops(context: Any) -> None:
+    context.redis.stop()
+
+
+@when("Redis starts again")
+def step_redis_starts(context: Any) -> None:
+    context.redis.wait_port_free()
+    context.redis.start()
+
+    async def resubscribed() -> None:
+        for server in context.redis_nodes.values():
+            log = server.state.log
+            assert isinstance(log, RedisEventLog)
+            await asyncio.wait_for(log.reader.subscribed.wait(), 15)
+
+    run(context, resubscribed())
+
+
+@then('publishing plan "{plan_id}" through node "{node}" answers {status:d}')
+def step_publish_answers(context: Any, plan_id: str, node: str, status: int) -> None:
+    _publish_answers(context, plan_id, node, status)
+
+
+@then('publishing plan "{plan_id}" through node "{node}" is refused with {status:d} and a Retry-After')
+def step_publish_answers_retry(context: Any, plan_id: str, node: str, status: int) -> None:
+    answer = _publish_answers(context, plan_id, node, status)
+    assert int(answer.headers["retry-after"]) >= 1, answer.headers
+
+
+def _publish_answers(context: Any, plan_id: str, node: str, status: int) -> httpx.Response:
+    body = {"kind": "log", "data": _LOG}
+    answer: httpx.Response = run(context, _post(context.redis_nodes[node], plan_id, body))
+    assert answer.status_code == status, answer.text
+    assert "redis://" not in answer.text, answer.text  # never the URL
+    return answer
+
+
+@then('node "{node}" lists {count:d} plans and plan "{plan_id}" ends "{status}"')
+def step_node_lists(context: Any, node: str, count: int, plan_id: str, status: str) -> None:
+    async def listing() -> Any:
+        async with httpx.AsyncClient(base_url=context.redis_nodes[node].http_url) as http:
+            return (await http.get("/v1/plans")).json()
+
+    page = run(context, listing())
+    plans = {plan["plan_id"]: plan for plan in page["plans"]}
+    assert len(plans) == count, page
+    assert plans[plan_id]["status"] == status, page
