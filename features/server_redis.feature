@@ -56,4 +56,13 @@ Feature: Several server nodes share one Redis event log (issue 11)
     When a subscriber "b" on node "B" follows plan "c1"
     And 5 log events of plan "c1" are published through node "A"
     And plan "c1" ends "succeeded" through node "A"
+    And 2 log events of plan "c2" are published through node "B"
+    And 2 log events of plan "c3" are published through node "A"
     Then subscriber "b" got seqs 1 to 6 exactly once, in order, no Resync
+    And publishing plan "c1" through node "B" answers 409
+    And node "B" lists 3 plans and plan "c1" ends "succeeded"
+
+  Scenario: planstream serve --redis: the URL's password never reaches the output
+    Given a Redis server requiring the password "s3cret-pw"
+    When "planstream serve --redis URL" runs on a free port
+    Then publishing plan "cli" through it answers 201, and its output never holds "s3cret-pw"

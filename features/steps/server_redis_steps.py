@@ -8,12 +8,16 @@ PlanStreamServer), ``redis_subscribers`` (name -> collected items).
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
+import time
+from pathlib import Path
 from typing import Any
 
 import httpx
 from behave import given, then, when
 from support.redis_servers import start_cluster, start_redis
-from support.servers import on_cleanup, run
+from support.servers import free_port, on_cleanup, run
 
 from planstream import PlanStreamClient, Resync
 from planstream.server import PlanStreamServer, ServerSettings
@@ -198,7 +202,9 @@ def step_publish_answers(context: Any, plan_id: str, node: str, status: int) -> 
     _publish_answers(context, plan_id, node, status)
 
 
-@then('publishing plan "{plan_id}" through node "{node}" is refused with {status:d} and a Retry-After')
+@then(
+    'publishing plan "{plan_id}" through node "{node}" is refused with {status:d} and a Retry-After'
+)
 def step_publish_answers_retry(context: Any, plan_id: str, node: str, status: int) -> None:
     answer = _publish_answers(context, plan_id, node, status)
     assert int(answer.headers["retry-after"]) >= 1, answer.headers
@@ -222,3 +228,52 @@ def step_node_lists(context: Any, node: str, count: int, plan_id: str, status: s
     plans = {plan["plan_id"]: plan for plan in page["plans"]}
     assert len(plans) == count, page
     assert plans[plan_id]["status"] == status, page
+
+
+@given('a Redis server requiring the password "{password}"')
+def step_redis_password(context: Any, password: str) -> None:
+    context.redis = start_redis(context, password=password)
+    context.redis_url = f"redis://:{password}@127.0.0.1:{context.redis.port}/0"
+
+
+@when('"planstream serve --redis URL" runs on a free port')
+def step_cli_serve(context: Any) -> None:
+    port = free_port()
+    command = [str(Path(sys.executable).parent / "planstream"), "serve", "--port", str(port)]
+    process = subprocess.Popen(
+        [*command, "--redis", context.redis_url],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    context.redis_cli_process = process
+    context.redis_cli_url = f"http://127.0.0.1:{port}"
+
+    async def stop() -> None:
+        if process.poll() is None:
+            process.terminate()
+        process.wait(15)
+        if process.stdout is not None:
+            process.stdout.close()
+
+    on_cleanup(context, stop)
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            if httpx.get(context.redis_cli_url + "/healthz", timeout=0.5).status_code == 200:
+                return
+        except httpx.HTTPError:
+            time.sleep(0.05)
+    raise AssertionError("planstream serve did not become ready")
+
+
+@then('publishing plan "{plan_id}" through it answers 201, and its output never holds "{secret}"')
+def step_cli_publish(context: Any, plan_id: str, secret: str) -> None:
+    body = {"kind": "log", "data": _LOG}
+    answer = httpx.post(f"{context.redis_cli_url}/v1/plans/{plan_id}/events", json=body)
+    assert answer.status_code == 201, answer.text
+    process = context.redis_cli_process
+    process.terminate()
+    output, _ = process.communicate(timeout=15)
+    assert "RedisEventLog('redis://127.0.0.1:" in output, output
+    assert secret not in output, output

@@ -26,13 +26,16 @@ def redis_available() -> bool:
 class RedisProcess:
     """One ``redis-server --daemonize no`` on 127.0.0.1:``port``."""
 
-    def __init__(self, *, appendonly: bool = False, cluster: bool = False) -> None:
+    def __init__(
+        self, *, appendonly: bool = False, cluster: bool = False, password: str | None = None
+    ) -> None:
         self.port = free_port()
         while cluster and self.port > 55_000:  # its bus listens on port + 10000
             self.port = free_port()
         self.dir = Path(tempfile.mkdtemp(prefix="planstream-redis-"))
         self.appendonly = appendonly
         self.cluster = cluster
+        self.password = password
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -47,6 +50,8 @@ class RedisProcess:
         args = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1"]
         args += ["--dir", str(self.dir), "--save", "", "--daemonize", "no"]
         args += ["--appendonly", "yes" if self.appendonly else "no"]
+        if self.password is not None:
+            args += ["--requirepass", self.password]
         if self.cluster:
             args += ["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf"]
         self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -58,13 +63,16 @@ class RedisProcess:
 
     def cli(self, *command: str) -> str:
         done = subprocess.run(
-            ["redis-cli", "-p", str(self.port), *command],
+            ["redis-cli", "-p", str(self.port), *self._auth(), *command],
             capture_output=True,
             text=True,
             timeout=10,
             check=False,
         )
         return done.stdout.strip()
+
+    def _auth(self) -> list[str]:
+        return ["--no-auth-warning", "-a", self.password] if self.password is not None else []
 
     def stop(self) -> None:
         """Stop it (the data stays in its dir for a restart with AOF)."""
