@@ -50,6 +50,16 @@ Feature: Several server nodes share one Redis event log (issue 11)
     When nodes "A" and "B" each publish 20 log events of plan "race" at once
     Then the racing publishers got every seq from 1 to 40 exactly once
 
+  Scenario: A publish retried through another node with its Idempotency-Key appends once
+    Given a Redis server
+    And server nodes "A,B" sharing it
+    When node "A" publishes 2 log events of plan "idem" with Idempotency-Key "k-1"
+    And node "B" publishes 2 log events of plan "idem" with Idempotency-Key "k-1"
+    And node "B" publishes 1 log events of plan "idem" with Idempotency-Key "k-1"
+    And node "A" publishes 1 log events of plan "idem" with Idempotency-Key "k-2"
+    Then the keyed publishes answered 201,201,422,201; the second replayed the first
+    And node "B" has plan "idem" at seq 3
+
   Scenario: A three-master Redis Cluster carries plans of every slot
     Given a three-master Redis Cluster
     And server nodes "A,B" sharing it

@@ -105,15 +105,17 @@ def _subscribe(context: Any, who: str, node: str, plan_id: str, last_event_id: s
 
     async def follow() -> None:
         url = context.redis_nodes[node].url
-        async with PlanStreamClient(url) as client:
-            async with client.subscribe(plan_id, last_event_id=last_event_id) as stream:
-                async for item in stream:
-                    items.append(item)
+        async with (
+            PlanStreamClient(url) as client,
+            client.subscribe(plan_id, last_event_id=last_event_id) as stream,
+        ):
+            async for item in stream:
+                items.append(item)
         done.set()
 
     task = context.loop.create_task(follow())
     context.redis_tasks = getattr(context, "redis_tasks", {})
-    context.redis_tasks[who] = (task, done)
+    context.redis_tasks[who] = done
 
     async def cancel() -> None:
         task.cancel()
@@ -170,7 +172,7 @@ def step_race_seqs(context: Any, last: int) -> None:
 
 @then('subscriber "{who}" got seqs {first:d} to {last:d} exactly once, in order, no Resync')
 def step_got(context: Any, who: str, first: int, last: int) -> None:
-    task, done = context.redis_tasks[who]
+    done = context.redis_tasks[who]
     run(context, done.wait(), timeout=20)
     items = context.redis_subscribers[who]
     assert not any(isinstance(item, Resync) for item in items), items
@@ -277,3 +279,36 @@ def step_cli_publish(context: Any, plan_id: str, secret: str) -> None:
     output, _ = process.communicate(timeout=15)
     assert "RedisEventLog('redis://127.0.0.1:" in output, output
     assert secret not in output, output
+
+
+@when(
+    'node "{node}" publishes {count:d} log events of plan "{plan_id}" with Idempotency-Key "{key}"'
+)
+def step_publish_keyed(context: Any, node: str, count: int, plan_id: str, key: str) -> None:
+    async def publish() -> httpx.Response:
+        async with httpx.AsyncClient(base_url=context.redis_nodes[node].http_url) as http:
+            return await http.post(
+                f"/v1/plans/{plan_id}/events",
+                json=[{"kind": "log", "data": _LOG}] * count,
+                headers={"Idempotency-Key": key},
+            )
+
+    context.redis_keyed = getattr(context, "redis_keyed", [])
+    context.redis_keyed.append(run(context, publish()))
+
+
+@then("the keyed publishes answered {statuses}; the second replayed the first")
+def step_keyed_answers(context: Any, statuses: str) -> None:
+    answers = context.redis_keyed
+    assert [a.status_code for a in answers] == [int(s) for s in statuses.split(",")], answers
+    first, replay = answers[0], answers[1]
+    assert replay.json() == first.json(), (replay.text, first.text)
+    assert replay.headers.get("idempotent-replayed") == "true", replay.headers
+    assert "idempotent-replayed" not in answers[-1].headers, answers[-1].headers
+
+
+@then('node "{node}" has plan "{plan_id}" at seq {seq:d}')
+def step_node_head(context: Any, node: str, plan_id: str, seq: int) -> None:
+    head = run(context, context.redis_nodes[node].state.log.head(plan_id))
+    assert head is not None, plan_id
+    assert head.seq == seq, head

@@ -14,6 +14,9 @@ from planstream.server.event_log import (
     BadCursorError,
     ChangeListener,
     EventLog,
+    IdempotencyKey,
+    IdempotencyKeyReusedError,
+    IdempotentReplay,
     LogChange,
     NewEvent,
     PlanClosedError,
@@ -31,8 +34,11 @@ from planstream.server.plan_expiry import PlanExpiry
 from planstream.server.publish_rate import PublishRateLimiter
 from planstream.server.publishing import (
     MAX_EVENTS_PER_PUBLISH,
+    MAX_IDEMPOTENCY_KEY,
     PublishError,
+    body_digest,
     check_plan_id,
+    idempotency_key_problem,
     parse_publish_body,
     validate_new_event,
 )
@@ -44,6 +50,7 @@ from planstream.server.token_bucket import TokenBucket
 
 __all__ = [
     "MAX_EVENTS_PER_PUBLISH",
+    "MAX_IDEMPOTENCY_KEY",
     "PROMETHEUS_CONTENT_TYPE",
     "SERVER_ENV_PREFIX",
     "SUPPORTED_SUBPROTOCOLS",
@@ -54,6 +61,9 @@ __all__ = [
     "EventLog",
     "Fanout",
     "FaultLog",
+    "IdempotencyKey",
+    "IdempotencyKeyReusedError",
+    "IdempotentReplay",
     "LogChange",
     "MemoryEventLog",
     "NewEvent",
@@ -76,9 +86,11 @@ __all__ = [
     "TokenBucket",
     "TokenVerifier",
     "bearer_token",
+    "body_digest",
     "check_plan_id",
     "create_app",
     "http_routes",
+    "idempotency_key_problem",
     "parse_publish_body",
     "serve",
     "validate_new_event",

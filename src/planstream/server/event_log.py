@@ -7,10 +7,14 @@ reducer, and tells listeners about new events. :class:`MemoryEventLog` is the
 default; :class:`~planstream.server.redis_log.RedisEventLog` is the log
 several server nodes share (Redis Streams).
 
-Two rules every implementation keeps, each as one atomic step with the
-append (protocol §6): a plan whose stream holds a terminal ``plan.status`` is
-closed (:class:`PlanClosedError`, HTTP 409), and a finished plan may be
-evicted, after which its ids are unknown (protocol §3: ``unknown_event_id``).
+Three rules every implementation keeps, each as one atomic step with the
+append (protocol §6): a publish carrying an :class:`IdempotencyKey` the plan
+already holds appends nothing (:class:`IdempotentReplay` with the first
+publish's positions, or :class:`IdempotencyKeyReusedError` when its body
+differs, HTTP 422); a plan whose stream holds a terminal ``plan.status`` is
+closed (:class:`PlanClosedError`, HTTP 409); and a finished plan may be
+evicted, after which its ids and its idempotency keys are unknown (protocol
+§3: ``unknown_event_id``; §6: the key is new again).
 """
 
 from __future__ import annotations
@@ -30,6 +34,9 @@ __all__ = [
     "BadCursorError",
     "ChangeListener",
     "EventLog",
+    "IdempotencyKey",
+    "IdempotencyKeyReusedError",
+    "IdempotentReplay",
     "LogChange",
     "LogUnavailableError",
     "NewEvent",
@@ -123,6 +130,49 @@ class LogUnavailableError(PlanStreamError):
         self.retry_after = retry_after
 
 
+@dataclass(frozen=True, slots=True)
+class IdempotencyKey:
+    """protocol §6: a publish's ``Idempotency-Key`` and a digest of its request body.
+
+    ``key`` is 1-128 printable ASCII characters (checked by the caller, see
+    :func:`planstream.server.publishing.idempotency_key_problem`);
+    ``body_digest`` is the lowercase hex SHA-256 of the request body's bytes
+    (:func:`planstream.server.publishing.body_digest`), so the same key with
+    another body is told apart from a retry.
+    """
+
+    key: str
+    body_digest: str
+
+
+class IdempotentReplay(PlanStreamError):  # noqa: N818 - an outcome, not a failure
+    """protocol §6: the plan already holds this idempotency key with the same body.
+
+    Not a failure: the publish was done before (maybe by a request whose
+    answer was lost), and nothing was appended this time. ``events`` are the
+    positions the first publish got, in request order, so the caller answers
+    exactly what it answered then (HTTP: the same ``201`` body, with
+    ``Idempotent-Replayed: true``). The events themselves may be past
+    retention by now.
+    """
+
+    def __init__(self, plan_id: str, events: Sequence[Head]) -> None:
+        super().__init__(f"plan {plan_id!r}: this idempotency key was already published")
+        self.plan_id = plan_id
+        self.events = tuple(events)
+
+
+class IdempotencyKeyReusedError(PlanStreamError):
+    """protocol §6: the key was used before on this plan with another body (HTTP 422).
+
+    Nothing was appended, and the key still names the first publish.
+    """
+
+    def __init__(self, plan_id: str, message: str) -> None:
+        super().__init__(message)
+        self.plan_id = plan_id
+
+
 class BadCursorError(PlanStreamError, ValueError):
     """A ``cursor`` of ``GET /v1/plans`` that this log did not give out."""
 
@@ -160,11 +210,29 @@ class EventLog(ABC):
 
     @abstractmethod
     async def append(
-        self, plan_id: str, events: Sequence[NewEvent], *, ts: datetime
+        self,
+        plan_id: str,
+        events: Sequence[NewEvent],
+        *,
+        ts: datetime,
+        idempotency: IdempotencyKey | None = None,
     ) -> list[StoredEvent]:
         """Append ``events`` atomically, in order; all share timestamp ``ts``.
 
+        With ``idempotency`` (protocol §6), the key is looked up first, in the
+        same atomic step: a key the plan holds appends nothing (replay or
+        reuse, below; before the terminal check, so a retried final publish is
+        a replay, not a 409). A key not held is stored with the positions of
+        the events appended, and only when they are appended: a refused
+        publish stores no key. The log keeps a plan's keys as long as the plan
+        (eviction forgets them), at least the newest ``10_000`` by default,
+        the oldest forgotten first.
+
         Raises:
+            IdempotentReplay: the plan holds ``idempotency.key`` with the same
+                body digest; carries the first publish's positions.
+            IdempotencyKeyReusedError: the plan holds ``idempotency.key`` with
+                another body digest.
             PlanClosedError: the plan already has a terminal status, or an event
                 of ``events`` follows a terminal ``plan.status`` of ``events``
                 (then nothing is appended). The check and the append are one

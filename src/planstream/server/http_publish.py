@@ -1,15 +1,24 @@
 """``POST /v1/plans/{plan_id}/events``: publishing over HTTP (protocol §6).
 
-In order: the token (401/403), the plan id (400, protocol §1), the token's
-publish rate (429 with ``Retry-After``), the body's size (413), its content
-(400), and the plan being still open (409 once it has a terminal status; the
-log checks and appends in one atomic step).
+In order: the token (401/403), the plan id (400, protocol §1), the
+``Idempotency-Key`` header's form (400), the token's publish rate (429 with
+``Retry-After``), the body's size (413), its content (400), then, in the log's
+one atomic step with the append, the idempotency key (a replay of the first
+``201``, or 422 for another body) and the plan being still open (409 once it
+has a terminal status). A request refused at any step stores no key.
+
+protocol §6, "Idempotent publishing": the log checks the key and appends in
+one atomic step (the memory log with no ``await`` in between), so of two
+identical requests racing, one appends and the other, strictly after it, is
+answered the replay: no request has to wait for another, and none gets a
+``409`` for a publish still in progress.
 """
 
 from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterable
 from typing import Final
 
 from starlette.requests import Request
@@ -17,9 +26,19 @@ from starlette.responses import JSONResponse, Response
 
 from planstream.schema.limits import plan_id_problem
 from planstream.server.auth import bearer_token
-from planstream.server.event_log import PlanClosedError
+from planstream.server.event_log import (
+    IdempotencyKey,
+    IdempotencyKeyReusedError,
+    IdempotentReplay,
+    PlanClosedError,
+)
 from planstream.server.http_support import HttpError, authorize, server_state
-from planstream.server.publishing import PublishError, parse_publish_body
+from planstream.server.publishing import (
+    PublishError,
+    body_digest,
+    idempotency_key_problem,
+    parse_publish_body,
+)
 
 # Internal to the HTTP endpoints: http_api routes to it.
 __all__: list[str] = []
@@ -35,6 +54,7 @@ async def post_plan_events(request: Request) -> Response:
     problem = plan_id_problem(plan_id)
     if problem is not None:
         raise HttpError(400, "bad_request", problem)
+    key = _idempotency_key(request)
     token = bearer_token(request.headers.get("authorization"))
     wait = state.publish_limiter.take(token, state.clock())
     if wait > 0:
@@ -54,13 +74,39 @@ async def post_plan_events(request: Request) -> Response:
     room = state.settings.max_frame_bytes // 2
     if any(len(json.dumps(event.data)) > room for event in events):
         raise HttpError(400, "bad_request", f"event data larger than {room} bytes")
+    idempotency = None if key is None else IdempotencyKey(key, body_digest(body))
     try:
-        stored = await state.append(plan_id, events)
+        stored = await state.append(plan_id, events, idempotency=idempotency)
+    except IdempotentReplay as replay:
+        # protocol §6: the first answer again, byte for byte, and nothing appended.
+        replayed = ((head.event_id, head.seq) for head in replay.events)
+        return _created(replayed, {"Idempotent-Replayed": "true"})
+    except IdempotencyKeyReusedError as exc:
+        raise HttpError(422, "idempotency_key_reused", str(exc)) from None
     except PlanClosedError as exc:
         raise HttpError(409, "conflict", str(exc)) from None
-    return JSONResponse(
-        {"events": [{"event_id": s.event.event_id, "seq": s.seq} for s in stored]}, 201
-    )
+    return _created((s.event.event_id, s.seq) for s in stored)
+
+
+def _created(
+    positions: Iterable[tuple[str, int]], headers: dict[str, str] | None = None
+) -> Response:
+    """The ``201`` answer: each appended event's id and seq, in request order."""
+    events = [{"event_id": event_id, "seq": seq} for event_id, seq in positions]
+    return JSONResponse({"events": events}, 201, headers)
+
+
+def _idempotency_key(request: Request) -> str | None:
+    """The request's ``Idempotency-Key`` (protocol §6), None without one; 400 when malformed."""
+    values = request.headers.getlist("idempotency-key")
+    if not values:
+        return None
+    if len(values) > 1:
+        raise HttpError(400, "bad_request", "Idempotency-Key: one header, not several")
+    problem = idempotency_key_problem(values[0])
+    if problem is not None:
+        raise HttpError(400, "bad_request", problem)
+    return values[0]
 
 
 async def _read_body(request: Request) -> bytes:

@@ -6,6 +6,11 @@ earlier incarnation is recognised as ``stream_reset`` rather than
 ``unknown_event_id``. ``<stream>`` numbers the plan streams this log created,
 so a plan evicted and published to again gets ids of its own, and the plan
 list's cursor is a stream number.
+
+Idempotency keys (protocol §6) live in their plan's stream, so eviction
+forgets them; each is kept with its body digest and the first ``seq`` and
+count of what it appended (an append is contiguous and one stream's ids
+differ only by ``seq``, so that rebuilds the whole first answer).
 """
 
 from __future__ import annotations
@@ -26,6 +31,9 @@ from planstream.schema.snapshot import PlanSnapshot
 from planstream.server.event_log import (
     BadCursorError,
     EventLog,
+    IdempotencyKey,
+    IdempotencyKeyReusedError,
+    IdempotentReplay,
     LogChange,
     NewEvent,
     PlanClosedError,
@@ -45,15 +53,24 @@ _NUMBER: Final = re.compile(r"[0-9]{1,16}")
 
 
 class _PlanStream:
-    """One plan: retained events (a list trimmed in chunks) and folded state."""
+    """One plan: retained events (a list trimmed in chunks), folded state, idempotency keys."""
 
-    __slots__ = ("events", "number", "offset", "state")
+    __slots__ = ("events", "keys", "number", "offset", "state")
 
     def __init__(self, plan_id: str, number: int) -> None:
         self.events: list[StoredEvent] = []
         self.offset = 0  # events[:offset] are past retention, awaiting a trim
         self.state = PlanState(plan_id)
         self.number = number  # of this stream among the log's streams
+        # protocol §6: key -> (body digest, first seq, count), oldest first
+        # (dicts keep insertion order, so the oldest key is the first).
+        self.keys: dict[str, tuple[str, int, int]] = {}
+
+    def remember(self, idempotency: IdempotencyKey, first: int, count: int, bound: int) -> None:
+        """Keep a key and what it appended, forgetting the oldest beyond ``bound``."""
+        self.keys[idempotency.key] = (idempotency.body_digest, first, count)
+        if len(self.keys) > bound:
+            del self.keys[next(iter(self.keys))]
 
     @property
     def head_seq(self) -> int:
@@ -89,15 +106,26 @@ class MemoryEventLog(EventLog):
         retention: events kept per plan (older ones can no longer be replayed;
             a subscriber resuming before them gets ``resync``).
         incarnation: id prefix; random by default (tests may fix it).
+        idempotency_keys: idempotency keys kept per plan (protocol §6: at
+            least 10,000); beyond it the oldest key is forgotten.
     """
 
     closes_finished_plans = True
 
-    def __init__(self, retention: int = 10_000, *, incarnation: str | None = None) -> None:
+    def __init__(
+        self,
+        retention: int = 10_000,
+        *,
+        incarnation: str | None = None,
+        idempotency_keys: int = 10_000,
+    ) -> None:
         super().__init__()
         if retention < 1:
             raise ValueError("retention must be at least 1")
+        if idempotency_keys < 1:
+            raise ValueError("idempotency_keys must be at least 1")
         self.retention = retention
+        self.idempotency_keys = idempotency_keys
         self.incarnation = incarnation or secrets.token_hex(6)
         # In order of creation, so stream numbers grow along the dict: a plan
         # created again after its eviction is inserted at the end.
@@ -108,14 +136,23 @@ class MemoryEventLog(EventLog):
         return f"MemoryEventLog(plans={len(self._plans)}, retention={self.retention})"
 
     async def append(
-        self, plan_id: str, events: Sequence[NewEvent], *, ts: datetime
+        self,
+        plan_id: str,
+        events: Sequence[NewEvent],
+        *,
+        ts: datetime,
+        idempotency: IdempotencyKey | None = None,
     ) -> list[StoredEvent]:
         """Append atomically: every event validates, or none is appended.
 
-        No ``await`` separates the terminal-status check from the append, so
-        concurrent publishes on this event loop cannot interleave (protocol §6).
+        No ``await`` separates the key check and the terminal-status check
+        from the append, so concurrent publishes on this event loop cannot
+        interleave (protocol §6), and a repeat of a keyed publish never finds
+        it half done: it comes strictly before or strictly after.
         """
         stream = self._plans.get(plan_id)
+        if idempotency is not None and stream is not None:
+            self._check_key(plan_id, stream, idempotency)
         if self.closes_finished_plans and stream is not None and stream.state.is_terminal:
             raise PlanClosedError(
                 plan_id,
@@ -154,6 +191,8 @@ class MemoryEventLog(EventLog):
             stream.state.apply(item.event)
         stream.events.extend(stored)
         stream.trim(self.retention)
+        if idempotency is not None:
+            stream.remember(idempotency, next_seq, len(stored), self.idempotency_keys)
         self._notify(LogChange(plan_id, stream.head_seq, stream.first_seq, new_stream))
         return stored
 
@@ -218,6 +257,24 @@ class MemoryEventLog(EventLog):
     async def plan_count(self) -> int:
         """How many plans have events."""
         return len(self._plans)
+
+    def _check_key(self, plan_id: str, stream: _PlanStream, idempotency: IdempotencyKey) -> None:
+        """protocol §6: a key already held is a replay (same body) or a reuse."""
+        held = stream.keys.get(idempotency.key)
+        if held is None:
+            return
+        digest, first, count = held
+        if digest != idempotency.body_digest:
+            raise IdempotencyKeyReusedError(
+                plan_id,
+                f"this Idempotency-Key was already used on plan {plan_id!r} "
+                "with another request body",
+            )
+        prefix = f"{self.incarnation}.{stream.number}."
+        raise IdempotentReplay(
+            plan_id,
+            [Head(seq=seq, event_id=f"{prefix}{seq}") for seq in range(first, first + count)],
+        )
 
     def _id_problem(self, stream: _PlanStream | None, event_id: str) -> ResyncReason | None:
         """Why ``event_id`` is not a position of ``stream`` (None: it is one, maybe expired).

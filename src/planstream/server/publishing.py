@@ -10,6 +10,7 @@ sends must be consistent: a step's ``index`` is not negative, and
 
 from __future__ import annotations
 
+import hashlib
 from typing import Annotated, Any, Final
 
 from pydantic import BaseModel, ConfigDict, Field, Strict, TypeAdapter, ValidationError
@@ -27,14 +28,20 @@ from planstream.server.event_log import NewEvent
 
 __all__ = [
     "MAX_EVENTS_PER_PUBLISH",
+    "MAX_IDEMPOTENCY_KEY",
     "PublishError",
+    "body_digest",
     "check_plan_id",
+    "idempotency_key_problem",
     "parse_publish_body",
     "validate_new_event",
 ]
 
 #: Most events one publish request may carry.
 MAX_EVENTS_PER_PUBLISH: Final = 1000
+
+#: protocol §6: an ``Idempotency-Key`` is 1-128 printable ASCII characters.
+MAX_IDEMPOTENCY_KEY: Final = 128
 
 _DATA_MODELS: Final[dict[str, type[BaseModel]]] = {
     EventKind.PLAN_STATUS: PlanStatusData,
@@ -66,6 +73,23 @@ def check_plan_id(plan_id: str) -> None:
     problem = plan_id_problem(plan_id)
     if problem is not None:
         raise PublishError(problem)
+
+
+def idempotency_key_problem(key: str) -> str | None:
+    """What is wrong with an ``Idempotency-Key`` (protocol §6), None when nothing."""
+    if not key:
+        return "Idempotency-Key: must not be empty"
+    if len(key) > MAX_IDEMPOTENCY_KEY:
+        return f"Idempotency-Key: at most {MAX_IDEMPOTENCY_KEY} characters, not {len(key)}"
+    # Printable ASCII is " " to "~"; isprintable() alone would take "é".
+    if not (key.isascii() and key.isprintable()):
+        return "Idempotency-Key: printable ASCII characters only"
+    return None
+
+
+def body_digest(body: bytes) -> str:
+    """protocol §6: the digest kept with an idempotency key (hex SHA-256 of the body)."""
+    return hashlib.sha256(body).hexdigest()
 
 
 def _inconsistency(data: BaseModel) -> str | None:

@@ -40,12 +40,19 @@ class PlanKeys:
 
     meta: str
     stream: str
+    idempotency: str  # key -> "digest first count" (protocol §6)
+    idempotency_order: str  # the keys, oldest first, to bound them
 
     @classmethod
     def of(cls, plan_id: str) -> PlanKeys:
         """The keys of ``plan_id``; a plan id cannot hold braces (protocol §1)."""
-        tag = "{" + plan_id + "}"
-        return cls(f"planstream:{tag}:meta", f"planstream:{tag}:events")
+        tag = f"planstream:{{{plan_id}}}"
+        return cls(f"{tag}:meta", f"{tag}:events", f"{tag}:idem", f"{tag}:idem-order")
+
+    @property
+    def all(self) -> list[str]:
+        """Every key, in the order the scripts take them."""
+        return [self.meta, self.stream, self.idempotency, self.idempotency_order]
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,18 +30,20 @@ from typing import Any, Final
 from urllib.parse import urlsplit
 
 import redis.asyncio as aioredis
-from pydantic import TypeAdapter
 from redis.asyncio.cluster import RedisCluster
 from redis.exceptions import RedisError
 
 from planstream.backoff import BackoffPolicy
 from planstream.plan_state import PlanState
-from planstream.schema.events import Event, Head, PlanStatusEvent
+from planstream.schema.events import Head
 from planstream.schema.frames import ResyncReason
 from planstream.schema.snapshot import PlanSnapshot
 from planstream.server.event_log import (
     BadCursorError,
     EventLog,
+    IdempotencyKey,
+    IdempotencyKeyReusedError,
+    IdempotentReplay,
     LogUnavailableError,
     NewEvent,
     PlanClosedError,
@@ -49,8 +51,8 @@ from planstream.server.event_log import (
     ResumeAfter,
     ResyncNeeded,
     StoredEvent,
-    refuse_events_after_end,
 )
+from planstream.server.redis_events import EventTemplates, entry_seq, stored_event
 from planstream.server.redis_keys import (
     INCARNATION_KEY,
     NOTIFY_CHANNEL,
@@ -63,7 +65,6 @@ from planstream.server.redis_reader import NotificationReader
 
 __all__ = ["RedisEventLog"]
 
-_EVENT: TypeAdapter[Event] = TypeAdapter(Event)
 _READ_CHUNK: Final = 1000
 
 
@@ -99,6 +100,8 @@ class RedisEventLog(EventLog):
         plan_ttl: seconds a finished plan is kept (Redis expires it too, so
             nothing depends on the node that finished it staying up).
         cluster: the URL names a node of a Redis Cluster.
+        idempotency_keys: idempotency keys kept per plan (protocol §6), the
+            oldest forgotten first.
         backoff: the notification reader's reconnect delays.
     """
 
@@ -109,12 +112,14 @@ class RedisEventLog(EventLog):
         retention: int = 10_000,
         plan_ttl: float = 86_400.0,
         cluster: bool = False,
+        idempotency_keys: int = 10_000,
         backoff: BackoffPolicy | None = None,
     ) -> None:
         super().__init__()
         if retention < 1:
             raise ValueError("retention must be at least 1")
         self.retention = retention
+        self.idempotency_keys = idempotency_keys
         self.plan_ttl_ms = max(1, round(plan_ttl * 1000))
         self._where = redacted_url(url)
         options: dict[str, Any] = {
@@ -166,62 +171,58 @@ class RedisEventLog(EventLog):
         return self._incarnation
 
     async def append(
-        self, plan_id: str, events: Sequence[NewEvent], *, ts: datetime
+        self,
+        plan_id: str,
+        events: Sequence[NewEvent],
+        *,
+        ts: datetime,
+        idempotency: IdempotencyKey | None = None,
     ) -> list[StoredEvent]:
-        """Append atomically with one script call (see the module doc)."""
+        """Append atomically with one script call (see the module doc).
+
+        The idempotency key is checked and stored by the same script (protocol
+        §6), so a retry through any node finds the first publish done or not.
+        """
         incarnation = await self.incarnation()
-        drafts = [
-            _EVENT.validate_python(
-                {
-                    "plan_id": plan_id,
-                    "event_id": "x",
-                    "seq": 1,
-                    "ts": ts,
-                    "kind": new.kind,
-                    "data": new.data,
-                }
-            )
-            for new in events
-        ]
-        refuse_events_after_end(plan_id, drafts)
-        texts = [draft.model_dump_json() for draft in drafts]
-        marker = '"event_id":"x","seq":1'
-        prefix = texts[0][: texts[0].index(marker)] if texts else ""
-        tails = [text[text.index(marker) + len(marker) :] for text in texts]
-        last = drafts[-1] if drafts else None
-        ends = ""
-        if isinstance(last, PlanStatusEvent) and last.data.status.is_terminal:
-            ends = last.data.status.value
+        batch = EventTemplates.build(plan_id, events, ts)
         keys = PlanKeys.of(plan_id)
         args: list[str | int] = [
             self.retention,
             self.plan_ttl_ms,
-            ends,
+            batch.ends,
             NOTIFY_CHANNEL,
             plan_id,
-            f'{prefix}"event_id":"{incarnation}.',
-            *tails,
+            f'{batch.prefix}"event_id":"{incarnation}.',
+            idempotency.key if idempotency else "",
+            idempotency.body_digest if idempotency else "",
+            self.idempotency_keys,
+            *batch.tails,
         ]
         async with _redis_calls():
-            reply = await self._append(keys=[keys.meta, keys.stream], args=args)
-        if reply[0] == "closed":
+            reply = await self._append(keys=keys.all, args=args)
+        outcome = str(reply[0])
+        if outcome == "closed":
             raise PlanClosedError(
                 plan_id, f"plan {plan_id!r} has ended with status {reply[1]}; its stream is closed"
             )
-        if not texts:
-            return []
-        number, start, _head, _first, new = str(reply[1]), int(reply[2]), *map(int, reply[3:6])
-        stored = []
-        for seq, text in enumerate(texts, start=start):
-            event_id = f"{incarnation}.{number}.{seq}"
-            json = text.replace(marker, f'"event_id":"{event_id}","seq":{seq}', 1)
-            event = _EVENT.validate_json(json)
-            stored.append(StoredEvent(event, json, len(json.encode()), seq))
-        async with _redis_calls():
-            if new:
-                # The index lives in another slot: a second command, not in the script.
-                await self._client.zadd(PLAN_INDEX_KEY, {plan_id: int(number)})
-            await self._store_snapshot(plan_id)
+        if outcome == "reused":
+            raise IdempotencyKeyReusedError(
+                plan_id,
+                f"this Idempotency-Key was already used on plan {plan_id!r} "
+                "with another request body",
+            )
+        number, start = str(reply[1]), int(reply[2])
+        if outcome == "replay":
+            prefix = f"{incarnation}.{number}."
+            seqs = range(start, start + int(reply[3]))
+            raise IdempotentReplay(plan_id, [Head(seq=s, event_id=f"{prefix}{s}") for s in seqs])
+        stored = batch.stored(f"{incarnation}.{number}.", start)
+        if stored:
+            async with _redis_calls():
+                if int(reply[5]):
+                    # The index lives in another slot: a second command, not in the script.
+                    await self._client.zadd(PLAN_INDEX_KEY, {plan_id: int(number)})
+                await self._store_snapshot(plan_id)
         return stored
 
     async def read(self, plan_id: str, after_seq: int, limit: int) -> list[StoredEvent]:
@@ -230,13 +231,7 @@ class RedisEventLog(EventLog):
             entries = await self._client.xrange(
                 PlanKeys.of(plan_id).stream, min=f"{after_seq + 1}-0", max="+", count=limit
             )
-        stored = []
-        for entry_id, fields in entries:
-            json = fields["j"]
-            stored.append(
-                StoredEvent(_EVENT.validate_json(json), json, len(json.encode()), _seq(entry_id))
-            )
-        return stored
+        return [stored_event(fields["j"]) for _, fields in entries]
 
     async def locate(self, plan_id: str, last_event_id: str | None) -> ResumeAfter | ResyncNeeded:
         """Resolve a resume point (protocol §3), as the memory log does."""
@@ -282,7 +277,7 @@ class RedisEventLog(EventLog):
         """The oldest retained seq of ``plan_id``."""
         async with _redis_calls():
             entries = await self._client.xrange(PlanKeys.of(plan_id).stream, count=1)
-        return _seq(entries[0][0]) if entries else None
+        return entry_seq(entries[0][0]) if entries else None
 
     async def snapshot(self, plan_id: str) -> PlanSnapshot | None:
         """The stored snapshot folded forward with the events after it."""
@@ -336,9 +331,7 @@ class RedisEventLog(EventLog):
             return False
         keys = PlanKeys.of(plan_id)
         async with _redis_calls():
-            done = await self._evict(
-                keys=[keys.meta, keys.stream], args=[position.stream, position.seq]
-            )
+            done = await self._evict(keys=keys.all, args=[position.stream, position.seq])
             if done:
                 await self._client.zrem(PLAN_INDEX_KEY, plan_id)
         return bool(done)
@@ -388,10 +381,6 @@ class RedisEventLog(EventLog):
     async def _resync(self, plan_id: str, reason: ResyncReason) -> ResyncNeeded:
         snapshot = await self.snapshot(plan_id)
         return ResyncNeeded(reason, snapshot or PlanSnapshot(plan_id=plan_id))
-
-
-def _seq(entry_id: str) -> int:
-    return int(entry_id.partition("-")[0])
 
 
 def _new_incarnation() -> str:

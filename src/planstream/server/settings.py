@@ -74,6 +74,9 @@ class ServerSettings(BaseSettings):
         200.0, gt=0, allow_inf_nan=False, description="publish requests per second per token"
     )
     publish_burst: int = Field(1000, ge=1, description="publish requests a token may send at once")
+    idempotency_keys_per_plan: int = Field(
+        10_000, ge=1, description="Idempotency-Keys kept per plan (the oldest forgotten first)"
+    )
     # --- abuse limits (connections, rates) ---
     handshake_timeout: float = Field(
         5.0, gt=0, allow_inf_nan=False, description="time to send a full request head, s"

@@ -15,14 +15,26 @@ from planstream.close_codes import CloseCode
 from planstream.schema.events import PlanStatusEvent
 from planstream.server.auth import StaticTokenVerifier, TokenVerifier
 from planstream.server.connection import StreamConnection
-from planstream.server.event_log import EventLog, NewEvent, StoredEvent
+from planstream.server.event_log import (
+    EventLog,
+    IdempotencyKey,
+    IdempotentReplay,
+    NewEvent,
+    StoredEvent,
+)
 from planstream.server.fanout import Fanout
 from planstream.server.fault_log import FaultLog
 from planstream.server.memory_log import MemoryEventLog
 from planstream.server.metrics import ServerMetrics
 from planstream.server.plan_expiry import PlanExpiry
 from planstream.server.publish_rate import PublishRateLimiter
-from planstream.server.publishing import PublishError, check_plan_id, validate_new_event
+from planstream.server.publishing import (
+    PublishError,
+    body_digest,
+    check_plan_id,
+    idempotency_key_problem,
+    validate_new_event,
+)
 from planstream.server.settings import ServerSettings
 
 __all__ = ["ServerState"]
@@ -96,12 +108,28 @@ class ServerState:
         if not self.connections:
             self._no_connections.set()
 
-    async def publish(self, plan_id: str, kind: str, data: dict[str, Any]) -> StoredEvent:
+    async def publish(
+        self,
+        plan_id: str,
+        kind: str,
+        data: dict[str, Any],
+        *,
+        idempotency_key: str | None = None,
+    ) -> StoredEvent:
         """Validate and append one event; returns it as stored.
 
+        With ``idempotency_key`` (protocol §6), a retry of a publish already
+        done appends nothing and returns the event the first one stored. The
+        key's body digest is taken over the event's canonical JSON, so a key
+        used here and over HTTP names two different bodies.
+
         Raises:
-            PublishError: the plan id or the event is invalid.
+            PublishError: the plan id, the key or the event is invalid.
             PlanClosedError: the plan has already ended (protocol §6).
+            IdempotencyKeyReusedError: the key was used on this plan for
+                another event.
+            IdempotentReplay: the key was used for this event, which is no
+                longer retained (its positions are in the exception).
         """
         check_plan_id(plan_id)
         new = validate_new_event(kind, data, allow_unknown_kinds=self.settings.allow_unknown_kinds)
@@ -110,12 +138,39 @@ class ServerState:
             # The bound POST /v1/plans/{id}/events applies: an event must fit in
             # one frame of max_frame_bytes, or no client could ever receive it.
             raise PublishError(f"event data larger than {room} bytes")
-        (stored,) = await self.append(plan_id, [new])
+        idempotency = None
+        if idempotency_key is not None:
+            problem = idempotency_key_problem(idempotency_key)
+            if problem is not None:
+                raise PublishError(problem)
+            canonical = json.dumps({"kind": new.kind, "data": new.data}, sort_keys=True)
+            idempotency = IdempotencyKey(idempotency_key, body_digest(canonical.encode()))
+        try:
+            (stored,) = await self.append(plan_id, [new], idempotency=idempotency)
+        except IdempotentReplay as replay:
+            (first,) = replay.events
+            retained = await self.log.read(plan_id, first.seq - 1, 1)
+            if not retained or retained[0].event.event_id != first.event_id:
+                raise
+            return retained[0]
         return stored
 
-    async def append(self, plan_id: str, events: Sequence[NewEvent]) -> list[StoredEvent]:
-        """Append already validated events atomically (PlanClosedError once ended)."""
-        stored = await self.log.append(plan_id, events, ts=datetime.now(UTC))
+    async def append(
+        self,
+        plan_id: str,
+        events: Sequence[NewEvent],
+        *,
+        idempotency: IdempotencyKey | None = None,
+    ) -> list[StoredEvent]:
+        """Append already validated events atomically (see :meth:`EventLog.append`).
+
+        Raises what the log raises: PlanClosedError once the plan has ended,
+        and with ``idempotency`` IdempotentReplay or IdempotencyKeyReusedError
+        (protocol §6).
+        """
+        stored = await self.log.append(
+            plan_id, events, ts=datetime.now(UTC), idempotency=idempotency
+        )
         self.metrics.events_published += len(stored)
         if stored:
             last = stored[-1].event
@@ -150,7 +205,9 @@ class ServerState:
 def _default_log(settings: ServerSettings) -> EventLog:
     """The memory log, or the Redis log when ``redis_url`` is set (issue 11 item 2)."""
     if settings.redis_url is None:
-        return MemoryEventLog(settings.retention)
+        return MemoryEventLog(
+            settings.retention, idempotency_keys=settings.idempotency_keys_per_plan
+        )
     from planstream.server.redis_log import RedisEventLog  # the optional extra
 
     return RedisEventLog(
@@ -158,4 +215,5 @@ def _default_log(settings: ServerSettings) -> EventLog:
         retention=settings.retention,
         plan_ttl=settings.plan_ttl,
         cluster=settings.redis_cluster,
+        idempotency_keys=settings.idempotency_keys_per_plan,
     )
