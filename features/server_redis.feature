@@ -44,6 +44,27 @@ Feature: Several server nodes share one Redis event log (issue 11)
     And plan "p3" ends "succeeded" through node "A"
     Then subscriber "b" got seqs 1 to 7 exactly once, in order, no Resync
 
+  Scenario: A node whose notifications were cut catches up by seq, losing nothing
+    Given a Redis server
+    And server nodes "A,B" sharing it
+    When a subscriber "b" on node "B" follows plan "p4"
+    And 2 log events of plan "p4" are published through node "A"
+    And Redis drops every node's notification connection
+    And 3 log events of plan "p4" are published through node "A"
+    And plan "p4" ends "succeeded" through node "A"
+    Then subscriber "b" got seqs 1 to 6 exactly once, in order, no Resync
+
+  Scenario: A finished plan is forgotten plan_ttl after its end, on every node and in Redis
+    Given a Redis server
+    And the nodes forget finished plans after 1 s
+    And server nodes "A,B" sharing it
+    When a subscriber "b" on node "B" follows plan "ttl"
+    And 2 log events of plan "ttl" are published through node "A"
+    And plan "ttl" ends "cancelled" through node "A"
+    Then subscriber "b" got seqs 1 to 3 exactly once, in order, no Resync
+    And within 10 s node "B" lists 0 plans and Redis holds no key of "ttl"
+    And resuming plan "ttl" after seq 2 of "b" on node "B" gets a Resync "unknown_event_id"
+
   Scenario: Two publishers racing through two nodes get gap-free seqs
     Given a Redis server
     And server nodes "A,B" sharing it

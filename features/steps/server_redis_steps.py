@@ -49,6 +49,13 @@ def _start_nodes(context: Any, names: list[str]) -> None:
     if not getattr(context, "redis_nodes_cleanup", False):
         context.redis_nodes_cleanup = True
         on_cleanup(context, stop)
+        context.redis_http = {}
+
+        async def close_http() -> None:
+            for http in context.redis_http.values():
+                await http.aclose()
+
+        on_cleanup(context, close_http)
 
 
 @given("a Redis server")
@@ -125,16 +132,20 @@ def _subscribe(context: Any, who: str, node: str, plan_id: str, last_event_id: s
     run(context, asyncio.sleep(0.3))  # subscribed before anything is published
 
 
-async def _post(node: PlanStreamServer, plan_id: str, body: Any) -> httpx.Response:
-    async with httpx.AsyncClient(base_url=node.http_url) as http:
-        return await http.post(f"/v1/plans/{plan_id}/events", json=body)
+async def _post(context: Any, node: str, plan_id: str, body: Any) -> httpx.Response:
+    """POST through one client per node URL and scenario (creating one costs ~30 ms)."""
+    url = context.redis_nodes[node].http_url
+    clients: dict[str, httpx.AsyncClient] = context.redis_http
+    if url not in clients:
+        clients[url] = httpx.AsyncClient(base_url=url)
+    return await clients[url].post(f"/v1/plans/{plan_id}/events", json=body)
 
 
 @when('{count:d} log events of plan "{plan_id}" are published through node "{node}"')
 def step_publish(context: Any, count: int, plan_id: str, node: str) -> None:
     async def publish() -> None:
         for _ in range(count):
-            answer = await _post(context.redis_nodes[node], plan_id, {"kind": "log", "data": _LOG})
+            answer = await _post(context, node, plan_id, {"kind": "log", "data": _LOG})
             assert answer.status_code == 201, answer.text
 
     run(context, publish())
@@ -143,7 +154,7 @@ def step_publish(context: Any, count: int, plan_id: str, node: str) -> None:
 @when('plan "{plan_id}" ends "{status}" through node "{node}"')
 def step_end(context: Any, plan_id: str, status: str, node: str) -> None:
     body = {"kind": "plan.status", "data": {"status": status}}
-    answer = run(context, _post(context.redis_nodes[node], plan_id, body))
+    answer = run(context, _post(context, node, plan_id, body))
     assert answer.status_code == 201, answer.text
 
 
@@ -153,7 +164,7 @@ def step_race(context: Any, a: str, b: str, count: int, plan_id: str) -> None:
         seqs = []
         for _ in range(count):
             body = {"kind": "log", "data": _LOG}
-            answer = await _post(context.redis_nodes[node], plan_id, body)
+            answer = await _post(context, node, plan_id, body)
             assert answer.status_code == 201, answer.text
             seqs.append(answer.json()["events"][0]["seq"])
         return seqs
@@ -214,7 +225,7 @@ def step_publish_answers_retry(context: Any, plan_id: str, node: str, status: in
 
 def _publish_answers(context: Any, plan_id: str, node: str, status: int) -> httpx.Response:
     body = {"kind": "log", "data": _LOG}
-    answer: httpx.Response = run(context, _post(context.redis_nodes[node], plan_id, body))
+    answer: httpx.Response = run(context, _post(context, node, plan_id, body))
     assert answer.status_code == status, answer.text
     assert "redis://" not in answer.text, answer.text  # never the URL
     return answer
@@ -312,3 +323,51 @@ def step_node_head(context: Any, node: str, plan_id: str, seq: int) -> None:
     head = run(context, context.redis_nodes[node].state.log.head(plan_id))
     assert head is not None, plan_id
     assert head.seq == seq, head
+
+
+@given("the nodes forget finished plans after {ttl:g} s")
+def step_nodes_ttl(context: Any, ttl: float) -> None:
+    context.redis_node_settings = {"plan_ttl": ttl}
+
+
+@when("Redis drops every node's notification connection")
+def step_kill_pubsub(context: Any) -> None:
+    killed = context.redis.cli("CLIENT", "KILL", "TYPE", "pubsub")
+    assert int(killed) == len(context.redis_nodes), killed
+
+
+@then(
+    'within {seconds:d} s node "{node}" lists {count:d} plans and Redis holds no key of "{plan_id}"'
+)
+def step_expired(context: Any, seconds: int, node: str, count: int, plan_id: str) -> None:
+    async def listed() -> int:
+        async with httpx.AsyncClient(base_url=context.redis_nodes[node].http_url) as http:
+            return len((await http.get("/v1/plans")).json()["plans"])
+
+    deadline = time.monotonic() + seconds
+    while run(context, listed()) != count:
+        assert time.monotonic() < deadline, "the finished plan was not forgotten in time"
+        run(context, asyncio.sleep(0.1))
+    assert context.redis.cli("KEYS", f"planstream:{{{plan_id}}}:*") == "", plan_id
+
+
+@then(
+    'resuming plan "{plan_id}" after seq {seq:d} of "{who}" on node "{node}" gets a Resync "{reason}"'
+)
+def step_resume_resync(
+    context: Any, plan_id: str, seq: int, who: str, node: str, reason: str
+) -> None:
+    event_id = context.redis_subscribers[who][seq - 1].event_id
+
+    async def first_item() -> Any:
+        async with (
+            PlanStreamClient(context.redis_nodes[node].url) as client,
+            client.subscribe(plan_id, last_event_id=event_id) as stream,
+        ):
+            async for item in stream:
+                return item
+        return None
+
+    item = run(context, first_item())
+    assert isinstance(item, Resync), item
+    assert item.reason.value == reason, item
