@@ -18,7 +18,8 @@ from pydantic import TypeAdapter
 from planstream.schema.events import Event, PlanStatusEvent
 from planstream.server.event_log import NewEvent, StoredEvent, refuse_events_after_end
 
-__all__ = ["EventTemplates", "entry_seq", "stored_event"]
+# Internal to the Redis event log (redis_log.py).
+__all__: list[str] = []
 
 _EVENT: TypeAdapter[Event] = TypeAdapter(Event)
 #: The placeholder id and seq a draft is rendered with.

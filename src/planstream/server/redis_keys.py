@@ -15,16 +15,8 @@ import re
 from dataclasses import dataclass
 from typing import Final
 
-__all__ = [
-    "INCARNATION_KEY",
-    "NOTIFY_CHANNEL",
-    "PLAN_INDEX_KEY",
-    "EventPosition",
-    "PlanKeys",
-    "parse_cursor",
-    "parse_event_id",
-    "parse_notification",
-]
+# Internal to the Redis event log (redis_log.py).
+__all__: list[str] = []
 
 INCARNATION_KEY: Final = "planstream:incarnation"
 #: The plans, scored by stream number (creation order), for GET /v1/plans.

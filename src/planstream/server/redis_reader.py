@@ -36,7 +36,8 @@ from planstream.server.redis_keys import parse_notification
 if TYPE_CHECKING:
     from planstream.server.redis_log import RedisEventLog
 
-__all__ = ["NotificationReader"]
+# Internal to the Redis event log (redis_log.py).
+__all__: list[str] = []
 
 logger = logging.getLogger("planstream.server")
 
