@@ -48,7 +48,9 @@ Feature: Several server nodes share one Redis event log (issue 11)
     Given a Redis server
     And server nodes "A,B" sharing it
     When a subscriber "b" on node "B" follows plan "p4"
+    And a subscriber "idle" on node "B" follows plan "never-published"
     And 2 log events of plan "p4" are published through node "A"
+    And someone else publishes "hello there" on the notification channel
     And Redis drops every node's notification connection
     And 3 log events of plan "p4" are published through node "A"
     And plan "p4" ends "succeeded" through node "A"
@@ -64,6 +66,18 @@ Feature: Several server nodes share one Redis event log (issue 11)
     Then subscriber "b" got seqs 1 to 3 exactly once, in order, no Resync
     And within 10 s node "B" lists 0 plans and Redis holds no key of "ttl"
     And resuming plan "ttl" after seq 2 of "b" on node "B" gets a Resync "unknown_event_id"
+
+  Scenario: A subscribe while Redis is down gets error internal; once Redis is back it streams
+    Given a Redis server with AOF
+    And server nodes "A,B" sharing it
+    When 2 log events of plan "p5" are published through node "A"
+    And Redis stops
+    And a subscriber "early" on node "B" follows plan "p5"
+    Then subscriber "early" failed with error internal from node "B", which kept serving
+    When Redis starts again
+    And a subscriber "b" on node "B" follows plan "p5"
+    And plan "p5" ends "succeeded" through node "A"
+    Then subscriber "b" got seqs 1 to 3 exactly once, in order, no Resync
 
   Scenario: Two publishers racing through two nodes get gap-free seqs
     Given a Redis server

@@ -20,6 +20,7 @@ from support.redis_servers import start_cluster, start_redis
 from support.servers import free_port, on_cleanup, run
 
 from planstream import PlanStreamClient, Resync
+from planstream.errors import PlanStreamError
 from planstream.server import PlanStreamServer, ServerSettings
 from planstream.server.redis_log import RedisEventLog
 
@@ -34,6 +35,7 @@ async def _start_node(context: Any, name: str) -> None:
     log = server.state.log
     assert isinstance(log, RedisEventLog), log
     await asyncio.wait_for(log.reader.subscribed.wait(), 10)
+    assert repr(log.reader) == "NotificationReader(subscribed=True)", log.reader
     context.redis_nodes[name] = server
 
 
@@ -108,17 +110,22 @@ def _subscribe(context: Any, who: str, node: str, plan_id: str, last_event_id: s
     items: list[Any] = []
     context.redis_subscribers = getattr(context, "redis_subscribers", {})
     context.redis_subscribers[who] = items
+    context.redis_failures = getattr(context, "redis_failures", {})
     done = asyncio.Event()
 
     async def follow() -> None:
         url = context.redis_nodes[node].url
-        async with (
-            PlanStreamClient(url) as client,
-            client.subscribe(plan_id, last_event_id=last_event_id) as stream,
-        ):
-            async for item in stream:
-                items.append(item)
-        done.set()
+        try:
+            async with (
+                PlanStreamClient(url) as client,
+                client.subscribe(plan_id, last_event_id=last_event_id) as stream,
+            ):
+                async for item in stream:
+                    items.append(item)
+        except PlanStreamError as exc:
+            context.redis_failures[who] = exc
+        finally:
+            done.set()
 
     task = context.loop.create_task(follow())
     context.redis_tasks = getattr(context, "redis_tasks", {})
@@ -185,6 +192,7 @@ def step_race_seqs(context: Any, last: int) -> None:
 def step_got(context: Any, who: str, first: int, last: int) -> None:
     done = context.redis_tasks[who]
     run(context, done.wait(), timeout=20)
+    assert who not in context.redis_failures, context.redis_failures[who]
     items = context.redis_subscribers[who]
     assert not any(isinstance(item, Resync) for item in items), items
     seqs = [item.seq for item in items if not isinstance(item, Resync)]
@@ -330,6 +338,11 @@ def step_nodes_ttl(context: Any, ttl: float) -> None:
     context.redis_node_settings = {"plan_ttl": ttl}
 
 
+@when('someone else publishes "{text}" on the notification channel')
+def step_stranger_publishes(context: Any, text: str) -> None:
+    assert int(context.redis.cli("PUBLISH", "planstream:appended", text)) >= 1
+
+
 @when("Redis drops every node's notification connection")
 def step_kill_pubsub(context: Any) -> None:
     killed = context.redis.cli("CLIENT", "KILL", "TYPE", "pubsub")
@@ -371,3 +384,13 @@ def step_resume_resync(
     item = run(context, first_item())
     assert isinstance(item, Resync), item
     assert item.reason.value == reason, item
+
+
+@then('subscriber "{who}" failed with error internal from node "{node}", which kept serving')
+def step_internal(context: Any, who: str, node: str) -> None:
+    run(context, context.redis_tasks[who].wait())
+    failure = context.redis_failures.get(who)
+    assert failure is not None, "the subscribe did not fail"
+    assert "internal" in str(failure), failure
+    state = context.redis_nodes[node].state
+    assert state.metrics.internal_errors == 1, state.metrics

@@ -26,7 +26,7 @@ import contextlib
 from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from importlib import resources
-from typing import Any, Final
+from typing import Any
 from urllib.parse import urlsplit
 
 import redis.asyncio as aioredis
@@ -65,7 +65,6 @@ from planstream.server.redis_reader import NotificationReader
 
 __all__ = ["RedisEventLog"]
 
-_READ_CHUNK: Final = 1000
 
 
 def _script(name: str) -> str:
@@ -354,14 +353,13 @@ class RedisEventLog(EventLog):
         if snap is not None:
             state = PlanState.from_snapshot(PlanSnapshot.model_validate_json(snap))
         snapseq = int(snapseq_text or 0)
-        after = snapseq
-        while True:
-            batch = await self.read(plan_id, after, _READ_CHUNK)
-            for item in batch:
-                state.apply(item.event)
-            if len(batch) < _READ_CHUNK:
-                return state, number, snapseq
-            after = batch[-1].seq
+        # Everything after the stored snapshot: retention never trims past it,
+        # and it is usually just the last append (the appender stores anew).
+        async with _redis_calls():
+            entries = await self._client.xrange(keys.stream, min=f"{snapseq + 1}-0", max="+")
+        for _, fields in entries:
+            state.apply(stored_event(fields["j"]).event)
+        return state, number, snapseq
 
     async def _store_snapshot(self, plan_id: str) -> None:
         folded = await self._fold(plan_id)
