@@ -11,7 +11,8 @@ gap-free seqs, ``XADD``, retention trim, ``PEXPIRE`` at the end, and a
 
 Snapshots: the script stores events only; the appending node then folds the
 stored snapshot plus the events after it with the shared reducer and stores
-the result with a compare-and-set script (newer ``snapseq`` wins). Two nodes
+the result with a compare-and-set script (newer ``snapseq`` wins), once the
+stored one lags ``SNAPSHOT_EVERY`` events or the plan ended. Two nodes
 appending concurrently can only race to store snapshots of different
 heads, and the newer one wins. Retention never trims past ``snapseq``, so
 any node can always rebuild the exact snapshot (stored + retained tail),
@@ -26,7 +27,7 @@ import contextlib
 from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from importlib import resources
-from typing import Any
+from typing import Any, Final
 from urllib.parse import urlsplit
 
 import redis.asyncio as aioredis
@@ -64,6 +65,10 @@ from planstream.server.redis_keys import (
 from planstream.server.redis_reader import NotificationReader
 
 __all__ = ["RedisEventLog"]
+
+#: The stored snapshot is folded forward once it lags this many events (and at
+#: a plan's end): snapshot() folds at most these from the stream.
+SNAPSHOT_EVERY: Final = 64
 
 
 
@@ -216,11 +221,12 @@ class RedisEventLog(EventLog):
             seqs = range(start, start + int(reply[3]))
             raise IdempotentReplay(plan_id, [Head(seq=s, event_id=f"{prefix}{s}") for s in seqs])
         stored = batch.stored(f"{incarnation}.{number}.", start)
-        if stored:
-            async with _redis_calls():
-                if int(reply[5]):
-                    # The index lives in another slot: a second command, not in the script.
-                    await self._client.zadd(PLAN_INDEX_KEY, {plan_id: int(number)})
+        head, new_stream, snapseq = int(reply[3]), int(reply[5]), int(reply[6])
+        async with _redis_calls():
+            if new_stream:
+                # The index lives in another slot: a second command, not in the script.
+                await self._client.zadd(PLAN_INDEX_KEY, {plan_id: int(number)})
+            if stored and (batch.ends or head - snapseq >= SNAPSHOT_EVERY):
                 await self._store_snapshot(plan_id)
         return stored
 

@@ -8,7 +8,8 @@
 -- Idempotency-Key ('' if none), ARGV[8] its body digest, ARGV[9] keys kept per
 -- plan, ARGV[10..] each event's JSON after its seq. Returns {'closed', status},
 -- {'replay', stream, first seq, count}, {'reused'} or
--- {'ok', stream, first seq of the batch, head, first retained, new stream}.
+-- {'ok', stream, first seq of the batch, head, first retained, new stream,
+-- seq of the stored snapshot}.
 local meta, stream, idem, order = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local m = redis.call('HMGET', meta, 'seq', 'stream', 'ended', 'snapseq')
 local key = ARGV[7]
@@ -31,7 +32,7 @@ local count = #ARGV - 9
 local head = tonumber(m[1] or '0')
 local number = m[2]
 if count == 0 then
-  return {'ok', number or '', head + 1, head, 0, 0}
+  return {'ok', number or '', head + 1, head, 0, 0, 0}
 end
 local new = 0
 if not number then
@@ -70,4 +71,4 @@ end
 local first = redis.call('XRANGE', stream, '-', '+', 'COUNT', 1)[1][1]
 first = tonumber(string.sub(first, 1, string.find(first, '-') - 1))
 redis.call('PUBLISH', ARGV[4], head .. ' ' .. first .. ' ' .. new .. ' ' .. ARGV[5])
-return {'ok', number, start, head, first, new}
+return {'ok', number, start, head, first, new, tonumber(m[4] or '0')}
