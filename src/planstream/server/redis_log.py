@@ -71,7 +71,6 @@ __all__ = ["RedisEventLog"]
 SNAPSHOT_EVERY: Final = 64
 
 
-
 def _script(name: str) -> str:
     return resources.files("planstream.server").joinpath(f"lua/{name}.lua").read_text()
 
