@@ -13,6 +13,8 @@ from behave import given, then, when
 from support.redis_servers import start_redis
 from support.servers import run
 
+from planstream.errors import SettingsError
+from planstream.server import ServerSettings
 from planstream.server.event_log import (
     BadCursorError,
     EventLog,
@@ -130,3 +132,22 @@ def step_alike(context: Any) -> None:
     differ = [(m, r) for m, r in zip(memory, redis, strict=True) if m != r]
     assert not differ, differ
     assert ("pages", [["p1"], ["p2"], ["p3"]]) in redis, redis
+
+
+@then('PLANSTREAM_SERVER_REDIS_URL "{url}" is refused without "{secret}" in the error')
+def step_bad_url(context: Any, url: str, secret: str) -> None:
+    message = ""
+    try:
+        ServerSettings(redis_url=url)
+    except SettingsError as exc:
+        message = str(exc)
+    assert "PLANSTREAM_SERVER_REDIS_URL" in message, f"{url} was accepted, or: {message}"
+    assert secret not in message, message
+    settings = ServerSettings(redis_url=url.replace("http", "redis"))
+    assert secret not in repr(settings), settings
+
+
+@then('the Redis log of "{url}" shows itself as "{shown}"')
+def step_log_repr(context: Any, url: str, shown: str) -> None:
+    log = RedisEventLog(url)  # connects lazily: no Redis is needed to build it
+    assert repr(log) == shown, repr(log)
