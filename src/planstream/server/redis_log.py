@@ -163,7 +163,13 @@ class RedisEventLog(EventLog):
             await self._client.aclose()
 
     async def incarnation(self) -> str:
-        """The deployment's incarnation, created once and kept in Redis."""
+        """The deployment's incarnation, created once and kept in Redis.
+
+        Every call site of the log passes here, so it also starts the reader:
+        an app mounted in a host whose lifespan never runs ours still gets
+        live delivery.
+        """
+        self.reader.start()
         if self._incarnation is None:
             async with _redis_calls():
                 await self._client.set(INCARNATION_KEY, _new_incarnation(), nx=True)

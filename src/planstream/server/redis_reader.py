@@ -64,6 +64,7 @@ class NotificationReader:
         self._log = log
         self._backoff = backoff
         self._task: asyncio.Task[None] | None = None
+        self._closed = False
         #: Set while subscribed (tests and the benchmark wait for it).
         self.subscribed = asyncio.Event()
         self.reconnects = 0
@@ -72,14 +73,15 @@ class NotificationReader:
         return f"NotificationReader(subscribed={self.subscribed.is_set()})"
 
     def start(self) -> None:
-        """Start reading (idempotent)."""
-        if self._task is None:
+        """Start reading (idempotent; never again once closed)."""
+        if self._task is None and not self._closed:
             self._task = asyncio.get_running_loop().create_task(
                 self._run(), name="planstream-redis-reader"
             )
 
     async def aclose(self) -> None:
         """Stop reading (idempotent)."""
+        self._closed = True
         task, self._task = self._task, None
         if task is not None:
             task.cancel()
