@@ -82,8 +82,10 @@ Feature: Several server nodes share one Redis event log (issue 11)
   Scenario: Two publishers racing through two nodes get gap-free seqs
     Given a Redis server
     And server nodes "A,B" sharing it
-    When nodes "A" and "B" each publish 20 log events of plan "race" at once
-    Then the racing publishers got every seq from 1 to 40 exactly once
+    When nodes "A" and "B" each publish 40 log events of plan "race" at once
+    Then the racing publishers got every seq from 1 to 80 exactly once
+    And node "A" has plan "race" at seq 80
+    And node "B" has plan "race" at seq 80
 
   Scenario: A publish retried through another node with its Idempotency-Key appends once
     Given a Redis server

@@ -328,9 +328,12 @@ def step_keyed_answers(context: Any, statuses: str) -> None:
 
 @then('node "{node}" has plan "{plan_id}" at seq {seq:d}')
 def step_node_head(context: Any, node: str, plan_id: str, seq: int) -> None:
-    head = run(context, context.redis_nodes[node].state.log.head(plan_id))
+    log = context.redis_nodes[node].state.log
+    head = run(context, log.head(plan_id))
     assert head is not None, plan_id
     assert head.seq == seq, head
+    snapshot = run(context, log.snapshot(plan_id))  # the stored one folded forward
+    assert snapshot.head == head, (snapshot, head)
 
 
 @given("the nodes forget finished plans after {ttl:g} s")

@@ -140,6 +140,7 @@ class RedisEventLog(EventLog):
         self._append = self._client.register_script(_script("append"))
         self._store = self._client.register_script(_script("store_snapshot"))
         self._evict = self._client.register_script(_script("evict"))
+        self._read_state = self._client.register_script(_script("read_state"))
         # Pub/sub on one node: PUBLISH reaches every node of a cluster.
         self.reader = NotificationReader(
             lambda: aioredis.Redis.from_url(url, **options),
@@ -352,24 +353,23 @@ class RedisEventLog(EventLog):
             return int(await self._client.zcard(PLAN_INDEX_KEY))
 
     async def _fold(self, plan_id: str) -> tuple[PlanState, str, int] | None:
-        """(state, stream number, stored snapseq) folded up to the head, None if no plan."""
+        """(state, stream number, stored snapseq) folded up to the head, None if no plan.
+
+        One script reads the stored snapshot and every event after it at one
+        instant (``lua/read_state.lua``): retention never trims past the
+        stored snapshot, so the fold is exact, whatever other nodes store.
+        """
         keys = PlanKeys.of(plan_id)
         async with _redis_calls():
-            number, snap, snapseq_text = await self._client.hmget(
-                keys.meta, ["stream", "snap", "snapseq"]
-            )
-        if number is None:
+            reply = await self._read_state(keys=[keys.meta, keys.stream])
+        if not reply:
             return None
+        number, snap, snapseq = str(reply[0]), str(reply[1]), int(reply[2])
         state = PlanState(plan_id)
-        if snap is not None:
+        if snap:
             state = PlanState.from_snapshot(PlanSnapshot.model_validate_json(snap))
-        snapseq = int(snapseq_text or 0)
-        # Everything after the stored snapshot: retention never trims past it,
-        # and it is usually just the last append (the appender stores anew).
-        async with _redis_calls():
-            entries = await self._client.xrange(keys.stream, min=f"{snapseq + 1}-0", max="+")
-        for _, fields in entries:
-            state.apply(stored_event(fields["j"]).event)
+        for json in reply[3:]:
+            state.apply(stored_event(str(json)).event)
         return state, number, snapseq
 
     async def _store_snapshot(self, plan_id: str) -> None:
