@@ -71,6 +71,7 @@ Feature: Idempotent publishing (protocol §6)
     When 10001 keyed events are appended to plan "many", each under a key of its own
     Then the key of event 1 is forgotten and the keys of events 2 and 10001 replay
     And with a bound of 1000 keys, 1000 more keyed events grow the traced memory by less than a tenth of what the first 1000 keys took
+    And a bound of 0 keys is refused, by the log and by the server's settings
 
   Scenario: Identical requests racing append exactly once
     Given a reference server
@@ -96,9 +97,9 @@ Feature: Idempotent publishing (protocol §6)
       | setting        | value |
       | publish_tokens | p1,p2 |
       | publish_rate   | 0.01  |
-      | publish_burst  | 5     |
+      | publish_burst  | 6     |
     And the HTTP client authenticates with the token "p2"
-    When the publisher POSTs one log event under each of the keys "s1", "s2", "s3", "s4", "s5" to plan "spare"
+    When the publisher POSTs one log event under each of the keys "s1", "s2", "s3", "s4", "s5", "s6" to plan "spare"
     And the publisher POSTs with Idempotency-Key "k429" 1 log events to plan "refused"
     Then the HTTP error is 429 "rate_limited" mentioning "retry in"
     Given the HTTP client authenticates with the token "p1"
@@ -109,6 +110,8 @@ Feature: Idempotent publishing (protocol §6)
     And plan "refused" holds 0 events over HTTP
     When the publisher POSTs one log event under each of the keys "k400", "k413", "k429" to plan "refused"
     Then each of those answers was 201, not marked as replayed
+    When the publisher POSTs the same request again
+    Then the answer is the first answer byte for byte, marked "Idempotent-Replayed: true"
     And plan "refused" holds 3 events over HTTP
 
   Scenario: A publish refused because the plan has ended stores no key
@@ -118,6 +121,8 @@ Feature: Idempotent publishing (protocol §6)
     Then the HTTP error is 409 "conflict" mentioning "closed"
     When the publisher POSTs with Idempotency-Key "late" 2 log events to plan "ended"
     Then the HTTP error is 409 "conflict" mentioning "closed"
+    When the publisher POSTs with Idempotency-Key "end" a terminal status to plan "ended"
+    Then the answer is 201 with seqs 1 to 1 of plan "ended", marked as replayed
 
   Scenario: The embedded publish takes an idempotency key too
     Given a reference server with settings
@@ -134,3 +139,21 @@ Feature: Idempotent publishing (protocol §6)
     When the embedded publisher publishes log "second" to plan "embedded" with key "e2"
     And the embedded publisher publishes log "first" to plan "embedded" with key "e1"
     Then the embedded publish failed with IdempotentReplay of seq 1, no longer retained
+
+  Scenario: planstream publish --idempotency-key can be run again without duplicating
+    Given a reference server
+    When the planstream command runs "publish cli-key --stdin --idempotency-key run-7 --url {http_url}" with this input
+      """
+      {"kind": "plan.status", "data": {"status": "running"}}
+      {"kind": "log", "data": {"level": "info", "message": "first", "stream": "stdout"}}
+      """
+    And the planstream command runs "publish cli-key --stdin --idempotency-key run-7 --url {http_url}" with this input
+      """
+      {"kind": "plan.status", "data": {"status": "running"}}
+      {"kind": "log", "data": {"level": "info", "message": "first", "stream": "stdout"}}
+      {"kind": "log", "data": {"level": "info", "message": "second", "stream": "stdout"}}
+      """
+    Then the planstream command exits with status 0
+    And the planstream command printed 1 lines starting with "published plan.status to cli-key as seq 1 "
+    And the planstream command printed 1 lines starting with "published log to cli-key as seq 3 "
+    And the embedded server's plan "cli-key" holds the kinds "plan.status, log, log"

@@ -102,11 +102,12 @@ async def _script(log: EventLog) -> list[Any]:
 @given("a Redis event log and a memory event log")
 def step_two_logs(context: Any) -> None:
     redis = start_redis(context)
-    try:
-        RedisEventLog(redis.url, retention=0)
-        raise AssertionError("retention 0 was accepted")
-    except ValueError:
-        pass
+    for bad in ({"retention": 0}, {"idempotency_keys": 0}):
+        try:
+            RedisEventLog(redis.url, **bad)
+            raise AssertionError(f"{bad} was accepted")
+        except ValueError:
+            pass
     context.redis_log = RedisEventLog(redis.url, retention=5)
     context.memory_log = MemoryEventLog(retention=5)
 

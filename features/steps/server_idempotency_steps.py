@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import tracemalloc
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,6 +21,7 @@ from behave import given, then, when
 from support.server_http_client import call, client, json_of, log_events, request
 from support.servers import run
 
+from planstream.errors import SettingsError
 from planstream.server import (
     IdempotencyKey,
     IdempotencyKeyReusedError,
@@ -27,6 +29,7 @@ from planstream.server import (
     MemoryEventLog,
     NewEvent,
     PublishError,
+    ServerSettings,
     StoredEvent,
     body_digest,
 )
@@ -289,6 +292,24 @@ def then_memory_bounded(context: Any, bound: int, count: int, first: int) -> Non
     kept = filled - base
     assert kept > first * 100, kept  # the keys do cost memory: the bound is what holds it
     assert after - filled < kept / 10, (base, filled, after)
+
+
+def _refusal(make: Callable[[], object]) -> Exception | None:
+    try:
+        make()
+    except (ValueError, SettingsError) as exc:
+        return exc
+    return None
+
+
+@then("a bound of 0 keys is refused, by the log and by the server's settings")
+def then_zero_bound_refused(context: Any) -> None:
+    by_log = _refusal(lambda: MemoryEventLog(idempotency_keys=0))
+    assert isinstance(by_log, ValueError), by_log
+    assert "idempotency_keys" in str(by_log), by_log
+    by_settings = _refusal(lambda: ServerSettings(idempotency_keys_per_plan=0))
+    assert isinstance(by_settings, SettingsError), by_settings
+    assert "PLANSTREAM_SERVER_IDEMPOTENCY_KEYS_PER_PLAN" in str(by_settings), by_settings
 
 
 # --- The embedded publish ---------------------------------------------------------------

@@ -84,13 +84,26 @@ class ServerApi:
             f"{what}: HTTP {response.status_code} {reason}", http_status=response.status_code
         )
 
-    def publish(self, plan_id: str, body: dict[str, Any] | list[dict[str, Any]]) -> PublishResponse:
-        """``POST /v1/plans/{plan_id}/events``: one event or an atomic list."""
+    def publish(
+        self,
+        plan_id: str,
+        body: dict[str, Any] | list[dict[str, Any]],
+        *,
+        idempotency_key: str | None = None,
+    ) -> PublishResponse:
+        """``POST /v1/plans/{plan_id}/events``: one event or an atomic list.
+
+        With ``idempotency_key`` (protocol §6), a repeat of the same body
+        appends nothing and answers the first positions again.
+        """
+        headers = {"Content-Type": "application/json"}
+        if idempotency_key is not None:
+            headers["Idempotency-Key"] = idempotency_key
         with self._translated():
             response = self._http.post(
                 f"/v1/plans/{quote(plan_id, safe='')}/events",
                 content=json.dumps(body),
-                headers={"Content-Type": "application/json"},
+                headers=headers,
             )
         return self._answer(response, PublishResponse, "the server refused the event")
 

@@ -224,6 +224,11 @@ def watch(
 @click.argument("kind", required=False)
 @click.option("--data", metavar="JSON", help="The event's data, a JSON object.")
 @click.option("--stdin", "from_stdin", is_flag=True, help='Publish JSON lines {"kind","data"}.')
+@click.option(
+    "--idempotency-key",
+    metavar="KEY",
+    help="Send Idempotency-Key: KEY (line N of --stdin: KEY.N), so a rerun appends nothing twice.",
+)
 @_connection_options
 @_debug_option
 def publish(
@@ -231,6 +236,7 @@ def publish(
     kind: str | None,
     data: str | None,
     from_stdin: bool,
+    idempotency_key: str | None,
     url: str,
     token: str | None,
     ca_file: str | None,
@@ -242,7 +248,15 @@ def publish(
         api = _server_api(url, token, ca_file)
         try:
             lines = sys.stdin if from_stdin else None
-            return run_publish(api, plan_id, kind=kind, data=data, lines=lines, out=sys.stdout)
+            return run_publish(
+                api,
+                plan_id,
+                kind=kind,
+                data=data,
+                lines=lines,
+                out=sys.stdout,
+                idempotency_key=idempotency_key,
+            )
         finally:
             api.close()
 

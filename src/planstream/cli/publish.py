@@ -4,6 +4,10 @@
 ``planstream publish PLAN --stdin`` publishes one event per JSON line
 (``{"kind": ..., "data": {...}}``) as each line is read, so a running job can
 pipe its progress in. The first bad line stops the command, naming the line.
+
+``--idempotency-key KEY`` makes a rerun harmless (protocol §6): the event is
+sent with ``Idempotency-Key: KEY`` (line N of ``--stdin`` with ``KEY.N``), so
+what the server already appended is answered again, not appended twice.
 """
 
 from __future__ import annotations
@@ -44,8 +48,10 @@ def parse_event_line(line: str, number: int) -> dict[str, Any]:
     return {"kind": kind, "data": data}
 
 
-def _publish_one(api: ServerApi, plan_id: str, event: dict[str, Any], out: IO[str]) -> None:
-    (placed,) = api.publish(plan_id, event).events
+def _publish_one(
+    api: ServerApi, plan_id: str, event: dict[str, Any], out: IO[str], key: str | None
+) -> None:
+    (placed,) = api.publish(plan_id, event, idempotency_key=key).events
     line = f"published {event['kind']} to {plan_id} as seq {placed.seq} ({placed.event_id})"
     out.write(printable(line) + "\n")
     out.flush()
@@ -59,6 +65,7 @@ def run_publish(
     data: str | None,
     lines: Iterable[str] | None,
     out: IO[str],
+    idempotency_key: str | None = None,
 ) -> int:
     """The ``publish`` command; returns the exit status."""
     if not plan_id.strip():
@@ -76,7 +83,8 @@ def run_publish(
             except CommandError as exc:
                 raise CommandError(f"{exc} ({before})") from None
             try:
-                _publish_one(api, plan_id, event, out)
+                key = None if idempotency_key is None else f"{idempotency_key}.{number}"
+                _publish_one(api, plan_id, event, out, key)
             except CommandError as exc:
                 if exc.http_status == 400:  # the server found the line's event invalid
                     raise CommandError(f"stdin line {number}: {exc} ({before})") from None
@@ -87,5 +95,6 @@ def run_publish(
         return EXIT_OK
     if kind is None or data is None:
         raise CommandError("give KIND and --data JSON, or --stdin with JSON lines")
-    _publish_one(api, plan_id, {"kind": kind, "data": parse_json_object(data, "--data")}, out)
+    event = {"kind": kind, "data": parse_json_object(data, "--data")}
+    _publish_one(api, plan_id, event, out, idempotency_key)
     return EXIT_OK

@@ -119,8 +119,8 @@ class RedisEventLog(EventLog):
         backoff: BackoffPolicy | None = None,
     ) -> None:
         super().__init__()
-        if retention < 1:
-            raise ValueError("retention must be at least 1")
+        if retention < 1 or idempotency_keys < 1:
+            raise ValueError("retention and idempotency_keys must be at least 1")
         self.retention = retention
         self.idempotency_keys = idempotency_keys
         self.plan_ttl_ms = max(1, round(plan_ttl * 1000))
