@@ -1,4 +1,4 @@
-"""Print CI's closing line, ``N passed, M failed``, totalled over behave and robot.
+"""Print CI's closing line, ``N passed, M failed, K skipped``, over behave and robot.
 
 Reads behave's JUnit files (``build/reports/behave/*.xml``) and Robot's
 ``build/reports/robot/output.xml``. A runner whose report is missing counts
@@ -15,11 +15,11 @@ from pathlib import Path
 REPORTS = Path(__file__).resolve().parent.parent / "build" / "reports"
 
 
-def behave_totals(directory: Path) -> tuple[int, int] | None:
+def behave_totals(directory: Path) -> tuple[int, int, int] | None:
     files = sorted(directory.glob("*.xml"))
     if not files:
         return None
-    passed = failed = 0
+    passed = failed = skipped_total = 0
     for path in files:
         suite = ET.parse(path).getroot()
         tests = int(suite.get("tests", 0))
@@ -27,20 +27,21 @@ def behave_totals(directory: Path) -> tuple[int, int] | None:
         skipped = int(suite.get("skipped", 0))
         failed += bad
         passed += tests - bad - skipped
-    return passed, failed
+        skipped_total += skipped
+    return passed, failed, skipped_total
 
 
-def robot_totals(output: Path) -> tuple[int, int] | None:
+def robot_totals(output: Path) -> tuple[int, int, int] | None:
     if not output.exists():
         return None
     total = ET.parse(output).getroot().find("./statistics/total/stat")
     if total is None:
         return None
-    return int(total.get("pass", 0)), int(total.get("fail", 0))
+    return int(total.get("pass", 0)), int(total.get("fail", 0)), int(total.get("skip", 0))
 
 
 def main() -> int:
-    passed = failed = 0
+    passed = failed = skipped = 0
     for name, totals in (
         ("behave", behave_totals(REPORTS / "behave")),
         ("robot", robot_totals(REPORTS / "robot" / "output.xml")),
@@ -51,7 +52,9 @@ def main() -> int:
             continue
         passed += totals[0]
         failed += totals[1]
-    print(f"{passed} passed, {failed} failed")
+        skipped += totals[2]
+    # A skipped scenario (e.g. @redis without redis-server) is counted, not dropped.
+    print(f"{passed} passed, {failed} failed, {skipped} skipped")
     return 1 if failed else 0
 
 

@@ -18,6 +18,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 def before_scenario(context: Any, scenario: Any) -> None:
     context.loop = asyncio.new_event_loop()
+    if "redis" in scenario.effective_tags:
+        from support.redis_servers import redis_available
+
+        if not redis_available():
+            # Counted as skipped in CI's closing line, never silently dropped.
+            scenario.skip("redis-server is not installed")
 
 
 def after_scenario(context: Any, scenario: Any) -> None:
@@ -26,3 +32,5 @@ def after_scenario(context: Any, scenario: Any) -> None:
         loop.run_until_complete(cleanup())
     loop.run_until_complete(loop.shutdown_asyncgens())
     loop.close()
+    for cleanup in reversed(getattr(context, "redis_cleanups", [])):
+        cleanup()

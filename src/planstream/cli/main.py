@@ -138,6 +138,19 @@ def demo(chaos: bool, seconds: float, debug: bool) -> None:
     type=click.Path(exists=True, dir_okay=False),
     help="Its private key, if not in the certificate file [PLANSTREAM_SERVER_SSL_KEYFILE].",
 )
+@click.option(
+    "--redis",
+    "redis_url",
+    metavar="URL",
+    help="Share plans with other nodes through Redis: redis://HOST:PORT/DB, rediss:// for TLS "
+    "[PLANSTREAM_SERVER_REDIS_URL; prefer it for a URL with a password].",
+)
+@click.option(
+    "--redis-cluster",
+    is_flag=True,
+    default=None,
+    help="The Redis URL names a node of a Redis Cluster [PLANSTREAM_SERVER_REDIS_CLUSTER].",
+)
 @_debug_option
 def serve(
     host: str | None,
@@ -148,6 +161,8 @@ def serve(
     heartbeat: float | None,
     ssl_certfile: str | None,
     ssl_keyfile: str | None,
+    redis_url: str | None,
+    redis_cluster: bool | None,
     debug: bool,
 ) -> None:
     """Run the reference server until SIGTERM or Ctrl-C."""
@@ -163,6 +178,8 @@ def serve(
             heartbeat_s=heartbeat,
             ssl_certfile=ssl_certfile,
             ssl_keyfile=ssl_keyfile,
+            redis_url=redis_url,
+            redis_cluster=redis_cluster,
         )
         return asyncio.run(run_serve(settings))
 

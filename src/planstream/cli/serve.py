@@ -86,6 +86,8 @@ async def run_serve(settings: ServerSettings) -> int:
         async with server:
             sys.stdout.write(f"planstream server listening on {server.url}\n")
             sys.stdout.flush()
+            # The log's repr never holds a password (issue 11 item 2).
+            logger.info("event log: %r", server.state.log)
             await stop.wait()
             logger.info("stopping: closing connections with 1001")
     finally:

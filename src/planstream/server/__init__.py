@@ -6,6 +6,8 @@ served by uvicorn, embeddable (:class:`PlanStreamServer`) or mountable
 pure ones the client uses.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from planstream.server.admission import ConnectionCap
 from planstream.server.app import SUPPORTED_SUBPROTOCOLS, create_app
 from planstream.server.auth import Principal, StaticTokenVerifier, TokenVerifier, bearer_token
@@ -18,12 +20,14 @@ from planstream.server.event_log import (
     IdempotencyKeyReusedError,
     IdempotentReplay,
     LogChange,
+    LogUnavailableError,
     NewEvent,
     PlanClosedError,
     PlanPage,
     ResumeAfter,
     ResyncNeeded,
     StoredEvent,
+    refuse_events_after_end,
 )
 from planstream.server.fanout import ChangeSubscriber, Fanout
 from planstream.server.fault_log import FaultLog
@@ -48,6 +52,19 @@ from planstream.server.state import ServerState
 from planstream.server.stream_session import StreamSession
 from planstream.server.token_bucket import TokenBucket
 
+if TYPE_CHECKING:
+    from planstream.server.redis_log import RedisEventLog
+
+
+def __getattr__(name: str) -> Any:
+    """``RedisEventLog`` is imported on first use: it needs ``planstream[redis]``."""
+    if name == "RedisEventLog":
+        from planstream.server.redis_log import RedisEventLog
+
+        return RedisEventLog
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 __all__ = [
     "MAX_EVENTS_PER_PUBLISH",
     "MAX_IDEMPOTENCY_KEY",
@@ -65,6 +82,7 @@ __all__ = [
     "IdempotencyKeyReusedError",
     "IdempotentReplay",
     "LogChange",
+    "LogUnavailableError",
     "MemoryEventLog",
     "NewEvent",
     "PlanClosedError",
@@ -74,6 +92,7 @@ __all__ = [
     "Principal",
     "PublishError",
     "PublishRateLimiter",
+    "RedisEventLog",
     "ResumeAfter",
     "ResyncNeeded",
     "ServerMetrics",
@@ -92,6 +111,7 @@ __all__ = [
     "http_routes",
     "idempotency_key_problem",
     "parse_publish_body",
+    "refuse_events_after_end",
     "serve",
     "validate_new_event",
 ]

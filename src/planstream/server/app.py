@@ -108,6 +108,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         state.warn_if_open()
+        await state.log.start()
         yield
         await state.aclose()
 

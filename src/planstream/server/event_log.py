@@ -4,8 +4,8 @@ A log appends events atomically with gap-free ``seq`` and ids unique across
 restarts, reads retained events after a position, resolves a client's
 ``last_event_id`` to a position or a resync, folds snapshots with the shared
 reducer, and tells listeners about new events. :class:`MemoryEventLog` is the
-only implementation so far; a shared log for multi-node servers (Redis
-Streams) would implement the same interface.
+default; :class:`~planstream.server.redis_log.RedisEventLog` is the log
+several server nodes share (Redis Streams).
 
 Three rules every implementation keeps, each as one atomic step with the
 append (protocol §6): a publish carrying an :class:`IdempotencyKey` the plan
@@ -20,13 +20,13 @@ evicted, after which its ids and its idempotency keys are unknown (protocol
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from planstream.errors import PlanStreamError
-from planstream.schema.events import Event, Head
+from planstream.schema.events import Event, Head, PlanStatusEvent
 from planstream.schema.frames import ResyncReason
 from planstream.schema.snapshot import PlanSnapshot
 
@@ -38,12 +38,14 @@ __all__ = [
     "IdempotencyKeyReusedError",
     "IdempotentReplay",
     "LogChange",
+    "LogUnavailableError",
     "NewEvent",
     "PlanClosedError",
     "PlanPage",
     "ResumeAfter",
     "ResyncNeeded",
     "StoredEvent",
+    "refuse_events_after_end",
 ]
 
 
@@ -116,6 +118,18 @@ class PlanClosedError(PlanStreamError):
         self.plan_id = plan_id
 
 
+class LogUnavailableError(PlanStreamError):
+    """The log's storage cannot be reached now (Redis down); retry later.
+
+    HTTP answers ``503`` with ``Retry-After``, a subscribe ``error``
+    ``internal``; WebSocket connections stay open (issue 11 item 1).
+    """
+
+    def __init__(self, message: str, retry_after: int = 1) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 @dataclass(frozen=True, slots=True)
 class IdempotencyKey:
     """protocol §6: a publish's ``Idempotency-Key`` and a digest of its request body.
@@ -167,11 +181,23 @@ class BadCursorError(PlanStreamError, ValueError):
 ChangeListener = Callable[[LogChange], None]
 
 
+def refuse_events_after_end(plan_id: str, events: Sequence[Event]) -> None:
+    """protocol §6: a stream ends with its terminal status; nothing may follow it."""
+    for index, event in enumerate(events[:-1]):
+        if isinstance(event, PlanStatusEvent) and event.data.status.is_terminal:
+            raise PlanClosedError(
+                plan_id,
+                f"item {index + 1} follows the terminal status {event.data.status.value!r} "
+                f"of item {index}: a plan's stream ends with its terminal status",
+            )
+
+
 class EventLog(ABC):
     """Storage of plan streams. Every method may be called concurrently."""
 
     def __init__(self) -> None:
         self._listeners: list[ChangeListener] = []
+        self._interest: Callable[[], Collection[str]] = tuple
 
     def add_listener(self, listener: ChangeListener) -> Callable[[], None]:
         """Call ``listener`` after every append; returns a function removing it."""
@@ -261,6 +287,21 @@ class EventLog(ABC):
     @abstractmethod
     async def plan_count(self) -> int:
         """How many plans have at least one event."""
+
+    def set_interest(self, plans: Callable[[], Collection[str]]) -> None:
+        """Tell the log which plans this node's listeners follow now.
+
+        A log shared between nodes (Redis) catches those plans up after it
+        missed notifications; a local log has nothing to catch up.
+        """
+        self._interest = plans
+
+    def interest(self) -> Collection[str]:
+        """The plans this node's listeners follow (see :meth:`set_interest`)."""
+        return self._interest()
+
+    async def start(self) -> None:  # noqa: B027 - optional hook, nothing to do by default
+        """Start background work (the server's lifespan calls it)."""
 
     async def close(self) -> None:  # noqa: B027 - optional hook, nothing to do by default
         """Release resources."""

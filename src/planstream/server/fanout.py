@@ -50,6 +50,10 @@ class Fanout:
             if not subscribers:
                 del self._subscribers[plan_id]
 
+    def plan_ids(self) -> set[str]:
+        """The plans someone on this node follows or waits on."""
+        return self._subscribers.keys() | self._waiters.keys()
+
     def __call__(self, change: LogChange) -> None:
         """The log listener: tell subscribers, release long-polls."""
         for subscriber in tuple(self._subscribers.get(change.plan_id, ())):

@@ -24,7 +24,7 @@ from starlette.routing import Route
 from planstream.codec import encode_frame
 from planstream.schema.events import Head
 from planstream.schema.limits import event_id_problem, plan_id_problem
-from planstream.server.event_log import BadCursorError, ResyncNeeded
+from planstream.server.event_log import BadCursorError, LogUnavailableError, ResyncNeeded
 from planstream.server.http_publish import post_plan_events
 from planstream.server.http_support import JSON_MEDIA_TYPE, HttpError, authorize, server_state
 from planstream.server.metrics import PROMETHEUS_CONTENT_TYPE
@@ -51,6 +51,10 @@ def _answering(route: str, endpoint: _Endpoint) -> _Endpoint:
             return await endpoint(request)
         except HttpError as exc:
             return exc.response()
+        except LogUnavailableError as exc:
+            # issue 11: Redis is down; clients retry (protocol §6: 503 + Retry-After).
+            body = {"error": "unavailable", "message": str(exc)}
+            return JSONResponse(body, 503, {"Retry-After": str(exc.retry_after)})
         except ClientDisconnect:
             # Nobody is left to read the answer; not a fault of the server's.
             return HttpError(400, "bad_request", "the request body ended early").response()

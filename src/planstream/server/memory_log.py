@@ -26,7 +26,7 @@ from typing import Final
 from pydantic import TypeAdapter
 
 from planstream.plan_state import PlanState
-from planstream.schema.events import Event, Head, PlanStatusEvent
+from planstream.schema.events import Event, Head
 from planstream.schema.frames import ResyncReason
 from planstream.schema.snapshot import PlanSnapshot
 from planstream.server.event_log import (
@@ -42,6 +42,7 @@ from planstream.server.event_log import (
     ResumeAfter,
     ResyncNeeded,
     StoredEvent,
+    refuse_events_after_end,
 )
 
 __all__ = ["MemoryEventLog"]
@@ -182,7 +183,7 @@ class MemoryEventLog(EventLog):
             for seq, new in enumerate(events, start=next_seq)
         ]
         if self.closes_finished_plans:
-            _refuse_events_after_end(plan_id, built)
+            refuse_events_after_end(plan_id, built)
         new_stream = stream is None
         if stream is None:
             self._streams_created = number
@@ -318,14 +319,3 @@ class MemoryEventLog(EventLog):
     def _resync(plan_id: str, stream: _PlanStream | None, reason: ResyncReason) -> ResyncNeeded:
         snapshot = stream.state.snapshot() if stream else PlanSnapshot(plan_id=plan_id)
         return ResyncNeeded(reason, snapshot)
-
-
-def _refuse_events_after_end(plan_id: str, events: Sequence[Event]) -> None:
-    """protocol §6: a stream ends with its terminal status; nothing may follow it."""
-    for index, event in enumerate(events[:-1]):
-        if isinstance(event, PlanStatusEvent) and event.data.status.is_terminal:
-            raise PlanClosedError(
-                plan_id,
-                f"item {index + 1} follows the terminal status {event.data.status.value!r} "
-                f"of item {index}: a plan's stream ends with its terminal status",
-            )

@@ -128,3 +128,17 @@ class ServerSettings(BaseSettings):
         if path is not None and info.data.get("ssl_certfile") is None:
             raise ValueError("ssl_keyfile needs ssl_certfile")
         return path
+
+    # --- Redis ---
+    redis_url: SecretStr | None = Field(
+        None,
+        description="redis:// or rediss:// URL of a shared Redis event log (memory if unset)",
+    )
+    redis_cluster: bool = Field(False, description="redis_url names a Redis Cluster node")
+
+    @field_validator("redis_url", mode="after")
+    @classmethod
+    def _redis_scheme(cls, url: SecretStr | None) -> SecretStr | None:
+        if url is not None and not url.get_secret_value().startswith(("redis://", "rediss://")):
+            raise ValueError("must start with redis:// or rediss://")  # never echo it
+        return url

@@ -58,13 +58,7 @@ class ServerState:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.settings = settings if settings is not None else ServerSettings()
-        self.log = (
-            log
-            if log is not None
-            else MemoryEventLog(
-                self.settings.retention, idempotency_keys=self.settings.idempotency_keys_per_plan
-            )
-        )
+        self.log = log if log is not None else _default_log(self.settings)
         self.verifier: TokenVerifier = verifier or StaticTokenVerifier(
             self.settings.tokens, self.settings.publish_tokens
         )
@@ -79,6 +73,7 @@ class ServerState:
         )
         self.http_faults = FaultLog(logger)
         self._remove_listener = self.log.add_listener(self.fanout)
+        self.log.set_interest(self.fanout.plan_ids)
         self._closed = asyncio.Event()
         self._no_connections = asyncio.Event()
         self._no_connections.set()
@@ -205,3 +200,20 @@ class ServerState:
         await self.plan_expiry.aclose()
         self._remove_listener()
         await self.log.close()
+
+
+def _default_log(settings: ServerSettings) -> EventLog:
+    """The memory log, or the Redis log when ``redis_url`` is set (issue 11 item 2)."""
+    if settings.redis_url is None:
+        return MemoryEventLog(
+            settings.retention, idempotency_keys=settings.idempotency_keys_per_plan
+        )
+    from planstream.server.redis_log import RedisEventLog  # the optional extra
+
+    return RedisEventLog(
+        settings.redis_url.get_secret_value(),
+        retention=settings.retention,
+        plan_ttl=settings.plan_ttl,
+        cluster=settings.redis_cluster,
+        idempotency_keys=settings.idempotency_keys_per_plan,
+    )

@@ -39,7 +39,7 @@ from planstream.schema.frames import (
     UnsubscribeFrame,
 )
 from planstream.schema.snapshot import PlanSnapshot
-from planstream.server.event_log import EventLog, LogChange, ResyncNeeded
+from planstream.server.event_log import EventLog, LogChange, LogUnavailableError, ResyncNeeded
 from planstream.server.fanout import Fanout
 from planstream.server.frame_budget import (
     BATCH_PREFIX,
@@ -368,7 +368,10 @@ class StreamSession:
         for sub in tuple(self.subs.values()):
             if not sub.active or sub.cursor >= sub.known_head:
                 continue
-            stored = await self._log.read(sub.plan_id, sub.cursor, budget - len(texts))
+            try:
+                stored = await self._log.read(sub.plan_id, sub.cursor, budget - len(texts))
+            except LogUnavailableError:
+                continue  # the reader's catch-up wakes us once Redis is back (issue 11)
             if self.subs.get(sub.plan_id) is not sub:
                 continue  # replaced or dropped while reading
             if not stored:
