@@ -322,9 +322,7 @@ def when_embedded_keyed(context: Any, message: str, plan_id: str, key: str) -> N
         context.idem_embedded = []
     context.idem_error = None
     try:
-        stored = run(
-            context, context.server.state.publish(plan_id, "log", data, idempotency_key=key)
-        )
+        stored = run(context, context.server.publish(plan_id, "log", data, idempotency_key=key))
     except (PublishError, IdempotencyKeyReusedError, IdempotentReplay) as exc:
         context.idem_error = exc
     else:

@@ -196,9 +196,17 @@ class PlanStreamServer:
     ) -> None:
         await self.stop()
 
-    async def publish(self, plan_id: str, kind: str, data: dict[str, Any]) -> StoredEvent:
-        """Validate and append one event (see :meth:`ServerState.publish`)."""
-        return await self.state.publish(plan_id, kind, data)
+    async def publish(
+        self,
+        plan_id: str,
+        kind: str,
+        data: dict[str, Any],
+        *,
+        idempotency_key: str | None = None,
+    ) -> StoredEvent:
+        """Validate and append one event (see :meth:`ServerState.publish`); with
+        ``idempotency_key``, a repeat appends nothing (protocol §6)."""
+        return await self.state.publish(plan_id, kind, data, idempotency_key=idempotency_key)
 
 
 async def serve(settings: ServerSettings | None = None, *, log_level: str = "info") -> None:
