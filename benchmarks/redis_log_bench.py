@@ -73,6 +73,15 @@ def start_redis(directory: str) -> tuple[subprocess.Popen[bytes], int]:
     raise SystemExit("redis-server did not start")
 
 
+def _http(node: PlanStreamServer) -> httpx.AsyncClient:
+    """An HTTP client with TCP_NODELAY: httpx writes a request's head and body
+    separately, and Nagle's algorithm against the server's delayed ACK would
+    hold each body ~40 ms, measuring the kernel (see ``idempotency_cost.py``)."""
+    options = [(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)]
+    transport = httpx.AsyncHTTPTransport(socket_options=options)
+    return httpx.AsyncClient(base_url=node.http_url, transport=transport)
+
+
 def _used_memory(port: int) -> int:
     info = subprocess.run(
         ["redis-cli", "-p", str(port), "INFO", "memory"], capture_output=True, text=True, check=True
@@ -124,7 +133,7 @@ async def _latency(
     task = asyncio.create_task(follow())
     await ready.wait()
     await asyncio.sleep(0.3)
-    async with httpx.AsyncClient(base_url=publisher.http_url) as http:
+    async with _http(publisher) as http:
         for _ in range(args.latency_events):
             data = {**_LOG, "message": repr(time.perf_counter())}
             answer = await http.post(f"/v1/plans/{plan}/events", json={"kind": "log", "data": data})
@@ -160,7 +169,7 @@ async def measure(nodes: list[PlanStreamServer], args: argparse.Namespace) -> Fi
     Also used by the asv benchmarks (``redis_log_asv.py``).
     """
     publisher, subscriber = nodes[0], nodes[-1]
-    async with httpx.AsyncClient(base_url=publisher.http_url) as http:
+    async with _http(publisher) as http:
         single = await _publish_rate(http, "rate", args)
         batched = await _batch_rate(http, "batch", args)
     latencies = await _latency(publisher, subscriber, args)
