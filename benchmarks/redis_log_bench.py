@@ -35,6 +35,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -56,7 +57,7 @@ def _free_port() -> int:
         return port
 
 
-def _start_redis(directory: str) -> tuple[subprocess.Popen[bytes], int]:
+def start_redis(directory: str) -> tuple[subprocess.Popen[bytes], int]:
     port = _free_port()
     args = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--dir", directory]
     args += ["--save", "", "--appendonly", "no", "--daemonize", "no"]
@@ -70,6 +71,15 @@ def _start_redis(directory: str) -> tuple[subprocess.Popen[bytes], int]:
         time.sleep(0.05)
     process.kill()
     raise SystemExit("redis-server did not start")
+
+
+def _http(node: PlanStreamServer) -> httpx.AsyncClient:
+    """An HTTP client with TCP_NODELAY: httpx writes a request's head and body
+    separately, and Nagle's algorithm against the server's delayed ACK would
+    hold each body ~40 ms, measuring the kernel (see ``idempotency_cost.py``)."""
+    options = [(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)]
+    transport = httpx.AsyncHTTPTransport(socket_options=options)
+    return httpx.AsyncClient(base_url=node.http_url, transport=transport)
 
 
 def _used_memory(port: int) -> int:
@@ -123,7 +133,7 @@ async def _latency(
     task = asyncio.create_task(follow())
     await ready.wait()
     await asyncio.sleep(0.3)
-    async with httpx.AsyncClient(base_url=publisher.http_url) as http:
+    async with _http(publisher) as http:
         for _ in range(args.latency_events):
             data = {**_LOG, "message": repr(time.perf_counter())}
             answer = await http.post(f"/v1/plans/{plan}/events", json={"kind": "log", "data": data})
@@ -142,16 +152,38 @@ def _percentile(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[q - 1] * 1000
 
 
-async def _measure(name: str, nodes: list[PlanStreamServer], args: argparse.Namespace) -> None:
+@dataclass(frozen=True)
+class Figures:
+    """What :func:`measure` found on one log (events/s and ms)."""
+
+    single: float
+    batched: float
+    p50_ms: float
+    p99_ms: float
+    samples: int
+
+
+async def measure(nodes: list[PlanStreamServer], args: argparse.Namespace) -> Figures:
+    """Publish rates through the first node, latency to a subscriber on the last.
+
+    Also used by the asv benchmarks (``redis_log_asv.py``).
+    """
     publisher, subscriber = nodes[0], nodes[-1]
-    async with httpx.AsyncClient(base_url=publisher.http_url) as http:
+    async with _http(publisher) as http:
         single = await _publish_rate(http, "rate", args)
         batched = await _batch_rate(http, "batch", args)
     latencies = await _latency(publisher, subscriber, args)
+    return Figures(
+        single, batched, _percentile(latencies, 50), _percentile(latencies, 99), len(latencies)
+    )
+
+
+async def _measure(name: str, nodes: list[PlanStreamServer], args: argparse.Namespace) -> None:
+    found = await measure(nodes, args)
     print(
-        f"{name:>6}: publish {single:8.0f} events/s single, {batched:8.0f} events/s in lists "
-        f"of {args.batch}; publish->receive p50 {_percentile(latencies, 50):6.2f} ms, "
-        f"p99 {_percentile(latencies, 99):6.2f} ms ({len(latencies)} events, 0 lost, 0 dup)",
+        f"{name:>6}: publish {found.single:8.0f} events/s single, {found.batched:8.0f} events/s "
+        f"in lists of {args.batch}; publish->receive p50 {found.p50_ms:6.2f} ms, "
+        f"p99 {found.p99_ms:6.2f} ms ({found.samples} events, 0 lost, 0 dup)",
         flush=True,
     )
 
@@ -172,7 +204,7 @@ async def _main(args: argparse.Namespace) -> None:
     async with PlanStreamServer(ServerSettings(**settings)) as memory:
         await _measure("memory", [memory], args)
     directory = tempfile.mkdtemp(prefix="planstream-bench-redis-")
-    process, port = _start_redis(directory)
+    process, port = start_redis(directory)
     try:
         url = f"redis://127.0.0.1:{port}/0"
         async with (
@@ -197,7 +229,8 @@ async def _main(args: argparse.Namespace) -> None:
         shutil.rmtree(directory, ignore_errors=True)
 
 
-def main(argv: list[str] | None = None) -> None:
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """The options (also the asv benchmarks' way to size a run)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--events", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=4)
@@ -205,7 +238,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--latency-events", type=int, default=300)
     parser.add_argument("--gap-ms", type=float, default=5.0)
     parser.add_argument("--memory-events", type=int, default=10_000)
-    args: Any = parser.parse_args(argv)
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args: Any = parse_args(argv)
     if shutil.which("redis-server") is None:
         raise SystemExit("redis-server is not installed")
     asyncio.run(_main(args))
