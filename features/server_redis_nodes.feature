@@ -1,6 +1,7 @@
 @redis
 Feature: Three server nodes on one Redis: a node killed, Redis down, nothing lost (issue 11)
-  Three ``python -m planstream.server`` processes share one ``redis-server``.
+  Three server nodes share one ``redis-server``: ``python -m planstream.server``
+  processes where one is killed, embedded nodes (server_redis.feature's) else.
   Publishers use node A; real clients subscribe on B and C with every node's
   URL (their own first). When node B dies with SIGKILL its clients move to
   another node and resume from their last event id (protocol §5); when Redis
@@ -19,7 +20,7 @@ Feature: Three server nodes on one Redis: a node killed, Redis down, nothing los
 
   Scenario: Redis down for 3 s while publishes are retried through A and C: nothing lost
     Given a Redis server with AOF
-    And server node processes "A,B,C" sharing it
+    And server nodes "A,B,C" sharing it
     When subscribers "b1" on node "B" and "c1,c2" on node "C" follow plan "down" with every node's URL
     And 40 keyed log events of plan "down" are published through nodes "A,C", retried until 201, Redis down for 3 s after 10 of them
     And plan "down" ends "succeeded" through node "C"
