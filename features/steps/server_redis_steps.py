@@ -16,6 +16,7 @@ from typing import Any
 
 import httpx
 from behave import given, then, when
+from support.client_resilience_scenario import check_no_task_leaks
 from support.redis_servers import start_cluster, start_redis
 from support.servers import free_port, on_cleanup, run
 
@@ -40,6 +41,7 @@ async def _start_node(context: Any, name: str) -> None:
 
 
 def _start_nodes(context: Any, names: list[str]) -> None:
+    check_no_task_leaks(context)  # registered first, so it runs after the nodes stop
     context.redis_nodes = getattr(context, "redis_nodes", {})
     for name in names:
         run(context, _start_node(context, name))

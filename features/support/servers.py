@@ -97,8 +97,23 @@ def start_process(
     context: Any, env: dict[str, str] | None = None, port: int | None = None
 ) -> ServerProcess:
     """A server subprocess, ready to serve; terminated after the scenario."""
-    server = ServerProcess(port or free_port(), env)
+    server = _owned_process(context, port or free_port(), env)
     server.wait_ready()
+    return server
+
+
+def start_processes(
+    context: Any, count: int, env: dict[str, str] | None = None
+) -> list[ServerProcess]:
+    """``count`` server subprocesses started at once (their imports overlap), all ready."""
+    servers = [_owned_process(context, free_port(), env) for _ in range(count)]
+    for server in servers:
+        server.wait_ready()
+    return servers
+
+
+def _owned_process(context: Any, port: int, env: dict[str, str] | None) -> ServerProcess:
+    server = ServerProcess(port, env)
 
     async def stop() -> None:
         server.terminate()
