@@ -20,6 +20,7 @@ import heapq
 import logging
 from collections.abc import Callable
 
+from planstream.server.background import BackgroundTask
 from planstream.server.event_log import EventLog
 
 __all__ = ["PlanExpiry"]
@@ -44,8 +45,7 @@ class PlanExpiry:
         # plan created again under the same id from the finished one.
         self._deadlines: list[tuple[float, str, str]] = []
         self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
-        self._closed = False
+        self._runner = BackgroundTask(self._run, "planstream-plan-expiry")
         self.evicted = 0
 
     def __repr__(self) -> str:
@@ -53,13 +53,10 @@ class PlanExpiry:
 
     def plan_finished(self, plan_id: str, head_event_id: str) -> None:
         """``plan_id`` ended at ``head_event_id`` now: evict it after ``ttl``."""
-        if self._closed:
+        if self._runner.closed:
             return
         heapq.heappush(self._deadlines, (self._clock() + self.ttl, plan_id, head_event_id))
-        if self._task is None:
-            self._task = asyncio.get_running_loop().create_task(
-                self._run(), name="planstream-plan-expiry"
-            )
+        self._runner.start()
         self.wake()
 
     def wake(self) -> None:
@@ -87,9 +84,4 @@ class PlanExpiry:
 
     async def aclose(self) -> None:
         """Stop the task (idempotent); deadlines not reached are dropped."""
-        self._closed = True
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await self._runner.aclose()

@@ -30,6 +30,7 @@ import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
 from planstream.backoff import BackoffPolicy
+from planstream.server.background import BackgroundTask
 from planstream.server.event_log import LogChange, LogUnavailableError
 from planstream.server.redis_keys import parse_notification
 
@@ -63,8 +64,7 @@ class NotificationReader:
         self._channel = channel
         self._log = log
         self._backoff = backoff
-        self._task: asyncio.Task[None] | None = None
-        self._closed = False
+        self._runner = BackgroundTask(self._run, "planstream-redis-reader")
         #: Set while subscribed (tests and the benchmark wait for it).
         self.subscribed = asyncio.Event()
         self.reconnects = 0
@@ -74,19 +74,11 @@ class NotificationReader:
 
     def start(self) -> None:
         """Start reading (idempotent; never again once closed)."""
-        if self._task is None and not self._closed:
-            self._task = asyncio.get_running_loop().create_task(
-                self._run(), name="planstream-redis-reader"
-            )
+        self._runner.start()
 
     async def aclose(self) -> None:
         """Stop reading (idempotent)."""
-        self._closed = True
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await self._runner.aclose()
 
     async def _run(self) -> None:
         schedule = self._backoff.schedule()
