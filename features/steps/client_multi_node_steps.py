@@ -4,12 +4,9 @@ between embedded nodes sharing one log (the pure machine: client_multi_node_mach
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import math
-import os
 import ssl
-from collections.abc import Iterator
 from typing import Any
 
 from behave import given, then, when
@@ -28,6 +25,7 @@ from support.client_resilience_support import (
     parse_expected_stream,
     wait_until,
 )
+from support.env_vars import environment
 from support.servers import on_cleanup, run
 
 from planstream import ClientSettings, PlanStreamClient
@@ -37,22 +35,9 @@ from planstream.errors import SettingsError
 from planstream.settings import DEFAULT_URL
 
 
-@contextlib.contextmanager
-def _environment(**values: str) -> Iterator[None]:
+def _environment(**values: str) -> Any:
     """Only ``values`` among the URL variables, for the block."""
-    names = ("PLANSTREAM_URL", "PLANSTREAM_URLS")
-    saved = {name: os.environ.get(name) for name in names}
-    for name in names:
-        os.environ.pop(name, None)
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+    return environment(values, cleared=("PLANSTREAM_URL", "PLANSTREAM_URLS"))
 
 
 # --- settings ----------------------------------------------------------------------------

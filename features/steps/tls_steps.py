@@ -7,16 +7,14 @@
 
 from __future__ import annotations
 
-import os
 import shlex
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import httpx
 from behave import given, then, when
 from support.cli_support import CLI, run_cli, start_background
+from support.env_vars import environment
 from support.security_support import TlsFiles, stream_plan
 from support.servers import free_port, on_cleanup, run, start_embedded
 
@@ -24,18 +22,8 @@ from planstream import ClientSettings, SettingsError
 from planstream.server import PlanStreamServer, ServerSettings
 
 
-@contextmanager
-def _environment(**variables: str) -> Iterator[None]:
-    saved = {name: os.environ.get(name) for name in variables}
-    os.environ.update(variables)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+def _environment(**variables: str) -> Any:
+    return environment(variables)
 
 
 @given('a test CA and a certificate it issued for "{host}" only')
