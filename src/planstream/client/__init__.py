@@ -1,4 +1,7 @@
-"""The client (asyncio I/O): ``PlanStreamClient`` and the pieces it is built from.
+"""The client (asyncio I/O): ``PlanStreamClient`` and what a user writes with it.
+
+The face exports what users write; every name is imported on first use (PEP
+562). The pieces the client is built from stay in their modules:
 
 * :mod:`~planstream.client.client` - ``PlanStreamClient``, the public API;
 * :mod:`~planstream.client.inbox` - a subscription's bounded inbox and iterator;
@@ -14,38 +17,25 @@
 * :mod:`~planstream.client.log_throttle` - rate-limited warnings with counts.
 """
 
-from planstream.client.callbacks import Callback, CallbackRegistry, CallbackTarget
-from planstream.client.channel import PlanChannel, Position, precedes_or_equals
-from planstream.client.client import PlanStreamClient, StateHook
-from planstream.client.clock import now, sleep_until
-from planstream.client.flag import Flag
-from planstream.client.inbox import Subscription, SubscriptionInbox
-from planstream.client.log_throttle import WarningThrottle
-from planstream.client.polling import PollingPhase
-from planstream.client.router import StreamRouter
-from planstream.client.stats import ClientStats, ConnectionCounters, StateChange
-from planstream.client.websocket_client import TokenProvider, WebSocketClient
+from typing import TYPE_CHECKING
 
-__all__ = [
-    "Callback",
-    "CallbackRegistry",
-    "CallbackTarget",
-    "ClientStats",
-    "ConnectionCounters",
-    "Flag",
-    "PlanChannel",
-    "PlanStreamClient",
-    "PollingPhase",
-    "Position",
-    "StateChange",
-    "StateHook",
-    "StreamRouter",
-    "Subscription",
-    "SubscriptionInbox",
-    "TokenProvider",
-    "WarningThrottle",
-    "WebSocketClient",
-    "now",
-    "precedes_or_equals",
-    "sleep_until",
-]
+from planstream.imports import lazy_import
+
+if TYPE_CHECKING:
+    from planstream.client.client import PlanStreamClient
+    from planstream.client.inbox import Subscription
+    from planstream.client.stats import ClientStats, StateChange
+    from planstream.client.websocket_client import TokenProvider
+else:
+    lazy_import(
+        globals(),
+        {
+            "PlanStreamClient": "planstream.client.client",
+            "Subscription": "planstream.client.inbox",
+            "StateChange": "planstream.client.stats",
+            "ClientStats": "planstream.client.stats",
+            "TokenProvider": "planstream.client.websocket_client",
+        },
+    )
+
+__all__ = ["ClientStats", "PlanStreamClient", "StateChange", "Subscription", "TokenProvider"]
