@@ -23,7 +23,9 @@ from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any
 
-from planstream import Event, Sequencer, decode_server_frame
+from planstream import Event
+from planstream.codec import decode_server_frame
+from planstream.sequencer import Sequencer
 
 #: Events per sequencer run.
 STREAM_EVENTS = 10_000

@@ -52,7 +52,8 @@ from typing import Any, ClassVar
 from pydantic import TypeAdapter
 from websockets.asyncio.client import connect
 
-from planstream import ClientSettings, PlanStreamClient, Resync, ServerFrame
+from planstream import ClientSettings, PlanStreamClient, Resync
+from planstream.schema import ServerFrame
 
 FRAME_SERVER = Path(__file__).with_name("frame_server.py")
 PLAN_ID = "bench-plan"

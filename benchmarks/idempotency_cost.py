@@ -31,13 +31,9 @@ from datetime import UTC, datetime
 
 import httpx
 
-from planstream.server import (
-    IdempotencyKey,
-    IdempotentReplay,
-    MemoryEventLog,
-    NewEvent,
-    body_digest,
-)
+from planstream.server import MemoryEventLog
+from planstream.server.event_log import IdempotencyKey, IdempotentReplay, NewEvent
+from planstream.server.publishing import body_digest
 
 EVENT = [NewEvent("log", {"level": "info", "message": "m", "step_id": None, "stream": "stdout"})]
 BODY = b'{"kind": "log", "data": {"level": "info", "message": "m", "stream": "stdout"}}'

@@ -16,18 +16,11 @@ import random
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from planstream import (
-    BatchFrame,
-    EventBase,
-    PlanState,
-    Resubscribe,
-    Resync,
-    Sequencer,
-    SubscribedFrame,
-    decode_event,
-    decode_server_frame,
-    encode_frame,
-)
+from planstream import PlanState, Resync
+from planstream.codec import decode_event, decode_server_frame, encode_frame
+from planstream.delivery import Resubscribe
+from planstream.schema import BatchFrame, EventBase, SubscribedFrame
+from planstream.sequencer import Sequencer
 
 PLAN = "plan-demo"
 

@@ -1,20 +1,77 @@
-Feature: The planstream package is tidy: explicit exports, pure core, typed, one error tree
-  A newcomer should find every public name at the top level, trust that the
-  pure pipeline modules never touch the network or the clock, and catch every
-  planstream failure with one except clause.
+Feature: The planstream package is tidy: a deliberate API, pure core, typed, one error tree
+  A newcomer should find what a user writes at the top level (and the machinery
+  in named submodules), trust that the pure pipeline modules never load the
+  network stack or touch the clock, and catch every planstream failure with one
+  except clause. A public name is a decision: each face's exports are listed here.
 
   Scenario: Every planstream module declares __all__ and every listed name exists
     When every module of the planstream package is imported
     Then every planstream module defines __all__ as a list of unique strings
     And every name in each planstream module's __all__ exists in that module
 
-  Scenario: The top level exports every public name of the submodules
+  Scenario: The top level exports exactly what a user writes
     When every module of the planstream package is imported
-    Then every name in a planstream submodule's __all__ is exported by planstream or deliberately kept in its submodule
-    And every name deliberately kept in a submodule is really public there and not exported at the top level
-    And every name in planstream.__all__ is the same object as in the submodule defining it
+    Then planstream exports exactly these names:
+      | group            | names                                                                                                                                                                                                            |
+      | client           | PlanStreamClient, Subscription, StateChange, ClientStats, ConnectionState                                                                                                                                        |
+      | settings         | ClientSettings, ReconnectSettings, HeartbeatSettings, PollingSettings, SequencerSettings, SslSettings                                                                                                            |
+      | events and state | Event, PlanStatusEvent, StepStatusEvent, PlanProgressEvent, LogEvent, UnknownEvent, PlanStatus, StepStatus, LogLevel, PlanStatusData, StepStatusData, PlanProgressData, LogData, PlanSnapshot, Resync, ResyncReason, PlanState |
+      | errors           | every exception class of planstream.errors                                                                                                                                                                       |
+      | version          | __version__                                                                                                                                                                                                      |
+    And every name planstream exports is the same object as in the module that defines it
+    And dir(planstream) lists every name it exports
 
-  Scenario: The pure modules import neither asyncio, sockets, the clock nor threads
+  Scenario Outline: <face> exports exactly its decided names
+    When every module of the planstream package is imported
+    Then <face> exports exactly these names: <names>
+    And every name <face> exports is the same object as in the module that defines it
+    And dir(<face>) lists every name it exports
+
+    Examples:
+      | face              | names                                                                                                                                                                                                  |
+      | planstream.client | PlanStreamClient, Subscription, StateChange, ClientStats, TokenProvider                                                                                                                                |
+      | planstream.server | PlanStreamServer, ServerSettings, create_app, serve, ServerState, TokenVerifier, StaticTokenVerifier, Principal, EventLog, MemoryEventLog, RedisEventLog, StoredEvent, PublishError, PlanClosedError, IdempotencyKeyReusedError |
+      | planstream.cli    | main                                                                                                                                                                                                   |
+
+  Scenario: The API reference lists the public names where they live
+    When every module of the planstream package is imported
+    Then "docs/reference/api.md" lists every name planstream exports, in its groups, and nothing more
+    And "docs/reference/api.md" lists exactly the names of planstream.client, planstream.server and planstream.cli
+    And every module "docs/reference/api.md" names for the advanced pieces exports the names shown with it
+
+  Scenario: import planstream loads neither pydantic, asyncio, the network stack nor the CLI
+    When "import planstream" runs in a fresh interpreter
+    Then it loaded none of "pydantic, pydantic_settings, asyncio, websockets, httpx, click, rich, starlette, uvicorn"
+    And it loaded no planstream module but "planstream, planstream.imports"
+
+  Scenario Outline: Importing <face> loads no network stack until one of its names is read
+    When "import <face>" runs in a fresh interpreter
+    Then it loaded none of "asyncio, websockets, httpx, starlette, uvicorn, pydantic_settings"
+    When "import <face>; <face>.<name>" runs in a fresh interpreter
+    Then it loaded "<loaded>"
+
+    Examples:
+      | face                 | name                 | loaded     |
+      | planstream.client    | PlanStreamClient     | websockets |
+      | planstream.server    | PlanStreamServer     | starlette  |
+      | planstream.transport | TransportFailedError | websockets |
+
+  Scenario: planstream --version and --help load no command and none of the SDK's dependencies
+    When "planstream --version" runs in a fresh interpreter
+    Then it printed "planstream, version" and the package version
+    And it loaded none of "pydantic, pydantic_settings, asyncio, websockets, httpx, rich, starlette, uvicorn"
+    When "planstream --help" runs in a fresh interpreter
+    Then it listed every planstream command with its short help
+    And it loaded none of "pydantic, pydantic_settings, asyncio, websockets, httpx, rich, starlette, uvicorn"
+    And it loaded no planstream module but "planstream, planstream.imports, planstream.cli, planstream.cli.main"
+
+  Scenario: A command's module is loaded only when that command runs
+    When "planstream plans --help" runs in a fresh interpreter
+    Then it loaded "planstream.cli.commands.plans"
+    And it loaded none of "planstream.cli.commands.demo, planstream.cli.commands.serve, planstream.cli.commands.watch, planstream.cli.commands.publish, planstream.server, starlette, uvicorn"
+    And every planstream command loads from its own module with the short help planstream --help shows
+
+  Scenario: The pure modules load no asyncio nor network stack at runtime, and import no clock nor threads
     Given the pure planstream modules, packages with all their modules:
       | module                        |
       | planstream.schema             |
@@ -32,9 +89,13 @@ Feature: The planstream package is tidy: explicit exports, pure core, typed, one
       | planstream.connection_actions |
       | planstream.repairs            |
       | planstream.node_ring          |
+      | planstream.redaction          |
+      | planstream.imports            |
     And the modules forbidden in pure code are "asyncio, websockets, socket, time, threading, httpx"
+    When each pure planstream module is imported alone in a fresh interpreter
+    Then no pure planstream module loaded "asyncio, websockets, httpx, starlette, uvicorn"
     When every import statement of the pure planstream modules is read with ast
-    Then the import check covered at least 14 pure modules, planstream.connection_state among them
+    Then the import check covered at least 17 pure modules, planstream.connection_state among them
     And no pure planstream module imports a forbidden module
     And every planstream module a pure module imports is pure itself
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from behave import given, then, use_step_matcher, when
 
-from planstream import BackoffPolicy, BackoffSchedule, JitterMode
+from planstream.backoff import BackoffPolicy, BackoffSchedule, JitterMode
 
 use_step_matcher("parse")
 

@@ -52,7 +52,7 @@ def then_demo_counts(context: Any) -> None:
 
 @then("the demo printed every step of its plan as succeeded")
 def then_demo_steps(context: Any) -> None:
-    from planstream.cli import DEMO_STEPS
+    from planstream.cli.demo import DEMO_STEPS
 
     for index, step in enumerate(DEMO_STEPS, start=1):
         line = f"step {index} {step.name} succeeded"
@@ -143,7 +143,7 @@ def then_terminal_progress(context: Any, percent: str, steps: str) -> None:
 
 @then('the terminal screen shows the step table with every step "{status}"')
 def then_terminal_steps(context: Any, status: str) -> None:
-    from planstream.cli import DEMO_STEPS
+    from planstream.cli.demo import DEMO_STEPS
 
     header = next(
         n for n, line in enumerate(context.terminal_lines) if re.match(r"#\s+step\s+status", line)

@@ -10,7 +10,8 @@ from typing import Any
 from behave import then, when
 
 from planstream import SettingsError
-from planstream.cli import CommandError, http_base_url, run_command, stream_url
+from planstream.cli.endpoints import http_base_url, stream_url
+from planstream.cli.failures import CommandError, run_command
 
 # --- URLs ---------------------------------------------------------------------------------
 

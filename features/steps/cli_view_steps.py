@@ -20,20 +20,13 @@ from planstream import (
     PlanStreamClient,
     Resync,
     StateChange,
-    decode_event,
 )
-from planstream.cli import (
-    ConnectionTracker,
-    JsonOutput,
-    LogLine,
-    PlainOutput,
-    PlanTracker,
-    PlanWatcher,
-    ServerApi,
-    describe_item,
-    progress_of,
-    render_view,
-)
+from planstream.cli.http_api import ServerApi
+from planstream.cli.output import JsonOutput, PlainOutput
+from planstream.cli.tracking import ConnectionTracker, LogLine, PlanTracker
+from planstream.cli.view import describe_item, progress_of, render_view
+from planstream.cli.watch import PlanWatcher
+from planstream.codec import decode_event
 from planstream.errors import ServerUnavailableError
 
 _TS = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)

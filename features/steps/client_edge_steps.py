@@ -19,7 +19,7 @@ from support.edge_proxy import EdgeProxy
 from support.servers import on_cleanup, run, start_embedded
 
 from planstream import ClientSettings, PlanStreamClient, Resync, StateChange
-from planstream.client import CallbackRegistry
+from planstream.client.callbacks import CallbackRegistry
 
 _SECRET = "edge-provider-internal-detail-0c9a"  # the provider's own error text
 _ELSEWHERE = "ws://elsewhere.invalid:1/v1/stream"

@@ -17,20 +17,12 @@ from typing import Any
 from behave import given, then, when
 from support.servers import on_cleanup, run
 
-from planstream import (
-    BatchFrame,
-    Delivery,
-    Event,
-    LogData,
-    LogEvent,
-    PollResponse,
-    Resync,
-    Sequencer,
-    Subscription,
-    SubscriptionError,
-    decode_server_frame,
-)
+from planstream import Event, LogData, LogEvent, Resync, Subscription, SubscriptionError
 from planstream.client.router import StreamRouter
+from planstream.codec import decode_server_frame
+from planstream.delivery import Delivery
+from planstream.schema import BatchFrame, PollResponse
+from planstream.sequencer import Sequencer
 
 #: How long "looks for an item" waits to see that nothing comes.
 _LOOK_SECONDS = 0.05

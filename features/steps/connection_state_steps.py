@@ -22,29 +22,35 @@ from behave import given, then, use_step_matcher, when
 
 import planstream
 from planstream import (
-    CONNECTION_TRANSITIONS,
-    BackoffPolicy,
-    Connect,
-    ConnectionAction,
     ConnectionLostError,
     ConnectionState,
-    ConnectionStateMachine,
-    ConnectionTrigger,
     IncompatibleProtocolError,
     InvalidStateError,
-    RefreshTokenThenConnect,
     RetriesExhaustedError,
-    StartPolling,
-    Stop,
-    StopPolling,
-    TransportMode,
+)
+from planstream.backoff import BackoffPolicy
+from planstream.close_codes import (
     Verdict,
     VerdictKind,
-    Wait,
     classify_close,
     classify_heartbeat_timeout,
     classify_http_status,
     classify_network_error,
+)
+from planstream.connection_actions import (
+    Connect,
+    ConnectionAction,
+    RefreshTokenThenConnect,
+    StartPolling,
+    Stop,
+    StopPolling,
+    Wait,
+)
+from planstream.connection_state import (
+    CONNECTION_TRANSITIONS,
+    ConnectionStateMachine,
+    ConnectionTrigger,
+    TransportMode,
 )
 
 use_step_matcher("parse")

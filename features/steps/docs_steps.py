@@ -9,16 +9,12 @@ from typing import Any
 
 from behave import given, then
 
-from planstream import (
-    HttpErrorBody,
-    PlanList,
-    PlanSnapshot,
-    PollResponse,
-    PublishResponse,
-    decode_client_frame,
-    decode_server_frame,
-)
-from planstream.server import SERVER_ENV_PREFIX, ServerMetrics, ServerSettings, create_app
+from planstream import PlanSnapshot
+from planstream.codec import decode_client_frame, decode_server_frame
+from planstream.schema import HttpErrorBody, PlanList, PollResponse, PublishResponse
+from planstream.server import ServerSettings, create_app
+from planstream.server.metrics import ServerMetrics
+from planstream.server.settings import SERVER_ENV_PREFIX
 
 ROOT = Path(__file__).resolve().parents[2]
 _CLIENT_TYPES = {"subscribe", "unsubscribe", "ping"}

@@ -1,4 +1,8 @@
-"""Steps checking the package itself: exports, purity, typing marker, error tree."""
+"""Steps checking the package itself: __all__, purity (static), typing marker, error tree.
+
+The public faces are checked in package_api_steps.py, runtime purity and the
+CLI start in package_startup_steps.py.
+"""
 
 from __future__ import annotations
 
@@ -20,55 +24,13 @@ from planstream.errors import EXCERPT_LIMIT, frame_excerpt
 
 use_step_matcher("parse")
 
-#: Names listed in a submodule's ``__all__`` that are deliberately NOT exported
-#: from ``planstream``: each is a building block for the package's own modules
-#: (or for a server built on them), not something a client user needs.
-KEPT_IN_SUBMODULES: dict[str, str] = {
-    # Settings internals; users configure through ClientSettings.
-    "DEFAULT_URL": "the default of ClientSettings.url, documented there",
-    "ENV_PREFIX": "the PLANSTREAM_ prefix, documented with ClientSettings",
-    # The sequencer's per-plan record; users read positions through the client.
-    "PlanCursor": "the sequencer's per-plan position, a building block of Sequencer",
-    "RepairHistory": "a plan's recent repairs, kept by its PlanCursor",
-    "RepairPacer": "the sequencer's repair pacing, configured through SequencerSettings",
-    # The connection machine's choice of server node; users list nodes in ClientSettings.urls.
-    "NodeRing": "the ConnectionStateMachine's round robin over ClientSettings.urls",
-}
 
-
-def _modules() -> dict[str, ModuleType]:
+def package_modules() -> dict[str, ModuleType]:
+    """Every module of the package, imported, by name."""
     found = {"planstream": planstream}
     for info in pkgutil.walk_packages(planstream.__path__, "planstream."):
         found[info.name] = importlib.import_module(info.name)
     return found
-
-
-#: Public namespaces, most specific first: a submodule's public names must be
-#: exported by the namespace it lives in (``planstream.server.app`` ->
-#: ``planstream.server``; ``planstream.codec`` -> ``planstream``).
-NAMESPACES = (
-    "planstream.schema",
-    "planstream.server",
-    "planstream.transport",
-    "planstream.client",
-    "planstream.cli",
-    "planstream",
-)
-
-
-def _namespace_of(module: str) -> str:
-    return next(ns for ns in NAMESPACES if module.startswith(ns + "."))
-
-
-def _defining_modules(context: Any, namespace: str = "planstream") -> dict[str, list[str]]:
-    """For each name, the submodules of ``namespace`` whose ``__all__`` lists it."""
-    owners: dict[str, list[str]] = {}
-    for name, module in context.package_modules.items():
-        if name in NAMESPACES or _namespace_of(name) != namespace:
-            continue
-        for exported in getattr(module, "__all__", ()):
-            owners.setdefault(exported, []).append(name)
-    return owners
 
 
 # --- __all__ -------------------------------------------------------------------------
@@ -76,7 +38,7 @@ def _defining_modules(context: Any, namespace: str = "planstream") -> dict[str, 
 
 @when("every module of the planstream package is imported")
 def when_import_all(context: Any) -> None:
-    context.package_modules = _modules()
+    context.package_modules = package_modules()
     assert "planstream.codec" in context.package_modules
     assert "planstream.schema.events" in context.package_modules
 
@@ -104,70 +66,6 @@ def then_all_exist(context: Any) -> None:
         if not hasattr(module, item)
     ]
     assert not missing, missing
-
-
-@then(
-    "every name in a planstream submodule's __all__ is exported by planstream"
-    " or deliberately kept in its submodule"
-)
-def then_top_level_complete(context: Any) -> None:
-    missing = []
-    for namespace in NAMESPACES:
-        exported = set(context.package_modules[namespace].__all__)
-        missing += sorted(
-            f"{owners[0]}.{name} (not in {namespace})"
-            for name, owners in _defining_modules(context, namespace).items()
-            if not name.startswith("_") and name not in exported and name not in KEPT_IN_SUBMODULES
-        )
-    assert not missing, f"not exported from their namespace: {missing}"
-
-
-@then(
-    "every name deliberately kept in a submodule is really public there"
-    " and not exported at the top level"
-)
-def then_kept_list_current(context: Any) -> None:
-    owners = _defining_modules(context)
-    stale = [name for name in KEPT_IN_SUBMODULES if name not in owners]
-    assert not stale, f"allow-listed but in no submodule's __all__: {stale}"
-    exported = [name for name in KEPT_IN_SUBMODULES if name in planstream.__all__]
-    assert not exported, f"allow-listed but exported anyway: {exported}"
-    assert len(KEPT_IN_SUBMODULES) <= 10, "keep the allow-list short"
-
-
-@then("every name in planstream.__all__ is the same object as in the submodule defining it")
-def then_same_objects(context: Any) -> None:
-    problems = []
-    for namespace in NAMESPACES:
-        problems += _namespace_problems(context, namespace)
-    assert not problems, problems
-
-
-#: Names the top level re-exports from a nested namespace: the client API.
-TOP_LEVEL_FROM_CLIENT = ("PlanStreamClient", "Subscription", "ClientStats", "StateChange")
-
-
-def _namespace_problems(context: Any, namespace: str) -> list[str]:
-    owners = _defining_modules(context, namespace)
-    if namespace == "planstream":
-        client_owners = _defining_modules(context, "planstream.client")
-        owners.update({name: client_owners[name] for name in TOP_LEVEL_FROM_CLIENT})
-        # The wire models users write (events, frames) come from planstream.schema.
-        for name, modules in _defining_modules(context, "planstream.schema").items():
-            owners.setdefault(name, modules)
-    package = context.package_modules[namespace]
-    problems = []
-    for name in package.__all__:
-        if name == "__version__":
-            assert isinstance(planstream.__version__, str)
-            continue
-        if name not in owners:
-            problems.append(f"{name}: in no submodule's __all__")
-            continue
-        for owner in owners[name]:
-            if getattr(context.package_modules[owner], name) is not getattr(package, name):
-                problems.append(f"{name}: differs from {owner}.{name}")
-    return problems
 
 
 # --- purity (static) ---------------------------------------------------------------
@@ -360,7 +258,7 @@ def then_fatal_retryable_disjoint(context: Any) -> None:
 @then("every public exception class of any planstream module derives from PlanStreamError")
 def then_all_package_errors_rooted(context: Any) -> None:
     stray = []
-    for module in _modules().values():
+    for module in package_modules().values():
         for name, cls in vars(module).items():
             if (
                 inspect.isclass(cls)

@@ -9,18 +9,9 @@ from typing import Any
 from behave import given, then, use_step_matcher, when
 from pydantic_core import to_jsonable_python
 
-from planstream import (
-    TERMINAL_PLAN_STATUSES,
-    EventBase,
-    PlanSnapshot,
-    PlanState,
-    PlanStateError,
-    PlanStatus,
-    PlanStreamError,
-    ResyncFrame,
-    decode_server_frame,
-    encode_frame,
-)
+from planstream import PlanSnapshot, PlanState, PlanStateError, PlanStatus, PlanStreamError
+from planstream.codec import decode_server_frame, encode_frame
+from planstream.schema import TERMINAL_PLAN_STATUSES, EventBase, ResyncFrame
 
 use_step_matcher("parse")
 

@@ -9,6 +9,7 @@ import shlex
 import sys
 from typing import Any
 
+import click
 from behave import given, then
 from support.cli_support import ROOT, run_command
 
@@ -44,7 +45,8 @@ def then_guide_commands_real(context: Any) -> None:
     lines = _command_lines(context.guide)
     assert len(lines) >= 3, lines
     for _, name, *args in lines:
-        command = main.commands[name]
+        command = main.get_command(click.Context(main), name)
+        assert command is not None, name
         known = {option for param in command.params for option in param.opts}
         used = {arg.split("=")[0] for arg in args if arg.startswith("--")}
         assert used <= known, (name, args, used - known)

@@ -13,25 +13,17 @@ from pydantic import ValidationError
 from pydantic_core import to_jsonable_python
 
 import planstream
+import planstream.schema
 from planstream import (
-    ErrorCode,
     FatalError,
     FrameTooLargeError,
-    HelloFrame,
     IncompatibleProtocolError,
     InvalidFrameError,
-    PingFrame,
     ProtocolError,
-    SubscribeFrame,
-    UnsubscribeFrame,
-    check_hello,
-    client_versions,
-    decode_client_frame,
-    decode_event,
-    decode_server_frame,
-    encode_frame,
-    incompatible_subprotocols,
 )
+from planstream.codec import decode_client_frame, decode_event, decode_server_frame, encode_frame
+from planstream.negotiation import check_hello, client_versions, incompatible_subprotocols
+from planstream.schema import ErrorCode, HelloFrame, PingFrame, SubscribeFrame, UnsubscribeFrame
 
 use_step_matcher("parse")
 
@@ -85,7 +77,7 @@ def _resolve(value: Any, path: str) -> Any:
 def _named_type(name: str) -> type:
     if name == "datetime":
         return datetime
-    found = getattr(planstream, name, None) or getattr(builtins, name, None)
+    found = getattr(planstream.schema, name, None) or getattr(builtins, name, None)
     assert isinstance(found, type), f"no type named {name!r}"
     return found
 
@@ -277,7 +269,7 @@ def then_attribute_null(context: Any, path: str) -> None:
 @then("the decoded wire event's head is its seq and event_id")
 def then_event_head(context: Any) -> None:
     event = _model(context)
-    assert event.head == planstream.Head(seq=event.seq, event_id=event.event_id), event.head
+    assert event.head == planstream.schema.Head(seq=event.seq, event_id=event.event_id), event.head
 
 
 @then("encoding the decoded wire model and decoding it again gives an equal model")
@@ -511,7 +503,10 @@ def then_error_names(context: Any, server: str, client: str) -> None:
 def then_error_names_client(context: Any) -> None:
     error = _incompatible(context.hello_error)
     versions = client_versions()
-    assert versions == f"protocol {planstream.PROTOCOL_VERSION}, schema {planstream.SCHEMA_VERSION}"
+    assert (
+        versions
+        == f"protocol {planstream.schema.PROTOCOL_VERSION}, schema {planstream.schema.SCHEMA_VERSION}"
+    )
     assert error.client == versions
     assert versions in str(error)
 

@@ -260,7 +260,7 @@ def then_bad_token_fatal(context: Any) -> None:
 
 @then("these texts are redacted:")
 def then_redacted(context: Any) -> None:
-    from planstream import redact_secrets
+    from planstream.redaction import redact_secrets
 
     for row in context.table:
         assert redact_secrets(row["text"]) == row["redacted"], (
@@ -271,7 +271,7 @@ def then_redacted(context: Any) -> None:
 
 @then('a log record whose traceback quotes "{secret}" reaches the handler redacted')
 def then_traceback_redacted(context: Any, secret: str) -> None:
-    from planstream import RedactingFilter
+    from planstream.redaction import RedactingFilter
 
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
@@ -331,7 +331,7 @@ def then_terminal_safe(context: Any, shown: str) -> None:
 
 @then("printable text is escaped like this:")
 def then_printable_table(context: Any) -> None:
-    from planstream.cli import printable
+    from planstream.cli.terminal import printable
 
     for row in context.table:
         text = ast.literal_eval(row["text (as a Python literal)"])
@@ -346,7 +346,7 @@ def then_printable_table(context: Any) -> None:
     "a record already formatted with its traceback, or with a malformed format, passes the filter unharmed"
 )
 def then_filter_edge_records(context: Any) -> None:
-    from planstream import RedactingFilter
+    from planstream.redaction import RedactingFilter
 
     redacting = RedactingFilter()
     formatted = logging.LogRecord("x", logging.ERROR, __file__, 1, "failed", None, None)
@@ -363,7 +363,7 @@ def then_filter_edge_records(context: Any) -> None:
     "and escapes the rest"
 )
 def then_escaping_formatter(context: Any) -> None:
-    from planstream.cli import EscapingFormatter
+    from planstream.cli.terminal import EscapingFormatter
 
     try:
         raise RuntimeError("bad \x1b[2J news")

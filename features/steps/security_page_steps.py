@@ -8,6 +8,7 @@ import shlex
 import sys
 from typing import Any
 
+import click
 from behave import given, then
 from support.cli_support import ROOT, run_command
 
@@ -45,7 +46,8 @@ def then_security_commands_real(context: Any) -> None:
     assert len(lines) >= 2, lines
     for line in lines:
         _, name, *args = shlex.split(line)
-        command = main.commands[name]
+        command = main.get_command(click.Context(main), name)
+        assert command is not None, line
         known = {option for param in command.params for option in param.opts}
         used = {arg for arg in args if arg.startswith("--")}
         assert used <= known, (line, used - known)

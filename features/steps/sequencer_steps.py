@@ -21,24 +21,11 @@ from hypothesis import HealthCheck, settings
 from hypothesis import given as hypothesis_given
 from hypothesis import strategies as st
 
-from planstream import (
-    BatchFrame,
-    Head,
-    HeartbeatFrame,
-    LogData,
-    LogEvent,
-    PlanSnapshot,
-    PlanStatus,
-    RepairReason,
-    Resubscribe,
-    Resync,
-    ResyncFrame,
-    ResyncReason,
-    Sequencer,
-    SequencerOutput,
-    SubscribedFrame,
-    decode_server_frame,
-)
+from planstream import LogData, LogEvent, PlanSnapshot, PlanStatus, Resync, ResyncReason
+from planstream.codec import decode_server_frame
+from planstream.delivery import RepairReason, Resubscribe, SequencerOutput
+from planstream.schema import BatchFrame, Head, HeartbeatFrame, ResyncFrame, SubscribedFrame
+from planstream.sequencer import Sequencer
 
 _EPOCH = datetime(2024, 1, 1, tzinfo=UTC)
 

@@ -22,8 +22,11 @@ from hypothesis import given as hypothesis_given
 from hypothesis import strategies as st
 
 from planstream.codec import decode_server_frame
-from planstream.server import Fanout, MemoryEventLog, NewEvent, ServerMetrics, ServerSettings
+from planstream.server import MemoryEventLog, ServerSettings
+from planstream.server.event_log import NewEvent
+from planstream.server.fanout import Fanout
 from planstream.server.frame_budget import BATCH_PREFIX, BATCH_SUFFIX
+from planstream.server.metrics import ServerMetrics
 from planstream.server.stream_session import StreamSession
 
 _MAX_FRAME = 4096

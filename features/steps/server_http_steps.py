@@ -29,7 +29,9 @@ from support.server_http_client import (
 )
 from support.servers import run
 
-from planstream import EventBase, PlanSnapshot, UnknownEvent, decode_event
+from planstream import PlanSnapshot, UnknownEvent
+from planstream.codec import decode_event
+from planstream.schema import EventBase
 
 # --- When: polls ---------------------------------------------------------------
 

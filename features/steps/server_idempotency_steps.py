@@ -23,16 +23,14 @@ from support.servers import run
 
 from planstream.errors import SettingsError
 from planstream.server import (
-    IdempotencyKey,
     IdempotencyKeyReusedError,
-    IdempotentReplay,
     MemoryEventLog,
-    NewEvent,
     PublishError,
     ServerSettings,
     StoredEvent,
-    body_digest,
 )
+from planstream.server.event_log import IdempotencyKey, IdempotentReplay, NewEvent
+from planstream.server.publishing import body_digest
 
 _REPLAYED = "Idempotent-Replayed"
 

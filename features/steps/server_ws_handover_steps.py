@@ -26,7 +26,7 @@ from support.server_stream_support import (
 )
 from support.servers import run
 
-from planstream.server import NewEvent
+from planstream.server.event_log import NewEvent
 
 use_step_matcher("parse")
 

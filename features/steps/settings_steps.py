@@ -11,16 +11,10 @@ from pydantic import SecretStr, ValidationError
 from pydantic_core import to_jsonable_python
 
 import planstream
-from planstream import (
-    BackoffPolicy,
-    ClientSettings,
-    JitterMode,
-    PlanStreamError,
-    ReconnectSettings,
-    Sequencer,
-    SettingsError,
-    TransportMode,
-)
+from planstream import ClientSettings, PlanStreamError, ReconnectSettings, SettingsError
+from planstream.backoff import BackoffPolicy, JitterMode
+from planstream.connection_state import TransportMode
+from planstream.sequencer import Sequencer
 
 _PREFIX = "PLANSTREAM_"
 

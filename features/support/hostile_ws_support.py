@@ -13,7 +13,8 @@ import io
 import logging
 from typing import Any
 
-from planstream.server import MemoryEventLog, ResumeAfter, ResyncNeeded
+from planstream.server import MemoryEventLog
+from planstream.server.event_log import ResumeAfter, ResyncNeeded
 
 #: Loggers an operator of ``planstream serve`` would see.
 SERVER_LOGGERS = ("planstream.server", "uvicorn", "asyncio")  # uvicorn.error propagates to uvicorn

@@ -18,7 +18,8 @@ from typing import Any
 from websockets.exceptions import ConnectionClosed
 
 from planstream.schema.events import Head
-from planstream.server import MemoryEventLog, ResumeAfter, ResyncNeeded, StoredEvent
+from planstream.server import MemoryEventLog, StoredEvent
+from planstream.server.event_log import ResumeAfter, ResyncNeeded
 from support.servers import on_cleanup, run
 from support.wsclient import RawClient
 

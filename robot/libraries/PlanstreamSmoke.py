@@ -17,7 +17,11 @@ from pathlib import Path
 from typing import Any
 
 import planstream
-from planstream import InvalidFrameError, Sequencer, SequencerStats
+import planstream.codec
+import planstream.schema
+from planstream import InvalidFrameError
+from planstream.delivery import SequencerStats
+from planstream.sequencer import Sequencer
 
 __all__ = ["PlanstreamSmoke"]
 
@@ -51,10 +55,10 @@ class PlanstreamSmoke:
         return planstream.__version__
 
     def planstream_constant(self, name: str) -> Any:
-        """Return the top-level ``planstream.<name>`` (e.g. ``PROTOCOL_VERSION``)."""
-        if name not in planstream.__all__:
-            raise AssertionError(f"planstream does not export {name!r}")
-        return getattr(planstream, name)
+        """Return the wire constant ``planstream.schema.<name>`` (e.g. ``PROTOCOL_VERSION``)."""
+        if name not in planstream.schema.__all__:
+            raise AssertionError(f"planstream.schema does not export {name!r}")
+        return getattr(planstream.schema, name)
 
     # --- codec ----------------------------------------------------------------
 
@@ -66,12 +70,12 @@ class PlanstreamSmoke:
         return path.read_text(encoding="utf-8")
 
     def decode_sample_frame(self, name: str) -> Any:
-        """Decode ``robot/data/<name>.json`` with ``planstream.decode_server_frame``."""
-        return planstream.decode_server_frame(self.read_sample_frame(name))
+        """Decode ``robot/data/<name>.json`` with ``planstream.codec.decode_server_frame``."""
+        return planstream.codec.decode_server_frame(self.read_sample_frame(name))
 
     def decode_frame(self, text: str) -> Any:
         """Decode one server frame given as text; errors propagate unchanged."""
-        return planstream.decode_server_frame(text)
+        return planstream.codec.decode_server_frame(text)
 
     def frame_should_be(self, frame: Any, type_name: str) -> None:
         """Fail unless ``frame`` is exactly the planstream model ``type_name``."""
@@ -82,7 +86,7 @@ class PlanstreamSmoke:
     def decoding_should_fail(self, text: str) -> str:
         """Decode ``text``, expecting ``InvalidFrameError``; return its reason."""
         try:
-            frame = planstream.decode_server_frame(text)
+            frame = planstream.codec.decode_server_frame(text)
         except InvalidFrameError as exc:
             if not exc.reason:
                 raise AssertionError("InvalidFrameError carries no reason") from exc
@@ -143,7 +147,7 @@ class PlanstreamSmoke:
         self._actions = []
         for now, text in enumerate(stream):
             # One tick per frame: far below gap_timeout, so no repair is due.
-            out = sequencer.feed(planstream.decode_server_frame(text), now * 0.0001)
+            out = sequencer.feed(planstream.codec.decode_server_frame(text), now * 0.0001)
             deliveries.extend(out.deliveries)
             self._actions.extend(out.actions)
         self._sequencer = sequencer
