@@ -29,9 +29,12 @@ The I/O lives in :mod:`planstream.transport` (WebSocket and HTTP polling),
 """
 
 import logging
-from typing import TYPE_CHECKING
 
 from planstream.imports import lazy_import
+
+# typing's own TYPE_CHECKING costs an import of typing; type checkers treat this
+# name the same way.
+TYPE_CHECKING = False
 
 __version__ = "0.1.0"
 

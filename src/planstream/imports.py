@@ -6,14 +6,17 @@ time the name is read, so ``import planstream`` or ``import planstream.sequencer
 loads neither the client nor the network stack. The face keeps ``if
 TYPE_CHECKING:`` imports of the same names for type checkers and IDEs.
 
-Pure: importlib only.
+Pure: importlib only (not even typing, to keep ``import planstream`` cheap).
 """
 
 from __future__ import annotations
 
 import importlib
 from collections.abc import Iterable, Mapping
-from typing import Any
+
+TYPE_CHECKING = False  # read by type checkers; spares importing typing at run time
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["lazy_import"]
 
