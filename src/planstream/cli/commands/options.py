@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from planstream.cli.endpoints import client_settings
-from planstream.cli.http_api import ServerApi
 from planstream.settings import DEFAULT_URL
+
+if TYPE_CHECKING:
+    from planstream.cli.http_api import ServerApi
 
 __all__ = ["connection_options", "debug_option", "server_api", "several_urls_options"]
 
@@ -61,6 +62,10 @@ def several_urls_options(function: _F) -> _F:
 
 def server_api(url: str, token: str | None, ca_file: str | None) -> ServerApi:
     """The HTTP API of the server at ``url``, checked by the SDK's settings."""
+    # Imported here: of the commands sharing these options, only publish and plans use it.
+    from planstream.cli.endpoints import client_settings
+    from planstream.cli.http_api import ServerApi
+
     # The SDK's settings check the URL and token and give the TLS context.
     settings = client_settings(url, token, ca_file)
     return ServerApi(url, token, ssl_context=settings.ssl_context())
