@@ -20,6 +20,7 @@ Feature: The planstream package is tidy: a deliberate API, pure core, typed, one
       | version          | __version__                                                                                                                                                                                                      |
     And every name planstream exports is the same object as in the module that defines it
     And dir(planstream) lists every name it exports
+    And reading a name planstream does not export, such as Sequencer, raises AttributeError
 
   Scenario Outline: <face> exports exactly its decided names
     When every module of the planstream package is imported

@@ -107,6 +107,19 @@ def then_dir_complete(context: Any, face: str) -> None:
     assert not missing, f"dir({face}) lacks {missing}"
 
 
+@then("reading a name {face} does not export, such as {name}, raises AttributeError")
+def then_unknown_name(context: Any, face: str, name: str) -> None:
+    package = importlib.import_module(face)
+    assert name not in package.__all__, name
+    message = ""
+    try:
+        getattr(package, name)
+    except AttributeError as exc:
+        message = str(exc)
+    assert message == f"module {face!r} has no attribute {name!r}", message
+    assert not hasattr(package, name)
+
+
 # --- docs/reference/api.md --------------------------------------------------------------
 
 

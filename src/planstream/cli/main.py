@@ -44,7 +44,7 @@ COMMANDS: dict[str, LazyCommand] = {
 
 
 class LazyGroup(click.Group):
-    """A group whose commands are imported by name, on first use."""
+    """A group whose commands are all imported by name, on first use."""
 
     def __init__(
         self, name: str | None = None, *, lazy_commands: dict[str, LazyCommand], **attrs: Any
@@ -53,7 +53,7 @@ class LazyGroup(click.Group):
         self.lazy_commands = lazy_commands
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted({*super().list_commands(ctx), *self.lazy_commands})
+        return sorted(self.lazy_commands)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name in self.commands or cmd_name not in self.lazy_commands:
@@ -67,12 +67,7 @@ class LazyGroup(click.Group):
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         """List the commands from their static short help, importing none of them."""
-        rows = [
-            (name, self.lazy_commands[name].short_help)
-            if name in self.lazy_commands
-            else (name, self.commands[name].get_short_help_str(formatter.width))
-            for name in self.list_commands(ctx)
-        ]
+        rows = [(name, self.lazy_commands[name].short_help) for name in self.list_commands(ctx)]
         with formatter.section("Commands"):
             formatter.write_dl(rows)
 
