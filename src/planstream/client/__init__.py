@@ -4,9 +4,13 @@
 * :mod:`~planstream.client.inbox` - a subscription's bounded inbox and iterator;
 * :mod:`~planstream.client.router` - sequencer, per-plan channels, fan-out;
 * :mod:`~planstream.client.channel` - one plan's channel and resume positions;
-* :mod:`~planstream.client.websocket_client` - ``WebSocketClient``: connects, reconnects,
-  keeps alive and resumes, performing the connection state machine's actions;
-* :mod:`~planstream.client.polling` - the HTTP long-polling phase;
+* :mod:`~planstream.client.connection_driver` - ``ConnectionDriver``: feeds the
+  connection state machine and performs every action it returns (connect,
+  reconnect, poll, probe, resume);
+* :mod:`~planstream.client.websocket_connection` - one open WebSocket: the reader,
+  a watchdog sleeping until its next deadline, an outbox sender while there is
+  something to send; ``RouterSignals``, what the router tells the connection;
+* :mod:`~planstream.client.polling` - ``PlanPollers``: HTTP long-polling of every plan;
 * :mod:`~planstream.client.callbacks` - ``client.on`` callbacks;
 * :mod:`~planstream.client.stats` - counters and state changes;
 * :mod:`~planstream.client.clock` - the monotonic clock the connection sleeps on;
@@ -18,13 +22,14 @@ from planstream.client.callbacks import Callback, CallbackRegistry, CallbackTarg
 from planstream.client.channel import PlanChannel, Position, precedes_or_equals
 from planstream.client.client import PlanStreamClient, StateHook
 from planstream.client.clock import now, sleep_until
+from planstream.client.connection_driver import ConnectionDriver, TokenProvider
 from planstream.client.flag import Flag
 from planstream.client.inbox import Subscription, SubscriptionInbox
 from planstream.client.log_throttle import WarningThrottle
-from planstream.client.polling import PollingPhase
+from planstream.client.polling import PlanPollers
 from planstream.client.router import StreamRouter
 from planstream.client.stats import ClientStats, ConnectionCounters, StateChange
-from planstream.client.websocket_client import TokenProvider, WebSocketClient
+from planstream.client.websocket_connection import OpenWebSocket, RouterSignals
 
 __all__ = [
     "Callback",
@@ -32,11 +37,14 @@ __all__ = [
     "CallbackTarget",
     "ClientStats",
     "ConnectionCounters",
+    "ConnectionDriver",
     "Flag",
+    "OpenWebSocket",
     "PlanChannel",
+    "PlanPollers",
     "PlanStreamClient",
-    "PollingPhase",
     "Position",
+    "RouterSignals",
     "StateChange",
     "StateHook",
     "StreamRouter",
@@ -44,7 +52,6 @@ __all__ = [
     "SubscriptionInbox",
     "TokenProvider",
     "WarningThrottle",
-    "WebSocketClient",
     "now",
     "precedes_or_equals",
     "sleep_until",

@@ -112,6 +112,10 @@ class WebSocketSession:
         with self._translate():
             return asyncio.ensure_future(await self._connection.ping())
 
+    def abort(self) -> None:
+        """Drop the connection at once (a dead peer): a pending :meth:`recv` fails."""
+        self._connection.transport.abort()
+
     async def close(
         self,
         code: int = CloseCode.NORMAL_CLOSURE,
@@ -210,6 +214,12 @@ async def open_websocket(
         )
         raise TransportFailedError(Verdict(VerdictKind.FATAL, error))
     hello = await _accept_hello(connection, open_timeout, max_frame_bytes, has_token_provider)
+    # The handshake's headers (~3.5 KiB) are not needed once the connection is
+    # open; an idle connection should not keep them. (The response object stays:
+    # websockets reads "handshake done" from its presence.)
+    for message in (connection.request, connection.response):
+        if message is not None:
+            message.headers.clear()
     return WebSocketSession(
         connection, hello, has_token_provider=has_token_provider, max_frame_bytes=max_frame_bytes
     )
