@@ -146,7 +146,9 @@ class PlanStreamClient:
         )
         self._tasks = asyncio.TaskGroup()
         await self._tasks.__aenter__()
-        self._engine_task = self._tasks.create_task(self._engine.run(), name="planstream-engine")
+        self._engine_task = self._tasks.create_task(
+            self._engine.run(self._tasks), name="planstream-engine"
+        )
         return self
 
     async def __aexit__(

@@ -54,7 +54,6 @@ from planstream.connection_actions import (
 from planstream.connection_state import ConnectionState, ConnectionStateMachine
 from planstream.errors import AuthenticationError, ClientClosedError, PlanStreamError
 from planstream.log_limiter import LogLimiter
-from planstream.redaction import redact_secrets
 from planstream.settings import ClientSettings
 from planstream.transport.polling import PollingSession, http_base_url
 from planstream.transport.websocket import TransportFailedError, WebSocketSession, open_websocket
@@ -155,52 +154,62 @@ class ConnectionDriver:
 
     # --- the main loop: every action the machine returns is performed here ------------
 
-    async def run(self) -> None:
-        """Run until the machine stops or the task is cancelled (the client closed)."""
+    async def run(self, tasks: asyncio.TaskGroup) -> None:
+        """Run until the machine stops or the task is cancelled (the client closed).
+
+        ``tasks``: the task group this runs in; a connection's short-lived
+        tasks (its outbox sender) belong to it too.
+
+        One flat loop (no helper coroutine between it and the reader: every
+        coroutine frame an idle connection awaits through costs ~250 bytes).
+        """
+        machine = self.machine
         try:
-            await self._run()
+            action: ConnectionAction = machine.start(now())
+            session: WebSocketSession | None = None
+            self.changed()
+            while True:
+                if isinstance(action, Stop):
+                    self._finish(action.error)
+                    return
+                if isinstance(action, StartPolling):
+                    self.changed()
+                    outcome = await self._poll(action)
+                    if isinstance(outcome, Stop):
+                        action = outcome
+                    else:
+                        session, action = outcome
+                    continue
+                if isinstance(action, Connect | RefreshTokenThenConnect):
+                    # A poll's retry is performed by the polling phase, never here.
+                    assert action.websocket, action
+                    await sleep_until(action.at)
+                    try:
+                        session = await self.open_websocket(action.node)
+                    except TransportFailedError as exc:
+                        action = self.report_failure(exc.verdict)
+                        continue
+                    action = machine.connected(now())
+                    continue
+                # Wait (a WebSocket opened) or StopPolling (a probe opened one): serve it.
+                assert isinstance(action, Wait | StopPolling), action
+                assert session is not None
+                self.changed()
+                connection = self._opened(session, tasks)
+                try:
+                    verdict = await connection.serve()
+                finally:
+                    self.up.clear()
+                    # A live server answers the close at once; a silent one never does.
+                    await session.close(answer_within=_CLOSE_TIMEOUT)
+                session = None
+                action = self.report_failure(verdict)
         except asyncio.CancelledError:
             self._finish(None, end_with=ClientClosedError("the client was closed"))
             raise
         except Exception as exc:  # a bug of ours must not kill the user's task group
             logger.exception("the planstream connection driver failed")
             self._finish(PlanStreamError(f"internal error in the planstream client: {exc!r}"))
-
-    async def _run(self) -> None:
-        machine = self.machine
-        action: ConnectionAction = machine.start(now())
-        session: WebSocketSession | None = None
-        self.changed()
-        while True:
-            if isinstance(action, Stop):
-                self._finish(action.error)
-                return
-            if isinstance(action, StartPolling):
-                self.changed()
-                outcome = await self._poll(action)
-                if isinstance(outcome, Stop):
-                    action = outcome
-                else:
-                    session, action = outcome
-                continue
-            if isinstance(action, Connect | RefreshTokenThenConnect):
-                # A poll's retry is performed by the polling phase, never here.
-                assert action.websocket, action
-                await sleep_until(action.at)
-                try:
-                    session = await self.open_websocket(action.node)
-                except TransportFailedError as exc:
-                    action = self.report_failure(exc.verdict)
-                    continue
-                action = machine.connected(now())
-                continue
-            # Wait (a WebSocket opened) or StopPolling (a probe opened one): serve it.
-            assert isinstance(action, Wait | StopPolling), action
-            assert session is not None
-            self.changed()
-            verdict = await self._serve(session)
-            session = None
-            action = self.report_failure(verdict)
 
     def report_failure(self, verdict: Verdict, *, websocket: bool = True) -> ConnectionAction:
         """Tell the machine about a failure; log it and call the state hooks."""
@@ -232,7 +241,7 @@ class ConnectionDriver:
 
         Raises:
             TransportFailedError: the provider raised. The failure is logged
-                (redacted, rate-limited) and is a ``retry`` verdict: it draws a
+                (its type, rate-limited) and is a ``retry`` verdict: it draws a
                 backoff delay and counts toward ``max_attempts``.
         """
         if self.token_provider is None:
@@ -241,12 +250,13 @@ class ConnectionDriver:
         try:
             return await self.token_provider()
         except Exception as exc:  # the provider is user code: its text may hold a secret
-            detail = f"{type(exc).__name__}: {redact_secrets(str(exc))}"
-            self._log_token_failure(detail)
-            error = AuthenticationError(f"the token provider failed: {detail}")
+            # Only the type: the message of a provider's error (an HTTP body, a
+            # credential) stays out of the logs and of the error.
+            self._log_token_failure(type(exc).__name__)
+            error = AuthenticationError(f"the token provider raised {type(exc).__name__}")
             raise TransportFailedError(Verdict(VerdictKind.RETRY, error)) from None
 
-    def _log_token_failure(self, detail: str) -> None:
+    def _log_token_failure(self, kind: str) -> None:
         limiter = self._token_log
         if limiter is None:
             limiter = self._token_log = LogLimiter(_TOKEN_LOG_INTERVAL, _TOKEN_LOG_BURST)
@@ -254,7 +264,7 @@ class ConnectionDriver:
         if silenced is None:
             return
         more = f" ({silenced} similar failures not logged)" if silenced else ""
-        logger.warning("the token provider raised %s%s", detail, more)
+        logger.warning("the token provider raised %s%s", kind, more)
 
     async def open_websocket(self, node: int) -> WebSocketSession:
         """One WebSocket attempt (protocol §2) to the URL of ``node``; raises
@@ -277,8 +287,8 @@ class ConnectionDriver:
 
     # --- serving an open WebSocket ---------------------------------------------------
 
-    async def _serve(self, session: WebSocketSession) -> Verdict:
-        """Carry the stream on ``session`` until it fails; return why."""
+    def _opened(self, session: WebSocketSession, tasks: asyncio.TaskGroup) -> OpenWebSocket:
+        """A WebSocket carries the stream: note it, and make what serves it."""
         hello = session.hello
         self.session_id = hello.session_id
         self.url = self.settings.endpoints[self.machine.node]  # the node that answered
@@ -290,14 +300,9 @@ class ConnectionDriver:
             hello.session_id,
         )
         self.up.set()
-        try:
-            return await OpenWebSocket(
-                session, self.router, self.signals, self.settings.heartbeat, self.counters
-            ).serve()
-        finally:
-            self.up.clear()
-            # A live server answers the close at once; a silent one never does.
-            await session.close(answer_within=_CLOSE_TIMEOUT)
+        return OpenWebSocket(
+            session, self.router, self.signals, self.settings.heartbeat, self.counters, tasks
+        )
 
     # --- polling (protocol §6) -------------------------------------------------------
 
@@ -308,15 +313,11 @@ class ConnectionDriver:
         settings = self.settings
         # The polling stays on the node the machine named; the probes go round.
         self.url = url = settings.endpoints[start.node]
-        while True:
-            try:
-                token = await self.token()
-                break
-            except TransportFailedError as exc:
-                action = self.report_failure(exc.verdict, websocket=False)
-                if isinstance(action, Stop):
-                    return action
-                await sleep_until(self._poll_retry_at(action))
+        try:
+            token = await self.token()
+        except TransportFailedError as exc:  # logged by token(); the server may not need one
+            token = None
+            logger.warning("polling without a token: %s", exc)
         http = PollingSession(
             http_base_url(url),
             token=token,
@@ -442,18 +443,13 @@ class _PollingPhase:
             return None
         driver = self.driver
         action = driver.report_failure(verdict, websocket=False)
-        while True:
-            if isinstance(action, Stop):
-                self.end(action)
-                return None
-            at = driver._poll_retry_at(action)
-            if not isinstance(action, RefreshTokenThenConnect):
-                return at
+        if isinstance(action, Stop):
+            self.end(action)
+            return None
+        at = driver._poll_retry_at(action)
+        if isinstance(action, RefreshTokenThenConnect):
             try:
                 self.http.set_token(await driver.token())
-            except TransportFailedError as exc:
-                if self.ended.done():
-                    return None
-                action = driver.report_failure(exc.verdict, websocket=False)
-                continue
-            return at
+            except TransportFailedError as exc:  # the next 401 is fatal (refused twice)
+                logger.warning("token refresh failed: %s", exc)
+        return at

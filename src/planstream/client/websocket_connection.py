@@ -5,16 +5,20 @@ returns why (a :class:`~planstream.close_codes.Verdict` for the
 :class:`~planstream.client.connection_driver.ConnectionDriver`). An idle
 connection holds as little as it can and wakes only for its timers:
 
-* the **reader** runs in the driver's own task: it feeds each frame to the
-  router and notes when the last one arrived;
-* the **watchdog** sleeps until its next real deadline - the dead-man timer
-  from the last received frame (protocol §3), the keepalive ping and its pong
-  timeout, the RTT ping, the sequencer's next deadline, the flush of the
-  bad-frame warnings - and is woken early when a deadline may have moved
-  earlier (:meth:`RouterSignals.deadline_changed`, a pong);
-* the **outbox sender** exists only while the router has frames to send
-  (:meth:`RouterSignals.outbox_ready` starts it; it ends when the outbox is
-  empty). It and the watchdog belong to the connection's task group.
+* the **reader** is :meth:`OpenWebSocket.serve` itself, run by the driver's
+  task: it feeds each frame to the router and notes when the last one arrived;
+* the **watchdog** is one timer, armed for the next real deadline - the
+  dead-man timer from the last received frame (protocol §3), the keepalive
+  ping and its pong timeout, the RTT ping, the sequencer's next deadline, the
+  flush of the bad-frame warnings. It acts on what is due and re-arms itself;
+  whoever may have made a deadline earlier re-arms it at once
+  (:meth:`RouterSignals.deadline_changed`, a pong, a bad frame). A timer, not
+  a task: nothing to await costs nothing to keep;
+* the **outbox sender** is a task that exists only while there is something
+  to send (the router's outbox, or the keepalive ping the watchdog asked
+  for): :meth:`RouterSignals.outbox_ready` starts it, it ends when nothing is
+  left. It belongs to the connection's task group (the client's), and the
+  connection cancels it when it ends, like the watchdog's timer.
 
 A failure found by the watchdog or the sender aborts the connection; the
 reader's ``recv`` then ends and the first failure recorded is the verdict.
@@ -34,7 +38,7 @@ from planstream.client.router import StreamRouter
 from planstream.client.stats import ConnectionCounters
 from planstream.close_codes import Verdict, VerdictKind, classify_heartbeat_timeout
 from planstream.codec import decode_server_frame, event_positions
-from planstream.errors import ConnectionLostError, ProtocolError
+from planstream.errors import ConnectionLostError, PlanStreamError, ProtocolError
 from planstream.schema.events import EventBase
 from planstream.schema.frames import BatchFrame, PingFrame, PongFrame
 from planstream.schema.limits import clamp_heartbeat
@@ -45,8 +49,8 @@ __all__ = ["OpenWebSocket", "RouterSignals"]
 
 logger = logging.getLogger("planstream.client")
 
-#: A timer wakes this long after its deadline, s, so that the deadline has
-#: passed on waking (the loop may run a timer a clock tick early).
+#: A timer fires this long after its deadline, s, so that the deadline has
+#: passed when it runs (the loop may run a timer a clock tick early).
 _SLACK: Final = 0.001
 _SKIPPED: Final = "skipped a frame the client cannot read"
 
@@ -58,20 +62,19 @@ class RouterSignals:
     * :meth:`channels_changed`: the subscribed plans changed (the pollers watch
       :attr:`channels`);
     * :meth:`deadline_changed`: the sequencer may have an earlier deadline
-      (the watchdog recomputes its wake-up time).
+      (the watchdog re-arms for it).
     """
 
-    __slots__ = ("_deadline", "_outbox", "channels")
+    __slots__ = ("_connection", "channels")
 
     def __init__(self) -> None:
         self.channels = Flag()
-        self._outbox: OpenWebSocket | None = None
-        self._deadline: OpenWebSocket | None = None
+        self._connection: OpenWebSocket | None = None
 
     def outbox_ready(self) -> None:
         """Frames wait in the router's outbox."""
-        if self._outbox is not None:
-            self._outbox.outbox_ready()
+        if self._connection is not None:
+            self._connection.outbox_ready()
 
     def channels_changed(self) -> None:
         """A plan was subscribed or left."""
@@ -79,23 +82,29 @@ class RouterSignals:
 
     def deadline_changed(self) -> None:
         """The sequencer's next deadline may be earlier than it was."""
-        if self._deadline is not None:
-            self._deadline.wake()
+        if self._connection is not None:
+            self._connection.wake()
 
     def listen(self, connection: OpenWebSocket | None) -> None:
         """Send the outbox and deadline signals to ``connection`` (None: nobody)."""
-        self._outbox = self._deadline = connection
+        self._connection = connection
 
 
 class OpenWebSocket:
     """Carries the stream on one open WebSocket until it fails."""
 
     __slots__ = (
-        "_alarm",
+        "_checking",
         "_failure",
+        "_keepalive",
+        "_keepalive_due",
+        "_keepalive_sent",
+        "_limit",
+        "_next_ping",
         "_ping",
         "_sender",
         "_tasks",
+        "_timer",
         "counters",
         "heartbeat",
         "last_frame_at",
@@ -112,6 +121,7 @@ class OpenWebSocket:
         signals: RouterSignals,
         heartbeat: HeartbeatSettings,
         counters: ConnectionCounters,
+        tasks: asyncio.TaskGroup,
     ) -> None:
         self.session = session
         self.router = router
@@ -120,65 +130,34 @@ class OpenWebSocket:
         self.counters = counters
         self.last_frame_at = now()  # the dead-man timer runs from here (protocol §3)
         self.warnings: WarningThrottle | None = None  # made at the first bad frame
+        self._limit = _dead_after(session, heartbeat)
         self._failure: Verdict | None = None  # found by the watchdog or the sender
         self._ping: tuple[str, float] | None = None  # the RTT ping awaiting its pong
-        self._alarm: asyncio.Future[None] | None = None  # the watchdog's sleep
+        self._next_ping = self.last_frame_at  # the first pings at once
+        self._keepalive: asyncio.Future[float] | None = None  # the pong waiter
+        self._keepalive_sent = 0.0
+        self._keepalive_due = False  # the watchdog asked the sender for a ping
+        self._timer: asyncio.TimerHandle | None = None  # the watchdog's next wake-up
+        self._checking = False
         self._sender: asyncio.Task[None] | None = None
-        self._tasks: asyncio.TaskGroup | None = None
+        self._tasks: asyncio.TaskGroup | None = tasks  # None once the connection ends
 
     async def serve(self) -> Verdict:
-        """Re-subscribe every plan, read until the connection fails; return why."""
+        """Re-subscribe every plan, read until the connection fails; return why.
+
+        The reader is this coroutine itself (run by the driver's task): an idle
+        connection awaits through as few coroutine frames as possible.
+        """
         router = self.router
-        try:
-            async with asyncio.TaskGroup() as tasks:
-                self._tasks = tasks
-                self.signals.listen(self)
-                router.go_online()  # queues the subscribes: starts the sender
-                watchdog = tasks.create_task(self._watch(self._limit()))
-                try:
-                    verdict = await self._read()
-                finally:
-                    self._tasks = None  # no sender starts once the group closes
-                    watchdog.cancel()
-                    if self._sender is not None:
-                        self._sender.cancel()
-        finally:
-            self.signals.listen(None)
-            router.go_offline()
-            if self.warnings is not None:
-                self.warnings.flush(_SKIPPED)
-        return self._failure or verdict
-
-    def _limit(self) -> float:
-        """protocol §2-3: the silence after which the connection is dead: the
-        hello's heartbeat_s clamped into [1, 300] (and to ``max_interval``: a
-        hello saying 1e300 must not switch the detector off) x dead_after_factor."""
-        hello_s = self.session.hello.heartbeat_s
-        heartbeat_s = min(clamp_heartbeat(hello_s), self.heartbeat.max_interval)
-        if heartbeat_s != hello_s:
-            logger.warning(
-                "the server's hello asked for heartbeat_s %g; the client uses %g s",
-                hello_s,
-                heartbeat_s,
-            )
-        return heartbeat_s * self.heartbeat.dead_after_factor
-
-    def _fail(self, verdict: Verdict) -> None:
-        """Record the first failure and drop the connection: the reader ends."""
-        if self._failure is None:
-            self._failure = verdict
-        self.session.abort()
-
-    # --- the reader ------------------------------------------------------------------
-
-    async def _read(self) -> Verdict:
         recv = self.session.recv
-        router = self.router
         on_frame = router.on_frame
         stats = router.sequencer.stats
         deadline_changed = self.signals.deadline_changed
         clock = time.monotonic
+        self.signals.listen(self)
         try:
+            router.go_online()  # queues the subscribes: starts the sender
+            self._check()  # arms the watchdog
             while True:
                 raw = await recv()
                 self.last_frame_at = received_at = clock()  # the watchdog's sign of life
@@ -207,7 +186,27 @@ class OpenWebSocket:
                     router.backlogged = False
                     await asyncio.sleep(0)  # let the consumers drain their queues
         except TransportFailedError as exc:
-            return exc.verdict
+            verdict = exc.verdict
+        finally:
+            self._tasks = None  # no sender starts, the watchdog does not re-arm
+            self.signals.listen(None)
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
+            sender = self._sender
+            if sender is not None:
+                sender.cancel()
+                await asyncio.wait((sender,))
+            router.go_offline()
+            if self.warnings is not None:
+                self.warnings.flush(_SKIPPED)
+        return self._failure or verdict
+
+    def _fail(self, verdict: Verdict) -> None:
+        """Record the first failure and drop the connection: the reader ends."""
+        if self._failure is None:
+            self._failure = verdict
+        self.session.abort()
 
     def _skip(self, raw: str | bytes, error: ProtocolError) -> None:
         """A frame the client cannot read: warn (rate-limited), and if it seems
@@ -220,7 +219,7 @@ class OpenWebSocket:
         reason = getattr(error, "reason", str(error))
         for plan_id, seq in event_positions(raw):
             self.router.on_invalid_event(plan_id, seq, reason, at)
-        self.wake()  # a new repair deadline, a suppressed line to report later
+        self.wake()  # a repair deadline, a suppressed line to report later
 
     def _on_pong(self, frame: PongFrame, received_at: float) -> None:
         ping = self._ping
@@ -231,93 +230,99 @@ class OpenWebSocket:
     # --- the outbox sender -----------------------------------------------------------
 
     def outbox_ready(self) -> None:
-        """Start the sender unless it runs (it sends until the outbox is empty)."""
+        """Start the sender unless it runs (it sends until nothing is left)."""
         if self._sender is None and self._tasks is not None:
-            self._sender = self._tasks.create_task(self._send_outbox())
+            self._sender = self._tasks.create_task(self._send())
 
-    async def _send_outbox(self) -> None:
+    async def _send(self) -> None:
         router = self.router
-        send = self.session.send
+        session = self.session
         try:
-            while router.outbox:
+            while self._keepalive_due or router.outbox:
+                if self._keepalive_due:
+                    self._keepalive_due = False
+                    keepalive = self._keepalive = await session.ping()
+                    keepalive.add_done_callback(self._pong_received)
                 for text in router.take_outbox():
-                    await send(text)
+                    await session.send(text)
         except TransportFailedError as exc:
             self._fail(exc.verdict)
+        except Exception as exc:  # a bug of ours: the connection ends, the client reports it
+            logger.exception("the planstream outbox sender failed")
+            self._fail(_internal_error(exc))
         finally:
             self._sender = None
 
     # --- the watchdog ----------------------------------------------------------------
 
     def wake(self) -> None:
-        """Make the watchdog recompute its next deadline now."""
-        alarm = self._alarm
-        if alarm is not None and not alarm.done():
-            alarm.set_result(None)
+        """A deadline may have moved earlier: act and re-arm the watchdog now."""
+        if not self._checking:
+            self._check()
 
-    async def _watch(self, limit: float) -> None:
-        """Sleep until the next deadline; act on those that are due."""
-        heartbeat = self.heartbeat
-        ping_interval, ping_timeout = heartbeat.ping_interval, heartbeat.ping_timeout
-        router = self.router
-        sequencer = router.sequencer
-        session = self.session
-        keepalive: asyncio.Future[float] | None = None  # the pong waiter
-        keepalive_sent = 0.0
-        next_ping = now()  # the first RTT ping at once
+    def _check(self) -> None:
+        """The watchdog: act on the deadlines that are due, re-arm for the next."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if self._tasks is None or self._failure is not None:
+            return  # the connection ended or is ending
+        self._checking = True
         try:
-            while True:
-                current = now()
-                silent_for = current - self.last_frame_at
-                if silent_for >= limit:
-                    self._fail(classify_heartbeat_timeout(silent_for, limit))
-                    return
-                pending = keepalive is not None and not keepalive.done()
-                if pending and current - keepalive_sent >= ping_timeout:
-                    self._fail(_keepalive_timeout(ping_timeout))
-                    return
-                if current >= next_ping:
-                    # A WebSocket ping (keepalive; not while one awaits its pong,
-                    # or its timeout would restart) and a protocol ping (RTT).
-                    if not pending:
-                        keepalive, keepalive_sent, pending = await session.ping(), current, True
-                        keepalive.add_done_callback(self._pong_received)
-                    self._send_ping(current)
-                    next_ping = current + ping_interval
-                deadline = sequencer.next_deadline()
-                if deadline is not None and deadline <= current:
-                    router.tick(current)
-                    deadline = sequencer.next_deadline()
-                wake_at = min(self.last_frame_at + limit, next_ping)
-                if pending:
-                    wake_at = min(wake_at, keepalive_sent + ping_timeout)
-                if deadline is not None:
-                    wake_at = min(wake_at, deadline)
-                warnings = self.warnings
-                if warnings is not None:
-                    warnings.tick(current, _SKIPPED)
-                    flush_at = warnings.next_report()
-                    if flush_at is not None:
-                        wake_at = min(wake_at, flush_at)
-                await self._sleep_until(wake_at)
-        except TransportFailedError as exc:
-            self._fail(exc.verdict)
+            wake_at = self._due(now())
+        except Exception as exc:  # a bug of ours must not leave the connection unwatched
+            logger.exception("the planstream connection watchdog failed")
+            self._fail(_internal_error(exc))
+            return
+        finally:
+            self._checking = False
+        if wake_at is not None:
+            loop = asyncio.get_running_loop()
+            self._timer = loop.call_at(loop.time() + wake_at - now() + _SLACK, self._check)
+
+    def _due(self, current: float) -> float | None:
+        """Act on what is due at ``current``; the next deadline (None: failed)."""
+        heartbeat, limit = self.heartbeat, self._limit
+        silent_for = current - self.last_frame_at
+        if silent_for >= limit:
+            self._fail(classify_heartbeat_timeout(silent_for, limit))
+            return None
+        keepalive = self._keepalive
+        pending = keepalive is not None and not keepalive.done()
+        if pending and current - self._keepalive_sent >= heartbeat.ping_timeout:
+            self._fail(_keepalive_timeout(heartbeat.ping_timeout))
+            return None
+        if current >= self._next_ping:
+            # A WebSocket ping (keepalive; not while one awaits its pong, or its
+            # timeout would restart) and a protocol ping (RTT), both sent by the sender.
+            if not pending and not self._keepalive_due:
+                self._keepalive_due, self._keepalive_sent = True, current
+                pending = True
+            self._send_ping(current)
+            self._next_ping = current + heartbeat.ping_interval
+            self.outbox_ready()
+        router = self.router
+        deadline = router.sequencer.next_deadline()
+        if deadline is not None and deadline <= current:
+            router.tick(current)
+            deadline = router.sequencer.next_deadline()
+        wake_at = min(self.last_frame_at + limit, self._next_ping)
+        if pending:
+            wake_at = min(wake_at, self._keepalive_sent + heartbeat.ping_timeout)
+        if deadline is not None:
+            wake_at = min(wake_at, deadline)
+        warnings = self.warnings
+        if warnings is not None:
+            warnings.tick(current, _SKIPPED)
+            report_at = warnings.next_report()
+            if report_at is not None:
+                wake_at = min(wake_at, report_at)
+        return wake_at
 
     def _pong_received(self, pong: asyncio.Future[float]) -> None:
         if not pong.cancelled():
             pong.exception()  # retrieved: a ping dropped with the connection is no error
         self.wake()  # its timeout is no deadline any more
-
-    async def _sleep_until(self, at: float) -> None:
-        """Sleep until ``at`` (plus the slack), or until :meth:`wake`."""
-        loop = asyncio.get_running_loop()
-        alarm = self._alarm = loop.create_future()
-        timer = loop.call_later(max(at - now(), 0.0) + _SLACK, _ring, alarm)
-        try:
-            await alarm
-        finally:
-            timer.cancel()
-            self._alarm = None
 
     def _send_ping(self, at: float) -> None:
         self.counters.pings += 1
@@ -326,11 +331,26 @@ class OpenWebSocket:
         self.router.send(PingFrame(id=request_id))
 
 
-def _ring(alarm: asyncio.Future[None]) -> None:
-    if not alarm.done():
-        alarm.set_result(None)
+def _dead_after(session: WebSocketSession, heartbeat: HeartbeatSettings) -> float:
+    """protocol §2-3: the silence after which the connection is dead: the
+    hello's heartbeat_s clamped into [1, 300] (and to ``max_interval``: a hello
+    saying 1e300 must not switch the detector off) x ``dead_after_factor``."""
+    hello_s = session.hello.heartbeat_s
+    heartbeat_s = min(clamp_heartbeat(hello_s), heartbeat.max_interval)
+    if heartbeat_s != hello_s:
+        logger.warning(
+            "the server's hello asked for heartbeat_s %g; the client uses %g s",
+            hello_s,
+            heartbeat_s,
+        )
+    return heartbeat_s * heartbeat.dead_after_factor
 
 
 def _keepalive_timeout(ping_timeout: float) -> Verdict:
     error = ConnectionLostError(f"no pong to the keepalive ping within {ping_timeout:g} s")
     return Verdict(VerdictKind.RETRY, error)
+
+
+def _internal_error(exc: Exception) -> Verdict:
+    error = PlanStreamError(f"internal error in the planstream client: {exc!r}")
+    return Verdict(VerdictKind.FATAL, error)
