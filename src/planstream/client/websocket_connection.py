@@ -322,6 +322,8 @@ class OpenWebSocket:
     def _pong_received(self, pong: asyncio.Future[float]) -> None:
         if not pong.cancelled():
             pong.exception()  # retrieved: a ping dropped with the connection is no error
+        if self._keepalive is pong:
+            self._keepalive = None  # an idle connection keeps no spent future
         self.wake()  # its timeout is no deadline any more
 
     def _send_ping(self, at: float) -> None:
