@@ -51,7 +51,7 @@ PLAN_ID = "idle-plan"
 _SERVE = "from planstream.cli.main import main; main()"
 
 
-class CountingSelector(selectors.DefaultSelector):  # type: ignore[misc,valid-type]
+class CountingSelector(selectors.DefaultSelector):
     """A selector that counts blocking ``select()`` calls by why they returned."""
 
     def __init__(self) -> None:

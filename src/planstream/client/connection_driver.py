@@ -393,6 +393,10 @@ class ConnectionDriver:
         if self.stopped.is_set():
             return
         self.error = error
+        if self._token_log is not None and self._token_log.suppressed:
+            logger.warning(
+                "%d more token provider failures were not logged", self._token_log.suppressed
+            )
         self.up.clear()
         self.router.go_offline()
         self.router.end_all(end_with or error)
