@@ -8,8 +8,12 @@
   connection state machine and performs every action it returns (connect,
   reconnect, poll, probe, resume);
 * :mod:`~planstream.client.websocket_connection` - one open WebSocket: the reader,
-  a watchdog sleeping until its next deadline, an outbox sender while there is
-  something to send; ``RouterSignals``, what the router tells the connection;
+  a watchdog timer armed for its next deadline, an outbox sender while there is
+  something to send;
+* :mod:`~planstream.client.router_signals` - ``RouterSignals``: what the router
+  tells the connection (outbox ready, channels changed, deadline changed);
+* :mod:`~planstream.client.token_source` - the token of each connect (a provider
+  or a static token); a failing provider is logged and retried with backoff;
 * :mod:`~planstream.client.polling` - ``PlanPollers``: HTTP long-polling of every plan;
 * :mod:`~planstream.client.callbacks` - ``client.on`` callbacks;
 * :mod:`~planstream.client.stats` - counters and state changes;
@@ -22,14 +26,16 @@ from planstream.client.callbacks import Callback, CallbackRegistry, CallbackTarg
 from planstream.client.channel import PlanChannel, Position, precedes_or_equals
 from planstream.client.client import PlanStreamClient, StateHook
 from planstream.client.clock import now, sleep_until
-from planstream.client.connection_driver import ConnectionDriver, TokenProvider
+from planstream.client.connection_driver import ConnectionDriver
 from planstream.client.flag import Flag
 from planstream.client.inbox import Subscription, SubscriptionInbox
 from planstream.client.log_throttle import WarningThrottle
 from planstream.client.polling import PlanPollers
 from planstream.client.router import StreamRouter
+from planstream.client.router_signals import RouterSignals
 from planstream.client.stats import ClientStats, ConnectionCounters, StateChange
-from planstream.client.websocket_connection import OpenWebSocket, RouterSignals
+from planstream.client.token_source import TokenProvider
+from planstream.client.websocket_connection import OpenWebSocket
 
 __all__ = [
     "Callback",

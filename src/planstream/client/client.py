@@ -25,15 +25,12 @@ from typing import Any, Self
 
 from planstream.backoff import ModuleRandom, RandomSource
 from planstream.client.callbacks import Callback, CallbackRegistry, CallbackTarget
-from planstream.client.connection_driver import (
-    ConnectionDriver,
-    RouterSignals,
-    TokenProvider,
-    bind_router,
-)
+from planstream.client.connection_driver import ConnectionDriver
 from planstream.client.inbox import Subscription
 from planstream.client.router import StreamRouter
+from planstream.client.router_signals import RouterSignals, bind_router
 from planstream.client.stats import ClientStats, StateChange
+from planstream.client.token_source import TokenProvider
 from planstream.connection_state import ConnectionState
 from planstream.delivery import Resync
 from planstream.errors import ClientClosedError, InvalidIdError, PlanStreamError

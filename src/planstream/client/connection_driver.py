@@ -31,17 +31,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
-from typing import TypeAlias
+from collections.abc import Callable
 
 from planstream.backoff import RandomSource
 from planstream.client.clock import now, sleep_until
 from planstream.client.flag import Flag
 from planstream.client.polling import PlanPollers
 from planstream.client.router import StreamRouter
+from planstream.client.router_signals import RouterSignals, bind_router
 from planstream.client.stats import ConnectionCounters, StateChange
-from planstream.client.websocket_connection import OpenWebSocket, RouterSignals
-from planstream.close_codes import Verdict, VerdictKind
+from planstream.client.token_source import TokenProvider, TokenSource
+from planstream.client.websocket_connection import OpenWebSocket
+from planstream.close_codes import Verdict
 from planstream.connection_actions import (
     Connect,
     ConnectionAction,
@@ -52,8 +53,7 @@ from planstream.connection_actions import (
     Wait,
 )
 from planstream.connection_state import ConnectionState, ConnectionStateMachine
-from planstream.errors import AuthenticationError, ClientClosedError, PlanStreamError
-from planstream.log_limiter import LogLimiter
+from planstream.errors import ClientClosedError, PlanStreamError
 from planstream.settings import ClientSettings
 from planstream.transport.polling import PollingSession, http_base_url
 from planstream.transport.websocket import TransportFailedError, WebSocketSession, open_websocket
@@ -62,39 +62,10 @@ __all__ = ["ConnectionDriver", "RouterSignals", "TokenProvider", "bind_router"]
 
 logger = logging.getLogger("planstream.client")
 
-#: An async callable returning a fresh bearer token; called before every connect.
-TokenProvider: TypeAlias = Callable[[], Awaitable[str]]
 
 #: Longest wait for the server's answer to our close frame before dropping the
 #: connection, s (websockets would wait 10 s: the reconnect waits with it).
 _CLOSE_TIMEOUT = 1.0
-#: A failing token provider is logged at most this often (lines per 60 s).
-_TOKEN_LOG_BURST = 3
-_TOKEN_LOG_INTERVAL = 60.0
-
-
-class _SignalFlag(Flag):
-    """A router ``Flag`` whose ``set()`` is a signal (today's router raises Flags)."""
-
-    __slots__ = ("_signal",)
-
-    def __init__(self, signal: Callable[[], None]) -> None:
-        super().__init__()
-        self._signal = signal
-
-    def set(self) -> None:
-        self._signal()
-
-
-def bind_router(router: StreamRouter, signals: RouterSignals) -> None:
-    """Route ``router``'s ``outbox_ready`` and ``channels_changed`` through ``signals``.
-
-    Until the router takes a :class:`RouterSignals` itself: its two Flags
-    become signals. ``deadline_changed`` is derived by the reader meanwhile
-    (:class:`~planstream.client.websocket_connection.OpenWebSocket`).
-    """
-    router.outbox_ready = _SignalFlag(signals.outbox_ready)
-    router.channels_changed = _SignalFlag(signals.channels_changed)
 
 
 class ConnectionDriver:
@@ -102,7 +73,6 @@ class ConnectionDriver:
 
     __slots__ = (
         "_on_state_change",
-        "_token_log",
         "counters",
         "error",
         "machine",
@@ -112,7 +82,7 @@ class ConnectionDriver:
         "signals",
         "state",
         "stopped",
-        "token_provider",
+        "tokens",
         "up",
         "url",
     )
@@ -130,7 +100,7 @@ class ConnectionDriver:
         self.settings = settings
         self.router = router
         self.signals = signals
-        self.token_provider = token_provider
+        self.tokens = TokenSource(token_provider, settings.token)
         self.counters = ConnectionCounters()
         self.state = ConnectionState.CLOSED
         self.error: PlanStreamError | None = None
@@ -139,7 +109,6 @@ class ConnectionDriver:
         self.session_id: str | None = None
         self.url = settings.endpoints[0]  # the node of the last attempt or open connection
         self._on_state_change = on_state_change
-        self._token_log: LogLimiter | None = None  # made on the provider's first failure
         reconnect = settings.reconnect
         self.machine = ConnectionStateMachine(
             policy=reconnect.policy(),
@@ -236,36 +205,6 @@ class ConnectionDriver:
 
     # --- connecting ----------------------------------------------------------------
 
-    async def token(self) -> str | None:
-        """The token for the next connect: from the provider, else the static one.
-
-        Raises:
-            TransportFailedError: the provider raised. The failure is logged
-                (its type, rate-limited) and is a ``retry`` verdict: it draws a
-                backoff delay and counts toward ``max_attempts``.
-        """
-        if self.token_provider is None:
-            secret = self.settings.token
-            return None if secret is None else secret.get_secret_value()
-        try:
-            return await self.token_provider()
-        except Exception as exc:  # the provider is user code: its text may hold a secret
-            # Only the type: the message of a provider's error (an HTTP body, a
-            # credential) stays out of the logs and of the error.
-            self._log_token_failure(type(exc).__name__)
-            error = AuthenticationError(f"the token provider raised {type(exc).__name__}")
-            raise TransportFailedError(Verdict(VerdictKind.RETRY, error)) from None
-
-    def _log_token_failure(self, kind: str) -> None:
-        limiter = self._token_log
-        if limiter is None:
-            limiter = self._token_log = LogLimiter(_TOKEN_LOG_INTERVAL, _TOKEN_LOG_BURST)
-        silenced = limiter.allow(now())
-        if silenced is None:
-            return
-        more = f" ({silenced} similar failures not logged)" if silenced else ""
-        logger.warning("the token provider raised %s%s", kind, more)
-
     async def open_websocket(self, node: int) -> WebSocketSession:
         """One WebSocket attempt (protocol §2) to the URL of ``node``; raises
         TransportFailedError."""
@@ -273,8 +212,8 @@ class ConnectionDriver:
         url = settings.endpoints[node]
         return await open_websocket(
             url,
-            token=await self.token(),
-            has_token_provider=self.token_provider is not None,
+            token=await self.tokens.token(),
+            has_token_provider=self.tokens.provider is not None,
             max_frame_bytes=settings.max_frame_bytes,
             # The watchdog sends the keepalive pings itself (one task less per
             # connection than websockets' own keepalive).
@@ -314,14 +253,14 @@ class ConnectionDriver:
         # The polling stays on the node the machine named; the probes go round.
         self.url = url = settings.endpoints[start.node]
         try:
-            token = await self.token()
+            token = await self.tokens.token()
         except TransportFailedError as exc:  # logged by token(); the server may not need one
             token = None
             logger.warning("polling without a token: %s", exc)
         http = PollingSession(
             http_base_url(url),
             token=token,
-            has_token_provider=self.token_provider is not None,
+            has_token_provider=self.tokens.provider is not None,
             request_timeout=settings.polling.request_timeout,
             ssl_context=settings.ssl_context(url),
             max_response_bytes=settings.polling.max_response_bytes,
@@ -393,10 +332,7 @@ class ConnectionDriver:
         if self.stopped.is_set():
             return
         self.error = error
-        if self._token_log is not None and self._token_log.suppressed:
-            logger.warning(
-                "%d more token provider failures were not logged", self._token_log.suppressed
-            )
+        self.tokens.flush()
         self.up.clear()
         self.router.go_offline()
         self.router.end_all(end_with or error)
@@ -453,7 +389,7 @@ class _PollingPhase:
         at = driver._poll_retry_at(action)
         if isinstance(action, RefreshTokenThenConnect):
             try:
-                self.http.set_token(await driver.token())
+                self.http.set_token(await driver.tokens.token())
             except TransportFailedError as exc:  # the next 401 is fatal (refused twice)
                 logger.warning("token refresh failed: %s", exc)
         return at

@@ -12,11 +12,12 @@ connection holds as little as it can and wakes only for its timers:
   ping and its pong timeout, the RTT ping, the sequencer's next deadline, the
   flush of the bad-frame warnings. It acts on what is due and re-arms itself;
   whoever may have made a deadline earlier re-arms it at once
-  (:meth:`RouterSignals.deadline_changed`, a pong, a bad frame). A timer, not
+  (:meth:`~planstream.client.router_signals.RouterSignals.deadline_changed`,
+  a pong, a bad frame). A timer, not
   a task: nothing to await costs nothing to keep;
 * the **outbox sender** is a task that exists only while there is something
   to send (the router's outbox, or the keepalive ping the watchdog asked
-  for): :meth:`RouterSignals.outbox_ready` starts it, it ends when nothing is
+  for): ``RouterSignals.outbox_ready`` starts it, it ends when nothing is
   left. It belongs to the connection's task group (the client's), and the
   connection cancels it when it ends, like the watchdog's timer.
 
@@ -32,9 +33,9 @@ import time
 from typing import Final
 
 from planstream.client.clock import now
-from planstream.client.flag import Flag
 from planstream.client.log_throttle import WarningThrottle
 from planstream.client.router import StreamRouter
+from planstream.client.router_signals import RouterSignals
 from planstream.client.stats import ConnectionCounters
 from planstream.close_codes import Verdict, VerdictKind, classify_heartbeat_timeout
 from planstream.codec import decode_server_frame, event_positions
@@ -45,7 +46,7 @@ from planstream.schema.limits import clamp_heartbeat
 from planstream.settings import HeartbeatSettings
 from planstream.transport.websocket import TransportFailedError, WebSocketSession
 
-__all__ = ["OpenWebSocket", "RouterSignals"]
+__all__ = ["OpenWebSocket"]
 
 logger = logging.getLogger("planstream.client")
 
@@ -53,41 +54,6 @@ logger = logging.getLogger("planstream.client")
 #: passed when it runs (the loop may run a timer a clock tick early).
 _SLACK: Final = 0.001
 _SKIPPED: Final = "skipped a frame the client cannot read"
-
-
-class RouterSignals:
-    """What the router tells the connection; one small object, injected.
-
-    * :meth:`outbox_ready`: frames wait in the outbox (starts the sender);
-    * :meth:`channels_changed`: the subscribed plans changed (the pollers watch
-      :attr:`channels`);
-    * :meth:`deadline_changed`: the sequencer may have an earlier deadline
-      (the watchdog re-arms for it).
-    """
-
-    __slots__ = ("_connection", "channels")
-
-    def __init__(self) -> None:
-        self.channels = Flag()
-        self._connection: OpenWebSocket | None = None
-
-    def outbox_ready(self) -> None:
-        """Frames wait in the router's outbox."""
-        if self._connection is not None:
-            self._connection.outbox_ready()
-
-    def channels_changed(self) -> None:
-        """A plan was subscribed or left."""
-        self.channels.set()
-
-    def deadline_changed(self) -> None:
-        """The sequencer's next deadline may be earlier than it was."""
-        if self._connection is not None:
-            self._connection.wake()
-
-    def listen(self, connection: OpenWebSocket | None) -> None:
-        """Send the outbox and deadline signals to ``connection`` (None: nobody)."""
-        self._connection = connection
 
 
 class OpenWebSocket:
