@@ -197,8 +197,12 @@ class OpenWebSocket:
 
     def outbox_ready(self) -> None:
         """Start the sender unless it runs (it sends until nothing is left)."""
-        if self._sender is None and self._tasks is not None:
-            self._sender = self._tasks.create_task(self._send())
+        tasks = self._tasks
+        if self._sender is None and tasks is not None:
+            try:
+                self._sender = tasks.create_task(self._send())
+            except RuntimeError:  # the client's task group is closing: so is the connection
+                self._tasks = None
 
     async def _send(self) -> None:
         router = self.router
@@ -254,14 +258,15 @@ class OpenWebSocket:
             self._fail(classify_heartbeat_timeout(silent_for, limit))
             return None
         keepalive = self._keepalive
-        pending = keepalive is not None and not keepalive.done()
+        # A ping asked of the sender counts as sent: its pong is awaited from then.
+        pending = self._keepalive_due or (keepalive is not None and not keepalive.done())
         if pending and current - self._keepalive_sent >= heartbeat.ping_timeout:
             self._fail(_keepalive_timeout(heartbeat.ping_timeout))
             return None
         if current >= self._next_ping:
             # A WebSocket ping (keepalive; not while one awaits its pong, or its
             # timeout would restart) and a protocol ping (RTT), both sent by the sender.
-            if not pending and not self._keepalive_due:
+            if not pending:
                 self._keepalive_due, self._keepalive_sent = True, current
                 pending = True
             self._send_ping(current)
