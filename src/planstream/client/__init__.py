@@ -30,11 +30,11 @@ from planstream.client.connection_driver import ConnectionDriver
 from planstream.client.flag import Flag
 from planstream.client.inbox import Subscription, SubscriptionInbox
 from planstream.client.log_throttle import WarningThrottle
-from planstream.client.polling import PlanPollers
+from planstream.client.polling import PlanPollers, PollReports, PollTarget
 from planstream.client.router import StreamRouter
-from planstream.client.router_signals import RouterSignals
+from planstream.client.router_signals import RouterSignals, SignalListener, bind_router
 from planstream.client.stats import ClientStats, ConnectionCounters, StateChange
-from planstream.client.token_source import TokenProvider
+from planstream.client.token_source import TokenProvider, TokenSource
 from planstream.client.websocket_connection import OpenWebSocket
 
 __all__ = [
@@ -49,15 +49,20 @@ __all__ = [
     "PlanChannel",
     "PlanPollers",
     "PlanStreamClient",
+    "PollReports",
+    "PollTarget",
     "Position",
     "RouterSignals",
+    "SignalListener",
     "StateChange",
     "StateHook",
     "StreamRouter",
     "Subscription",
     "SubscriptionInbox",
     "TokenProvider",
+    "TokenSource",
     "WarningThrottle",
+    "bind_router",
     "now",
     "precedes_or_equals",
     "sleep_until",

@@ -10,7 +10,7 @@ action that comes back is performed here, in one place:
   provider (on every connect), open a WebSocket to the named node;
 * ``Wait``: a WebSocket was opened: serve it
   (:class:`~planstream.client.websocket_connection.OpenWebSocket`: the reader,
-  a watchdog sleeping until its next deadline, an outbox sender while there is
+  a watchdog timer armed for its next deadline, an outbox sender while there is
   something to send) until it fails, and report why;
 * ``StartPolling``: poll over HTTP (:mod:`planstream.client.polling`, given only
   what to poll and how to report) while the driver probes the WebSocket; a
@@ -38,7 +38,7 @@ from planstream.client.clock import now, sleep_until
 from planstream.client.flag import Flag
 from planstream.client.polling import PlanPollers
 from planstream.client.router import StreamRouter
-from planstream.client.router_signals import RouterSignals, bind_router
+from planstream.client.router_signals import RouterSignals
 from planstream.client.stats import ConnectionCounters, StateChange
 from planstream.client.token_source import TokenProvider, TokenSource
 from planstream.client.websocket_connection import OpenWebSocket
@@ -58,7 +58,7 @@ from planstream.settings import ClientSettings
 from planstream.transport.polling import PollingSession, http_base_url
 from planstream.transport.websocket import TransportFailedError, WebSocketSession, open_websocket
 
-__all__ = ["ConnectionDriver", "RouterSignals", "TokenProvider", "bind_router"]
+__all__ = ["ConnectionDriver"]
 
 logger = logging.getLogger("planstream.client")
 

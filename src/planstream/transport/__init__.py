@@ -7,6 +7,7 @@ pure layer's :class:`~planstream.close_codes.Verdict`.
 
 from planstream.transport.polling import PollingSession, PollResult, http_base_url
 from planstream.transport.websocket import (
+    SessionHello,
     TransportFailedError,
     WebSocketSession,
     bearer_headers,
@@ -16,6 +17,7 @@ from planstream.transport.websocket import (
 __all__ = [
     "PollResult",
     "PollingSession",
+    "SessionHello",
     "TransportFailedError",
     "WebSocketSession",
     "bearer_headers",
