@@ -138,7 +138,7 @@ class OpenWebSocket:
                     self._on_pong(frame, received_at)
                     continue
                 delivered = stats.delivered
-                on_frame(frame)
+                on_frame(frame, received_at)
                 # Until the router signals deadline_changed itself: anything but
                 # the in-order path may have given the sequencer a new deadline.
                 if isinstance(frame, EventBase):
