@@ -41,7 +41,7 @@ from planstream.client.router import StreamRouter
 from planstream.client.router_signals import RouterSignals
 from planstream.client.stats import ConnectionCounters, StateChange
 from planstream.client.token_source import TokenProvider, TokenSource
-from planstream.client.websocket_connection import OpenWebSocket
+from planstream.client.websocket_connection import CLOSE_TIMEOUT, OpenWebSocket
 from planstream.close_codes import Verdict
 from planstream.connection_actions import (
     Connect,
@@ -61,11 +61,6 @@ from planstream.transport.websocket import TransportFailedError, WebSocketSessio
 __all__ = ["ConnectionDriver"]
 
 logger = logging.getLogger("planstream.client")
-
-
-#: Longest wait for the server's answer to our close frame before dropping the
-#: connection, s (websockets would wait 10 s: the reconnect waits with it).
-_CLOSE_TIMEOUT = 1.0
 
 
 class ConnectionDriver:
@@ -170,7 +165,7 @@ class ConnectionDriver:
                 finally:
                     self.up.clear()
                     # A live server answers the close at once; a silent one never does.
-                    await session.close(answer_within=_CLOSE_TIMEOUT)
+                    await session.close(answer_within=CLOSE_TIMEOUT)
                 session = None
                 action = self.report_failure(verdict)
         except asyncio.CancelledError:

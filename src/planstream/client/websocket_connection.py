@@ -21,7 +21,8 @@ connection holds as little as it can and wakes only for its timers:
   left. It belongs to the connection's task group (the client's), and the
   connection cancels it when it ends, like the watchdog's timer.
 
-A failure found by the watchdog or the sender aborts the connection; the
+A failure found by the watchdog or the sender closes the connection (code
+1000; a peer that does not answer is dropped after :data:`CLOSE_TIMEOUT`); the
 reader's ``recv`` then ends and the first failure recorded is the verdict.
 """
 
@@ -46,10 +47,13 @@ from planstream.schema.limits import clamp_heartbeat
 from planstream.settings import HeartbeatSettings
 from planstream.transport.websocket import TransportFailedError, WebSocketSession
 
-__all__ = ["OpenWebSocket"]
+__all__ = ["CLOSE_TIMEOUT", "OpenWebSocket"]
 
 logger = logging.getLogger("planstream.client")
 
+#: Longest wait for the server's answer to our close frame before dropping the
+#: connection, s (websockets would wait 10 s: the reconnect waits with it).
+CLOSE_TIMEOUT: Final = 1.0
 #: A timer fires this long after its deadline, s, so that the deadline has
 #: passed when it runs (the loop may run a timer a clock tick early).
 _SLACK: Final = 0.001
@@ -61,6 +65,7 @@ class OpenWebSocket:
 
     __slots__ = (
         "_checking",
+        "_closer",
         "_failure",
         "_keepalive",
         "_keepalive_due",
@@ -106,6 +111,7 @@ class OpenWebSocket:
         self._timer: asyncio.TimerHandle | None = None  # the watchdog's next wake-up
         self._checking = False
         self._sender: asyncio.Task[None] | None = None
+        self._closer: asyncio.Task[None] | None = None  # closing after a failure
         self._tasks: asyncio.TaskGroup | None = tasks  # None once the connection ends
 
     async def serve(self) -> Verdict:
@@ -163,15 +169,27 @@ class OpenWebSocket:
             if sender is not None:
                 sender.cancel()
                 await asyncio.wait((sender,))
+            if self._closer is not None:
+                await asyncio.wait((self._closer,))  # bounded by CLOSE_TIMEOUT
             router.go_offline()
             if self.warnings is not None:
                 self.warnings.flush(_SKIPPED)
         return self._failure or verdict
 
     def _fail(self, verdict: Verdict) -> None:
-        """Record the first failure and drop the connection: the reader ends."""
-        if self._failure is None:
-            self._failure = verdict
+        """Record the first failure and close the connection: the reader ends."""
+        if self._failure is not None:
+            return
+        self._failure = verdict
+        tasks = self._tasks
+        try:
+            if tasks is not None:
+                # A close frame first (1000): a live peer answers at once, a
+                # silent one is dropped after CLOSE_TIMEOUT.
+                self._closer = tasks.create_task(self.session.close(answer_within=CLOSE_TIMEOUT))
+                return
+        except RuntimeError:  # the client's task group is closing
+            pass
         self.session.abort()
 
     def _skip(self, raw: str | bytes, error: ProtocolError) -> None:
