@@ -47,7 +47,7 @@ from planstream.schema.limits import clamp_heartbeat
 from planstream.settings import HeartbeatSettings
 from planstream.transport.websocket import TransportFailedError, WebSocketSession
 
-__all__ = ["CLOSE_TIMEOUT", "OpenWebSocket"]
+__all__ = ["OpenWebSocket"]
 
 logger = logging.getLogger("planstream.client")
 
