@@ -2,7 +2,7 @@
 
 Each input of :class:`~planstream.connection_state.ConnectionStateMachine`
 returns one of these actions; the asyncio transport
-(:mod:`planstream.client.websocket_client`) performs it. Times are absolute,
+(:class:`~planstream.client.connection_driver.ConnectionDriver`) performs it. Times are absolute,
 on the clock the machine was given. ``node`` is the index of the server URL
 (``ClientSettings.endpoints``) to use: the machine picks it, the transport
 only looks it up.

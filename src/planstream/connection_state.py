@@ -219,11 +219,6 @@ class ConnectionStateMachine:
         return self._state
 
     @property
-    def attempt(self) -> int:
-        """Consecutive failures that drew a backoff delay since the last reset."""
-        return self._schedule.attempt
-
-    @property
     def node(self) -> int:
         """The node (URL index) of the open connection, of the polling or of the last attempt."""
         return self._ring.current

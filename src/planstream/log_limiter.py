@@ -60,6 +60,13 @@ class LogLimiter:
         silenced, self.suppressed = self.suppressed, 0
         return silenced
 
+    def report_due(self) -> float | None:
+        """When :meth:`overdue` will return a count (the end of the window in
+        which lines were silenced), or None if none are."""
+        if not self.suppressed or self._window_start is None:
+            return None
+        return self._window_start + self.interval
+
     def _roll(self, now: float) -> None:
         if self._window_start is None or now - self._window_start >= self.interval:
             self._window_start = now

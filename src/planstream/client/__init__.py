@@ -7,9 +7,17 @@ The face exports what users write; every name is imported on first use (PEP
 * :mod:`~planstream.client.inbox` - a subscription's bounded inbox and iterator;
 * :mod:`~planstream.client.router` - sequencer, per-plan channels, fan-out;
 * :mod:`~planstream.client.channel` - one plan's channel and resume positions;
-* :mod:`~planstream.client.websocket_client` - ``WebSocketClient``: connects, reconnects,
-  keeps alive and resumes, performing the connection state machine's actions;
-* :mod:`~planstream.client.polling` - the HTTP long-polling phase;
+* :mod:`~planstream.client.connection_driver` - ``ConnectionDriver``: feeds the
+  connection state machine and performs every action it returns (connect,
+  reconnect, poll, probe, resume);
+* :mod:`~planstream.client.websocket_connection` - one open WebSocket: the reader,
+  a watchdog timer armed for its next deadline, an outbox sender while there is
+  something to send;
+* :mod:`~planstream.client.router_signals` - ``RouterSignals``: what the router
+  tells the connection (outbox ready, channels changed, deadline changed);
+* :mod:`~planstream.client.token_source` - the token of each connect (a provider
+  or a static token); a failing provider is logged and retried with backoff;
+* :mod:`~planstream.client.polling` - ``PlanPollers``: HTTP long-polling of every plan;
 * :mod:`~planstream.client.callbacks` - ``client.on`` callbacks;
 * :mod:`~planstream.client.stats` - counters and state changes;
 * :mod:`~planstream.client.clock` - the monotonic clock the connection sleeps on;
@@ -25,7 +33,7 @@ if TYPE_CHECKING:
     from planstream.client.client import PlanStreamClient
     from planstream.client.inbox import Subscription
     from planstream.client.stats import ClientStats, StateChange
-    from planstream.client.websocket_client import TokenProvider
+    from planstream.client.token_source import TokenProvider
 else:
     lazy_import(
         globals(),
@@ -34,7 +42,7 @@ else:
             "Subscription": "planstream.client.inbox",
             "StateChange": "planstream.client.stats",
             "ClientStats": "planstream.client.stats",
-            "TokenProvider": "planstream.client.websocket_client",
+            "TokenProvider": "planstream.client.token_source",
         },
     )
 

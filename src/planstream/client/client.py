@@ -10,7 +10,7 @@
                 ...  # item.seq, item.event_id, item.kind, typed item.data
 
 Many subscriptions share one connection; each has its own bounded inbox.
-The connection (:class:`~planstream.client.websocket_client.WebSocketClient`) runs in a task group
+The connection (:class:`~planstream.client.connection_driver.ConnectionDriver`) runs in a task group
 the client enters in ``__aenter__`` and cancels in ``__aexit__``.
 """
 
@@ -25,10 +25,12 @@ from typing import Any, Self
 
 from planstream.backoff import ModuleRandom, RandomSource
 from planstream.client.callbacks import Callback, CallbackRegistry, CallbackTarget
+from planstream.client.connection_driver import ConnectionDriver
 from planstream.client.inbox import Subscription
 from planstream.client.router import StreamRouter
+from planstream.client.router_signals import RouterSignals, bind_router
 from planstream.client.stats import ClientStats, StateChange
-from planstream.client.websocket_client import TokenProvider, WebSocketClient
+from planstream.client.token_source import TokenProvider
 from planstream.connection_state import ConnectionState
 from planstream.delivery import Resync
 from planstream.errors import ClientClosedError, InvalidIdError, PlanStreamError
@@ -110,7 +112,7 @@ class PlanStreamClient:
         self._state_hooks: list[StateHook] = [] if on_state_change is None else [on_state_change]
         self._callbacks = CallbackRegistry()
         self._router: StreamRouter | None = None
-        self._engine: WebSocketClient | None = None
+        self._engine: ConnectionDriver | None = None
         self._tasks: asyncio.TaskGroup | None = None
         self._engine_task: asyncio.Task[None] | None = None
         self._closed = False
@@ -129,16 +131,21 @@ class PlanStreamClient:
         # Repairs of one plan back off like reconnects (planstream.repairs).
         sequencer = settings.sequencer.sequencer(settings.reconnect.policy(), self._rng)
         self._router = StreamRouter(sequencer, queue_size=settings.queue_size)
-        self._engine = WebSocketClient(
+        signals = RouterSignals()
+        bind_router(self._router, signals)
+        self._engine = ConnectionDriver(
             self.settings,
             self._router,
+            signals=signals,
             token_provider=self._token_provider,
             rng=self._rng,
             on_state_change=self._state_changed,
         )
         self._tasks = asyncio.TaskGroup()
         await self._tasks.__aenter__()
-        self._engine_task = self._tasks.create_task(self._engine.run(), name="planstream-engine")
+        self._engine_task = self._tasks.create_task(
+            self._engine.run(self._tasks), name="planstream-engine"
+        )
         return self
 
     async def __aexit__(
@@ -325,7 +332,7 @@ class PlanStreamClient:
 
     # --- internals -----------------------------------------------------------------
 
-    def _require_engine(self) -> WebSocketClient:
+    def _require_engine(self) -> ConnectionDriver:
         if self._closed:
             raise ClientClosedError("the client is closed")
         if self._engine is None:

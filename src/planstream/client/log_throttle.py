@@ -62,6 +62,10 @@ class WarningThrottle:
         stopped is still counted, without waiting for the next warning)."""
         self._report(self._lines.overdue(now), what)
 
+    def next_report(self) -> float | None:
+        """When :meth:`tick` will have suppressed lines to report, or None."""
+        return self._lines.report_due()
+
     def flush(self, what: str) -> None:
         """Report the lines still suppressed (e.g. when the connection ends)."""
         silenced, self._lines.suppressed = self._lines.suppressed, 0

@@ -12,13 +12,13 @@ __all__ = ["ClientStats", "ConnectionCounters", "StateChange"]
 
 @dataclass(slots=True)
 class ConnectionCounters:
-    """Mutable counters kept by the ``WebSocketClient``."""
+    """Mutable counters kept by the ``ConnectionDriver``."""
 
     connects: int = 0
     frames_rejected: int = 0
     polls: int = 0
+    pings: int = 0  # RTT pings sent (their ids count on across connections)
     last_rtt: float | None = None
-    callback_errors: int = 0
 
 
 @dataclass(frozen=True, slots=True)

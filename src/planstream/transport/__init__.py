@@ -13,6 +13,7 @@ from planstream.imports import lazy_import
 if TYPE_CHECKING:
     from planstream.transport.polling import PollingSession, PollResult, http_base_url
     from planstream.transport.websocket import (
+        SessionHello,
         TransportFailedError,
         WebSocketSession,
         bearer_headers,
@@ -26,7 +27,13 @@ else:
                 ("PollResult", "PollingSession", "http_base_url"), "planstream.transport.polling"
             ),
             **dict.fromkeys(
-                ("TransportFailedError", "WebSocketSession", "bearer_headers", "open_websocket"),
+                (
+                    "SessionHello",
+                    "TransportFailedError",
+                    "WebSocketSession",
+                    "bearer_headers",
+                    "open_websocket",
+                ),
                 "planstream.transport.websocket",
             ),
         },
@@ -35,6 +42,7 @@ else:
 __all__ = [
     "PollResult",
     "PollingSession",
+    "SessionHello",
     "TransportFailedError",
     "WebSocketSession",
     "bearer_headers",

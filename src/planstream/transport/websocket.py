@@ -11,6 +11,7 @@ import asyncio
 import ssl
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any, Final
 
 from websockets.asyncio.client import ClientConnection, connect
@@ -36,7 +37,13 @@ from planstream.negotiation import check_hello, client_versions
 from planstream.redaction import install_redaction, is_header_safe
 from planstream.schema.frames import SUBPROTOCOL, HelloFrame
 
-__all__ = ["TransportFailedError", "WebSocketSession", "bearer_headers", "open_websocket"]
+__all__ = [
+    "SessionHello",
+    "TransportFailedError",
+    "WebSocketSession",
+    "bearer_headers",
+    "open_websocket",
+]
 
 _USER_AGENT: Final = "planstream-python"
 
@@ -66,8 +73,39 @@ def bearer_headers(token: str | None) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
+@dataclass(frozen=True, slots=True)
+class SessionHello:
+    """What an accepted ``hello`` said (protocol §2), kept for the connection's life.
+
+    The fields of :class:`~planstream.schema.frames.HelloFrame`, without the
+    model's own bookkeeping: an idle connection keeps it, a pydantic model
+    costs about a kilobyte more.
+    """
+
+    protocol: int
+    schema_version: str
+    server: str
+    session_id: str
+    heartbeat_s: float
+    max_frame_bytes: int
+
+    @classmethod
+    def of(cls, frame: HelloFrame) -> SessionHello:
+        """The fields of an accepted ``hello`` frame."""
+        return cls(
+            frame.protocol,
+            frame.schema_version,
+            frame.server,
+            frame.session_id,
+            frame.heartbeat_s,
+            frame.max_frame_bytes,
+        )
+
+
 class WebSocketSession:
     """One open connection whose ``hello`` was accepted."""
+
+    __slots__ = ("_connection", "_has_token_provider", "hello", "max_frame_bytes")
 
     def __init__(
         self,
@@ -78,7 +116,7 @@ class WebSocketSession:
         max_frame_bytes: int = 0,
     ) -> None:
         self._connection = connection
-        self.hello = hello
+        self.hello = SessionHello.of(hello)
         self._has_token_provider = has_token_provider
         self.max_frame_bytes = max_frame_bytes  # for the error when we refuse a frame
 
@@ -111,6 +149,10 @@ class WebSocketSession:
         """Send a WebSocket ping; return a future of the round trip, set on the pong."""
         with self._translate():
             return asyncio.ensure_future(await self._connection.ping())
+
+    def abort(self) -> None:
+        """Drop the connection at once (a dead peer): a pending :meth:`recv` fails."""
+        self._connection.transport.abort()
 
     async def close(
         self,
@@ -210,6 +252,12 @@ async def open_websocket(
         )
         raise TransportFailedError(Verdict(VerdictKind.FATAL, error))
     hello = await _accept_hello(connection, open_timeout, max_frame_bytes, has_token_provider)
+    # The handshake's headers (~3.5 KiB) are not needed once the connection is
+    # open; an idle connection should not keep them. (The response object stays:
+    # websockets reads "handshake done" from its presence.)
+    for message in (connection.request, connection.response):
+        if message is not None:
+            message.headers.clear()
     return WebSocketSession(
         connection, hello, has_token_provider=has_token_provider, max_frame_bytes=max_frame_bytes
     )

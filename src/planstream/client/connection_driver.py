@@ -1,0 +1,390 @@
+"""``ConnectionDriver``: the one component that feeds the connection state machine
+and performs every action it returns.
+
+:class:`ConnectionDriver` is the asyncio half of
+:class:`~planstream.connection_state.ConnectionStateMachine`, and the only code
+that calls its inputs (``start``, ``connected``, ``failed``, ``close``). Every
+action that comes back is performed here, in one place:
+
+* ``Connect`` / ``RefreshTokenThenConnect``: sleep until ``at``, ask the token
+  provider (on every connect), open a WebSocket to the named node;
+* ``Wait``: a WebSocket was opened: serve it
+  (:class:`~planstream.client.websocket_connection.OpenWebSocket`: the reader,
+  a watchdog timer armed for its next deadline, an outbox sender while there is
+  something to send) until it fails, and report why;
+* ``StartPolling``: poll over HTTP (:mod:`planstream.client.polling`, given only
+  what to poll and how to report) while the driver probes the WebSocket; a
+  poll's failure is reported here and its retry time comes back from the machine;
+* ``StopPolling``: a probe's WebSocket carries the stream: polling ends, the
+  WebSocket is served;
+* ``Stop``: end every subscription and stop.
+
+With several server URLs the machine names the node of every attempt; once a
+WebSocket is open every plan is re-subscribed from its last event, so the
+stream resumes exactly on the new node (protocol §3).
+
+:meth:`ConnectionDriver.run` never raises (except cancellation): whatever goes
+wrong ends the subscriptions with a :class:`~planstream.errors.PlanStreamError`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+
+from planstream.backoff import RandomSource
+from planstream.client.clock import now, sleep_until
+from planstream.client.flag import Flag
+from planstream.client.polling import PlanPollers
+from planstream.client.router import StreamRouter
+from planstream.client.router_signals import RouterSignals
+from planstream.client.stats import ConnectionCounters, StateChange
+from planstream.client.token_source import TokenProvider, TokenSource
+from planstream.client.websocket_connection import CLOSE_TIMEOUT, OpenWebSocket
+from planstream.close_codes import Verdict
+from planstream.connection_actions import (
+    Connect,
+    ConnectionAction,
+    RefreshTokenThenConnect,
+    StartPolling,
+    Stop,
+    StopPolling,
+    Wait,
+)
+from planstream.connection_state import ConnectionState, ConnectionStateMachine
+from planstream.errors import ClientClosedError, PlanStreamError
+from planstream.settings import ClientSettings
+from planstream.transport.polling import PollingSession, http_base_url
+from planstream.transport.websocket import TransportFailedError, WebSocketSession, open_websocket
+
+__all__ = ["ConnectionDriver"]
+
+logger = logging.getLogger("planstream.client")
+
+
+class ConnectionDriver:
+    """Connects, serves, reconnects or polls, until closed or stopped for good."""
+
+    __slots__ = (
+        "_on_state_change",
+        "counters",
+        "error",
+        "machine",
+        "router",
+        "session_id",
+        "settings",
+        "signals",
+        "state",
+        "stopped",
+        "tokens",
+        "up",
+        "url",
+    )
+
+    def __init__(
+        self,
+        settings: ClientSettings,
+        router: StreamRouter,
+        *,
+        signals: RouterSignals,
+        token_provider: TokenProvider | None,
+        rng: RandomSource,
+        on_state_change: Callable[[StateChange], None],
+    ) -> None:
+        self.settings = settings
+        self.router = router
+        self.signals = signals
+        self.tokens = TokenSource(token_provider, settings.token)
+        self.counters = ConnectionCounters()
+        self.state = ConnectionState.CLOSED
+        self.error: PlanStreamError | None = None
+        self.up = Flag()  # set while a WebSocket or the polling carries the stream
+        self.stopped = Flag()
+        self.session_id: str | None = None
+        self.url = settings.endpoints[0]  # the node of the last attempt or open connection
+        self._on_state_change = on_state_change
+        reconnect = settings.reconnect
+        self.machine = ConnectionStateMachine(
+            policy=reconnect.policy(),
+            rng=rng,
+            reset_after=reconnect.reset_after,
+            transport=settings.transport,
+            has_token_provider=token_provider is not None,
+            fallback_after=settings.polling.fallback_after,
+            websocket_retry_interval=settings.polling.websocket_retry_interval,
+            nodes=len(settings.endpoints),
+        )
+
+    # --- the main loop: every action the machine returns is performed here ------------
+
+    async def run(self, tasks: asyncio.TaskGroup) -> None:
+        """Run until the machine stops or the task is cancelled (the client closed).
+
+        ``tasks``: the task group this runs in; a connection's short-lived
+        tasks (its outbox sender) belong to it too.
+
+        One flat loop (no helper coroutine between it and the reader: every
+        coroutine frame an idle connection awaits through costs ~250 bytes).
+        """
+        machine = self.machine
+        try:
+            action: ConnectionAction = machine.start(now())
+            session: WebSocketSession | None = None
+            self.changed()
+            while True:
+                if isinstance(action, Stop):
+                    self._finish(action.error)
+                    return
+                if isinstance(action, StartPolling):
+                    self.changed()
+                    outcome = await self._poll(action)
+                    if isinstance(outcome, Stop):
+                        action = outcome
+                    else:
+                        session, action = outcome
+                    continue
+                if isinstance(action, Connect | RefreshTokenThenConnect):
+                    # A poll's retry is performed by the polling phase, never here.
+                    assert action.websocket, action
+                    await sleep_until(action.at)
+                    try:
+                        session = await self.open_websocket(action.node)
+                    except TransportFailedError as exc:
+                        action = self.report_failure(exc.verdict)
+                        continue
+                    action = machine.connected(now())
+                    continue
+                # Wait (a WebSocket opened) or StopPolling (a probe opened one): serve it.
+                assert isinstance(action, Wait | StopPolling), action
+                assert session is not None
+                self.changed()
+                connection = self._opened(session, tasks)
+                try:
+                    verdict = await connection.serve()
+                finally:
+                    self.up.clear()
+                    # A live server answers the close at once; a silent one never does.
+                    await session.close(answer_within=CLOSE_TIMEOUT)
+                session = None
+                action = self.report_failure(verdict)
+        except asyncio.CancelledError:
+            self._finish(None, end_with=ClientClosedError("the client was closed"))
+            raise
+        except Exception as exc:  # a bug of ours must not kill the user's task group
+            logger.exception("the planstream connection driver failed")
+            self._finish(PlanStreamError(f"internal error in the planstream client: {exc!r}"))
+
+    def report_failure(self, verdict: Verdict, *, websocket: bool = True) -> ConnectionAction:
+        """Tell the machine about a failure; log it and call the state hooks."""
+        failed_at = now()
+        action = self.machine.failed(verdict, failed_at, websocket=websocket)
+        retry_in = None
+        retry = ""
+        if isinstance(action, Connect | RefreshTokenThenConnect):
+            retry_in = max(action.at - failed_at, 0.0)  # exactly the computed delay
+            retry = f"; retrying in {retry_in:.2f} s"
+            endpoints = self.settings.endpoints
+            if len(endpoints) > 1:
+                retry += f" on {endpoints[action.node]}"  # the node the machine chose
+        level = logging.ERROR if isinstance(action, Stop) else logging.WARNING
+        logger.log(
+            level,
+            "%s failed: %s%s",
+            "WebSocket" if websocket else "poll",
+            verdict.error,
+            retry,
+        )
+        self.changed(verdict.error, retry_in)
+        return action
+
+    # --- connecting ----------------------------------------------------------------
+
+    async def open_websocket(self, node: int) -> WebSocketSession:
+        """One WebSocket attempt (protocol §2) to the URL of ``node``; raises
+        TransportFailedError."""
+        settings = self.settings
+        url = settings.endpoints[node]
+        return await open_websocket(
+            url,
+            token=await self.tokens.token(),
+            has_token_provider=self.tokens.provider is not None,
+            max_frame_bytes=settings.max_frame_bytes,
+            # The watchdog sends the keepalive pings itself (one task less per
+            # connection than websockets' own keepalive).
+            ping_interval=None,
+            ping_timeout=None,
+            open_timeout=settings.open_timeout,
+            compression=settings.compression,
+            ssl_context=settings.ssl_context(url),
+        )
+
+    # --- serving an open WebSocket ---------------------------------------------------
+
+    def _opened(self, session: WebSocketSession, tasks: asyncio.TaskGroup) -> OpenWebSocket:
+        """A WebSocket carries the stream: note it, and make what serves it."""
+        hello = session.hello
+        self.session_id = hello.session_id
+        self.url = self.settings.endpoints[self.machine.node]  # the node that answered
+        self.counters.connects += 1
+        logger.info(
+            "connected to %s (server %s, session %s)",
+            self.url,
+            hello.server,
+            hello.session_id,
+        )
+        self.up.set()
+        return OpenWebSocket(
+            session, self.router, self.signals, self.settings.heartbeat, self.counters, tasks
+        )
+
+    # --- polling (protocol §6) -------------------------------------------------------
+
+    async def _poll(self, start: StartPolling) -> tuple[WebSocketSession, StopPolling] | Stop:
+        """Perform ``StartPolling``: poll every plan until the machine says
+        ``StopPolling`` (a probe's WebSocket, returned) or ``Stop``."""
+        await sleep_until(start.at)
+        settings = self.settings
+        # The polling stays on the node the machine named; the probes go round.
+        self.url = url = settings.endpoints[start.node]
+        try:
+            token = await self.tokens.token()
+        except TransportFailedError as exc:  # logged by token(); the server may not need one
+            token = None
+            logger.warning("polling without a token: %s", exc)
+        http = PollingSession(
+            http_base_url(url),
+            token=token,
+            has_token_provider=self.tokens.provider is not None,
+            request_timeout=settings.polling.request_timeout,
+            ssl_context=settings.ssl_context(url),
+            max_response_bytes=settings.polling.max_response_bytes,
+        )
+        phase = _PollingPhase(self, http)
+        pollers = PlanPollers(http, self.router, self.signals.channels, settings.polling, phase)
+        async with http, asyncio.TaskGroup() as tasks:
+            polling = tasks.create_task(pollers.run())
+            probe = None
+            if start.probe_at is not None:
+                probe = tasks.create_task(self._probe(phase, start.probe_at, start.probe_node))
+            try:
+                outcome = await phase.ended
+            finally:
+                polling.cancel()
+                if probe is not None:
+                    probe.cancel()
+        self.up.clear()
+        return outcome
+
+    @staticmethod
+    def _poll_retry_at(action: ConnectionAction) -> float:
+        """When a poll is retried: what the machine answered a poll failure with."""
+        assert isinstance(action, Connect | RefreshTokenThenConnect), action
+        assert not action.websocket, action
+        return action.at
+
+    async def _probe(self, phase: _PollingPhase, at: float, node: int) -> None:
+        """Retry the WebSocket at the times (and on the nodes) the machine names;
+        its ``StopPolling`` after a success ends the phase."""
+        while True:
+            await sleep_until(at)
+            try:
+                session = await self.open_websocket(node)
+            except TransportFailedError as exc:
+                if phase.ended.done():
+                    return
+                action = self.report_failure(exc.verdict, websocket=True)
+                if isinstance(action, Stop):
+                    phase.end(action)
+                    return
+                assert isinstance(action, Connect | RefreshTokenThenConnect), action
+                at, node = action.at, action.node
+                continue
+            if phase.ended.done():
+                await session.close()
+                return
+            stop_polling = self.machine.connected(now(), websocket=True)
+            assert isinstance(stop_polling, StopPolling), stop_polling
+            logger.info("the WebSocket is back; polling ends")
+            phase.end((session, stop_polling))
+            return
+
+    # --- state ---------------------------------------------------------------------
+
+    def changed(self, error: PlanStreamError | None = None, retry_in: float | None = None) -> None:
+        """Call the state hooks if the machine moved, or a failure is reported."""
+        previous, current = self.state, self.machine.state
+        if previous is current and error is None:
+            return
+        self.state = current
+        self._on_state_change(StateChange(previous, current, error, retry_in))
+
+    def _finish(
+        self, error: PlanStreamError | None, *, end_with: PlanStreamError | None = None
+    ) -> None:
+        """Stop for good: ``error`` is why (None: closed by the user); the
+        subscriptions end with ``end_with`` or else ``error``."""
+        if self.stopped.is_set():
+            return
+        self.error = error
+        self.tokens.flush()
+        self.up.clear()
+        self.router.go_offline()
+        self.router.end_all(end_with or error)
+        if self.machine.state is not ConnectionState.CLOSED:
+            self.machine.close()
+        self.changed(error)
+        self.stopped.set()
+
+
+class _PollingPhase:
+    """One polling phase as the driver sees it: where its pollers report.
+
+    Implements :class:`~planstream.client.polling.PollReports`: every report
+    goes to the machine through the driver, and what comes back is performed
+    here (``Wait``: carry on; a retry time; ``Stop``: the phase ends).
+    """
+
+    __slots__ = ("driver", "ended", "http")
+
+    def __init__(self, driver: ConnectionDriver, http: PollingSession) -> None:
+        self.driver = driver
+        self.http = http
+        self.ended: asyncio.Future[tuple[WebSocketSession, StopPolling] | Stop] = (
+            asyncio.get_running_loop().create_future()
+        )
+
+    def end(self, outcome: tuple[WebSocketSession, StopPolling] | Stop) -> None:
+        if not self.ended.done():
+            self.ended.set_result(outcome)
+
+    def answered(self) -> bool:
+        """A poll was answered: the machine says ``Wait`` (carry on polling).
+        False once the phase is over: the answer is dropped."""
+        if self.ended.done():
+            return False
+        driver = self.driver
+        driver.counters.polls += 1
+        wait = driver.machine.connected(now(), websocket=False)
+        assert isinstance(wait, Wait), wait
+        if not driver.up.is_set():
+            driver.up.set()
+            logger.info("polling %s over HTTP (WebSocket unavailable)", driver.url)
+        return True
+
+    async def failed(self, verdict: Verdict) -> float | None:
+        """A poll failed: when to poll again, or None (the phase is over)."""
+        if self.ended.done():
+            return None
+        driver = self.driver
+        action = driver.report_failure(verdict, websocket=False)
+        if isinstance(action, Stop):
+            self.end(action)
+            return None
+        at = driver._poll_retry_at(action)
+        if isinstance(action, RefreshTokenThenConnect):
+            try:
+                self.http.set_token(await driver.tokens.token())
+            except TransportFailedError as exc:  # the next 401 is fatal (refused twice)
+                logger.warning("token refresh failed: %s", exc)
+        return at
