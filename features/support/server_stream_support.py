@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import deque
+from datetime import UTC, datetime
 from typing import Any
 
 from websockets.exceptions import ConnectionClosed
@@ -244,3 +245,27 @@ class SuspendingLog(MemoryEventLog):
         answer = await super().read(plan_id, after_seq, limit)
         await asyncio.sleep(0)
         return answer
+
+
+def _tap(context: Any, name: str) -> StreamTap:
+    return taps(context)[name]
+
+
+def _requests(tap: StreamTap) -> dict[str, Any]:
+    if not hasattr(tap, "requests"):
+        tap.requests = {}  # type: ignore[attr-defined]
+    result: dict[str, Any] = tap.requests  # type: ignore[attr-defined]
+    return result
+
+
+def _utc(ts: str) -> datetime:
+    parsed = datetime.fromisoformat(ts.replace("Z", "+00:00"))
+    offset = parsed.utcoffset()
+    assert offset is not None, ts
+    assert offset.total_seconds() == 0, ts
+    return parsed.astimezone(UTC)
+
+
+def _next(context: Any, name: str) -> dict[str, Any]:
+    item: dict[str, Any] = run(context, _tap(context, name).next_item())
+    return item
