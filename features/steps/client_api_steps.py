@@ -32,8 +32,8 @@ from support.client_api_scenario import (
     host,
     start_run,
 )
-from support.client_api_servers import ScriptedStreamServer
 from support.client_api_support import WAIT, seqs_of, until
+from support.scripted_servers import ScriptedStreamServer
 from support.server_stream_support import log_data, published_id
 from support.servers import on_cleanup, run
 

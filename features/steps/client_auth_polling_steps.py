@@ -20,8 +20,9 @@ from typing import Any
 from behave import given, then, when
 from support.client_api_checks import secret_bearing_texts
 from support.client_api_scenario import connect_and_subscribe, consumers, host
-from support.client_api_servers import ScriptedStreamServer, UpgradeGateProxy
+from support.client_api_servers import UpgradeGateProxy
 from support.client_api_support import WAIT, until
+from support.scripted_servers import ScriptedStreamServer
 from support.servers import on_cleanup, run, start_embedded
 
 from planstream.errors import ClientClosedError
