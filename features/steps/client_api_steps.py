@@ -297,8 +297,8 @@ def step_stats_rewinds(context: Any, count: int) -> None:
     assert stats.slow_consumer_rewinds >= count, stats
 
 
-@then("the api reference server holds {count:d} subscription")
-@then("the api reference server holds {count:d} subscriptions")
+@then("the reference server holds {count:d} subscription")
+@then("the reference server holds {count:d} subscriptions")
 def step_server_subscriptions(context: Any, count: int) -> None:
     metrics = context.server.state.metrics
     run(context, until(lambda: metrics.subscriptions == count, f"{count} subscriptions"))

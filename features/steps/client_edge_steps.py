@@ -1,7 +1,7 @@
 """Steps of client_edges.feature: API misuse, fatal stops, watch() over a resync,
 failing hooks and token providers, and polling failures, on real sockets.
 
-Every step text contains "edge". ``context.edge_server`` is an embedded
+Every step text contains "edge". ``context.server`` is an embedded
 reference server, ``context.edge_proxy`` an :class:`EdgeProxy` in front of it,
 ``context.edge_client`` the client (entered by its step, closed after the
 scenario), ``context.edge_changes`` what its state hook saw and
@@ -16,7 +16,7 @@ from typing import Any
 from behave import given, then, when
 from support.client_api_support import Consumer, LogCapture, until
 from support.edge_proxy import EdgeProxy
-from support.servers import on_cleanup, run, start_embedded
+from support.servers import on_cleanup, run
 
 from planstream import ClientSettings, PlanStreamClient, Resync, StateChange
 from planstream.client import CallbackRegistry
@@ -25,20 +25,12 @@ _SECRET = "edge-provider-internal-detail-0c9a"  # the provider's own error text
 _ELSEWHERE = "ws://elsewhere.invalid:1/v1/stream"
 
 
-@given("an edge reference server")
-@given('an edge reference server accepting the token "{token}"')
-@given("an edge reference server retaining {retention:d} events per plan")
-def step_server(context: Any, token: str | None = None, retention: int = 10_000) -> None:
-    tokens = [] if token is None else [token]
-    context.edge_server = start_embedded(
-        context, poll_interval=0.05, tokens=tokens, retention=retention
-    )
-
-
-@given("an edge proxy in front of the edge server answering WebSocket upgrades with {status:d}")
-@given("an edge proxy in front of the edge server passing WebSocket upgrades")
+@given(
+    "an edge proxy in front of the reference server answering WebSocket upgrades with {status:d}"
+)
+@given("an edge proxy in front of the reference server passing WebSocket upgrades")
 def step_proxy(context: Any, status: int | None = None) -> None:
-    proxy = EdgeProxy(context.edge_server.port, status)
+    proxy = EdgeProxy(context.server.port, status)
     run(context, proxy.start())
     on_cleanup(context, proxy.stop)
     context.edge_proxy = proxy
@@ -49,12 +41,16 @@ def _logs(count: int) -> list[tuple[str, dict[str, Any]]]:
     return [("log", {**data, "message": f"edge line {n}"}) for n in range(count)]
 
 
-@given('the edge server publishes {count:d} log events to plan "{plan_id}"')
-@when('the edge server publishes {count:d} log events to plan "{plan_id}"')
-@given('the edge server publishes {count:d} log events and a "{status}" status to plan "{plan_id}"')
-@when('the edge server publishes {count:d} log events and a "{status}" status to plan "{plan_id}"')
+@given('the reference server publishes {count:d} log events to plan "{plan_id}"')
+@when('the reference server publishes {count:d} log events to plan "{plan_id}"')
 @given(
-    'the edge server publishes plan "{plan_id}" running, step "{step}" succeeded '
+    'the reference server publishes {count:d} log events and a "{status}" status to plan "{plan_id}"'
+)
+@when(
+    'the reference server publishes {count:d} log events and a "{status}" status to plan "{plan_id}"'
+)
+@given(
+    'the reference server publishes plan "{plan_id}" running, step "{step}" succeeded '
     "and {count:d} log events"
 )
 def step_publish(
@@ -67,7 +63,7 @@ def step_publish(
     if status is not None:
         events.append(("plan.status", {"status": status}))
     for kind, data in events:
-        run(context, context.edge_server.publish(plan_id, kind, data))
+        run(context, context.server.publish(plan_id, kind, data))
 
 
 # --- clients ------------------------------------------------------------------------
@@ -117,22 +113,23 @@ def _enter(context: Any, client: PlanStreamClient, *, enter: bool = True) -> Non
         on_cleanup(context, client.aclose)
 
 
-@given('an edge client in transport "{transport}" aimed at the edge {target:w}')
+@given('an edge client in transport "{transport}" aimed at the {owner:w} {target:w}')
 @given(
-    'an edge client in transport "{transport}" aimed at the edge {target:w}, '
+    'an edge client in transport "{transport}" aimed at the {owner:w} {target:w}, '
     "whose first state hook {raises:w}"
 )
 @given(
-    'an edge client in transport "{transport}" aimed at the edge {target:w}, '
+    'an edge client in transport "{transport}" aimed at the {owner:w} {target:w}, '
     "pinging every {interval:g} s with a {timeout:g} s pong timeout"
 )
-def step_client(context: Any, transport: str, target: str, **options: Any) -> None:
+def step_client(context: Any, transport: str, owner: str, target: str, **options: Any) -> None:
+    assert (owner, target) in {("reference", "server"), ("edge", "proxy")}, (owner, target)
     context.edge_changes: list[StateChange] = []
 
     def bad_hook(change: StateChange) -> None:
         raise RuntimeError(f"edge hook broke on {change.state.value}")
 
-    url = (context.edge_proxy if target == "proxy" else context.edge_server).url
+    url = (context.edge_proxy if target == "proxy" else context.server).url
     heartbeat = {
         "ping_interval": options.get("interval", 20.0),
         "ping_timeout": options.get("timeout", 20.0),
@@ -153,22 +150,22 @@ def step_client_never_entered(context: Any) -> None:
 
 
 @when(
-    'an edge client is built with the edge server\'s url and the token "{token}" '
+    'an edge client is built with the reference server\'s url and the token "{token}" '
     "over settings aimed elsewhere with queue size {size:d}"
 )
 def step_client_override(context: Any, token: str, size: int) -> None:
     context.edge_given = _settings(_ELSEWHERE, queue_size=size)
-    client = PlanStreamClient(context.edge_server.url, token=token, settings=context.edge_given)
+    client = PlanStreamClient(context.server.url, token=token, settings=context.edge_given)
     _enter(context, client)
 
 
 @then(
-    "the edge client's settings name the edge server's url, "
+    "the edge client's settings name the reference server's url, "
     'the token "{token}" and queue size {size:d}'
 )
 def step_settings_override(context: Any, token: str, size: int) -> None:
     settings = context.edge_client.settings
-    assert settings.url == context.edge_server.url, settings.url
+    assert settings.url == context.server.url, settings.url
     assert settings.token is not None
     assert settings.token.get_secret_value() == token
     assert settings.queue_size == size, settings.queue_size
@@ -385,15 +382,15 @@ def step_hook_error(context: Any, error: str, state: str = "", text: str = "") -
 
 
 @then("the edge token provider was called {calls:d} times")
-@then("the edge server refused {refused:d} request")
-@then("the edge server refused {refused:d} requests")
+@then("the reference server refused {refused:d} request")
+@then("the reference server refused {refused:d} requests")
 @then("the edge client connected {connects:d} times")
 @then("the edge proxy answered {status:d} once")
 def step_counted(context: Any, **expected: int) -> None:
     (what, count), *_ = expected.items()
     actual = {
         "calls": lambda: context.edge_provider_calls,
-        "refused": lambda: context.edge_server.state.metrics.auth_failures,
+        "refused": lambda: context.server.state.metrics.auth_failures,
         "connects": lambda: context.edge_client.stats.connects,
         "status": lambda: context.edge_proxy.answered.count(count),
     }[what]()

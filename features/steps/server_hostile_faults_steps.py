@@ -16,10 +16,10 @@ from support.server_http_client import (
     check_error,
     json_of,
 )
-from support.servers import on_cleanup, run
+from support.servers import on_cleanup, run, start_reference_server
 
 from planstream.schema.snapshot import PlanSnapshot
-from planstream.server import MemoryEventLog, PlanStreamServer, ServerSettings
+from planstream.server import MemoryEventLog
 
 # --- a fault of the server's own --------------------------------------------------------
 
@@ -56,12 +56,7 @@ class _Records(logging.Handler):
     " with plan_ttl {ttl:g}"
 )
 def given_failing_server(context: Any, plan_id: str, ttl: float) -> None:
-    settings = ServerSettings(port=0, plan_ttl=ttl)
-    server = PlanStreamServer(settings, log=_FailingLog(plan_id))
-    run(context, server.start())
-    on_cleanup(context, server.stop)
-    context.server = server
-    context.published = {}
+    server = start_reference_server(context, log=_FailingLog(plan_id), plan_ttl=ttl)
     handler = context.log_records = _Records()
     loggers = [logging.getLogger(name) for name in ("planstream.server", "uvicorn.error")]
     levels = [logger.level for logger in loggers]
@@ -87,11 +82,7 @@ class _ReopeningLog(MemoryEventLog):
 @given("a reference server whose event log lets a finished plan go on")
 def given_reopening_server(context: Any) -> None:
     # For client scenarios (follow=True) that need events after a terminal status.
-    server = PlanStreamServer(ServerSettings(port=0), log=_ReopeningLog())
-    run(context, server.start())
-    on_cleanup(context, server.stop)
-    context.server = server
-    context.published = {}
+    start_reference_server(context, log=_ReopeningLog())
 
 
 @when('the snapshot of plan "{plan_id}" is fetched {count:d} times over HTTP')

@@ -8,10 +8,8 @@ from typing import Any
 from behave import given, then, use_step_matcher, when
 from support.hostile_ws_support import FailingLog, capture_server_log
 from support.server_stream_support import StreamTap, open_tap, publish_logs, taps
-from support.servers import on_cleanup, run
+from support.servers import run, start_reference_server
 from websockets.exceptions import ConnectionClosed
-
-from planstream.server import PlanStreamServer, ServerSettings
 
 use_step_matcher("parse")
 
@@ -27,11 +25,7 @@ def step_capture_log(context: Any) -> None:
 
 @given('a reference server whose event log fails to locate plan "{plan_id}"')
 def step_failing_server(context: Any, plan_id: str) -> None:
-    server = PlanStreamServer(ServerSettings(port=0), log=FailingLog(plan_id))
-    run(context, server.start())
-    on_cleanup(context, server.stop)
-    context.server = server
-    context.published = {}
+    start_reference_server(context, log=FailingLog(plan_id))
 
 
 @given('raw client "{name}" connects to the stream accepting frames of any size')

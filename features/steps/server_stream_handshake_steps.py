@@ -14,12 +14,12 @@ from support.server_stream_support import (
     open_tap,
     stream_url,
 )
-from support.servers import on_cleanup, run
+from support.servers import run, start_reference_server
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
 from planstream import __version__
-from planstream.server import PlanStreamServer, Principal, ServerSettings
+from planstream.server import Principal
 
 # --- connecting ------------------------------------------------------------------
 
@@ -178,11 +178,7 @@ class _NoReadVerifier:
 
 @given('a reference server whose token verifier accepts "{token}" as a principal that may not read')
 def step_no_read_server(context: Any, token: str) -> None:
-    server = PlanStreamServer(ServerSettings(port=0), verifier=_NoReadVerifier(token))
-    run(context, server.start())
-    on_cleanup(context, server.stop)
-    context.server = server
-    context.published = {}
+    start_reference_server(context, verifier=_NoReadVerifier(token))
 
 
 @given("a reference server whose event log answers like a networked one, with settings")
@@ -191,13 +187,9 @@ def step_suspending_server(context: Any) -> None:
     settings: dict[str, Any] = {"port": 0}
     for row in context.table or []:
         settings[row["setting"]] = int(row["value"])
-    server = PlanStreamServer(
-        ServerSettings(**settings), log=SuspendingLog(settings.get("retention", 10_000))
+    start_reference_server(
+        context, log=SuspendingLog(settings.get("retention", 10_000)), **settings
     )
-    run(context, server.start())
-    on_cleanup(context, server.stop)
-    context.server = server
-    context.published = {}
 
 
 @then("the embedded server counted {count:d} auth failure")

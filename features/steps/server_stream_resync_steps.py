@@ -15,7 +15,7 @@ from support.server_stream_support import (
     publish_logs,
     published_id,
 )
-from support.servers import run, start_embedded
+from support.servers import run, start_reference_server
 
 # --- resync ------------------------------------------------------------------------------
 
@@ -119,8 +119,7 @@ def step_snapshot_seq(context: Any, name: str, seq: int) -> None:
 )
 def step_second_server(context: Any, plan_id: str, count: int) -> None:
     context.first_server, context.first_published = context.server, context.published
-    context.server = start_embedded(context)
-    context.published = {}
+    start_reference_server(context)
     publish_logs(context, plan_id, count)
 
 
