@@ -14,8 +14,7 @@ import asyncio
 import logging
 from typing import Any
 
-import parse
-from behave import given, register_type, then, when
+from behave import given, then, when
 from support.client_api_checks import (
     assert_clean_stats,
     assert_last_snapshot,
@@ -39,22 +38,6 @@ from support.servers import on_cleanup, run
 
 from planstream import Resync
 from planstream.client import Subscription
-
-
-@parse.with_pattern(r"to the reference server|to the scripted server|through the proxy")
-def _parse_api_target(text: str) -> str:
-    return text
-
-
-@parse.with_pattern(r'[^"]*')
-def _parse_api_text(text: str) -> str:
-    return text
-
-
-# Quoted values never hold a quote: "{plan_id}" alone would also match a longer
-# step text that goes on after the first quoted value.
-register_type(ApiTarget=_parse_api_target, ApiText=_parse_api_text)
-
 
 # --- servers and published plans -----------------------------------------------------
 

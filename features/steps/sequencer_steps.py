@@ -9,11 +9,9 @@ in ``context.seq_all``.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
-import parse
-from behave import given, register_type, then, when
+from behave import given, then, when
 from support.sequencer_events import _EPOCH, _sequencer, sequencer_event, sequencer_head
 
 from planstream import (
@@ -32,23 +30,6 @@ from planstream import (
     SubscribedFrame,
     decode_server_frame,
 )
-
-# --- "1, 3, 2..5" lists of seqs ---------------------------------------------------
-
-_SEQ_ITEM = r"\d+(?:\.\.\d+)?"
-
-
-@parse.with_pattern(rf"{_SEQ_ITEM}(?:\s*,\s*{_SEQ_ITEM})*")
-def _parse_sequencer_seqs(text: str) -> list[int]:
-    seqs: list[int] = []
-    for item in re.split(r"\s*,\s*", text.strip()):
-        low, _, high = item.partition("..")
-        seqs.extend(range(int(low), int(high or low) + 1))
-    return seqs
-
-
-register_type(SequencerSeqs=_parse_sequencer_seqs)
-
 
 # --- recording outputs --------------------------------------------------------------
 

@@ -11,8 +11,7 @@ import asyncio
 import re
 from typing import Any
 
-import parse
-from behave import given, register_type, then, use_step_matcher, when
+from behave import given, then, use_step_matcher, when
 from support.server_stream_support import (
     StreamTap,
     _next,
@@ -27,14 +26,6 @@ from support.server_stream_support import (
 from support.servers import run
 
 use_step_matcher("parse")
-
-
-@parse.with_pattern(r'[^"]*')
-def _parse_any_text(text: str) -> str:
-    return text
-
-
-register_type(StreamAnyText=_parse_any_text)
 
 
 # --- subscribing ---------------------------------------------------------------------
