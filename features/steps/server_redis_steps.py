@@ -8,24 +8,20 @@ PlanStreamServer), ``redis_subscribers`` (name -> collected items).
 from __future__ import annotations
 
 import asyncio
-import subprocess
-import sys
 import time
-from pathlib import Path
 from typing import Any
 
 import httpx
 from behave import given, then, when
 from support.client_resilience_scenario import check_no_task_leaks
+from support.redis_nodes import _LOG, _post
 from support.redis_servers import start_cluster, start_redis
-from support.servers import free_port, on_cleanup, run
+from support.servers import on_cleanup, run
 
 from planstream import PlanStreamClient, Resync
 from planstream.errors import PlanStreamError
 from planstream.server import PlanStreamServer, ServerSettings
 from planstream.server.redis_log import RedisEventLog
-
-_LOG = {"level": "info", "stream": "stdout", "message": "m"}
 
 
 async def _start_node(context: Any, name: str) -> None:
@@ -141,15 +137,6 @@ def _subscribe(context: Any, who: str, node: str, plan_id: str, last_event_id: s
     run(context, asyncio.sleep(0.3))  # subscribed before anything is published
 
 
-async def _post(context: Any, node: str, plan_id: str, body: Any) -> httpx.Response:
-    """POST through one client per node URL and scenario (creating one costs ~30 ms)."""
-    url = context.redis_nodes[node].http_url
-    clients: dict[str, httpx.AsyncClient] = context.redis_http
-    if url not in clients:
-        clients[url] = httpx.AsyncClient(base_url=url)
-    return await clients[url].post(f"/v1/plans/{plan_id}/events", json=body)
-
-
 @when('{count:d} log events of plan "{plan_id}" are published through node "{node}"')
 def step_publish(context: Any, count: int, plan_id: str, node: str) -> None:
     async def publish() -> None:
@@ -199,107 +186,6 @@ def step_got(context: Any, who: str, first: int, last: int) -> None:
     assert not any(isinstance(item, Resync) for item in items), items
     seqs = [item.seq for item in items if not isinstance(item, Resync)]
     assert seqs == list(range(first, last + 1)), seqs
-
-
-@when("Redis stops")
-def step_redis_stops(context: Any) -> None:
-    context.redis.stop()
-
-
-@when("Redis starts again")
-def step_redis_starts(context: Any) -> None:
-    context.redis.wait_port_free()
-    context.redis.start()
-
-    async def resubscribed() -> None:
-        for server in context.redis_nodes.values():
-            log = server.state.log
-            assert isinstance(log, RedisEventLog)
-            await asyncio.wait_for(log.reader.subscribed.wait(), 15)
-
-    run(context, resubscribed())
-
-
-@then('publishing plan "{plan_id}" through node "{node}" answers {status:d}')
-def step_publish_answers(context: Any, plan_id: str, node: str, status: int) -> None:
-    _publish_answers(context, plan_id, node, status)
-
-
-@then(
-    'publishing plan "{plan_id}" through node "{node}" is refused with {status:d} and a Retry-After'
-)
-def step_publish_answers_retry(context: Any, plan_id: str, node: str, status: int) -> None:
-    answer = _publish_answers(context, plan_id, node, status)
-    assert int(answer.headers["retry-after"]) >= 1, answer.headers
-
-
-def _publish_answers(context: Any, plan_id: str, node: str, status: int) -> httpx.Response:
-    body = {"kind": "log", "data": _LOG}
-    answer: httpx.Response = run(context, _post(context, node, plan_id, body))
-    assert answer.status_code == status, answer.text
-    assert "redis://" not in answer.text, answer.text  # never the URL
-    return answer
-
-
-@then('node "{node}" lists {count:d} plans and plan "{plan_id}" ends "{status}"')
-def step_node_lists(context: Any, node: str, count: int, plan_id: str, status: str) -> None:
-    async def listing() -> Any:
-        async with httpx.AsyncClient(base_url=context.redis_nodes[node].http_url) as http:
-            return (await http.get("/v1/plans")).json()
-
-    page = run(context, listing())
-    plans = {plan["plan_id"]: plan for plan in page["plans"]}
-    assert len(plans) == count, page
-    assert plans[plan_id]["status"] == status, page
-
-
-@given('a Redis server requiring the password "{password}"')
-def step_redis_password(context: Any, password: str) -> None:
-    context.redis = start_redis(context, password=password)
-    context.redis_url = f"redis://:{password}@127.0.0.1:{context.redis.port}/0"
-
-
-@when('"planstream serve --redis URL" runs on a free port')
-def step_cli_serve(context: Any) -> None:
-    port = free_port()
-    command = [str(Path(sys.executable).parent / "planstream"), "serve", "--port", str(port)]
-    process = subprocess.Popen(
-        [*command, "--redis", context.redis_url],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    context.redis_cli_process = process
-    context.redis_cli_url = f"http://127.0.0.1:{port}"
-
-    async def stop() -> None:
-        if process.poll() is None:
-            process.terminate()
-        process.wait(15)
-        if process.stdout is not None:
-            process.stdout.close()
-
-    on_cleanup(context, stop)
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline and process.poll() is None:
-        try:
-            if httpx.get(context.redis_cli_url + "/healthz", timeout=0.5).status_code == 200:
-                return
-        except httpx.HTTPError:
-            time.sleep(0.05)
-    raise AssertionError("planstream serve did not become ready")
-
-
-@then('publishing plan "{plan_id}" through it answers 201, and its output never holds "{secret}"')
-def step_cli_publish(context: Any, plan_id: str, secret: str) -> None:
-    body = {"kind": "log", "data": _LOG}
-    answer = httpx.post(f"{context.redis_cli_url}/v1/plans/{plan_id}/events", json=body)
-    assert answer.status_code == 201, answer.text
-    process = context.redis_cli_process
-    process.terminate()
-    output, _ = process.communicate(timeout=15)
-    assert "RedisEventLog('redis://127.0.0.1:" in output, output
-    assert secret not in output, output
 
 
 @when(
