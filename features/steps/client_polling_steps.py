@@ -107,13 +107,11 @@ def step_polling_publish(context: Any, plan_id: str) -> None:
 
 
 @when('the polling client polls plan "{plan_id}" from the start')
-def step_polling_from_start(context: Any, plan_id: str) -> None:
-    _do_poll(context, context.server.http_url, plan_id, after=None)
-
-
 @when('the polling client polls plan "{plan_id}" from the start with limit {limit:d}')
-def step_polling_from_start_limit(context: Any, plan_id: str, limit: int) -> None:
-    _do_poll(context, context.server.http_url, plan_id, after=None, limit=limit)
+@when('the polling client polls plan "{plan_id}" with no token')
+@when('the polling client polls plan "{plan_id}" with the token "{token}"')
+def step_polling_from_start(context: Any, plan_id: str, **options: Any) -> None:
+    _do_poll(context, context.server.http_url, plan_id, after=None, **options)
 
 
 @when('the polling client polls plan "{plan_id}" after its event with seq {seq:d}')
@@ -167,16 +165,6 @@ def step_polling_long_poll_publish(
 def step_polling_long_poll_nothing(context: Any, wait: float, seq: int, plan_id: str) -> None:
     after = _event_id(context, plan_id, seq)
     _do_poll(context, context.server.http_url, plan_id, after=after, wait=wait)
-
-
-@when('the polling client polls plan "{plan_id}" with no token')
-def step_polling_no_token(context: Any, plan_id: str) -> None:
-    _do_poll(context, context.server.http_url, plan_id, after=None)
-
-
-@when('the polling client polls plan "{plan_id}" with the token "{token}"')
-def step_polling_with_token(context: Any, plan_id: str, token: str) -> None:
-    _do_poll(context, context.server.http_url, plan_id, after=None, token=token)
 
 
 @when('the polling client with a token provider polls plan "{plan_id}" with the token "{token}"')

@@ -65,18 +65,19 @@ def then_attempt(context: Any, count: int) -> None:
     assert _machine(context).attempt == count, _machine(context).attempt
 
 
-@then("the connection machine says connect over WebSocket at {at:g}")
-def then_connect_ws(context: Any, at: float) -> None:
-    action = _action(context, Connect)
-    assert action.websocket is True, action
+#: How a connect action connects, as the steps say it: over WebSocket or not.
+_OVER_WEBSOCKET = {"over WebSocket": True, "by polling": False}
+
+
+def _says_connect(context: Any, cls: type[Any], how: str, at: float) -> None:
+    action = _action(context, cls)
+    assert action.websocket is _OVER_WEBSOCKET[how], action
     _at(action.at, at)
 
 
-@then("the connection machine says connect by polling at {at:g}")
-def then_connect_poll(context: Any, at: float) -> None:
-    action = _action(context, Connect)
-    assert action.websocket is False, action
-    _at(action.at, at)
+@then("the connection machine says connect {how} at {at:g}")
+def then_connect(context: Any, how: str, at: float) -> None:
+    _says_connect(context, Connect, how, at)
 
 
 @then("the connection machine says start polling at {at:g} with a WebSocket probe at {probe:g}")
@@ -93,18 +94,9 @@ def then_start_polling_only(context: Any, at: float) -> None:
     assert action.probe_at is None, action
 
 
-@then("the connection machine says refresh the token then connect over WebSocket at {at:g}")
-def then_refresh_ws(context: Any, at: float) -> None:
-    action = _action(context, RefreshTokenThenConnect)
-    assert action.websocket is True, action
-    _at(action.at, at)
-
-
-@then("the connection machine says refresh the token then connect by polling at {at:g}")
-def then_refresh_poll(context: Any, at: float) -> None:
-    action = _action(context, RefreshTokenThenConnect)
-    assert action.websocket is False, action
-    _at(action.at, at)
+@then("the connection machine says refresh the token then connect {how} at {at:g}")
+def then_refresh(context: Any, how: str, at: float) -> None:
+    _says_connect(context, RefreshTokenThenConnect, how, at)
 
 
 @then("the connection machine says carry on until {until:g}")

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from behave import then
+from support.hypothesis_runs import run_property
 from support.sequencer_properties import (
-    _run_property,
     sequencer_invariants_property,
     sequencer_repair_property,
     sequencer_shuffle_property,
@@ -18,7 +18,7 @@ from support.sequencer_properties import (
     "fed one event at a time, with reorder window {rw:d} and dedup window {dw:d}"
 )
 def sequencer_property_shuffle(context: Any, rw: int, dw: int) -> None:
-    _run_property(sequencer_shuffle_property(rw, dw, batched=False))
+    run_property(sequencer_shuffle_property(rw, dw, batched=False))
 
 
 @then(
@@ -26,7 +26,7 @@ def sequencer_property_shuffle(context: Any, rw: int, dw: int) -> None:
     "fed as batches, with reorder window {rw:d} and dedup window {dw:d}"
 )
 def sequencer_property_shuffle_batches(context: Any, rw: int, dw: int) -> None:
-    _run_property(sequencer_shuffle_property(rw, dw, batched=True))
+    run_property(sequencer_shuffle_property(rw, dw, batched=True))
 
 
 @then(
@@ -34,7 +34,7 @@ def sequencer_property_shuffle_batches(context: Any, rw: int, dw: int) -> None:
     "with reorder window {rw:d} and dedup window {dw:d}"
 )
 def sequencer_property_invariants(context: Any, rw: int, dw: int) -> None:
-    _run_property(sequencer_invariants_property(rw, dw, resumed=False))
+    run_property(sequencer_invariants_property(rw, dw, resumed=False))
 
 
 @then(
@@ -42,7 +42,7 @@ def sequencer_property_invariants(context: Any, rw: int, dw: int) -> None:
     "with reorder window {rw:d} and dedup window {dw:d}"
 )
 def sequencer_property_invariants_resumed(context: Any, rw: int, dw: int) -> None:
-    _run_property(sequencer_invariants_property(rw, dw, resumed=True))
+    run_property(sequencer_invariants_property(rw, dw, resumed=True))
 
 
 @then(
@@ -50,4 +50,4 @@ def sequencer_property_invariants_resumed(context: Any, rw: int, dw: int) -> Non
     "by resubscribe and replay, delivering each exactly once"
 )
 def sequencer_property_repair(context: Any, rw: int) -> None:
-    _run_property(sequencer_repair_property(rw))
+    run_property(sequencer_repair_property(rw))

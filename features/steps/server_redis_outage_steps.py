@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +13,7 @@ import httpx
 from behave import given, then, when
 from support.redis_nodes import _LOG, _post
 from support.redis_servers import start_redis
-from support.servers import free_port, on_cleanup, run
+from support.servers import free_port, on_cleanup, run, wait_healthy
 
 from planstream.server.redis_log import RedisEventLog
 
@@ -98,14 +97,7 @@ def step_cli_serve(context: Any) -> None:
             process.stdout.close()
 
     on_cleanup(context, stop)
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline and process.poll() is None:
-        try:
-            if httpx.get(context.redis_cli_url + "/healthz", timeout=0.5).status_code == 200:
-                return
-        except httpx.HTTPError:
-            time.sleep(0.05)
-    raise AssertionError("planstream serve did not become ready")
+    wait_healthy(process, context.redis_cli_url)
 
 
 @then('publishing plan "{plan_id}" through it answers 201, and its output never holds "{secret}"')

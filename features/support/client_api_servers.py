@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 
-from support.scripted_servers import ScriptedTcpServer, pipe
+from support.scripted_servers import ScriptedTcpServer, answer_http, pipe
 
 __all__ = ["UpgradeGateProxy"]
 
@@ -34,13 +34,7 @@ class UpgradeGateProxy(ScriptedTcpServer):
             self.upgrades_passed += 1
             return False
         self.upgrades_refused += 1
-        body = b"bad gateway: no WebSockets here"
-        writer.write(
-            b"HTTP/1.1 502 Bad Gateway\r\nContent-Type: text/plain\r\n"
-            + f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode()
-            + body
-        )
-        await writer.drain()
+        await answer_http(writer, 502, b"bad gateway: no WebSockets here", "text/plain")
         return True
 
     def _piped(self, upstream: asyncio.StreamWriter) -> None:

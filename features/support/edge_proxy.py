@@ -4,10 +4,10 @@ and a way to stop the server's bytes reaching the client (a silent peer)."""
 from __future__ import annotations
 
 import asyncio
-import http
 from typing import cast
 
 from support.client_api_servers import UpgradeGateProxy
+from support.scripted_servers import answer_http
 
 __all__ = ["EdgeProxy"]
 
@@ -33,14 +33,7 @@ class EdgeProxy(UpgradeGateProxy):
         if status is None:
             return False
         self.answered.append(status)
-        body = b'{"error": "edge", "message": "edge proxy"}'
-        writer.write(
-            f"HTTP/1.1 {status} {http.HTTPStatus(status).phrase}\r\n"
-            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
-            "Connection: close\r\n\r\n".encode()
-            + body
-        )
-        await writer.drain()
+        await answer_http(writer, status, b'{"error": "edge", "message": "edge proxy"}')
         return True
 
     def _piped(self, upstream: asyncio.StreamWriter) -> None:

@@ -30,6 +30,7 @@ from support.scripted_servers import (
     ScriptedConnection,
     ScriptedStreamServer,
     ScriptedTcpServer,
+    answer_http,
     now_utc,
 )
 
@@ -70,12 +71,7 @@ class PollFloodServer(ScriptedTcpServer):
                 if path.startswith("/v1/stream"):
                     self.upgrades_refused += 1
                     body = b'{"error":"not_found","message":"no WebSockets here"}'
-                    writer.write(
-                        b"HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\n"
-                        + f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode()
-                        + body
-                    )
-                    await writer.drain()
+                    await answer_http(writer, 404, body)
                     return
                 await self._flood(writer)
                 return

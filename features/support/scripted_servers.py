@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import http
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -36,6 +37,7 @@ __all__ = [
     "ScriptedConnection",
     "ScriptedStreamServer",
     "ScriptedTcpServer",
+    "answer_http",
     "now_utc",
     "pipe",
 ]
@@ -47,6 +49,18 @@ HEAD_LIMIT = 65_536  # longest request head a scripted TCP server reads
 def now_utc() -> str:
     """The current time as the protocol writes it (RFC 3339, ``Z``)."""
     return datetime.now(UTC).isoformat().replace("+00:00", "Z")
+
+
+async def answer_http(
+    writer: asyncio.StreamWriter, status: int, body: bytes, content_type: str = "application/json"
+) -> None:
+    """Write a whole HTTP/1.1 answer, one that closes the connection."""
+    writer.write(
+        f"HTTP/1.1 {status} {http.HTTPStatus(status).phrase}\r\nContent-Type: {content_type}\r\n"
+        f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode()
+        + body
+    )
+    await writer.drain()
 
 
 class ScriptedTcpServer:

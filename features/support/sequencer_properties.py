@@ -255,12 +255,3 @@ def sequencer_repair_property(rw: int) -> Any:
         assert seq.stats.delivered == n, seq.stats
 
     return prop
-
-
-def _run_property(prop: Any) -> None:
-    """Run a hypothesis test; on failure, show its falsifying example in behave's report."""
-    try:
-        prop()
-    except AssertionError as exc:
-        notes = "\n".join(getattr(exc, "__notes__", ()))
-        raise AssertionError(f"{exc}\n{notes}") from exc

@@ -81,6 +81,20 @@ def free_port() -> int:
         return port
 
 
+def wait_healthy(process: subprocess.Popen[str], http_url: str, timeout: float = 15.0) -> None:
+    """Wait until the server ``process`` answers ``GET /healthz`` with 200."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited early: {process.stdout.read()}")  # type: ignore[union-attr]
+        try:
+            if httpx.get(http_url + "/healthz", timeout=0.5).status_code == 200:
+                return
+        except httpx.HTTPError:
+            time.sleep(0.05)
+    raise TimeoutError("server did not become ready")
+
+
 class ServerProcess:
     """``python -m planstream.server`` in a subprocess (coverage follows it)."""
 
@@ -99,16 +113,7 @@ class ServerProcess:
         self.output = ""
 
     def wait_ready(self, timeout: float = 15.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"server exited early: {self.process.stdout.read()}")  # type: ignore[union-attr]
-            try:
-                if httpx.get(self.http_url + "/healthz", timeout=0.5).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                time.sleep(0.05)
-        raise TimeoutError("server did not become ready")
+        wait_healthy(self.process, self.http_url, timeout)
 
     def terminate(self, sig: int = signal.SIGTERM, timeout: float = 15.0) -> int:
         """Signal the server and wait for it to exit; returns its exit code."""
