@@ -8,7 +8,7 @@ Feature: Graceful shutdown closes stream connections with 1001 (protocol §4)
     When raw client "a" subscribes to plan "p" from the start of the stream
     Then raw client "a" next receives stream "subscribed" for plan "p" with head seq 3
     And raw client "a" receives the stream events of plan "p" from seq 1 to 3
-    When the embedded stream server is stopped
+    When the reference server stops
     Then raw client "a" is closed by the server with code 1001
     And raw client "b" is closed by the server with code 1001
     And the embedded server has 0 stream connections and 0 stream subscriptions

@@ -55,7 +55,7 @@ Feature: TLS end to end: wss:// and https:// with a CA of the test's own
     Given "planstream serve" runs with --ssl-certfile and --ssl-keyfile of that certificate
     Then it printed that it listens on "wss://127.0.0.1"
     When "planstream publish p9 plan.status --data '{"status":"succeeded","reason":null}'" runs against it with --ca-file
-    Then the TLS command exits with status 0
+    Then the planstream command exits with status 0
     When "planstream watch p9" runs against it with --ca-file
     Then the TLS command exits with status 0 and printed "plan succeeded"
     When "planstream plans" runs against it with --ca-file

@@ -61,11 +61,6 @@ def step_resilience_server_process(context: Any) -> None:
     start_server(context, RestartableProcess())
 
 
-@when("the reference server stops")
-def step_resilience_server_stops(context: Any) -> None:
-    run(context, context.server.stop())
-
-
 @when("the reference server starts again on the same port with the same log")
 def step_resilience_server_restarts(context: Any) -> None:
     server: RestartableServer = context.server

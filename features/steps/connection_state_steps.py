@@ -97,6 +97,7 @@ def when_poll_ok(context: Any, now: float) -> None:
 
 
 @when("the connection machine fails with close code {code:d} at {now:g}")
+@when("the connection machine's WebSocket probe fails with close code {code:d} at {now:g}")
 def when_fail_close(context: Any, code: int, now: float) -> None:
     _fail(context, _close_code(_machine(context), code), now)
 
@@ -107,6 +108,9 @@ def when_fail_close_reason(context: Any, code: int, reason: str, now: float) -> 
 
 
 @when("the connection machine fails with upgrade refusal HTTP {status:d} at {now:g}")
+@when(
+    "the connection machine's WebSocket probe fails with upgrade refusal HTTP {status:d} at {now:g}"
+)
 def when_fail_refusal(context: Any, status: int, now: float) -> None:
     _fail(context, _refusal(_machine(context), status), now)
 
@@ -134,18 +138,6 @@ def when_poll_fails(context: Any, status: int, now: float) -> None:
 @when("the connection machine's poll fails with a network error at {now:g}")
 def when_poll_fails_network(context: Any, now: float) -> None:
     _fail(context, classify_network_error(OSError("network unreachable")), now, websocket=False)
-
-
-@when(
-    "the connection machine's WebSocket probe fails with upgrade refusal HTTP {status:d} at {now:g}"
-)
-def when_probe_refused(context: Any, status: int, now: float) -> None:
-    _fail(context, _refusal(_machine(context), status), now)
-
-
-@when("the connection machine's WebSocket probe fails with close code {code:d} at {now:g}")
-def when_probe_closed(context: Any, code: int, now: float) -> None:
-    _fail(context, _close_code(_machine(context), code), now)
 
 
 def _fail_attempts(context: Any, count: int, verdict: Callable[[], Verdict]) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 
 from behave import given, when
 from support.server_stream_support import publish_logs
-from support.servers import start_process, start_reference_server
+from support.servers import run, start_process, start_reference_server
 
 _INT_SETTINGS = {
     "retention",
@@ -68,6 +68,11 @@ def given_server_process(context: Any) -> None:
         for key, value in _settings_from_table(context).items()
     }
     context.server_process = start_process(context, env)
+
+
+@when("the reference server stops")
+def when_server_stops(context: Any) -> None:
+    run(context, context.server.stop())
 
 
 @given('{count:d} events were published to plan "{plan_id}"')

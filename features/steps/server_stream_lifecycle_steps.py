@@ -22,11 +22,6 @@ from planstream.server import MemoryEventLog, PlanStreamServer, ServerSettings
 # --- shutdown and subprocess servers -----------------------------------------------------
 
 
-@when("the embedded stream server is stopped")
-def step_stop_embedded(context: Any) -> None:
-    run(context, context.server.stop())
-
-
 @given(
     '{count:d} events were published over HTTP to the subprocess stream server\'s plan "{plan_id}"'
 )

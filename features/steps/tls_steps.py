@@ -217,12 +217,7 @@ def when_cli_no_ca_file(context: Any, command: str) -> None:
     context.cli = run_cli(context, *args)
 
 
-@then("the TLS command exits with status {status:d}")
-def then_tls_cli_status(context: Any, status: int) -> None:
-    assert context.cli.returncode == status, str(context.cli)
-
-
 @then('the TLS command exits with status {status:d} and printed "{text}"')
 def then_tls_cli_printed(context: Any, status: int, text: str) -> None:
-    then_tls_cli_status(context, status)
+    assert context.cli.returncode == status, str(context.cli)
     assert text in context.cli.stdout + context.cli.stderr, str(context.cli)
