@@ -143,7 +143,7 @@ def step_accept_errors(context: Any, count: int, text: str) -> None:
         )
 
 
-@then("the embedded server counted {count:d} internal errors")
+@then("the reference server counted {count:d} internal errors")
 def step_internal_count(context: Any, count: int) -> None:
     metrics = context.server.state.metrics
     assert metrics.internal_errors == count, metrics
@@ -312,7 +312,7 @@ def step_closed_retry_after(context: Any, name: str, code: int, seconds: float) 
     assert reason["retry_after"] >= seconds, reason
 
 
-@then("the embedded server counted {count:d} rate-limit close")
+@then("the reference server counted {count:d} rate-limit close")
 def step_rate_limit_closes(context: Any, count: int) -> None:
     metrics = context.server.state.metrics
     assert metrics.rate_limit_closes == count, metrics

@@ -192,12 +192,12 @@ def step_suspending_server(context: Any) -> None:
     )
 
 
-@then("the embedded server counted {count:d} auth failure")
-@then("the embedded server counted {count:d} auth failures")
+@then("the reference server counted {count:d} auth failure")
+@then("the reference server counted {count:d} auth failures")
 def step_auth_failures(context: Any, count: int) -> None:
     assert context.server.state.metrics.auth_failures == count
 
 
-@when("the embedded server closes every stream connection")
+@when("the reference server closes every stream connection")
 def step_close_all(context: Any) -> None:
     run(context, context.server.state.close_connections())

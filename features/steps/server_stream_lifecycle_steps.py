@@ -23,10 +23,10 @@ from planstream.server import MemoryEventLog, PlanStreamServer, ServerSettings
 
 
 @given(
-    '{count:d} events were published over HTTP to the subprocess stream server\'s plan "{plan_id}"'
+    '{count:d} events were published over HTTP to the reference server process\'s plan "{plan_id}"'
 )
 @when(
-    '{count:d} events were published over HTTP to the subprocess stream server\'s plan "{plan_id}"'
+    '{count:d} events were published over HTTP to the reference server process\'s plan "{plan_id}"'
 )
 def step_publish_http(context: Any, count: int, plan_id: str) -> None:
     if not hasattr(context, "published"):
@@ -40,7 +40,7 @@ def step_publish_http(context: Any, count: int, plan_id: str) -> None:
     context.published.setdefault(plan_id, []).extend(appended)
 
 
-@when("the subprocess stream server receives SIGTERM")
+@when("the reference server process receives SIGTERM")
 def step_sigterm(context: Any) -> None:
     async def terminate() -> int:
         # In a thread, so the raw clients in this loop answer the close handshake.
@@ -52,7 +52,7 @@ def step_sigterm(context: Any) -> None:
     context.stream_exit_code = run(context, terminate())
 
 
-@then("the subprocess stream server exited with code {code:d}")
+@then("the reference server process exited with code {code:d}")
 def step_exit_code(context: Any, code: int) -> None:
     assert context.stream_exit_code == code, (
         context.stream_exit_code,
@@ -60,7 +60,7 @@ def step_exit_code(context: Any, code: int) -> None:
     )
 
 
-@when("the subprocess stream server is started again on the same port")
+@when("the reference server process is started again on the same port")
 def step_restart(context: Any) -> None:
     port = context.server_process.port
     context.previous_published, context.published = context.published, {}

@@ -255,14 +255,14 @@ def step_drop(context: Any, name: str) -> None:
     run(context, wait_gone(), timeout=10)
 
 
-@then("the embedded server has {count:d} stream subscription")
-@then("the embedded server has {count:d} stream subscriptions")
+@then("the reference server has {count:d} stream subscription")
+@then("the reference server has {count:d} stream subscriptions")
 def step_subscriptions(context: Any, count: int) -> None:
     assert context.server.state.metrics.subscriptions == count, context.server.state.metrics
 
 
 @then(
-    "the embedded server has {connections:d} stream connections and {subscriptions:d} stream subscriptions"
+    "the reference server has {connections:d} stream connections and {subscriptions:d} stream subscriptions"
 )
 def step_connections(context: Any, connections: int, subscriptions: int) -> None:
     state = context.server.state

@@ -94,8 +94,8 @@ def step_memory(context: Any, limit: int) -> None:
     assert grown < limit, f"grew by {grown:.1f} MB"
 
 
-@then("the embedded server counted {count:d} slow consumer close")
-@then("the embedded server counted {count:d} slow consumer closes")
+@then("the reference server counted {count:d} slow consumer close")
+@then("the reference server counted {count:d} slow consumer closes")
 def step_slow_closes(context: Any, count: int) -> None:
     assert context.server.state.metrics.slow_consumer_closes == count, context.server.state.metrics
 
@@ -225,7 +225,7 @@ def step_vanish(context: Any, name: str) -> None:
     _tap(context, name).connection.transport.abort()
 
 
-@then("the embedded server forgets every stream connection within {seconds:g} seconds")
+@then("the reference server forgets every stream connection within {seconds:g} seconds")
 def step_forgets(context: Any, seconds: float) -> None:
     state = context.server.state
 
@@ -239,7 +239,7 @@ def step_forgets(context: Any, seconds: float) -> None:
     run(context, forgotten())
 
 
-@then("the embedded server's only stream connection shows {count:d} plans")
+@then("the reference server's only stream connection shows {count:d} plans")
 def step_connection_repr(context: Any, count: int) -> None:
     (connection,) = context.server.state.connections
     assert repr(connection).startswith("StreamConnection(session_id="), repr(connection)

@@ -215,7 +215,9 @@ def step_closed_at_once(context: Any, name: str, code: int) -> None:
     assert tap.frames[seen:] == [], tap.frames[seen:]
 
 
-@then("the embedded server counted {rejected:d} rejected stream frames and {closes:d} abuse closes")
+@then(
+    "the reference server counted {rejected:d} rejected stream frames and {closes:d} abuse closes"
+)
 def step_rejected(context: Any, rejected: int, closes: int) -> None:
     metrics = context.server.state.metrics
     assert metrics.rejected_frames == rejected, metrics

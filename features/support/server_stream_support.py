@@ -209,7 +209,7 @@ def log_data(number: int) -> dict[str, Any]:
 
 
 def publish_logs(context: Any, plan_id: str, count: int) -> list[tuple[int, str]]:
-    """Publish ``count`` log events through the embedded server; recorded in ``context.published``."""
+    """Publish ``count`` log events through the reference server; recorded in ``context.published``."""
 
     async def publish() -> list[tuple[int, str]]:
         appended = []
