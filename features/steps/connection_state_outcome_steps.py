@@ -12,15 +12,15 @@ from typing import Any
 
 from behave import then
 from support.connection_machine import (
-    _close_code,
-    _Config,
-    _delay_of,
-    _drive,
-    _error_class,
-    _machine,
-    _new_machine,
-    _raised,
-    _refusal,
+    MachineConfig,
+    close_code_verdict,
+    delay_of,
+    drive_machine,
+    error_class,
+    new_machine,
+    raised_by,
+    refusal_verdict,
+    scenario_machine,
 )
 
 import planstream
@@ -57,12 +57,14 @@ def _at(actual: float | None, expected: float) -> None:
 
 @then('the connection machine is "{state}"')
 def then_state(context: Any, state: str) -> None:
-    assert _machine(context).state is ConnectionState(state), _machine(context).state
+    assert scenario_machine(context).state is ConnectionState(state), scenario_machine(
+        context
+    ).state
 
 
 @then("the connection machine attempt counter is {count:d}")
 def then_attempt(context: Any, count: int) -> None:
-    assert _machine(context).attempt == count, _machine(context).attempt
+    assert scenario_machine(context).attempt == count, scenario_machine(context).attempt
 
 
 #: How a connect action connects, as the steps say it: over WebSocket or not.
@@ -122,7 +124,7 @@ def then_stop_clean(context: Any) -> None:
 @then("the connection machine says stop with error class {error}")
 def then_stop_error(context: Any, error: str) -> None:
     action = _action(context, Stop)
-    assert type(action.error) is _error_class(error), action
+    assert type(action.error) is error_class(error), action
     assert isinstance(action.error, planstream.FatalError), action
 
 
@@ -151,7 +153,7 @@ def _replay(context: Any, seed: int) -> list[float]:
     machine = replace(context.cm_config, seed=seed).build()
     delays = []
     for now, call, failure in context.cm_script:
-        delay = _delay_of(call(machine), now, failure)
+        delay = delay_of(call(machine), now, failure)
         if delay is not None:
             delays.append(delay)
     return delays
@@ -186,7 +188,7 @@ def then_exhausted(context: Any, error: str, code: int, count: int) -> None:
     assert isinstance(stop.error, RetriesExhaustedError)
     last = stop.error.last_error
     assert last is context.cm_verdict.error
-    assert type(last) is _error_class(error)
+    assert type(last) is error_class(error)
     assert str(code) in str(last)
     assert stop.error.attempts == count
     assert stop.error.__cause__ is last
@@ -211,13 +213,13 @@ def then_never_websocket(context: Any) -> None:
 
 @then("the connection machine refuses a WebSocket report while polling with an InvalidStateError")
 def then_no_websocket_reports(context: Any) -> None:
-    machine = _machine(context)
+    machine = scenario_machine(context)
     attempt = machine.attempt
     for report in (
         lambda: machine.connected(99.0),
-        lambda: machine.failed(_close_code(machine, 1006), 99.0),
+        lambda: machine.failed(close_code_verdict(machine, 1006), 99.0),
     ):
-        assert _raised(report, InvalidStateError).state == "polling"
+        assert raised_by(report, InvalidStateError).state == "polling"
         assert machine.state is ConnectionState.POLLING
         assert machine.attempt == attempt
 
@@ -236,20 +238,20 @@ _INPUTS: dict[str, Callable[[ConnectionStateMachine], object]] = {
     "start": lambda m: m.start(5.0),
     "connected": lambda m: m.connected(5.0),
     "poll succeeded": lambda m: m.connected(5.0, websocket=False),
-    "failed with close code 1006": lambda m: m.failed(_close_code(m, 1006), 5.0),
-    "poll failed with HTTP 503": lambda m: m.failed(_refusal(m, 503), 5.0, websocket=False),
+    "failed with close code 1006": lambda m: m.failed(close_code_verdict(m, 1006), 5.0),
+    "poll failed with HTTP 503": lambda m: m.failed(refusal_verdict(m, 503), 5.0, websocket=False),
 }
 
 
 @then("the connection machine refuses these inputs with an InvalidStateError:")
 def then_refuses_inputs(context: Any) -> None:
     for row in context.table:
-        _new_machine(context, row["transport"])
-        _drive(context, row["state"])
-        machine = _machine(context)
+        new_machine(context, row["transport"])
+        drive_machine(context, row["state"])
+        machine = scenario_machine(context)
         before = (machine.state, machine.attempt)
         call = _INPUTS[row["input"]]
-        exc = _raised(lambda: call(machine), InvalidStateError)  # noqa: B023 - called at once
+        exc = raised_by(lambda: call(machine), InvalidStateError)  # noqa: B023 - called at once
         assert isinstance(exc, planstream.PlanStreamError)
         assert not isinstance(exc, planstream.FatalError | planstream.RetryableError)
         assert exc.state == row["state"], (row.cells, exc.state)
@@ -312,7 +314,7 @@ def then_table_frozen(context: Any) -> None:
     def add_entry() -> None:
         CONNECTION_TRANSITIONS[key] = ConnectionState.OPEN  # type: ignore[index]
 
-    _raised(add_entry, TypeError)
+    raised_by(add_entry, TypeError)
     assert key not in CONNECTION_TRANSITIONS
 
 
@@ -326,7 +328,7 @@ def then_bad_parameter(context: Any, parameter: str, value: float) -> None:
         "reset_after": {"reset_after": value},
         "websocket_retry_interval": {"interval": value},
     }[parameter]
-    exc = _raised(replace(_Config(), **changes).build, ValueError)
+    exc = raised_by(replace(MachineConfig(), **changes).build, ValueError)
     assert parameter in str(exc), str(exc)
 
 

@@ -17,14 +17,14 @@ from typing import Any
 
 from behave import given, use_step_matcher, when
 from support.connection_machine import (
-    _close_code,
-    _configure,
-    _do,
-    _drive,
-    _fail,
-    _machine,
-    _new_machine,
-    _refusal,
+    close_code_verdict,
+    configure_machine,
+    drive_machine,
+    fail_machine,
+    feed_input,
+    new_machine,
+    refusal_verdict,
+    scenario_machine,
 )
 
 from planstream import (
@@ -45,7 +45,7 @@ use_step_matcher("parse")
 
 @given('a connection machine over transport "{transport}"')
 def given_machine(context: Any, transport: str) -> None:
-    _new_machine(context, transport)
+    new_machine(context, transport)
 
 
 @given(
@@ -53,58 +53,58 @@ def given_machine(context: Any, transport: str) -> None:
     ' max {maximum:g} and jitter "{jitter}"'
 )
 def given_backoff(context: Any, initial: float, factor: float, maximum: float, jitter: str) -> None:
-    _configure(context, initial=initial, factor=factor, maximum=maximum, jitter=jitter)
+    configure_machine(context, initial=initial, factor=factor, maximum=maximum, jitter=jitter)
 
 
 @given("the connection machine randomness is seeded with {seed:d}")
 def given_seed(context: Any, seed: int) -> None:
-    _configure(context, seed=seed)
+    configure_machine(context, seed=seed)
 
 
 @given("the connection machine resets its attempts after {seconds:g} healthy seconds")
 def given_reset_after(context: Any, seconds: float) -> None:
-    _configure(context, reset_after=seconds)
+    configure_machine(context, reset_after=seconds)
 
 
 @given("the connection machine gives up after {count:d} attempts")
 def given_max_attempts(context: Any, count: int) -> None:
-    _configure(context, max_attempts=count)
+    configure_machine(context, max_attempts=count)
 
 
 @given("the connection machine falls back after {count:d} refusal")
 def given_fallback_after(context: Any, count: int) -> None:
-    _configure(context, fallback_after=count)
+    configure_machine(context, fallback_after=count)
 
 
 @given("the connection machine has no token provider")
 def given_no_provider(context: Any) -> None:
-    _configure(context, provider=False)
+    configure_machine(context, provider=False)
 
 
 @when("the connection machine starts at {now:g}")
 def when_start(context: Any, now: float) -> None:
-    _do(context, now, lambda m: m.start(now))
+    feed_input(context, now, lambda m: m.start(now))
 
 
 @when("the connection machine connects at {now:g}")
 def when_connected(context: Any, now: float) -> None:
-    _do(context, now, lambda m: m.connected(now))
+    feed_input(context, now, lambda m: m.connected(now))
 
 
 @when("the connection machine's poll succeeds at {now:g}")
 def when_poll_ok(context: Any, now: float) -> None:
-    _do(context, now, lambda m: m.connected(now, websocket=False))
+    feed_input(context, now, lambda m: m.connected(now, websocket=False))
 
 
 @when("the connection machine fails with close code {code:d} at {now:g}")
 @when("the connection machine's WebSocket probe fails with close code {code:d} at {now:g}")
 def when_fail_close(context: Any, code: int, now: float) -> None:
-    _fail(context, _close_code(_machine(context), code), now)
+    fail_machine(context, close_code_verdict(scenario_machine(context), code), now)
 
 
 @when("the connection machine fails with close code {code:d} and reason '{reason}' at {now:g}")
 def when_fail_close_reason(context: Any, code: int, reason: str, now: float) -> None:
-    _fail(context, _close_code(_machine(context), code, reason), now)
+    fail_machine(context, close_code_verdict(scenario_machine(context), code, reason), now)
 
 
 @when("the connection machine fails with upgrade refusal HTTP {status:d} at {now:g}")
@@ -112,12 +112,12 @@ def when_fail_close_reason(context: Any, code: int, reason: str, now: float) -> 
     "the connection machine's WebSocket probe fails with upgrade refusal HTTP {status:d} at {now:g}"
 )
 def when_fail_refusal(context: Any, status: int, now: float) -> None:
-    _fail(context, _refusal(_machine(context), status), now)
+    fail_machine(context, refusal_verdict(scenario_machine(context), status), now)
 
 
 @when("the connection machine fails with a network error at {now:g}")
 def when_fail_network(context: Any, now: float) -> None:
-    _fail(context, classify_network_error(TimeoutError("timed out")), now)
+    fail_machine(context, classify_network_error(TimeoutError("timed out")), now)
 
 
 @when(
@@ -127,17 +127,19 @@ def when_fail_network(context: Any, now: float) -> None:
 def when_fail_foreign_refresh(context: Any, now: float) -> None:
     verdict = classify_close(4001, "", has_token_provider=True)
     assert verdict.kind is VerdictKind.REFRESH_TOKEN
-    _fail(context, verdict, now)
+    fail_machine(context, verdict, now)
 
 
 @when("the connection machine's poll fails with HTTP {status:d} at {now:g}")
 def when_poll_fails(context: Any, status: int, now: float) -> None:
-    _fail(context, _refusal(_machine(context), status), now, websocket=False)
+    fail_machine(context, refusal_verdict(scenario_machine(context), status), now, websocket=False)
 
 
 @when("the connection machine's poll fails with a network error at {now:g}")
 def when_poll_fails_network(context: Any, now: float) -> None:
-    _fail(context, classify_network_error(OSError("network unreachable")), now, websocket=False)
+    fail_machine(
+        context, classify_network_error(OSError("network unreachable")), now, websocket=False
+    )
 
 
 def _fail_attempts(context: Any, count: int, verdict: Callable[[], Verdict]) -> None:
@@ -145,41 +147,41 @@ def _fail_attempts(context: Any, count: int, verdict: Callable[[], Verdict]) -> 
     for _ in range(count):
         action = context.cm_action
         assert isinstance(action, Connect | StartPolling), action
-        _fail(context, verdict(), action.at)
+        fail_machine(context, verdict(), action.at)
 
 
 @when("the connection machine's next {count:d} attempts all fail with close code {code:d}")
 def when_attempts_close(context: Any, count: int, code: int) -> None:
-    _fail_attempts(context, count, lambda: _close_code(_machine(context), code))
+    _fail_attempts(context, count, lambda: close_code_verdict(scenario_machine(context), code))
 
 
 @when(
     "the connection machine's next {count:d} attempts all fail with upgrade refusal HTTP {status:d}"
 )
 def when_attempts_refused(context: Any, count: int, status: int) -> None:
-    _fail_attempts(context, count, lambda: _refusal(_machine(context), status))
+    _fail_attempts(context, count, lambda: refusal_verdict(scenario_machine(context), status))
 
 
 @when("the connection machine is closed")
 def when_close(context: Any) -> None:
-    _do(context, math.nan, lambda m: m.close())
+    feed_input(context, math.nan, lambda m: m.close())
 
 
 @when('the connection machine is driven to state "{state}"')
 def when_drive(context: Any, state: str) -> None:
-    _drive(context, state)
+    drive_machine(context, state)
 
 
 @when("the connection machine's current channel fails with {failure}")
 def when_current_channel_fails(context: Any, failure: str) -> None:
-    machine = _machine(context)
+    machine = scenario_machine(context)
     kind, _, number = failure.rpartition(" ")
     websocket = machine.state is not ConnectionState.POLLING
     if kind == "close code":
-        verdict = _close_code(machine, int(number))
+        verdict = close_code_verdict(machine, int(number))
     elif kind == "upgrade refusal HTTP":
-        verdict = _refusal(machine, int(number))
+        verdict = refusal_verdict(machine, int(number))
     else:
         assert kind == "WebSocket probe refused with HTTP", failure
-        verdict, websocket = _refusal(machine, int(number)), True
-    _fail(context, verdict, 500.0, websocket=websocket)
+        verdict, websocket = refusal_verdict(machine, int(number)), True
+    fail_machine(context, verdict, 500.0, websocket=websocket)

@@ -8,8 +8,8 @@ from typing import Any
 from behave import then, when
 from support.connection_machine import (
     BODIES,
-    _error_class,
-    _yes,
+    error_class,
+    yes_or_no,
 )
 
 import planstream
@@ -37,12 +37,12 @@ def _keep(context: Any, verdict: Verdict) -> Verdict:
 
 @when("close code {code:d} with an empty reason is classified, with a token provider: {provider}")
 def when_close_empty(context: Any, code: int, provider: str) -> None:
-    _keep(context, classify_close(code, "", has_token_provider=_yes(provider)))
+    _keep(context, classify_close(code, "", has_token_provider=yes_or_no(provider)))
 
 
 @when('close code {code:d} with reason "{reason}" is classified, with a token provider: {provider}')
 def when_close_reason(context: Any, code: int, reason: str, provider: str) -> None:
-    _keep(context, classify_close(code, reason, has_token_provider=_yes(provider)))
+    _keep(context, classify_close(code, reason, has_token_provider=yes_or_no(provider)))
 
 
 @when("close code {code:d} with a reason of {depth:d} nested JSON arrays is classified")
@@ -57,7 +57,9 @@ def when_close_deep(context: Any, code: int, depth: int) -> None:
 )
 def when_refusal(context: Any, status: int, body: str, provider: str) -> None:
     context.cm_status = status
-    verdict = classify_http_status(status, body=BODIES[body], has_token_provider=_yes(provider))
+    verdict = classify_http_status(
+        status, body=BODIES[body], has_token_provider=yes_or_no(provider)
+    )
     _keep(context, verdict)
 
 
@@ -100,7 +102,7 @@ def when_heartbeat(context: Any, silent: float, limit: float) -> None:
 def then_verdict(context: Any, kind: str, error: str) -> None:
     verdict: Verdict = context.cm_verdict
     assert verdict.kind is VerdictKind(kind), verdict
-    assert type(verdict.error) is _error_class(error), verdict
+    assert type(verdict.error) is error_class(error), verdict
     if isinstance(verdict.error, planstream.UpgradeRefusedError):
         assert verdict.error.status == context.cm_status
     # The classes follow the verdict: fatal errors are FatalErrors, retries RetryableErrors.
@@ -116,7 +118,7 @@ def then_verdict(context: Any, kind: str, error: str) -> None:
 )
 def then_verdict_base(context: Any, base: str, code: int) -> None:
     error = context.cm_verdict.error
-    assert isinstance(error, _error_class(base)), type(error).__mro__
+    assert isinstance(error, error_class(base)), type(error).__mro__
     assert str(code) in str(error), str(error)
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from behave import then
 from pydantic import ValidationError
-from support.schema_frames import _raw_text
+from support.schema_frames import raw_text
 
 import planstream
 from planstream import (
@@ -57,7 +57,7 @@ def then_reason_lacks(context: Any, fragment: str) -> None:
 @then("the InvalidFrameError excerpt is the start of the frame, at most 200 characters")
 def then_excerpt(context: Any) -> None:
     error = _invalid_frame_error(context)
-    text = _raw_text(context.wire_raw)
+    text = raw_text(context.wire_raw)
     assert len(error.excerpt) <= _EXCERPT_LIMIT, len(error.excerpt)
     if len(text) <= _EXCERPT_LIMIT:
         assert error.excerpt == text, (error.excerpt, text)

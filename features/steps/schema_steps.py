@@ -10,7 +10,7 @@ from typing import Any
 
 from behave import given, then, use_step_matcher, when
 from pydantic_core import to_jsonable_python
-from support.schema_frames import _raw_text
+from support.schema_frames import raw_text
 
 import planstream
 from planstream import (
@@ -174,7 +174,7 @@ def given_raw_bytes(context: Any, hexdigits: str) -> None:
 
 @given("the raw wire frame is passed as {form}")
 def given_raw_form(context: Any, form: str) -> None:
-    text = _raw_text(context.wire_raw)
+    text = raw_text(context.wire_raw)
     converters = {"str": str, "bytes": str.encode, "bytearray": lambda t: bytearray(t.encode())}
     _set_raw(context, converters[form](text))
     assert type(context.wire_raw).__name__ == form
@@ -282,7 +282,7 @@ def then_round_trip(context: Any) -> None:
 def then_encoded_lacks(context: Any, text: str) -> None:
     encoded = encode_frame(_model(context))
     assert text not in encoded, encoded
-    assert text in _raw_text(context.wire_raw), "the raw frame was meant to contain it"
+    assert text in raw_text(context.wire_raw), "the raw frame was meant to contain it"
 
 
 @then('the encoded decoded wire JSON has "{key}" equal to "{value}"')

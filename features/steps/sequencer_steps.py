@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from behave import given, then, when
-from support.sequencer_events import _EPOCH, _sequencer, sequencer_event, sequencer_head
+from support.sequencer_events import EPOCH, scenario_sequencer, sequencer_event, sequencer_head
 
 from planstream import (
     BatchFrame,
@@ -62,17 +62,17 @@ def sequencer_built(context: Any, rw: int, dw: int, gap: float, resub: float) ->
 
 @given('the sequencer tracks plan "{plan:w}"')
 def sequencer_tracks(context: Any, plan: str) -> None:
-    _sequencer(context).track(plan)
+    scenario_sequencer(context).track(plan)
 
 
 @given('the sequencer tracks plan "{plan:w}" resuming after "{event_id:w}"')
 def sequencer_tracks_resuming(context: Any, plan: str, event_id: str) -> None:
-    _sequencer(context).track(plan, last_event_id=event_id)
+    scenario_sequencer(context).track(plan, last_event_id=event_id)
 
 
 @given('the sequencer tracks plan "{plan:w}" resuming after "{event_id:w}" at seq {seq:d}')
 def sequencer_tracks_resuming_at(context: Any, plan: str, event_id: str, seq: int) -> None:
-    _sequencer(context).track(plan, last_event_id=event_id, last_seq=seq)
+    scenario_sequencer(context).track(plan, last_event_id=event_id, last_seq=seq)
 
 
 # --- When ---------------------------------------------------------------------------
@@ -92,7 +92,7 @@ def sequencer_build_attempt(context: Any, rw: int, dw: int, gap: float, resub: f
 
 @when('the sequencer receives events {seqs:SequencerSeqs} of plan "{plan:w}" at time {now:g}')
 def sequencer_receives_events(context: Any, seqs: list[int], plan: str, now: float) -> None:
-    seq = _sequencer(context)
+    seq = scenario_sequencer(context)
     _record(context, [seq.on_event(sequencer_event(plan, s), now) for s in seqs])
 
 
@@ -102,13 +102,13 @@ def sequencer_receives_events(context: Any, seqs: list[int], plan: str, now: flo
 )
 def sequencer_receives_batch(context: Any, seqs: list[int], plan: str, now: float) -> None:
     frame = BatchFrame(events=tuple(sequencer_event(plan, s) for s in seqs))
-    _record(context, [_sequencer(context).feed(frame, now)])
+    _record(context, [scenario_sequencer(context).feed(frame, now)])
 
 
 @when("the sequencer receives one batch at time {now:g} holding:")
 def sequencer_receives_mixed_batch(context: Any, now: float) -> None:
     events = [sequencer_event(row["plan"], int(row["seq"])) for row in context.table]
-    _record(context, [_sequencer(context).on_batch(events, now)])
+    _record(context, [scenario_sequencer(context).on_batch(events, now)])
 
 
 @when(
@@ -118,12 +118,12 @@ def sequencer_receives_event_with_id(
     context: Any, seq: int, event_id: str, plan: str, now: float
 ) -> None:
     event = sequencer_event(plan, seq, event_id)
-    _record(context, [_sequencer(context).feed(event, now)])
+    _record(context, [scenario_sequencer(context).feed(event, now)])
 
 
 @when("the sequencer ticks at time {now:g}")
 def sequencer_ticks(context: Any, now: float) -> None:
-    _record(context, [_sequencer(context).tick(now)])
+    _record(context, [scenario_sequencer(context).tick(now)])
 
 
 @when(
@@ -132,13 +132,13 @@ def sequencer_ticks(context: Any, now: float) -> None:
 )
 def sequencer_subscribed(context: Any, plan: str, seq: int, event_id: str, now: float) -> None:
     frame = SubscribedFrame(id=1, plan_id=plan, head=sequencer_head(seq, event_id))
-    _record(context, [_sequencer(context).on_subscribed(frame, now)])
+    _record(context, [scenario_sequencer(context).on_subscribed(frame, now)])
 
 
 @when('the sequencer is told plan "{plan:w}" is subscribed with no head at time {now:g}')
 def sequencer_subscribed_no_head(context: Any, plan: str, now: float) -> None:
     frame = SubscribedFrame(id=1, plan_id=plan, head=None)
-    _record(context, [_sequencer(context).on_subscribed(frame, now)])
+    _record(context, [scenario_sequencer(context).on_subscribed(frame, now)])
 
 
 def _resync(context: Any, plan: str, reason: str, head: Head | None, now: float) -> None:
@@ -146,11 +146,11 @@ def _resync(context: Any, plan: str, reason: str, head: Head | None, now: float)
         plan_id=plan,
         status=PlanStatus.RUNNING,
         head=head,
-        updated_at=_EPOCH if head else None,
+        updated_at=EPOCH if head else None,
     )
     context.seq_sent_snapshot = snapshot
     frame = ResyncFrame(id=2, plan_id=plan, reason=ResyncReason(reason), snapshot=snapshot)
-    _record(context, [_sequencer(context).on_resync(frame, now)])
+    _record(context, [scenario_sequencer(context).on_resync(frame, now)])
 
 
 @when(
@@ -172,8 +172,8 @@ def sequencer_resync_no_head(context: Any, plan: str, reason: str, now: float) -
 
 
 def _heartbeat(context: Any, plan: str, head: Head | None, now: float) -> None:
-    frame = HeartbeatFrame(ts=_EPOCH, heads={plan: head})
-    _record(context, [_sequencer(context).on_heartbeat(frame, now)])
+    frame = HeartbeatFrame(ts=EPOCH, heads={plan: head})
+    _record(context, [scenario_sequencer(context).on_heartbeat(frame, now)])
 
 
 @when(
@@ -191,18 +191,18 @@ def sequencer_heartbeat_no_head(context: Any, plan: str, now: float) -> None:
 
 @when("the sequencer resumes all plans at time {now:g}")
 def sequencer_resumes_all(context: Any, now: float) -> None:
-    _record(context, [SequencerOutput((), _sequencer(context).resume_all(now))])
+    _record(context, [SequencerOutput((), scenario_sequencer(context).resume_all(now))])
 
 
 @when('the sequencer stops tracking plan "{plan:w}"')
 def sequencer_untracks(context: Any, plan: str) -> None:
-    _sequencer(context).untrack(plan)
+    scenario_sequencer(context).untrack(plan)
 
 
 @when("the sequencer is fed this frame at time {now:g}:")
 def sequencer_fed_frame(context: Any, now: float) -> None:
     frame = decode_server_frame(context.text)
-    _record(context, [_sequencer(context).feed(frame, now)])
+    _record(context, [scenario_sequencer(context).feed(frame, now)])
 
 
 # --- Then ---------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 from behave import given, then, when
-from support.redis_nodes import _LOG, _post
+from support.redis_nodes import LOG_DATA, post_event
 from support.redis_servers import start_redis
 from support.servers import free_port, on_cleanup, run, wait_healthy
 
@@ -51,8 +51,8 @@ def step_publish_answers_retry(context: Any, plan_id: str, node: str, status: in
 
 
 def _publish_answers(context: Any, plan_id: str, node: str, status: int) -> httpx.Response:
-    body = {"kind": "log", "data": _LOG}
-    answer: httpx.Response = run(context, _post(context, node, plan_id, body))
+    body = {"kind": "log", "data": LOG_DATA}
+    answer: httpx.Response = run(context, post_event(context, node, plan_id, body))
     assert answer.status_code == status, answer.text
     assert "redis://" not in answer.text, answer.text  # never the URL
     return answer
@@ -102,7 +102,7 @@ def step_cli_serve(context: Any) -> None:
 
 @then('publishing plan "{plan_id}" through it answers 201, and its output never holds "{secret}"')
 def step_cli_publish(context: Any, plan_id: str, secret: str) -> None:
-    body = {"kind": "log", "data": _LOG}
+    body = {"kind": "log", "data": LOG_DATA}
     answer = httpx.post(f"{context.redis_cli_url}/v1/plans/{plan_id}/events", json=body)
     assert answer.status_code == 201, answer.text
     process = context.redis_cli_process

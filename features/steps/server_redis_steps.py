@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 from behave import given, then, when
 from support.client_resilience_scenario import check_no_task_leaks
-from support.redis_nodes import _LOG, _post
+from support.redis_nodes import LOG_DATA, post_event
 from support.redis_servers import start_cluster, start_redis
 from support.servers import on_cleanup, run
 
@@ -141,7 +141,7 @@ def _subscribe(context: Any, who: str, node: str, plan_id: str, last_event_id: s
 def step_publish(context: Any, count: int, plan_id: str, node: str) -> None:
     async def publish() -> None:
         for _ in range(count):
-            answer = await _post(context, node, plan_id, {"kind": "log", "data": _LOG})
+            answer = await post_event(context, node, plan_id, {"kind": "log", "data": LOG_DATA})
             assert answer.status_code == 201, answer.text
 
     run(context, publish())
@@ -150,7 +150,7 @@ def step_publish(context: Any, count: int, plan_id: str, node: str) -> None:
 @when('plan "{plan_id}" ends "{status}" through node "{node}"')
 def step_end(context: Any, plan_id: str, status: str, node: str) -> None:
     body = {"kind": "plan.status", "data": {"status": status}}
-    answer = run(context, _post(context, node, plan_id, body))
+    answer = run(context, post_event(context, node, plan_id, body))
     assert answer.status_code == 201, answer.text
 
 
@@ -159,8 +159,8 @@ def step_race(context: Any, a: str, b: str, count: int, plan_id: str) -> None:
     async def one(node: str) -> list[int]:
         seqs = []
         for _ in range(count):
-            body = {"kind": "log", "data": _LOG}
-            answer = await _post(context, node, plan_id, body)
+            body = {"kind": "log", "data": LOG_DATA}
+            answer = await post_event(context, node, plan_id, body)
             assert answer.status_code == 201, answer.text
             seqs.append(answer.json()["events"][0]["seq"])
         return seqs
@@ -196,7 +196,7 @@ def step_publish_keyed(context: Any, node: str, count: int, plan_id: str, key: s
         async with httpx.AsyncClient(base_url=context.redis_nodes[node].http_url) as http:
             return await http.post(
                 f"/v1/plans/{plan_id}/events",
-                json=[{"kind": "log", "data": _LOG}] * count,
+                json=[{"kind": "log", "data": LOG_DATA}] * count,
                 headers={"Idempotency-Key": key},
             )
 

@@ -10,7 +10,7 @@ from typing import Any
 from behave import given, then, when
 from support.server_stream_support import (
     SuspendingLog,
-    _tap,
+    named_tap,
     open_tap,
     stream_url,
 )
@@ -48,7 +48,7 @@ def step_connect_second(context: Any, name: str) -> None:
 
 @then('raw client "{name}" selected the stream subprotocol "{protocol}"')
 def step_selected(context: Any, name: str, protocol: str) -> None:
-    assert _tap(context, name).connection.subprotocol == protocol
+    assert named_tap(context, name).connection.subprotocol == protocol
 
 
 @then(
@@ -64,7 +64,7 @@ def step_hello(
     heartbeat: float,
     max_bytes: int,
 ) -> None:
-    hello = _tap(context, name).client.hello
+    hello = named_tap(context, name).client.hello
     assert hello is not None
     assert hello["type"] == "hello", hello
     assert hello["protocol"] == protocol, hello
@@ -80,8 +80,8 @@ def step_hello(
 
 @then('raw clients "{first}" and "{second}" got different stream session ids')
 def step_sessions(context: Any, first: str, second: str) -> None:
-    a = _tap(context, first).client.hello
-    b = _tap(context, second).client.hello
+    a = named_tap(context, first).client.hello
+    b = named_tap(context, second).client.hello
     assert a is not None
     assert b is not None
     assert a["session_id"] != b["session_id"], (a, b)

@@ -7,13 +7,13 @@ from typing import Any
 
 from behave import given, then, when
 from support.server_stream_support import (
-    _next,
-    _requests,
-    _tap,
-    _utc,
     log_data,
+    named_tap,
+    next_frame,
+    parse_utc,
     publish_logs,
     published_id,
+    tap_requests,
 )
 from support.servers import run, start_reference_server
 
@@ -54,10 +54,10 @@ def step_plan_ran(context: Any, plan_id: str, steps: int, lines: int) -> None:
     'raw client "{name}" next receives a stream resync for plan "{plan_id}" with reason "{reason}"'
 )
 def step_resync(context: Any, name: str, plan_id: str, reason: str) -> None:
-    tap = _tap(context, name)
-    frame = _next(context, name)
+    tap = named_tap(context, name)
+    frame = next_frame(context, name)
     assert frame["type"] == "resync", frame
-    assert frame["id"] == _requests(tap)[plan_id], frame
+    assert frame["id"] == tap_requests(tap)[plan_id], frame
     assert frame["plan_id"] == plan_id, frame
     assert frame["reason"] == reason, frame
     assert frame["snapshot"]["plan_id"] == plan_id, frame
@@ -65,14 +65,14 @@ def step_resync(context: Any, name: str, plan_id: str, reason: str) -> None:
 
 
 def _snapshot(context: Any, name: str) -> dict[str, Any]:
-    snapshot: dict[str, Any] = _tap(context, name).last_resync["snapshot"]  # type: ignore[attr-defined]
+    snapshot: dict[str, Any] = named_tap(context, name).last_resync["snapshot"]  # type: ignore[attr-defined]
     return snapshot
 
 
 def _assert_newest_head(context: Any, snapshot: dict[str, Any]) -> None:
     seq, event_id = context.published[snapshot["plan_id"]][-1]
     assert snapshot["head"] == {"seq": seq, "event_id": event_id}, snapshot
-    _utc(snapshot["updated_at"])
+    parse_utc(snapshot["updated_at"])
 
 
 @then(

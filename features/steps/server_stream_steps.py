@@ -14,13 +14,13 @@ from typing import Any
 from behave import given, then, use_step_matcher, when
 from support.server_stream_support import (
     StreamTap,
-    _next,
-    _requests,
-    _tap,
-    _utc,
     assert_exact_events,
     log_data,
+    named_tap,
+    next_frame,
+    parse_utc,
     published_id,
+    tap_requests,
     taps,
 )
 from support.servers import run
@@ -32,8 +32,8 @@ use_step_matcher("parse")
 
 
 def _subscribe(context: Any, name: str, plan_id: str, last_event_id: str | None) -> None:
-    tap = _tap(context, name)
-    _requests(tap)[plan_id] = run(context, tap.subscribe(plan_id, last_event_id))
+    tap = named_tap(context, name)
+    tap_requests(tap)[plan_id] = run(context, tap.subscribe(plan_id, last_event_id))
 
 
 @when('raw client "{name}" subscribes to plan "{plan_id}" from the start of the stream')
@@ -91,37 +91,39 @@ def step_subscribe_both(context: Any, first: str, second: str, plan_id: str) -> 
 
 @when('raw client "{name}" unsubscribes from stream plan "{plan_id}"')
 def step_unsubscribe(context: Any, name: str, plan_id: str) -> None:
-    tap = _tap(context, name)
-    _requests(tap)[plan_id] = run(context, tap.request({"type": "unsubscribe", "plan_id": plan_id}))
+    tap = named_tap(context, name)
+    tap_requests(tap)[plan_id] = run(
+        context, tap.request({"type": "unsubscribe", "plan_id": plan_id})
+    )
 
 
 @then(
     'raw client "{name}" next receives stream "subscribed" for plan "{plan_id}" with head seq {seq:d}'
 )
 def step_subscribed_head(context: Any, name: str, plan_id: str, seq: int) -> None:
-    frame = _next(context, name)
+    frame = next_frame(context, name)
     assert frame["type"] == "subscribed", frame
     assert frame["plan_id"] == plan_id, frame
-    assert frame["id"] == _requests(_tap(context, name))[plan_id], frame
+    assert frame["id"] == tap_requests(named_tap(context, name))[plan_id], frame
     assert frame["head"]["seq"] == seq, frame
     assert frame["head"]["event_id"] == published_id(context, plan_id, seq), frame
 
 
 @then('raw client "{name}" next receives stream "subscribed" for plan "{plan_id}" with head null')
 def step_subscribed_null(context: Any, name: str, plan_id: str) -> None:
-    frame = _next(context, name)
+    frame = next_frame(context, name)
     assert frame["type"] == "subscribed", frame
     assert frame["plan_id"] == plan_id, frame
-    assert frame["id"] == _requests(_tap(context, name))[plan_id], frame
+    assert frame["id"] == tap_requests(named_tap(context, name))[plan_id], frame
     assert frame["head"] is None, frame
 
 
 @then('raw client "{name}" next receives stream "unsubscribed" for plan "{plan_id}"')
 def step_unsubscribed(context: Any, name: str, plan_id: str) -> None:
-    frame = _next(context, name)
+    frame = next_frame(context, name)
     assert frame == {
         "type": "unsubscribed",
-        "id": _requests(_tap(context, name))[plan_id],
+        "id": tap_requests(named_tap(context, name))[plan_id],
         "plan_id": plan_id,
     }, frame
 
@@ -133,7 +135,7 @@ def step_unsubscribed(context: Any, name: str, plan_id: str) -> None:
     'raw client "{name}" receives the stream events of plan "{plan_id}" from seq {first:d} to {last:d}'
 )
 def step_events(context: Any, name: str, plan_id: str, first: int, last: int) -> None:
-    events = run(context, _tap(context, name).plan_events(plan_id, last))
+    events = run(context, named_tap(context, name).plan_events(plan_id, last))
     assert_exact_events(context, events, plan_id, first, last)
 
 
@@ -166,7 +168,7 @@ async def _read_ranges(tap: StreamTap, ranges: dict[str, tuple[int, int]]) -> di
 def step_every_event(context: Any, name: str, ranges: str) -> None:
     wanted = {p: (int(a), int(b)) for p, a, b in _RANGE.findall(ranges)}
     assert wanted, ranges
-    got = run(context, _read_ranges(_tap(context, name), wanted))
+    got = run(context, _read_ranges(named_tap(context, name), wanted))
     for plan_id, (first, last) in wanted.items():
         assert_exact_events(context, got[plan_id], plan_id, first, last)
 
@@ -183,17 +185,17 @@ def _all_events(tap: StreamTap) -> list[dict[str, Any]]:
 
 @then('the stream events raw client "{name}" received have RFC 3339 UTC timestamps and log data')
 def step_event_shape(context: Any, name: str) -> None:
-    events = _all_events(_tap(context, name))
+    events = _all_events(named_tap(context, name))
     assert events
     for event in events:
-        _utc(event["ts"])
+        parse_utc(event["ts"])
         assert event["kind"] == "log", event
         assert event["data"] == log_data(event["seq"] - 1), event
 
 
 @then('raw client "{name}" received no stream event of plan "{plan_id}"')
 def step_no_event(context: Any, name: str, plan_id: str) -> None:
-    tap = _tap(context, name)
+    tap = named_tap(context, name)
     leaked = [e for e in _all_events(tap) if e["plan_id"] == plan_id]
     assert not leaked, leaked[:3]
 
@@ -202,7 +204,7 @@ def step_no_event(context: Any, name: str, plan_id: str) -> None:
     'raw client "{name}" received stream batch frames, none larger than {limit:d} bytes and none with more than {most:d} events'
 )
 def step_batches(context: Any, name: str, limit: int, most: int) -> None:
-    sizes = _tap(context, name).frame_sizes
+    sizes = named_tap(context, name).frame_sizes
     batches = [(size, count) for kind, size, count in sizes if kind == "batch"]
     assert batches, sizes
     assert max(size for _, size, _ in sizes) <= limit, sorted(sizes, key=lambda s: -s[1])[:3]
@@ -214,7 +216,7 @@ def step_batches(context: Any, name: str, limit: int, most: int) -> None:
 
 @then('raw client "{name}" received no stream batch frame')
 def step_no_batch(context: Any, name: str) -> None:
-    sizes = _tap(context, name).frame_sizes
+    sizes = named_tap(context, name).frame_sizes
     assert all(kind != "batch" for kind, _, _ in sizes), sizes
 
 
@@ -241,7 +243,7 @@ def step_publish_sized(context: Any, count: int, low: int, high: int, plan_id: s
 
 @when('raw client "{name}" drops its stream connection')
 def step_drop(context: Any, name: str) -> None:
-    tap = _tap(context, name)
+    tap = named_tap(context, name)
     tap.connection.transport.abort()
 
     async def wait_gone() -> None:
@@ -273,7 +275,7 @@ def step_connections(context: Any, connections: int, subscriptions: int) -> None
 
 @then('raw client "{name}" is closed by the server with code {code:d}')
 def step_closed(context: Any, name: str, code: int) -> None:
-    got = run(context, _tap(context, name).read_until_closed())
+    got = run(context, named_tap(context, name).read_until_closed())
     assert got == code, got
 
 
@@ -282,7 +284,7 @@ def step_closed(context: Any, name: str, code: int) -> None:
     "again after event {seq:d} of the stream"
 )
 def step_subscribe_twice_at_once(context: Any, name: str, plan_id: str, seq: int) -> None:
-    tap = _tap(context, name)
+    tap = named_tap(context, name)
 
     async def send() -> tuple[str, str]:
         first = await tap.subscribe(plan_id, None)
@@ -297,7 +299,7 @@ def step_subscribe_twice_at_once(context: Any, name: str, plan_id: str, seq: int
     "unsubscribes from it"
 )
 def step_subscribe_unsubscribe(context: Any, name: str, plan_id: str) -> None:
-    tap = _tap(context, name)
+    tap = named_tap(context, name)
 
     async def send() -> tuple[str, str]:
         first = await tap.subscribe(plan_id, None)
@@ -334,7 +336,7 @@ async def _prefix_then(
 def step_prefix_then_replay(
     context: Any, name: str, plan_id: str, head: int, first: int, last: int
 ) -> None:
-    tap = _tap(context, name)
+    tap = named_tap(context, name)
     first_id, second_id = context.stream_pipelined_ids
     frame = run(context, _prefix_then(tap, plan_id, first_id, "subscribed", second_id))
     assert frame["head"]["seq"] == head, frame
@@ -347,7 +349,7 @@ def step_prefix_then_replay(
     'then no event of plan "{other}" up to a stream pong'
 )
 def step_prefix_then_unsubscribed(context: Any, name: str, plan_id: str, other: str) -> None:
-    tap = _tap(context, name)
+    tap = named_tap(context, name)
     first_id, second_id = context.stream_pipelined_ids
     run(context, _prefix_then(tap, plan_id, first_id, "unsubscribed", second_id))
 

@@ -12,7 +12,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from behave import given, then, when
-from support.server_stream_support import _tap, open_tap, stream_url
+from support.server_stream_support import named_tap, open_tap, stream_url
 from support.servers import run
 
 from planstream.server import PublishError
@@ -30,7 +30,7 @@ def _kilobyte_log(number: int) -> dict[str, Any]:
     '"{plan_id}" and raw client "{fast}" keeps reading'
 )
 def step_flood_slow(context: Any, slow: str, count: int, plan_id: str, fast: str) -> None:
-    fast_tap = _tap(context, fast)
+    fast_tap = named_tap(context, fast)
     server = context.server
 
     async def flood() -> None:
@@ -102,7 +102,9 @@ def step_slow_closes(context: Any, count: int) -> None:
 
 @when('raw client "{name}" resumes reading')
 def step_resume(context: Any, name: str) -> None:
-    context.stream_slow_code = run(context, _tap(context, name).read_until_closed(timeout=60), 90)
+    context.stream_slow_code = run(
+        context, named_tap(context, name).read_until_closed(timeout=60), 90
+    )
 
 
 @then(
@@ -110,7 +112,7 @@ def step_resume(context: Any, name: str) -> None:
     'plan "{plan_id}"'
 )
 def step_slow_closed(context: Any, name: str, code: int, plan_id: str) -> None:
-    tap = _tap(context, name)
+    tap = named_tap(context, name)
     assert context.stream_slow_code == code, context.stream_slow_code
     seqs = []
     for frame in tap.frames:
@@ -125,7 +127,7 @@ def step_slow_closed(context: Any, name: str, code: int, plan_id: str) -> None:
     "without reading"
 )
 def step_pipeline(context: Any, name: str, subscribes: int, pings: int) -> None:
-    tap = _tap(context, name)
+    tap = named_tap(context, name)
 
     async def send() -> list[tuple[str, str]]:
         # Without awaiting anything but the sends: they reach the server together.
@@ -143,7 +145,7 @@ def step_pipeline(context: Any, name: str, subscribes: int, pings: int) -> None:
 
 @then('raw client "{name}" receives the {count:d} stream answers in request order')
 def step_pipeline_answers(context: Any, name: str, count: int) -> None:
-    tap = _tap(context, name)
+    tap = named_tap(context, name)
     sent = context.stream_pipelined
     assert len(sent) == count
 
@@ -178,7 +180,7 @@ def step_connect_tiny(context: Any, name: str) -> None:
     'on plan "{plan_id}"'
 )
 def step_stalled(context: Any, name: str, count: int, plan_id: str) -> None:
-    tap = _tap(context, name)
+    tap = named_tap(context, name)
     server = context.server
 
     async def stall() -> int:
@@ -202,7 +204,7 @@ def step_stalled(context: Any, name: str, count: int, plan_id: str) -> None:
 
 @when('raw client "{name}" sends {count:d} stream pings without reading')
 def step_pings_unread(context: Any, name: str, count: int) -> None:
-    tap = _tap(context, name)
+    tap = named_tap(context, name)
 
     async def send() -> None:
         for _ in range(count):
@@ -222,7 +224,7 @@ def step_pings_unread(context: Any, name: str, count: int) -> None:
 
 @when('raw client "{name}" vanishes without a close frame')
 def step_vanish(context: Any, name: str) -> None:
-    _tap(context, name).connection.transport.abort()
+    named_tap(context, name).connection.transport.abort()
 
 
 @then("the reference server forgets every stream connection within {seconds:g} seconds")
@@ -267,6 +269,6 @@ def step_publish_refused(context: Any) -> None:
 
 @then('raw client "{name}" received no frame larger than {limit:d} bytes on the stream')
 def step_no_big_frame(context: Any, name: str, limit: int) -> None:
-    sizes = _tap(context, name).frame_sizes
+    sizes = named_tap(context, name).frame_sizes
     assert sizes, sizes
     assert max(size for _, size, _ in sizes) <= limit, sizes

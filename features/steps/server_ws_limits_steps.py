@@ -15,16 +15,12 @@ import uvicorn
 from behave import given, then, use_step_matcher, when
 from starlette.applications import Starlette
 from starlette.routing import Mount
-from support.server_stream_support import StreamTap, open_tap, taps
+from support.server_stream_support import named_tap, open_tap
 from support.servers import on_cleanup, run
 
 from planstream.server import ServerSettings, create_app
 
 use_step_matcher("parse")
-
-
-def _tap(context: Any, name: str) -> StreamTap:
-    return taps(context)[name]
 
 
 def _assert_utc(ts: str) -> None:
@@ -47,7 +43,7 @@ def _quoted(text: str) -> list[str]:
     "at least {gap:g} s apart"
 )
 def step_heartbeats(context: Any, name: str, count: int, seconds: float, gap: float) -> None:
-    tap = _tap(context, name)
+    tap = named_tap(context, name)
 
     async def collect() -> list[tuple[float, dict[str, Any]]]:
         arrivals = []
@@ -65,14 +61,14 @@ def step_heartbeats(context: Any, name: str, count: int, seconds: float, gap: fl
 
 @then('the last stream heartbeat of raw client "{name}" has a UTC timestamp and heads {heads}')
 def step_last_heartbeat(context: Any, name: str, heads: str) -> None:
-    heartbeat = _tap(context, name).last_heartbeat  # type: ignore[attr-defined]
+    heartbeat = named_tap(context, name).last_heartbeat  # type: ignore[attr-defined]
     assert set(heartbeat) == {"type", "ts", "heads"}, heartbeat
     _assert_utc(heartbeat["ts"])
     assert heartbeat["heads"] == json.loads(heads), heartbeat
 
 
 def _next_heartbeat(context: Any, name: str) -> dict[str, Any]:
-    frame: dict[str, Any] = run(context, _tap(context, name).next_of_type("heartbeat"))
+    frame: dict[str, Any] = run(context, named_tap(context, name).next_of_type("heartbeat"))
     return frame
 
 
@@ -101,17 +97,17 @@ def step_heartbeat_plans(context: Any, name: str, plans: str) -> None:
 
 @when('raw client "{name}" sends the stream frame {frame}')
 def step_send_raw(context: Any, name: str, frame: str) -> None:
-    run(context, _tap(context, name).send(frame))
+    run(context, named_tap(context, name).send(frame))
 
 
 @when('raw client "{name}" sends a binary stream frame of {size:d} bytes')
 def step_send_binary(context: Any, name: str, size: int) -> None:
-    run(context, _tap(context, name).send(bytes(range(250, 256))[:size] or b"\xff"))
+    run(context, named_tap(context, name).send(bytes(range(250, 256))[:size] or b"\xff"))
 
 
 @then('raw client "{name}" next receives a stream pong with id {request_id} and a UTC timestamp')
 def step_pong(context: Any, name: str, request_id: str) -> None:
-    frame = run(context, _tap(context, name).next_item())
+    frame = run(context, named_tap(context, name).next_item())
     expected = json.loads(request_id)
     assert frame["type"] == "pong", frame
     assert frame["id"] == expected, frame
@@ -123,7 +119,7 @@ def step_pong(context: Any, name: str, request_id: str) -> None:
     'raw client "{name}" next receives a stream error "{code}" with id {request_id} and plan {plan}'
 )
 def step_error(context: Any, name: str, code: str, request_id: str, plan: str) -> None:
-    frame = run(context, _tap(context, name).next_item())
+    frame = run(context, named_tap(context, name).next_item())
     expected = json.loads(request_id)
     assert frame["type"] == "error", frame
     assert frame["code"] == code, frame
@@ -136,7 +132,7 @@ def step_error(context: Any, name: str, code: str, request_id: str, plan: str) -
 
 @then('raw client "{name}" still gets a pong for a stream ping')
 def step_still_usable(context: Any, name: str) -> None:
-    tap = _tap(context, name)
+    tap = named_tap(context, name)
 
     async def ping() -> dict[str, Any]:
         request_id = await tap.request({"type": "ping"})
@@ -165,7 +161,7 @@ _BAD_FRAMES = [
 
 @when('raw client "{name}" sends {count:d} bad stream frames in a row')
 def step_send_bad(context: Any, name: str, count: int) -> None:
-    tap = _tap(context, name)
+    tap = named_tap(context, name)
 
     async def send() -> None:
         for number in range(count):
@@ -185,7 +181,7 @@ def _expected_bad_id(frame: str) -> Any:
 
 @then('raw client "{name}" receives {count:d} stream errors "{code}"')
 def step_errors(context: Any, name: str, count: int, code: str) -> None:
-    tap = _tap(context, name)
+    tap = named_tap(context, name)
     for number in range(count):
         frame = run(context, tap.next_item())
         assert frame["type"] == "error", frame
@@ -198,7 +194,7 @@ def step_errors(context: Any, name: str, count: int, code: str) -> None:
     'stream errors "{error}"'
 )
 def step_closed_after_errors(context: Any, name: str, code: int, count: int, error: str) -> None:
-    tap = _tap(context, name)
+    tap = named_tap(context, name)
     assert run(context, tap.read_until_closed()) == code
     assert len(tap.frames) <= count, tap.frames
     assert all(f["type"] == "error" for f in tap.frames), tap.frames
@@ -209,7 +205,7 @@ def step_closed_after_errors(context: Any, name: str, code: int, count: int, err
     'raw client "{name}" is closed by the server with code {code:d} after no further stream frame'
 )
 def step_closed_at_once(context: Any, name: str, code: int) -> None:
-    tap = _tap(context, name)
+    tap = named_tap(context, name)
     seen = len(tap.frames)
     assert run(context, tap.read_until_closed()) == code
     assert tap.frames[seen:] == [], tap.frames[seen:]
@@ -232,7 +228,7 @@ def step_send_padded(context: Any, name: str, size: int) -> None:
     bare = json.dumps({"type": "ping", "id": "padded", "pad": ""})
     frame = json.dumps({"type": "ping", "id": "padded", "pad": "x" * (size - len(bare))})
     assert len(frame.encode()) == size
-    run(context, _tap(context, name).send(frame))
+    run(context, named_tap(context, name).send(frame))
 
 
 class _HostServer(uvicorn.Server):
@@ -300,7 +296,7 @@ def step_mounted_rejected(context: Any, count: int) -> None:
     'raw client "{name}" next receives a stream error "{code}" for its last subscribe to plan "{plan_id}"'
 )
 def step_subscribe_error(context: Any, name: str, code: str, plan_id: str) -> None:
-    tap = _tap(context, name)
+    tap = named_tap(context, name)
     frame = run(context, tap.next_item())
     assert frame["type"] == "error", frame
     assert frame["code"] == code, frame

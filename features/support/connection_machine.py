@@ -43,7 +43,7 @@ BODIES: dict[str, bytes | None] = {
 DEFAULT_BODY = {400: "incompatible", 401: "unauthorized", 403: "forbidden", 503: "unavailable"}
 
 
-def _raised(call: Callable[[], object], cls: type[_E]) -> _E:
+def raised_by(call: Callable[[], object], cls: type[_E]) -> _E:
     """The ``cls`` exception ``call`` raises (failing when it raises none)."""
     try:
         call()
@@ -52,12 +52,12 @@ def _raised(call: Callable[[], object], cls: type[_E]) -> _E:
     raise AssertionError(f"no {cls.__name__} raised")
 
 
-def _yes(text: str) -> bool:
+def yes_or_no(text: str) -> bool:
     assert text in {"yes", "no"}, text
     return text == "yes"
 
 
-def _error_class(name: str) -> type[BaseException]:
+def error_class(name: str) -> type[BaseException]:
     cls = getattr(planstream, name)
     assert isinstance(cls, type), name
     assert issubclass(cls, planstream.PlanStreamError), name
@@ -65,7 +65,7 @@ def _error_class(name: str) -> type[BaseException]:
 
 
 @dataclass(frozen=True)
-class _Config:
+class MachineConfig:
     transport: str = "auto"
     initial: float = 1.0
     factor: float = 2.0
@@ -100,18 +100,18 @@ class _Config:
 Input = Callable[[ConnectionStateMachine], ConnectionAction]
 
 
-def _new_machine(context: Any, transport: str) -> None:
+def new_machine(context: Any, transport: str) -> None:
     """Start a new machine's configuration; the machine is built at its first input."""
     context.cm_machine = None
-    context.cm_config = _Config(transport=transport)
+    context.cm_config = MachineConfig(transport=transport)
 
 
-def _configure(context: Any, **changes: Any) -> None:
+def configure_machine(context: Any, **changes: Any) -> None:
     assert getattr(context, "cm_machine", None) is None, "configure before the first input"
     context.cm_config = replace(context.cm_config, **changes)
 
 
-def _machine(context: Any) -> ConnectionStateMachine:
+def scenario_machine(context: Any) -> ConnectionStateMachine:
     if getattr(context, "cm_machine", None) is None:
         context.cm_machine = context.cm_config.build()
         context.cm_script = []
@@ -121,48 +121,48 @@ def _machine(context: Any) -> ConnectionStateMachine:
     return machine
 
 
-def _delay_of(action: ConnectionAction, now: float, failure: bool) -> float | None:
+def delay_of(action: ConnectionAction, now: float, failure: bool) -> float | None:
     return action.at - now if failure and isinstance(action, Connect) else None
 
 
-def _do(context: Any, now: float, call: Input, *, failure: bool = False) -> ConnectionAction:
+def feed_input(context: Any, now: float, call: Input, *, failure: bool = False) -> ConnectionAction:
     """Apply one input, record it for replays, keep its action and retry delay."""
-    action = call(_machine(context))
+    action = call(scenario_machine(context))
     context.cm_script.append((now, call, failure))
     context.cm_actions.append(action)
     context.cm_action = action
-    delay = _delay_of(action, now, failure)
+    delay = delay_of(action, now, failure)
     if delay is not None:
         context.cm_delays.append(delay)
     return action
 
 
-def _fail(context: Any, verdict: Verdict, now: float, *, websocket: bool = True) -> None:
+def fail_machine(context: Any, verdict: Verdict, now: float, *, websocket: bool = True) -> None:
     context.cm_verdict = verdict
-    _do(context, now, lambda m: m.failed(verdict, now, websocket=websocket), failure=True)
+    feed_input(context, now, lambda m: m.failed(verdict, now, websocket=websocket), failure=True)
 
 
-def _refusal(machine: ConnectionStateMachine, status: int) -> Verdict:
+def refusal_verdict(machine: ConnectionStateMachine, status: int) -> Verdict:
     body = BODIES[DEFAULT_BODY.get(status, "html")]
     return classify_http_status(status, body=body, has_token_provider=machine.has_token_provider)
 
 
-def _close_code(machine: ConnectionStateMachine, code: int, reason: str = "") -> Verdict:
+def close_code_verdict(machine: ConnectionStateMachine, code: int, reason: str = "") -> Verdict:
     return classify_close(code, reason, has_token_provider=machine.has_token_provider)
 
 
-def _drive(context: Any, state: str) -> None:
+def drive_machine(context: Any, state: str) -> None:
     """Bring a fresh machine to ``state`` through ordinary inputs."""
-    machine = _machine(context)
+    machine = scenario_machine(context)
     polling_only = machine.transport is TransportMode.POLLING
     target = ConnectionState(state)
     if target is not ConnectionState.CLOSED:
-        _do(context, 0.0, lambda m: m.start(0.0))
+        feed_input(context, 0.0, lambda m: m.start(0.0))
     if target is ConnectionState.OPEN:
-        _do(context, 0.0, lambda m: m.connected(0.0))
+        feed_input(context, 0.0, lambda m: m.connected(0.0))
     elif target is ConnectionState.RECONNECTING:
-        _fail(context, _close_code(machine, 1006), 0.0)
+        fail_machine(context, close_code_verdict(machine, 1006), 0.0)
     elif target is ConnectionState.POLLING and not polling_only:
-        _fail(context, _refusal(machine, 502), 0.0)
-        _fail(context, _refusal(machine, 502), 1.0)
+        fail_machine(context, refusal_verdict(machine, 502), 0.0)
+        fail_machine(context, refusal_verdict(machine, 502), 1.0)
     assert machine.state is target, (machine.state, target)

@@ -7,10 +7,10 @@ from typing import Any
 
 import httpx
 
-_LOG = {"level": "info", "stream": "stdout", "message": "m"}
+LOG_DATA = {"level": "info", "stream": "stdout", "message": "m"}
 
 
-async def _post(context: Any, node: str, plan_id: str, body: Any) -> httpx.Response:
+async def post_event(context: Any, node: str, plan_id: str, body: Any) -> httpx.Response:
     """POST through one client per node URL and scenario (creating one costs ~30 ms)."""
     url = context.redis_nodes[node].http_url
     clients: dict[str, httpx.AsyncClient] = context.redis_http

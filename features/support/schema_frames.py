@@ -3,5 +3,5 @@
 from __future__ import annotations
 
 
-def _raw_text(raw: str | bytes | bytearray) -> str:
+def raw_text(raw: str | bytes | bytearray) -> str:
     return raw if isinstance(raw, str) else bytes(raw).decode("utf-8", errors="replace")

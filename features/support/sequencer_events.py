@@ -13,7 +13,7 @@ from planstream import (
     Sequencer,
 )
 
-_EPOCH = datetime(2024, 1, 1, tzinfo=UTC)
+EPOCH = datetime(2024, 1, 1, tzinfo=UTC)
 
 
 @functools.lru_cache(maxsize=65536)
@@ -26,7 +26,7 @@ def sequencer_event(plan_id: str, seq: int, event_id: str | None = None) -> LogE
         plan_id=plan_id,
         event_id=event_id if event_id is not None else f"e{seq}",
         seq=seq,
-        ts=_EPOCH + timedelta(seconds=min(seq, 10**9)),
+        ts=EPOCH + timedelta(seconds=min(seq, 10**9)),
         data=LogData(level="info", message=f"line {seq}", stream="stdout"),
     )
 
@@ -38,5 +38,5 @@ def sequencer_head(seq: int | None, event_id: str | None = None) -> Head | None:
     return Head(seq=seq, event_id=event_id if event_id is not None else f"e{seq}")
 
 
-def _sequencer(context: Any) -> Sequencer:
+def scenario_sequencer(context: Any) -> Sequencer:
     return context.seq_sequencer

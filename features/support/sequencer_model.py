@@ -19,12 +19,12 @@ from planstream import (
     SequencerOutput,
     SubscribedFrame,
 )
-from support.sequencer_events import _EPOCH, sequencer_event, sequencer_head
+from support.sequencer_events import EPOCH, sequencer_event, sequencer_head
 
-_PROP_HUGE = 2**53 - 2**20  # near the largest JSON-safe seq (protocol §1), room for runs
+PROP_HUGE = 2**53 - 2**20  # near the largest JSON-safe seq (protocol §1), room for runs
 
 
-class _SequencerModel:
+class SequencerModel:
     """What the user saw of one plan since the last resync (or the start)."""
 
     def __init__(self, last_seq: int | None, last_id: str | None, dw: int) -> None:
@@ -42,10 +42,10 @@ class _SequencerModel:
         self.recent = deque([head.event_id] if head else [], maxlen=self.dw)
 
 
-class _SequencerDriver:
+class SequencerDriver:
     """Feeds generated ops to a sequencer, resolving relative seqs at run time."""
 
-    def __init__(self, seq: Sequencer, models: dict[str, _SequencerModel]) -> None:
+    def __init__(self, seq: Sequencer, models: dict[str, SequencerModel]) -> None:
         self.seq = seq
         self.models = models
         self.now = 0.0
@@ -59,7 +59,7 @@ class _SequencerDriver:
 
     def _seq(self, plan: str, spec: tuple[str, int]) -> int:
         kind, value = spec
-        return value if kind == "abs" else min(_PROP_HUGE, max(1, self._base(plan) + value))
+        return value if kind == "abs" else min(PROP_HUGE, max(1, self._base(plan) + value))
 
     def _event(self, plan: str, seq: int, event_id: str | None) -> Any:
         self.unsolicited += plan not in self.models
@@ -103,7 +103,7 @@ class _SequencerDriver:
             return seq.tick(self.now)
         if kind == "heartbeat":
             heads = {plan: self._head(plan, spec) for plan, spec in op[1].items()}
-            return seq.feed(HeartbeatFrame(ts=_EPOCH, heads=heads), now)
+            return seq.feed(HeartbeatFrame(ts=EPOCH, heads=heads), now)
         if kind == "subscribed":
             frame = SubscribedFrame(id=1, plan_id=op[1], head=self._head(op[1], op[2]))
             return seq.feed(frame, now)
@@ -120,8 +120,8 @@ class _SequencerDriver:
         return SequencerOutput((), seq.resume_all(now))
 
 
-def _check_output(
-    seq: Sequencer, models: dict[str, _SequencerModel], out: SequencerOutput
+def check_sequencer_output(
+    seq: Sequencer, models: dict[str, SequencerModel], out: SequencerOutput
 ) -> tuple[int, int]:
     """Check one op's output against the models; returns (events, markers) delivered."""
     ids_before = {plan: m.last_id for plan, m in models.items()}
@@ -154,7 +154,7 @@ def _check_output(
     return events, markers
 
 
-def _check_bounds(seq: Sequencer) -> None:
+def check_sequencer_bounds(seq: Sequencer) -> None:
     for plan, cursor in seq._cursors.items():
         assert len(cursor.buffer) <= seq.reorder_window, (plan, sorted(cursor.buffer))
         assert len(cursor.recent_ids) <= seq.dedup_window, (plan, cursor.recent_ids)

@@ -22,13 +22,13 @@ from planstream import (
     SequencerOutput,
     SubscribedFrame,
 )
-from support.sequencer_events import _EPOCH, sequencer_event, sequencer_head
+from support.sequencer_events import EPOCH, sequencer_event, sequencer_head
 from support.sequencer_model import (
-    _PROP_HUGE,
-    _check_bounds,
-    _check_output,
-    _SequencerDriver,
-    _SequencerModel,
+    PROP_HUGE,
+    SequencerDriver,
+    SequencerModel,
+    check_sequencer_bounds,
+    check_sequencer_output,
 )
 
 # --- properties (sequencer_properties.feature) ------------------------------------------
@@ -101,7 +101,7 @@ _prop_seq = st.one_of(
     st.tuples(st.just("rel"), st.integers(-3, 10)),
     st.tuples(
         st.just("abs"),
-        st.one_of(st.integers(1, 30), st.just(_PROP_HUGE), st.integers(1, _PROP_HUGE)),
+        st.one_of(st.integers(1, 30), st.just(PROP_HUGE), st.integers(1, PROP_HUGE)),
     ),
 )
 _prop_ids = st.one_of(
@@ -153,24 +153,24 @@ def sequencer_invariants_property(rw: int, dw: int, *, resumed: bool) -> Any:
     @hypothesis_given(starts, st.lists(_prop_op, min_size=6, max_size=60))
     def prop(start: Any, ops: list[tuple[Any, ...]]) -> None:
         seq = Sequencer(reorder_window=rw, dedup_window=dw, gap_timeout=2.0)
-        models: dict[str, _SequencerModel] = {}
+        models: dict[str, SequencerModel] = {}
         for index, plan in enumerate(("p1", "p2")):
             if start is None:
                 seq.track(plan)
-                models[plan] = _SequencerModel(0, None, dw)
+                models[plan] = SequencerModel(0, None, dw)
                 continue
             mode, k = start[index]
             last_seq = k if mode == "known" else None
             seq.track(plan, last_event_id=f"e{k}", last_seq=last_seq)
-            models[plan] = _SequencerModel(last_seq, f"e{k}", dw)
+            models[plan] = SequencerModel(last_seq, f"e{k}", dw)
             models[plan].hint = k
-        driver = _SequencerDriver(seq, models)
+        driver = SequencerDriver(seq, models)
         events = markers = 0
         for op in ops:
-            delivered, resyncs = _check_output(seq, models, driver.apply(op))
+            delivered, resyncs = check_sequencer_output(seq, models, driver.apply(op))
             events += delivered
             markers += resyncs
-            _check_bounds(seq)
+            check_sequencer_bounds(seq)
         assert seq.stats.unsolicited == driver.unsolicited, seq.stats
         assert seq.stats.delivered == events, seq.stats
         assert seq.stats.resyncs == markers, seq.stats
@@ -220,7 +220,7 @@ def sequencer_repair_property(rw: int) -> Any:
             assert rounds <= n, ("no progress", delivered)
             assert delivered == list(range(1, len(delivered) + 1)), delivered
             last_id = f"e{delivered[-1]}" if delivered else None
-            heartbeat = HeartbeatFrame(ts=_EPOCH, heads={"p1": server_head})
+            heartbeat = HeartbeatFrame(ts=EPOCH, heads={"p1": server_head})
             deadline = seq.next_deadline()
             if deadline is None:
                 # Nothing buffered after the hole: only a heartbeat can show it.

@@ -247,18 +247,18 @@ class SuspendingLog(MemoryEventLog):
         return answer
 
 
-def _tap(context: Any, name: str) -> StreamTap:
+def named_tap(context: Any, name: str) -> StreamTap:
     return taps(context)[name]
 
 
-def _requests(tap: StreamTap) -> dict[str, Any]:
+def tap_requests(tap: StreamTap) -> dict[str, Any]:
     if not hasattr(tap, "requests"):
         tap.requests = {}  # type: ignore[attr-defined]
     result: dict[str, Any] = tap.requests  # type: ignore[attr-defined]
     return result
 
 
-def _utc(ts: str) -> datetime:
+def parse_utc(ts: str) -> datetime:
     parsed = datetime.fromisoformat(ts.replace("Z", "+00:00"))
     offset = parsed.utcoffset()
     assert offset is not None, ts
@@ -266,6 +266,6 @@ def _utc(ts: str) -> datetime:
     return parsed.astimezone(UTC)
 
 
-def _next(context: Any, name: str) -> dict[str, Any]:
-    item: dict[str, Any] = run(context, _tap(context, name).next_item())
+def next_frame(context: Any, name: str) -> dict[str, Any]:
+    item: dict[str, Any] = run(context, named_tap(context, name).next_item())
     return item
