@@ -32,8 +32,8 @@ Feature: TLS end to end: wss:// and https:// with a CA of the test's own
       | wrong host     | polling   | localhost   | the CA               | mismatch                  |
 
   Scenario: TLS spoken to a plain server is a fatal TLSError too
-    Given a plain reference server (no certificate)
-    When the SDK streams "p1" over "websocket" with wss:// to the plain server
+    Given a reference server
+    When the SDK streams "p1" over "websocket" with wss:// to the reference server
     Then the stream failed with a TLSError saying "WRONG_VERSION_NUMBER" without a retry
 
   Scenario: verify=false trusts any certificate (documented as unsafe)

@@ -45,15 +45,6 @@ def on_cleanup(context: Any, cleanup: Any) -> None:
     context.async_cleanups.append(cleanup)
 
 
-def start_embedded(context: Any, **settings: Any) -> PlanStreamServer:
-    """A PlanStreamServer on a free loopback port, stopped after the scenario."""
-    settings.setdefault("port", 0)
-    server = PlanStreamServer(ServerSettings(**settings))
-    run(context, server.start())
-    on_cleanup(context, server.stop)
-    return server
-
-
 def start_reference_server(
     context: Any, *, log: Any = None, verifier: Any = None, **settings: Any
 ) -> PlanStreamServer:
