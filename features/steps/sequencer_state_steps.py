@@ -29,9 +29,8 @@ def sequencer_next_deadline(context: Any, deadline: float) -> None:
 
 @then("the sequencer has no deadline")
 def sequencer_no_deadline(context: Any) -> None:
-    assert scenario_sequencer(context).next_deadline() is None, scenario_sequencer(
-        context
-    ).next_deadline()
+    got = scenario_sequencer(context).next_deadline()
+    assert got is None, got
 
 
 @then('the sequencer position of plan "{plan:w}" is seq {seq:d} at "{event_id:w}"')

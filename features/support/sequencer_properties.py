@@ -1,7 +1,9 @@
 """Hypothesis properties of the pure sequencer (sequencer_properties.feature).
 
 Each property is a hypothesis test built by a factory here and run inside its
-step (steps/sequencer_property_steps.py)."""
+step (steps/sequencer_property_steps.py). ``derandomize=True`` and no example
+database keep CI runs reproducible.
+"""
 
 from __future__ import annotations
 
@@ -30,11 +32,6 @@ from support.sequencer_model import (
     check_sequencer_bounds,
     check_sequencer_output,
 )
-
-# --- properties (sequencer_properties.feature) ------------------------------------------
-#
-# Each property is a hypothesis test built by a factory below and run inside its
-# step. ``derandomize=True`` and no example database keep CI runs reproducible.
 
 
 def _property_settings() -> settings:
