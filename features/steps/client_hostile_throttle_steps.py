@@ -32,7 +32,9 @@ def step_throttle(context: Any, burst: int, interval: float) -> None:
         logger.removeHandler(handler)
 
     on_cleanup(context, remove)
-    from planstream.client import WarningThrottle  # here: the code before the fix has none
+    from planstream.client.log_throttle import (
+        WarningThrottle,  # here: the code before the fix has none
+    )
 
     context.hostile_throttle = WarningThrottle(logger, burst=burst, interval=interval)
     context.hostile_throttle_lines = handler.lines

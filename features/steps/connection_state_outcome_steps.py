@@ -17,6 +17,7 @@ from support.connection_machine import (
     delay_of,
     drive_machine,
     error_class,
+    machine_attempts,
     new_machine,
     raised_by,
     refusal_verdict,
@@ -24,21 +25,21 @@ from support.connection_machine import (
 )
 
 import planstream
-from planstream import (
-    CONNECTION_TRANSITIONS,
-    BackoffPolicy,
+from planstream import ConnectionState, InvalidStateError, RetriesExhaustedError
+from planstream.backoff import BackoffPolicy
+from planstream.connection_actions import (
     Connect,
-    ConnectionState,
-    ConnectionStateMachine,
-    ConnectionTrigger,
-    InvalidStateError,
     RefreshTokenThenConnect,
-    RetriesExhaustedError,
     StartPolling,
     Stop,
     StopPolling,
-    TransportMode,
     Wait,
+)
+from planstream.connection_state import (
+    CONNECTION_TRANSITIONS,
+    ConnectionStateMachine,
+    ConnectionTrigger,
+    TransportMode,
 )
 
 # --- the machine: outcomes ---------------------------------------------------------------
@@ -64,7 +65,8 @@ def then_state(context: Any, state: str) -> None:
 
 @then("the connection machine attempt counter is {count:d}")
 def then_attempt(context: Any, count: int) -> None:
-    assert scenario_machine(context).attempt == count, scenario_machine(context).attempt
+    attempts = machine_attempts(scenario_machine(context))
+    assert attempts == count, attempts
 
 
 #: How a connect action connects, as the steps say it: over WebSocket or not.
@@ -214,14 +216,14 @@ def then_never_websocket(context: Any) -> None:
 @then("the connection machine refuses a WebSocket report while polling with an InvalidStateError")
 def then_no_websocket_reports(context: Any) -> None:
     machine = scenario_machine(context)
-    attempt = machine.attempt
+    attempt = machine_attempts(machine)
     for report in (
         lambda: machine.connected(99.0),
         lambda: machine.failed(close_code_verdict(machine, 1006), 99.0),
     ):
         assert raised_by(report, InvalidStateError).state == "polling"
         assert machine.state is ConnectionState.POLLING
-        assert machine.attempt == attempt
+        assert machine_attempts(machine) == attempt
 
 
 @then(
@@ -249,14 +251,14 @@ def then_refuses_inputs(context: Any) -> None:
         new_machine(context, row["transport"])
         drive_machine(context, row["state"])
         machine = scenario_machine(context)
-        before = (machine.state, machine.attempt)
+        before = (machine.state, machine_attempts(machine))
         call = _INPUTS[row["input"]]
         exc = raised_by(lambda: call(machine), InvalidStateError)  # noqa: B023 - called at once
         assert isinstance(exc, planstream.PlanStreamError)
         assert not isinstance(exc, planstream.FatalError | planstream.RetryableError)
         assert exc.state == row["state"], (row.cells, exc.state)
         assert row["state"] in str(exc), str(exc)
-        assert (machine.state, machine.attempt) == before, row.cells
+        assert (machine.state, machine_attempts(machine)) == before, row.cells
 
 
 # --- the transition table -----------------------------------------------------------------

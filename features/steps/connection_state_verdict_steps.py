@@ -13,9 +13,8 @@ from support.connection_machine import (
 )
 
 import planstream
-from planstream import (
-    ConnectionLostError,
-    IncompatibleProtocolError,
+from planstream import ConnectionLostError, IncompatibleProtocolError
+from planstream.close_codes import (
     Verdict,
     VerdictKind,
     classify_close,

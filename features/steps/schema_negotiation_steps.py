@@ -8,16 +8,10 @@ from typing import Any
 from behave import given, then, when
 
 import planstream
-from planstream import (
-    FatalError,
-    HelloFrame,
-    IncompatibleProtocolError,
-    ProtocolError,
-    check_hello,
-    client_versions,
-    decode_server_frame,
-    incompatible_subprotocols,
-)
+from planstream import FatalError, IncompatibleProtocolError, ProtocolError
+from planstream.codec import decode_server_frame
+from planstream.negotiation import check_hello, client_versions, incompatible_subprotocols
+from planstream.schema import HelloFrame
 
 # --- negotiation (protocol §2) -----------------------------------------------------
 

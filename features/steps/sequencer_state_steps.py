@@ -9,9 +9,7 @@ from typing import Any
 from behave import then
 from support.sequencer_events import scenario_sequencer
 
-from planstream import (
-    Sequencer,
-)
+from planstream.sequencer import Sequencer
 
 
 @then("the sequencer stat {name:w} is {value:d}")

@@ -10,17 +10,11 @@ from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
 import planstream
-from planstream import (
-    BackoffPolicy,
-    Connect,
-    ConnectionAction,
-    ConnectionState,
-    ConnectionStateMachine,
-    TransportMode,
-    Verdict,
-    classify_close,
-    classify_http_status,
-)
+from planstream import ConnectionState
+from planstream.backoff import BackoffPolicy
+from planstream.close_codes import Verdict, classify_close, classify_http_status
+from planstream.connection_actions import Connect, ConnectionAction
+from planstream.connection_state import ConnectionStateMachine, TransportMode
 
 _E = TypeVar("_E", bound=BaseException)
 
@@ -98,6 +92,12 @@ class MachineConfig:
 
 
 Input = Callable[[ConnectionStateMachine], ConnectionAction]
+
+
+def machine_attempts(machine: ConnectionStateMachine) -> int:
+    """Failures that drew a backoff delay since the last reset: the count of the
+    backoff schedule the machine owns (the machine itself does not publish it)."""
+    return machine._schedule.attempt
 
 
 def new_machine(context: Any, transport: str) -> None:

@@ -6,12 +6,9 @@ import functools
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from planstream import (
-    Head,
-    LogData,
-    LogEvent,
-    Sequencer,
-)
+from planstream import LogData, LogEvent
+from planstream.schema.events import Head
+from planstream.sequencer import Sequencer
 
 EPOCH = datetime(2024, 1, 1, tzinfo=UTC)
 

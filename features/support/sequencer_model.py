@@ -7,18 +7,11 @@ from __future__ import annotations
 from collections import deque
 from typing import Any
 
-from planstream import (
-    BatchFrame,
-    Head,
-    HeartbeatFrame,
-    PlanSnapshot,
-    RepairReason,
-    Resync,
-    ResyncFrame,
-    Sequencer,
-    SequencerOutput,
-    SubscribedFrame,
-)
+from planstream import PlanSnapshot, Resync
+from planstream.delivery import RepairReason, SequencerOutput
+from planstream.schema import BatchFrame, HeartbeatFrame, ResyncFrame, SubscribedFrame
+from planstream.schema.events import Head
+from planstream.sequencer import Sequencer
 from support.sequencer_events import EPOCH, sequencer_event, sequencer_head
 
 PROP_HUGE = 2**53 - 2**20  # near the largest JSON-safe seq (protocol §1), room for runs

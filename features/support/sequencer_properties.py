@@ -13,17 +13,10 @@ from hypothesis import HealthCheck, settings
 from hypothesis import given as hypothesis_given
 from hypothesis import strategies as st
 
-from planstream import (
-    BatchFrame,
-    HeartbeatFrame,
-    LogEvent,
-    RepairReason,
-    Resubscribe,
-    ResyncReason,
-    Sequencer,
-    SequencerOutput,
-    SubscribedFrame,
-)
+from planstream import LogEvent, ResyncReason
+from planstream.delivery import RepairReason, Resubscribe, SequencerOutput
+from planstream.schema import BatchFrame, HeartbeatFrame, SubscribedFrame
+from planstream.sequencer import Sequencer
 from support.sequencer_events import EPOCH, sequencer_event, sequencer_head
 from support.sequencer_model import (
     PROP_HUGE,
