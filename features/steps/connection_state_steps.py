@@ -27,15 +27,9 @@ from support.connection_machine import (
     scenario_machine,
 )
 
-from planstream import (
-    Connect,
-    ConnectionState,
-    StartPolling,
-    Verdict,
-    VerdictKind,
-    classify_close,
-    classify_network_error,
-)
+from planstream import ConnectionState
+from planstream.close_codes import Verdict, VerdictKind, classify_close, classify_network_error
+from planstream.connection_actions import Connect, StartPolling
 
 use_step_matcher("parse")
 

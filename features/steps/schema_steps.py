@@ -13,16 +13,8 @@ from pydantic_core import to_jsonable_python
 from support.schema_frames import raw_text
 
 import planstream
-from planstream import (
-    ErrorCode,
-    PingFrame,
-    SubscribeFrame,
-    UnsubscribeFrame,
-    decode_client_frame,
-    decode_event,
-    decode_server_frame,
-    encode_frame,
-)
+from planstream.codec import decode_client_frame, decode_event, decode_server_frame, encode_frame
+from planstream.schema import ErrorCode, PingFrame, SubscribeFrame, UnsubscribeFrame
 
 use_step_matcher("parse")
 

@@ -14,22 +14,12 @@ from typing import Any
 from behave import given, then, when
 from support.sequencer_events import EPOCH, scenario_sequencer, sequencer_event, sequencer_head
 
-from planstream import (
-    BatchFrame,
-    Head,
-    HeartbeatFrame,
-    PlanSnapshot,
-    PlanStatus,
-    RepairReason,
-    Resubscribe,
-    Resync,
-    ResyncFrame,
-    ResyncReason,
-    Sequencer,
-    SequencerOutput,
-    SubscribedFrame,
-    decode_server_frame,
-)
+from planstream import PlanSnapshot, PlanStatus, Resync, ResyncReason
+from planstream.codec import decode_server_frame
+from planstream.delivery import RepairReason, Resubscribe, SequencerOutput
+from planstream.schema import BatchFrame, HeartbeatFrame, ResyncFrame, SubscribedFrame
+from planstream.schema.events import Head
+from planstream.sequencer import Sequencer
 
 # --- recording outputs --------------------------------------------------------------
 
