@@ -8,6 +8,7 @@ from typing import Any
 from behave import given, then, when
 
 import planstream
+import planstream.schema
 from planstream import FatalError, IncompatibleProtocolError, ProtocolError
 from planstream.codec import decode_server_frame
 from planstream.negotiation import check_hello, client_versions, incompatible_subprotocols
@@ -89,7 +90,10 @@ def then_error_names(context: Any, server: str, client: str) -> None:
 def then_error_names_client(context: Any) -> None:
     error = _incompatible(context.hello_error)
     versions = client_versions()
-    assert versions == f"protocol {planstream.PROTOCOL_VERSION}, schema {planstream.SCHEMA_VERSION}"
+    assert (
+        versions
+        == f"protocol {planstream.schema.PROTOCOL_VERSION}, schema {planstream.schema.SCHEMA_VERSION}"
+    )
     assert error.client == versions
     assert versions in str(error)
 

@@ -13,6 +13,7 @@ from pydantic_core import to_jsonable_python
 from support.schema_frames import raw_text
 
 import planstream
+import planstream.schema
 from planstream.codec import decode_client_frame, decode_event, decode_server_frame, encode_frame
 from planstream.schema import ErrorCode, PingFrame, SubscribeFrame, UnsubscribeFrame
 
@@ -255,7 +256,7 @@ def then_attribute_null(context: Any, path: str) -> None:
 @then("the decoded wire event's head is its seq and event_id")
 def then_event_head(context: Any) -> None:
     event = _model(context)
-    assert event.head == planstream.Head(seq=event.seq, event_id=event.event_id), event.head
+    assert event.head == planstream.schema.Head(seq=event.seq, event_id=event.event_id), event.head
 
 
 @then("encoding the decoded wire model and decoding it again gives an equal model")
