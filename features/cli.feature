@@ -34,7 +34,7 @@ Feature: The planstream command line
 
   Scenario: watch --json prints exactly the events that were published
     Given a reference server
-    And plan "cli-json" was published on the embedded server: 3 steps, then "succeeded"
+    And plan "cli-json" was published on the reference server: 3 steps, then "succeeded"
     When the planstream command runs "watch cli-json --json --url {url}"
     Then the planstream command exits with status 0
     And every line the planstream command printed is a JSON object
@@ -44,21 +44,21 @@ Feature: The planstream command line
     Given a reference server with settings
       | setting   | value |
       | retention | 5     |
-    And plan "cli-short" was published on the embedded server: 3 steps, then "succeeded"
+    And plan "cli-short" was published on the reference server: 3 steps, then "succeeded"
     When the planstream command runs "watch cli-short --json --url {url}"
     Then the planstream command exits with status 0
     And the first JSON line is a resync "history_expired" with a "succeeded" snapshot at the plan's head
 
   Scenario: watch --from resumes after an event
     Given a reference server
-    And plan "cli-from" was published on the embedded server: 2 steps, then "succeeded"
+    And plan "cli-from" was published on the reference server: 2 steps, then "succeeded"
     When the planstream command runs "watch cli-from --json --from {event_id_3} --url {url}"
     Then the planstream command exits with status 0
     And the JSON lines are the events of plan "cli-from" after seq 3
 
   Scenario Outline: watch exits with what happened to the plan: <final> -> <status>
     Given a reference server
-    And plan "cli-exit" was published on the embedded server: 2 steps, then "<final>"
+    And plan "cli-exit" was published on the reference server: 2 steps, then "<final>"
     When the planstream command runs "watch cli-exit --url {http_url}"
     Then the planstream command exits with status <status>
     And the planstream command printed the line "[cli-exit #10] plan <final>"
@@ -71,8 +71,8 @@ Feature: The planstream command line
 
   Scenario: watch follows several plans and fails when one of them failed
     Given a reference server
-    And plan "cli-m1" was published on the embedded server: 1 steps, then "succeeded"
-    And plan "cli-m2" was published on the embedded server: 1 steps, then "failed"
+    And plan "cli-m1" was published on the reference server: 1 steps, then "succeeded"
+    And plan "cli-m2" was published on the reference server: 1 steps, then "failed"
     When the planstream command runs "watch cli-m1 cli-m2 --url {url}"
     Then the planstream command exits with status 1
     And the planstream command printed the line "[cli-m1 #6] plan succeeded"
@@ -82,7 +82,7 @@ Feature: The planstream command line
     Given a reference server with settings
       | setting           | value |
       | max_subscriptions | 1     |
-    And plan "cli-s1" was published on the embedded server: 1 steps, then "succeeded"
+    And plan "cli-s1" was published on the reference server: 1 steps, then "succeeded"
     When the planstream command runs "watch cli-s1 cli-s2 --url {url}"
     Then the planstream command exits with status 2
     And the planstream command printed one error line containing "failed (too_many_subscriptions)"
@@ -138,7 +138,7 @@ Feature: The planstream command line
       """
     Then the planstream command exits with status 0
     And the planstream command printed 2 lines starting with "published"
-    And the embedded server's plan "cli-pub" holds the kinds "log, step.status, plan.status"
+    And the reference server's plan "cli-pub" holds the kinds "log, step.status, plan.status"
 
   Scenario Outline: publish refuses bad input with one clear line: <case>
     Given a reference server
@@ -149,7 +149,7 @@ Feature: The planstream command line
       """
     Then the planstream command exits with status 2
     And the planstream command printed one error line containing "<message>"
-    And the embedded server's plan "cli-bad" holds <kept> events
+    And the reference server's plan "cli-bad" holds <kept> events
 
     Examples:
       | case             | arguments                                                              | message                              | kept |
@@ -170,7 +170,7 @@ Feature: The planstream command line
       """
     Then the planstream command exits with status 2
     And the planstream command printed one error line ending "(1 events published before it)" and containing "<message>"
-    And the embedded server's plan "cli-lines" holds 1 events
+    And the reference server's plan "cli-lines" holds 1 events
 
     Examples:
       | case         | line                              | message                                                 |
@@ -191,8 +191,8 @@ Feature: The planstream command line
 
   Scenario: plans lists every plan with its status and head
     Given a reference server
-    And plan "cli-plan-a" was published on the embedded server: 1 steps, then "succeeded"
-    And plan "cli-plan-b" was published on the embedded server: 2 steps, then "failed"
+    And plan "cli-plan-a" was published on the reference server: 1 steps, then "succeeded"
+    And plan "cli-plan-b" was published on the reference server: 2 steps, then "failed"
     When the planstream command runs "plans --url {url}"
     Then the planstream command exits with status 0
     And the plans table has the rows

@@ -36,7 +36,7 @@ Feature: Client API: iterators, snapshots, callbacks, stats and a clean shutdown
     When an api client connects to the reference server and subscribes to plan "p" as "first" and as "second"
     And 4 events are published to plan "p"
     Then the api consumers "first" and "second" have each received seq 1 to 8 exactly once in order
-    And the api reference server holds 1 subscription
+    And the reference server holds 1 subscription
 
   Scenario: A plan the server does not know fails its own subscription only
     Given an api scripted stream server answering not_found for plan "ghost"
@@ -60,7 +60,7 @@ Feature: Client API: iterators, snapshots, callbacks, stats and a clean shutdown
     Given a reference server
     And 5 events were published to plan "p"
     When an api client connects to the reference server, takes 2 events of plan "p" and breaks out of its loop
-    Then the api reference server holds 0 subscriptions
+    Then the reference server holds 0 subscriptions
     And the api client state is "open"
 
   Scenario: A stalled consumer holds up neither another plan nor its own events

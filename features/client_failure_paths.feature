@@ -10,11 +10,14 @@ Feature: The client's failure paths while polling and probing
     And the failure-path state hook saw at least 2 poll failures with a retry delay
 
   Scenario: Failed WebSocket probes while polling are retried and the stream goes on
-    Given a failure-path reference server behind a proxy that refuses WebSocket upgrades
+    Given a reference server with settings
+      | setting       | value |
+      | poll_interval | 0.05  |
+    And a proxy in front of the reference server that answers WebSocket upgrades with 502
     And a failure-path client in transport "auto" probing the WebSocket every 0.2 s
-    When 3 failure-path events are published to plan "p"
+    When 3 events are published to plan "p"
     And the failure-path client subscribes to plan "p"
     Then the failure-path client receives seq 1 to 3 while polling
     And the failure-path client saw at least 2 failed WebSocket probes
-    When 2 failure-path events are published to plan "p"
+    When 2 events are published to plan "p"
     Then the failure-path client receives seq 1 to 5 while polling

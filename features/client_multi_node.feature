@@ -133,7 +133,7 @@ Feature: The client moves between several server nodes and resumes exactly
   # --- live: embedded servers sharing one log ---------------------------------------------
 
   Scenario: A refused first URL, then a node stopped mid-stream: every event exactly once, in order, no Resync
-    Given 2 multi-node servers sharing one memory log
+    Given 2 reference servers sharing one memory log
     And a multi-node client with the URLs "refused, node 1, node 2"
     When the multi-node client subscribes to plan "job" from the start
     And 10 multi-node events are published to plan "job" through node 2
@@ -148,7 +148,7 @@ Feature: The client moves between several server nodes and resumes exactly
     And the multi-node client's retry delays are all 0
 
   Scenario: All nodes down, then one back: the client backs off after each full round, then resumes exactly
-    Given 2 multi-node servers sharing one memory log
+    Given 2 reference servers sharing one memory log
     And a multi-node client with the URLs "node 1, node 2" and a backoff of 0.2 s without jitter
     When the multi-node client subscribes to plan "job" from the start
     And 5 multi-node events are published to plan "job" through node 1
@@ -165,7 +165,7 @@ Feature: The client moves between several server nodes and resumes exactly
     And the multi-node client's stat "resyncs" is 0
 
   Scenario: planstream watch takes --url several times and streams through the node that answers
-    Given 2 multi-node servers sharing one memory log
+    Given 2 reference servers sharing one memory log
     And 3 multi-node events are published to plan "cli-job" through node 1
     And a "succeeded" status is published to plan "cli-job" through node 1
     When planstream watch --json runs for plan "cli-job" with a --url for each of "refused, node 2"

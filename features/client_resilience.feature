@@ -11,14 +11,14 @@ Feature: Client delivery guarantees through restarts, kills, stalls and a faulty
   then a Resync whose snapshot has no head, then seqs 1 to 4.
 
   Scenario: A server stopped and restarted on the same port with the same log is resumed exactly
-    Given a resilience server whose memory log survives restarts
+    Given a reference server whose memory log survives restarts
     And 10 resilience log events are published to plan "job"
-    And a resilient client connected to the resilience server
+    And a resilient client connected to the reference server
     When the resilient client subscribes to plan "job" from the start
     And the resilient client has received 10 items of plan "job"
-    And the resilience server stops
+    And the reference server stops
     And 10 resilience log events are published to plan "job"
-    And the resilience server starts again on the same port with the same log
+    And the reference server starts again on the same port with the same log
     And 9 resilience log events and a "succeeded" status are published to plan "job"
     Then the resilient stream of plan "job" ends as "1..30"
     And the resilient client's first failure was a ServerUnavailableError mentioning "1001"
@@ -27,13 +27,13 @@ Feature: Client delivery guarantees through restarts, kills, stalls and a faulty
     And the resilient client went from reconnecting to open at least 1 time
 
   Scenario: A SIGKILLed server process replaced with empty history is reported as a stream_reset Resync
-    Given a resilience server process
+    Given a reference server running as a subprocess that can be killed and replaced
     And 5 resilience log events are published to plan "job"
-    And a resilient client connected to the resilience server
+    And a resilient client connected to the reference server
     When the resilient client subscribes to plan "job" from the start
     And the resilient client has received 5 items of plan "job"
-    And the resilience server process is killed with SIGKILL
-    And a new resilience server process starts on the same port
+    And the reference server process is killed with SIGKILL
+    And a new reference server process starts on the same port
     Then the resilient client delivers a Resync "stream_reset" for plan "job"
     When 3 resilience log events and a "succeeded" status are published to plan "job"
     Then the resilient stream of plan "job" ends as "1..5 | resync stream_reset at nothing | 1..4"
@@ -63,7 +63,7 @@ Feature: Client delivery guarantees through restarts, kills, stalls and a faulty
       | none   | 7    |
 
   Scenario: Duplicated and reordered frames are delivered exactly once and in order
-    Given a resilience server with settings
+    Given a reference server whose memory log survives restarts, with settings
       | setting          | value |
       | batch_max_events | 1     |
     And a resilience fault proxy in front of the server with faults
@@ -81,7 +81,7 @@ Feature: Client delivery guarantees through restarts, kills, stalls and a faulty
     And the resilient client's stat "reconnects" is 0
 
   Scenario: Event frames dropped mid-stream are repaired by re-subscribing after the gap timeout
-    Given a resilience server with settings
+    Given a reference server whose memory log survives restarts, with settings
       | setting          | value |
       | batch_max_events | 1     |
     And a resilience fault proxy in front of the server with faults
@@ -98,7 +98,7 @@ Feature: Client delivery guarantees through restarts, kills, stalls and a faulty
     And the resilient client's stat "reconnects" is 0
 
   Scenario: A lost tail is repaired from the heartbeat's heads
-    Given a resilience server with settings
+    Given a reference server whose memory log survives restarts, with settings
       | setting          | value |
       | batch_max_events | 1     |
       | heartbeat_s      | 0.2   |
@@ -114,7 +114,7 @@ Feature: Client delivery guarantees through restarts, kills, stalls and a faulty
     And the resilient client's stat "reconnects" is 0
 
   Scenario: A stalled connection is declared dead by the heartbeat timeout and resumed exactly
-    Given a resilience server with settings
+    Given a reference server whose memory log survives restarts, with settings
       | setting     | value                |
       | heartbeat_s | 1.0                  |
       | tokens      | resilience-reader-77 |
@@ -139,11 +139,11 @@ Feature: Client delivery guarantees through restarts, kills, stalls and a faulty
     And the resilient client went from reconnecting to open at least 1 time
 
   Scenario Outline: Subscribing <where> after the history expired delivers a Resync with the snapshot first
-    Given a resilience server with settings
+    Given a reference server whose memory log survives restarts, with settings
       | setting   | value |
       | retention | 5     |
     And plan "job" is running 2 resilience steps and logged 10 lines
-    And a resilient client connected to the resilience server
+    And a resilient client connected to the reference server
     When the resilient client subscribes to plan "job" <where>
     Then the resilient client delivers a Resync "history_expired" for plan "job"
     And the resilient Resync of plan "job" has a "running" snapshot with 2 succeeded steps at seq 13
@@ -156,7 +156,7 @@ Feature: Client delivery guarantees through restarts, kills, stalls and a faulty
       | after its event with seq 2     |
 
   Scenario: A long chaos run with aborted, duplicated and reordered frames loses and repeats nothing
-    Given a resilience server with settings
+    Given a reference server whose memory log survives restarts, with settings
       | setting          | value                |
       | batch_max_events | 1                    |
       | tokens           | resilience-reader-42 |
@@ -181,7 +181,7 @@ Feature: Client delivery guarantees through restarts, kills, stalls and a faulty
     And the resilient client went from reconnecting to open at least 40 times
 
   Scenario: A refusal of the server passes through the proxy: a rejected token is fatal, not retried
-    Given a resilience server with settings
+    Given a reference server whose memory log survives restarts, with settings
       | setting | value                |
       | tokens  | resilience-reader-42 |
     And a resilience fault proxy in front of the server with faults

@@ -7,21 +7,25 @@ Feature: A failing token provider is logged and bounded by the reconnect policy
   the provider failed.
 
   Scenario: A token provider that keeps raising ends the client after max_attempts
-    Given an edge reference server
+    Given a reference server with settings
+      | setting       | value |
+      | poll_interval | 0.05  |
     And an edge token provider handing out "RAISE"
-    And an edge client in transport "websocket" aimed at the edge server, giving up after 3 attempts
+    And an edge client in transport "websocket" aimed at the reference server, giving up after 3 attempts
     When the edge client subscribes to plan "p"
     Then the edge subscription to plan "p" ends with RetriesExhaustedError mentioning "gave up after 3 reconnect attempts"
     And the edge client stopped with RetriesExhaustedError
     And the edge client's error is caused by an AuthenticationError saying "the token provider raised RuntimeError"
     And the edge token provider was called 4 times
-    And the edge server refused 0 requests
+    And the reference server refused 0 requests
     And the edge log has a WARNING record "the token provider raised RuntimeError"
 
   Scenario: A token provider's repeated failures are logged a few times, then counted
-    Given an edge reference server
+    Given a reference server with settings
+      | setting       | value |
+      | poll_interval | 0.05  |
     And an edge token provider handing out "RAISE"
-    And an edge client in transport "websocket" aimed at the edge server, giving up after 6 attempts
+    And an edge client in transport "websocket" aimed at the reference server, giving up after 6 attempts
     When the edge client subscribes to plan "p"
     Then the edge client stopped with RetriesExhaustedError
     And the edge token provider was called 7 times

@@ -15,6 +15,11 @@ from typing import Any
 # features/support/ holds helpers shared by step modules (``import support...``).
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from support.step_types import register_step_types
+
+# Before any step module loads (behave loads environment.py first).
+register_step_types()
+
 
 def before_scenario(context: Any, scenario: Any) -> None:
     context.loop = asyncio.new_event_loop()

@@ -43,7 +43,7 @@ Feature: The stream endpoint's handshake (protocol §2)
     When a raw client without a token tries to open the stream
     Then the stream handshake is refused with HTTP 401
     And the refusal body has error "unauthorized"
-    And the embedded server counted 1 auth failure
+    And the reference server counted 1 auth failure
 
   Scenario: A server with tokens refuses a raw client with a wrong token with 401
     Given a reference server with settings
@@ -78,7 +78,7 @@ Feature: The stream endpoint's handshake (protocol §2)
   Scenario: A server that is draining its connections refuses new stream connections with 503
     Given a reference server
     And raw client "a" connects to the stream
-    When the embedded server closes every stream connection
+    When the reference server closes every stream connection
     Then raw client "a" is closed by the server with code 1001
     When a raw client without a token tries to open the stream
     Then the stream handshake is refused with HTTP 503

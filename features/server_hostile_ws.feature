@@ -44,8 +44,8 @@ Feature: The stream endpoint under hostile input (issue 10, items 1-4; protocol 
     And raw client "a" still gets a pong for a stream ping
     When raw client "a" subscribes to plan "explodes" 11 times
     Then raw client "a" is closed by the server with code 1008 after at most 10 stream errors "internal"
-    And the embedded server counted 31 internal errors
-    And the embedded server has 0 stream subscriptions
+    And the reference server counted 31 internal errors
+    And the reference server has 0 stream subscriptions
 
   # --- item 2: lengths and charsets; every outgoing frame within max_frame_bytes ---
 
@@ -92,7 +92,7 @@ Feature: The stream endpoint under hostile input (issue 10, items 1-4; protocol 
     And a third TCP peer connects and leaves at once
     Then both TCP peers are closed by the server within 5 seconds
     And raw client "a" still gets a pong for a stream ping
-    And the embedded server counted 2 handshake timeouts
+    And the reference server counted 2 handshake timeouts
 
   Scenario: Beyond max_connections a WebSocket and an HTTP request get 503 with Retry-After and the JSON error, logged once
     Given a reference server with settings
@@ -141,7 +141,7 @@ Feature: The stream endpoint under hostile input (issue 10, items 1-4; protocol 
     When raw client "a" sends 60 stream pings without waiting
     Then raw client "a" gets at least 20 and at most 23 pongs, then errors "rate_limited" echoing the ids of its pings
     And raw client "a" is closed by the server with code 4029 and a retry_after of at least 1 second
-    And the embedded server counted 1 rate-limit close
+    And the reference server counted 1 rate-limit close
 
   Scenario: Refused subscriptions are not free: a client repeating them is rate limited, then closed with 4029
     Given a reference server with settings

@@ -156,4 +156,4 @@ Feature: Idempotent publishing (protocol §6)
     Then the planstream command exits with status 0
     And the planstream command printed 1 lines starting with "published plan.status to cli-key as seq 1 "
     And the planstream command printed 1 lines starting with "published log to cli-key as seq 3 "
-    And the embedded server's plan "cli-key" holds the kinds "plan.status, log, log"
+    And the reference server's plan "cli-key" holds the kinds "plan.status, log, log"

@@ -76,7 +76,7 @@ Feature: Heartbeats, pings, bad frames and the stream's limits (protocol §3, §
     When raw client "a" sends 10 bad stream frames in a row
     Then raw client "a" receives 10 stream errors "bad_request"
     And raw client "a" still gets a pong for a stream ping
-    And the embedded server counted 20 rejected stream frames and 0 abuse closes
+    And the reference server counted 20 rejected stream frames and 0 abuse closes
 
   Scenario: The eleventh bad stream frame in a row closes the connection with 1008
     Given a reference server
@@ -85,14 +85,14 @@ Feature: Heartbeats, pings, bad frames and the stream's limits (protocol §3, §
     Then raw client "a" receives 10 stream errors "bad_request"
     When raw client "a" sends 1 bad stream frames in a row
     Then raw client "a" is closed by the server with code 1008 after no further stream frame
-    And the embedded server counted 11 rejected stream frames and 1 abuse closes
+    And the reference server counted 11 rejected stream frames and 1 abuse closes
 
   Scenario: A burst of eleven bad stream frames closes the connection with 1008
     Given a reference server
     And raw client "a" connects to the stream
     When raw client "a" sends 11 bad stream frames in a row
     Then raw client "a" is closed by the server with code 1008 after at most 10 stream errors "bad_request"
-    And the embedded server counted 11 rejected stream frames and 1 abuse closes
+    And the reference server counted 11 rejected stream frames and 1 abuse closes
 
   Scenario: A client frame larger than max_frame_bytes closes the connection with 1009
     Given a reference server with settings
@@ -139,7 +139,7 @@ Feature: Heartbeats, pings, bad frames and the stream's limits (protocol §3, §
     And 2 events are published to plan "p3"
     And 2 events are published to plan "p4"
     Then raw client "a" receives every stream event of plan "p1" from seq 1 to 2, of plan "p2" from seq 1 to 2 and of plan "p3" from seq 1 to 2
-    And the embedded server's only stream connection shows 3 plans
+    And the reference server's only stream connection shows 3 plans
     And raw client "a" received no stream event of plan "p4"
     And raw client "a" still gets a pong for a stream ping
 
@@ -155,10 +155,10 @@ Feature: Heartbeats, pings, bad frames and the stream's limits (protocol §3, §
     And raw client "slow" stops reading while 20000 events of 1 kB are published to plan "flood" and raw client "fast" keeps reading
     Then raw client "fast" received every stream event of plan "flood" from seq 1 to 20000
     And the traced memory of the test process (server included) peaked less than 20 MB above its start while the events were published
-    And the embedded server counted 1 slow consumer close
+    And the reference server counted 1 slow consumer close
     When raw client "slow" resumes reading
     Then raw client "slow" is closed by the server with code 4008 after a gap-free prefix of plan "flood"
-    And the embedded server has 1 stream subscription
+    And the reference server has 1 stream subscription
 
   Scenario: A raw client pipelining more requests than the control queue holds gets every answer, in order
     Given a reference server
@@ -166,7 +166,7 @@ Feature: Heartbeats, pings, bad frames and the stream's limits (protocol §3, §
     When raw client "a" sends 256 stream subscribes and 100 stream pings at once, without reading
     Then raw client "a" receives the 356 stream answers in request order
     And raw client "a" still gets a pong for a stream ping
-    And the embedded server counted 0 slow consumer closes
+    And the reference server counted 0 slow consumer closes
 
   Scenario: A raw client that keeps sending requests but never reads the answers is closed with 4008
     Given a reference server with settings
@@ -175,18 +175,18 @@ Feature: Heartbeats, pings, bad frames and the stream's limits (protocol §3, §
     And raw client "stuck" connects to the stream with a tiny receive buffer
     And raw client "stuck" has stalled the server's sends with a backlog of 5000 events of 1 kB on plan "big"
     When raw client "stuck" sends 20 stream pings without reading
-    Then the embedded server counted 1 slow consumer close
+    Then the reference server counted 1 slow consumer close
     When raw client "stuck" resumes reading
     Then raw client "stuck" is closed by the server with code 4008 after a gap-free prefix of plan "big"
-    And the embedded server has 0 stream connections and 0 stream subscriptions
+    And the reference server has 0 stream connections and 0 stream subscriptions
 
   Scenario: A raw client that vanishes while the server is blocked sending to it is forgotten
     Given a reference server
     And raw client "gone" connects to the stream with a tiny receive buffer
     And raw client "gone" has stalled the server's sends with a backlog of 5000 events of 1 kB on plan "big"
     When raw client "gone" vanishes without a close frame
-    Then the embedded server forgets every stream connection within 5 seconds
-    And the embedded server has 0 stream connections and 0 stream subscriptions
+    Then the reference server forgets every stream connection within 5 seconds
+    And the reference server has 0 stream connections and 0 stream subscriptions
 
   Scenario: Publishing an event too large for one frame is refused, so every sent frame stays within max_frame_bytes
     Given a reference server with settings

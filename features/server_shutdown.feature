@@ -8,40 +8,40 @@ Feature: Graceful shutdown closes stream connections with 1001 (protocol §4)
     When raw client "a" subscribes to plan "p" from the start of the stream
     Then raw client "a" next receives stream "subscribed" for plan "p" with head seq 3
     And raw client "a" receives the stream events of plan "p" from seq 1 to 3
-    When the embedded stream server is stopped
+    When the reference server stops
     Then raw client "a" is closed by the server with code 1001
     And raw client "b" is closed by the server with code 1001
-    And the embedded server has 0 stream connections and 0 stream subscriptions
+    And the reference server has 0 stream connections and 0 stream subscriptions
 
   Scenario: A subprocess server receiving SIGTERM closes its raw clients with 1001 and exits with code 0
     Given a reference server running as a subprocess
-    And 3 events were published over HTTP to the subprocess stream server's plan "p"
+    And 3 events were published over HTTP to the reference server process's plan "p"
     And raw client "a" connects to the stream
     And raw client "b" connects to the stream
     When raw client "a" subscribes to plan "p" from the start of the stream
     Then raw client "a" next receives stream "subscribed" for plan "p" with head seq 3
     And raw client "a" receives the stream events of plan "p" from seq 1 to 3
-    When the subprocess stream server receives SIGTERM
+    When the reference server process receives SIGTERM
     Then raw client "a" is closed by the server with code 1001
     And raw client "b" is closed by the server with code 1001
-    And the subprocess stream server exited with code 0
+    And the reference server process exited with code 0
 
   Scenario: A subprocess server restarted on the same port answers an event id of its previous run with stream_reset
     Given a reference server running as a subprocess
-    And 3 events were published over HTTP to the subprocess stream server's plan "p"
+    And 3 events were published over HTTP to the reference server process's plan "p"
     And raw client "a" connects to the stream
     When raw client "a" subscribes to plan "p" from the start of the stream
     Then raw client "a" next receives stream "subscribed" for plan "p" with head seq 3
     And raw client "a" receives the stream events of plan "p" from seq 1 to 3
-    When the subprocess stream server receives SIGTERM
+    When the reference server process receives SIGTERM
     Then raw client "a" is closed by the server with code 1001
-    When the subprocess stream server is started again on the same port
-    And 2 events were published over HTTP to the subprocess stream server's plan "p"
+    When the reference server process is started again on the same port
+    And 2 events were published over HTTP to the reference server process's plan "p"
     And raw client "b" connects to the stream
     And raw client "b" subscribes to plan "p" after event 3 of the previous run of the stream
     Then raw client "b" next receives a stream resync for plan "p" with reason "stream_reset"
     And the stream resync snapshot of raw client "b" has head seq 2
-    When 1 events were published over HTTP to the subprocess stream server's plan "p"
+    When 1 events were published over HTTP to the reference server process's plan "p"
     Then raw client "b" receives the stream events of plan "p" from seq 3 to 3
 
   Scenario: Stopping a server while a raw client has stopped reading finishes in bounded time; reading clients get 1001

@@ -58,7 +58,7 @@ Feature: Replay and live delivery on the stream endpoint (protocol §1, §3)
     And raw client "a" receives the stream events of plan "p" from seq 6 to 20
     When 5 events are published to plan "p"
     Then raw client "a" receives the stream events of plan "p" from seq 21 to 25
-    And the embedded server has 1 stream subscription
+    And the reference server has 1 stream subscription
 
   Scenario: Unsubscribing stops a plan's events while other plans keep streaming
     Given a reference server with settings
@@ -76,7 +76,7 @@ Feature: Replay and live delivery on the stream endpoint (protocol §1, §3)
     Then raw client "a" receives the stream events of plan "kept" from seq 1 to 5
     And raw client "a" receives a stream heartbeat whose heads name only the plans "kept"
     And raw client "a" received no stream event of plan "gone"
-    And the embedded server has 1 stream subscription
+    And the reference server has 1 stream subscription
 
   Scenario: Unsubscribing from a plan that is not subscribed is still acknowledged
     Given a reference server

@@ -32,8 +32,8 @@ Feature: TLS end to end: wss:// and https:// with a CA of the test's own
       | wrong host     | polling   | localhost   | the CA               | mismatch                  |
 
   Scenario: TLS spoken to a plain server is a fatal TLSError too
-    Given a plain reference server (no certificate)
-    When the SDK streams "p1" over "websocket" with wss:// to the plain server
+    Given a reference server
+    When the SDK streams "p1" over "websocket" with wss:// to the reference server
     Then the stream failed with a TLSError saying "WRONG_VERSION_NUMBER" without a retry
 
   Scenario: verify=false trusts any certificate (documented as unsafe)
@@ -55,7 +55,7 @@ Feature: TLS end to end: wss:// and https:// with a CA of the test's own
     Given "planstream serve" runs with --ssl-certfile and --ssl-keyfile of that certificate
     Then it printed that it listens on "wss://127.0.0.1"
     When "planstream publish p9 plan.status --data '{"status":"succeeded","reason":null}'" runs against it with --ca-file
-    Then the TLS command exits with status 0
+    Then the planstream command exits with status 0
     When "planstream watch p9" runs against it with --ca-file
     Then the TLS command exits with status 0 and printed "plan succeeded"
     When "planstream plans" runs against it with --ca-file

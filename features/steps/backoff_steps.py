@@ -81,31 +81,26 @@ def given_policy_text(
     "a backoff policy of initial delay {initial:g}, max delay {maximum:g},"
     ' factor {factor:g}, jitter "{jitter}" and max attempts {attempts:d}'
 )
-def given_policy_limited(
-    context: Any, initial: float, maximum: float, factor: float, jitter: str, attempts: int
-) -> None:
-    context.backoff_policy = BackoffPolicy(
-        initial_delay=initial,
-        max_delay=maximum,
-        factor=factor,
-        jitter=JitterMode(jitter),
-        max_attempts=attempts,
-    )
-
-
 @given(
     "a backoff policy of initial delay {initial:g}, max delay {maximum:g},"
     ' factor {factor:g}, jitter "{jitter}" and max_retry_after {cap:g}'
 )
-def given_policy_capped(
-    context: Any, initial: float, maximum: float, factor: float, jitter: str, cap: float
+def given_policy_limited(
+    context: Any,
+    initial: float,
+    maximum: float,
+    factor: float,
+    jitter: str,
+    attempts: int | None = None,
+    cap: float | None = None,
 ) -> None:
+    limits = {"max_attempts": attempts, "max_retry_after": cap}
     context.backoff_policy = BackoffPolicy(
         initial_delay=initial,
         max_delay=maximum,
         factor=factor,
         jitter=JitterMode(jitter),
-        max_retry_after=cap,
+        **{name: value for name, value in limits.items() if value is not None},
     )
 
 

@@ -95,7 +95,7 @@ def then_cli_lines_starting(context: Any, count: int, prefix: str) -> None:
 # --- servers and what they hold ------------------------------------------------------
 
 
-@given('plan "{plan_id}" was published on the embedded server: {steps:d} steps, then "{final}"')
+@given('plan "{plan_id}" was published on the reference server: {steps:d} steps, then "{final}"')
 def given_cli_plan(context: Any, plan_id: str, steps: int, final: str) -> None:
     async def publish() -> list[Any]:
         return [
@@ -146,13 +146,13 @@ def then_cli_json_resync(context: Any, reason: str, status: str) -> None:
     assert lines[1:] == [], "nothing follows a terminal snapshot"
 
 
-@then('the embedded server\'s plan "{plan_id}" holds the kinds "{kinds}"')
+@then('the reference server\'s plan "{plan_id}" holds the kinds "{kinds}"')
 def then_cli_plan_kinds(context: Any, plan_id: str, kinds: str) -> None:
     events = run(context, context.server.state.log.read(plan_id, 0, 100))
     assert [stored.event.kind for stored in events] == [k.strip() for k in kinds.split(",")]
 
 
-@then('the embedded server\'s plan "{plan_id}" holds {count:d} events')
+@then('the reference server\'s plan "{plan_id}" holds {count:d} events')
 def then_cli_plan_count(context: Any, plan_id: str, count: int) -> None:
     events = run(context, context.server.state.log.read(plan_id, 0, 100))
     assert len(events) == count, events

@@ -14,8 +14,7 @@ import asyncio
 import logging
 from typing import Any
 
-import parse
-from behave import given, register_type, then, when
+from behave import given, then, when
 from support.client_api_checks import (
     assert_clean_stats,
     assert_last_snapshot,
@@ -32,29 +31,13 @@ from support.client_api_scenario import (
     host,
     start_run,
 )
-from support.client_api_servers import ScriptedStreamServer
 from support.client_api_support import WAIT, seqs_of, until
+from support.scripted_servers import ScriptedStreamServer
 from support.server_stream_support import log_data, published_id
 from support.servers import on_cleanup, run
 
 from planstream import Resync
 from planstream.client import Subscription
-
-
-@parse.with_pattern(r"to the reference server|to the scripted server|through the proxy")
-def _parse_api_target(text: str) -> str:
-    return text
-
-
-@parse.with_pattern(r'[^"]*')
-def _parse_api_text(text: str) -> str:
-    return text
-
-
-# Quoted values never hold a quote: "{plan_id}" alone would also match a longer
-# step text that goes on after the first quoted value.
-register_type(ApiTarget=_parse_api_target, ApiText=_parse_api_text)
-
 
 # --- servers and published plans -----------------------------------------------------
 
@@ -297,8 +280,8 @@ def step_stats_rewinds(context: Any, count: int) -> None:
     assert stats.slow_consumer_rewinds >= count, stats
 
 
-@then("the api reference server holds {count:d} subscription")
-@then("the api reference server holds {count:d} subscriptions")
+@then("the reference server holds {count:d} subscription")
+@then("the reference server holds {count:d} subscriptions")
 def step_server_subscriptions(context: Any, count: int) -> None:
     metrics = context.server.state.metrics
     run(context, until(lambda: metrics.subscriptions == count, f"{count} subscriptions"))

@@ -5,7 +5,7 @@ state and closing steps of client_api.feature).
 Every step text contains "api". Connecting a client and what its consumers
 received are steps of client_api_steps.py; the scenario's state on
 ``context`` is described in :mod:`support.client_api_scenario`.
-``context.api_proxy`` is the :class:`~support.client_api_servers.UpgradeGateProxy`
+``context.upgrade_proxy`` is the :class:`~support.client_api_servers.UpgradeGateProxy`
 and ``context.api_provider_calls`` counts the token provider's calls.
 """
 
@@ -20,9 +20,10 @@ from typing import Any
 from behave import given, then, when
 from support.client_api_checks import secret_bearing_texts
 from support.client_api_scenario import connect_and_subscribe, consumers, host
-from support.client_api_servers import ScriptedStreamServer, UpgradeGateProxy
+from support.client_api_servers import UpgradeGateProxy
 from support.client_api_support import WAIT, until
-from support.servers import on_cleanup, run, start_embedded
+from support.scripted_servers import ScriptedStreamServer
+from support.servers import on_cleanup, run
 
 from planstream.errors import ClientClosedError
 
@@ -40,23 +41,17 @@ def step_scripted_hello(context: Any, field: str, value: str) -> None:
     context.api_scripted = server
 
 
-@given('an api reference server accepting the token "{token:ApiText}"')
-def step_server_with_token(context: Any, token: str) -> None:
-    context.server = start_embedded(context, tokens=[token])
-    context.published = {}
-
-
-@given("an api proxy in front of the reference server that answers WebSocket upgrades with 502")
+@given("a proxy in front of the reference server that answers WebSocket upgrades with 502")
 def step_proxy(context: Any) -> None:
     proxy = UpgradeGateProxy(context.server.port, refuse_upgrades=True)
     run(context, proxy.start())
     on_cleanup(context, proxy.stop)
-    context.api_proxy = proxy
+    context.upgrade_proxy = proxy
 
 
-@when("the api proxy starts passing WebSocket upgrades")
+@when("the proxy starts passing WebSocket upgrades")
 def step_proxy_passes(context: Any) -> None:
-    context.api_proxy.refuse_upgrades = False
+    context.upgrade_proxy.refuse_upgrades = False
 
 
 # --- connecting ----------------------------------------------------------------------
@@ -188,9 +183,9 @@ def step_scripted_connections(context: Any, count: int, code: int) -> None:
     assert [c.close_code for c in connections] == [code] * count, connections
 
 
-@then("the api reference server refused {refused:d} upgrade and accepted {accepted:d} connections")
-@then("the api reference server refused {refused:d} upgrades and accepted {accepted:d} connections")
-@then("the api reference server refused {refused:d} upgrade and accepted {accepted:d} connection")
+@then("the reference server refused {refused:d} upgrade and accepted {accepted:d} connections")
+@then("the reference server refused {refused:d} upgrades and accepted {accepted:d} connections")
+@then("the reference server refused {refused:d} upgrade and accepted {accepted:d} connection")
 def step_server_refused(context: Any, refused: int, accepted: int) -> None:
     metrics = context.server.state.metrics
     assert (metrics.auth_failures, metrics.connections_total) == (refused, accepted), metrics
@@ -222,12 +217,12 @@ def step_polled_behind_proxy(context: Any, count: int) -> None:
     assert stats.state.value == "polling", stats
     assert stats.polls > 0, stats
     assert stats.connects == 0, stats
-    assert context.api_proxy.upgrades_refused >= count, context.api_proxy.upgrades_refused
+    assert context.upgrade_proxy.upgrades_refused >= count, context.upgrade_proxy.upgrades_refused
 
 
-@then("the api proxy passed at least {count:d} WebSocket upgrade")
+@then("the proxy passed at least {count:d} WebSocket upgrade")
 def step_proxy_passed(context: Any, count: int) -> None:
-    assert context.api_proxy.upgrades_passed >= count, context.api_proxy.upgrades_passed
+    assert context.upgrade_proxy.upgrades_passed >= count, context.upgrade_proxy.upgrades_passed
     assert host(context).client.stats.connects >= count, host(context).client.stats
 
 

@@ -1,7 +1,7 @@
 """Steps of client_edges.feature: API misuse, fatal stops, watch() over a resync,
 failing hooks and token providers, and polling failures, on real sockets.
 
-Every step text contains "edge". ``context.edge_server`` is an embedded
+Every step text contains "edge". ``context.server`` is an embedded
 reference server, ``context.edge_proxy`` an :class:`EdgeProxy` in front of it,
 ``context.edge_client`` the client (entered by its step, closed after the
 scenario), ``context.edge_changes`` what its state hook saw and
@@ -16,29 +16,20 @@ from typing import Any
 from behave import given, then, when
 from support.client_api_support import Consumer, LogCapture, until
 from support.edge_proxy import EdgeProxy
-from support.servers import on_cleanup, run, start_embedded
+from support.servers import on_cleanup, run
 
 from planstream import ClientSettings, PlanStreamClient, Resync, StateChange
 from planstream.client.callbacks import CallbackRegistry
 
-_SECRET = "edge-provider-internal-detail-0c9a"  # the provider's own error text
 _ELSEWHERE = "ws://elsewhere.invalid:1/v1/stream"
 
 
-@given("an edge reference server")
-@given('an edge reference server accepting the token "{token}"')
-@given("an edge reference server retaining {retention:d} events per plan")
-def step_server(context: Any, token: str | None = None, retention: int = 10_000) -> None:
-    tokens = [] if token is None else [token]
-    context.edge_server = start_embedded(
-        context, poll_interval=0.05, tokens=tokens, retention=retention
-    )
-
-
-@given("an edge proxy in front of the edge server answering WebSocket upgrades with {status:d}")
-@given("an edge proxy in front of the edge server passing WebSocket upgrades")
+@given(
+    "an edge proxy in front of the reference server answering WebSocket upgrades with {status:d}"
+)
+@given("an edge proxy in front of the reference server passing WebSocket upgrades")
 def step_proxy(context: Any, status: int | None = None) -> None:
-    proxy = EdgeProxy(context.edge_server.port, status)
+    proxy = EdgeProxy(context.server.port, status)
     run(context, proxy.start())
     on_cleanup(context, proxy.stop)
     context.edge_proxy = proxy
@@ -49,12 +40,16 @@ def _logs(count: int) -> list[tuple[str, dict[str, Any]]]:
     return [("log", {**data, "message": f"edge line {n}"}) for n in range(count)]
 
 
-@given('the edge server publishes {count:d} log events to plan "{plan_id}"')
-@when('the edge server publishes {count:d} log events to plan "{plan_id}"')
-@given('the edge server publishes {count:d} log events and a "{status}" status to plan "{plan_id}"')
-@when('the edge server publishes {count:d} log events and a "{status}" status to plan "{plan_id}"')
+@given('the reference server publishes {count:d} log events to plan "{plan_id}"')
+@when('the reference server publishes {count:d} log events to plan "{plan_id}"')
 @given(
-    'the edge server publishes plan "{plan_id}" running, step "{step}" succeeded '
+    'the reference server publishes {count:d} log events and a "{status}" status to plan "{plan_id}"'
+)
+@when(
+    'the reference server publishes {count:d} log events and a "{status}" status to plan "{plan_id}"'
+)
+@given(
+    'the reference server publishes plan "{plan_id}" running, step "{step}" succeeded '
     "and {count:d} log events"
 )
 def step_publish(
@@ -67,32 +62,10 @@ def step_publish(
     if status is not None:
         events.append(("plan.status", {"status": status}))
     for kind, data in events:
-        run(context, context.edge_server.publish(plan_id, kind, data))
+        run(context, context.server.publish(plan_id, kind, data))
 
 
 # --- clients ------------------------------------------------------------------------
-
-
-@given('an edge token provider handing out "{tokens}"')
-def step_provider(context: Any, tokens: str) -> None:
-    """Comma-separated tokens, the last one repeated; RAISE: the provider raises."""
-    plan = [token.strip() for token in tokens.split(",")]
-    context.edge_provider_calls = 0
-
-    async def provide() -> str:
-        calls: int = context.edge_provider_calls
-        context.edge_provider_calls = calls + 1
-        token = plan[min(calls, len(plan) - 1)]
-        if token == "RAISE":
-            raise RuntimeError(_SECRET)
-        return token
-
-    context.edge_provider = provide
-
-
-@given('the edge static token "{token}"')
-def step_static_token(context: Any, token: str) -> None:
-    context.edge_token = token
 
 
 def _settings(url: str, transport: str = "auto", **extra: Any) -> ClientSettings:
@@ -117,22 +90,23 @@ def _enter(context: Any, client: PlanStreamClient, *, enter: bool = True) -> Non
         on_cleanup(context, client.aclose)
 
 
-@given('an edge client in transport "{transport}" aimed at the edge {target:w}')
+@given('an edge client in transport "{transport}" aimed at the {owner:w} {target:w}')
 @given(
-    'an edge client in transport "{transport}" aimed at the edge {target:w}, '
+    'an edge client in transport "{transport}" aimed at the {owner:w} {target:w}, '
     "whose first state hook {raises:w}"
 )
 @given(
-    'an edge client in transport "{transport}" aimed at the edge {target:w}, '
+    'an edge client in transport "{transport}" aimed at the {owner:w} {target:w}, '
     "pinging every {interval:g} s with a {timeout:g} s pong timeout"
 )
-def step_client(context: Any, transport: str, target: str, **options: Any) -> None:
+def step_client(context: Any, transport: str, owner: str, target: str, **options: Any) -> None:
+    assert (owner, target) in {("reference", "server"), ("edge", "proxy")}, (owner, target)
     context.edge_changes: list[StateChange] = []
 
     def bad_hook(change: StateChange) -> None:
         raise RuntimeError(f"edge hook broke on {change.state.value}")
 
-    url = (context.edge_proxy if target == "proxy" else context.edge_server).url
+    url = (context.edge_proxy if target == "proxy" else context.server).url
     heartbeat = {
         "ping_interval": options.get("interval", 20.0),
         "ping_timeout": options.get("timeout", 20.0),
@@ -153,22 +127,22 @@ def step_client_never_entered(context: Any) -> None:
 
 
 @when(
-    'an edge client is built with the edge server\'s url and the token "{token}" '
+    'an edge client is built with the reference server\'s url and the token "{token}" '
     "over settings aimed elsewhere with queue size {size:d}"
 )
 def step_client_override(context: Any, token: str, size: int) -> None:
     context.edge_given = _settings(_ELSEWHERE, queue_size=size)
-    client = PlanStreamClient(context.edge_server.url, token=token, settings=context.edge_given)
+    client = PlanStreamClient(context.server.url, token=token, settings=context.edge_given)
     _enter(context, client)
 
 
 @then(
-    "the edge client's settings name the edge server's url, "
+    "the edge client's settings name the reference server's url, "
     'the token "{token}" and queue size {size:d}'
 )
 def step_settings_override(context: Any, token: str, size: int) -> None:
     settings = context.edge_client.settings
-    assert settings.url == context.edge_server.url, settings.url
+    assert settings.url == context.server.url, settings.url
     assert settings.token is not None
     assert settings.token.get_secret_value() == token
     assert settings.queue_size == size, settings.queue_size
@@ -293,120 +267,3 @@ def step_client_state(
     run(context, until(lambda: client.state.value == state, f"state {state}"))
     assert type(client.error).__name__ == error, repr(client.error)
     assert connects is None or client.stats.connects == connects, client.stats
-
-
-# --- callbacks and run() --------------------------------------------------------------
-
-
-@when(
-    'the edge callback "all" is registered for everything and "logs" twice for "log", '
-    'then "logs" is removed'
-)
-def step_register(context: Any) -> None:
-    client = context.edge_client
-    context.edge_seen = {"all": [], "logs": []}
-
-    async def record_all(item: Any) -> None:
-        context.edge_seen["all"].append(item)
-
-    def record_logs(item: Any) -> None:
-        context.edge_seen["logs"].append(item)
-
-    assert client.on(None)(record_all) is record_all  # the decorator form
-    assert client.on("log", record_logs) is record_logs
-    client.on("log", record_logs)
-    client.off(record_logs)
-
-
-@when('the edge client runs plan "{first}" into its callbacks')
-@when('the edge client runs plans "{first}" and "{second}" into its callbacks')
-def step_run(context: Any, first: str, second: str | None = None) -> None:
-    async def run_plans() -> None:
-        try:
-            await context.edge_client.run(*filter(None, (first, second)))
-        except BaseException as exc:  # recorded for the steps to check, groups included
-            context.edge_run_error = exc
-
-    context.edge_run_error = None
-    run(context, run_plans())
-
-
-@then("the edge run ended without an error")
-@then("the edge run raised {error} itself, the client's error, not an exception group")
-def step_run_ended(context: Any, error: str | None = None) -> None:
-    raised = context.edge_run_error
-    assert type(raised).__name__ == (error or "NoneType"), repr(raised)
-    assert raised is context.edge_client.error, (raised, context.edge_client.error)
-
-
-@then('the edge callback "all" received seq 1 to {last:d} and "logs" received nothing')
-def step_callbacks_received(context: Any, last: int) -> None:
-    assert [item.seq for item in context.edge_seen["all"]] == list(range(1, last + 1))
-    assert context.edge_seen["logs"] == []
-    assert context.edge_client.stats.callback_errors == 0
-
-
-# --- logs, hooks, providers, proxies ------------------------------------------------
-
-
-@then('the edge log has a {level:w} record "{text}"')
-@then('the edge log has an {level:w} record "{text}" with a {exc_type:w} traceback')
-def step_log(context: Any, level: str, text: str, exc_type: str | None = None) -> None:
-    """Also: no record shows the text of what a token provider raised."""
-    texts = context.edge_logs.texts()
-    assert not [t for t in texts if _SECRET in t], texts
-    records = [
-        r
-        for r in context.edge_logs.records
-        if r.levelname == level and r.name.startswith("planstream") and text in r.getMessage()
-    ]
-    assert records, texts
-    if exc_type is not None:
-        assert all(r.exc_info and r.exc_info[0].__name__ == exc_type for r in records), records
-
-
-@then('the edge state hook saw the states "{states}"')
-def step_hook_states(context: Any, states: str) -> None:
-    seen = [c.state.value for c in context.edge_changes if c.state is not c.previous]
-    assert seen == [s.strip() for s in states.split(",")], seen
-
-
-@then('the edge state hook saw an {error:w} while "{state}" with a retry')
-@then('the edge state hook saw a {error:w} mentioning "{text}" with a retry')
-def step_hook_error(context: Any, error: str, state: str = "", text: str = "") -> None:
-    def seen() -> list[StateChange]:
-        changes = context.edge_changes
-        return [c for c in changes if type(c.error).__name__ == error and text in str(c.error)]
-
-    run(context, until(lambda: bool(seen()), f"a {error} in the state hook"))
-    for change in seen():
-        assert change.retry_in is not None, change
-        assert change.state.value == (state or "reconnecting"), change
-
-
-@then("the edge token provider was called {calls:d} times")
-@then("the edge server refused {refused:d} request")
-@then("the edge server refused {refused:d} requests")
-@then("the edge client connected {connects:d} times")
-@then("the edge proxy answered {status:d} once")
-def step_counted(context: Any, **expected: int) -> None:
-    (what, count), *_ = expected.items()
-    actual = {
-        "calls": lambda: context.edge_provider_calls,
-        "refused": lambda: context.edge_server.state.metrics.auth_failures,
-        "connects": lambda: context.edge_client.stats.connects,
-        "status": lambda: context.edge_proxy.answered.count(count),
-    }[what]()
-    assert actual == (1 if what == "status" else count), (what, actual)
-
-
-@when("the edge proxy answers the next WebSocket upgrades with {status:d}")
-@when("the edge proxy answers the next WebSocket upgrade with {once:d} and passes the ones after")
-def step_proxy_status(context: Any, status: int | None = None, once: int | None = None) -> None:
-    context.edge_proxy.upgrade_status = status
-    context.edge_proxy.script.extend([] if once is None else [once])
-
-
-@when("the edge proxy holds the server's bytes on the open connections")
-def step_proxy_hold(context: Any) -> None:
-    context.edge_proxy.hold(True)

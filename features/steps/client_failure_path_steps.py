@@ -7,9 +7,8 @@ import socket
 from typing import Any
 
 from behave import given, then, when
-from support.client_api_servers import UpgradeGateProxy
 from support.client_api_support import until
-from support.servers import on_cleanup, run, start_embedded
+from support.servers import on_cleanup, run
 
 from planstream import (
     ClientSettings,
@@ -51,30 +50,14 @@ def step_polling_closed(context: Any, n: int) -> None:
     _start_client(context, settings)
 
 
-@given("a failure-path reference server behind a proxy that refuses WebSocket upgrades")
-def step_proxy(context: Any) -> None:
-    context.fp_server = start_embedded(context, poll_interval=0.05)
-    proxy = UpgradeGateProxy(context.fp_server.port, refuse_upgrades=True)
-    run(context, proxy.start())
-    on_cleanup(context, proxy.stop)
-    context.fp_proxy = proxy
-
-
 @given('a failure-path client in transport "auto" probing the WebSocket every {seconds:g} s')
 def step_auto_client(context: Any, seconds: float) -> None:
     settings = ClientSettings(
-        url=context.fp_proxy.url,
+        url=context.upgrade_proxy.url,
         reconnect={"initial_delay": 0.01, "max_delay": 0.05},
         polling={"fallback_after": 2, "websocket_retry_interval": seconds, "wait": 0.5},
     )
     _start_client(context, settings)
-
-
-@when('{count:d} failure-path events are published to plan "{plan_id}"')
-def step_publish(context: Any, count: int, plan_id: str) -> None:
-    for index in range(count):
-        data = {"level": "info", "message": f"m{index}", "step_id": None, "stream": "stdout"}
-        run(context, context.fp_server.publish(plan_id, "log", data))
 
 
 @when('the failure-path client subscribes to plan "{plan_id}"')

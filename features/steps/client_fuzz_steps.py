@@ -22,6 +22,7 @@ from typing import Any
 from behave import then
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from support.hypothesis_runs import run_property
 
 from planstream.backoff import BackoffPolicy
 from planstream.client.router import StreamRouter
@@ -288,9 +289,4 @@ def _fuzz_property(examples: int) -> Any:
     "only InvalidFrameError or FrameTooLargeError and keeps memory bounded ({examples:d} examples)"
 )
 def step_fuzz(context: Any, examples: int) -> None:
-    prop = _fuzz_property(examples)
-    try:
-        prop()
-    except AssertionError as exc:
-        notes = "\n".join(getattr(exc, "__notes__", ()))
-        raise AssertionError(f"{exc}\n{notes}") from exc
+    run_property(_fuzz_property(examples))

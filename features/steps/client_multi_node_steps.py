@@ -17,7 +17,6 @@ from support.client_resilience_scenario import (
     client_settings,
     start_client,
 )
-from support.client_resilience_servers import RestartableServer
 from support.client_resilience_support import (
     ItemCollector,
     ResilientClient,
@@ -26,7 +25,7 @@ from support.client_resilience_support import (
     wait_until,
 )
 from support.env_vars import environment
-from support.servers import on_cleanup, run
+from support.servers import RestartableServer, on_cleanup, run
 
 from planstream import ClientSettings, PlanStreamClient
 from planstream.cli.endpoints import client_settings as cli_settings
@@ -112,7 +111,7 @@ def then_client_env_endpoints(context: Any, endpoints: str) -> None:
 # --- live nodes sharing one log ----------------------------------------------------------
 
 
-@given("{count:d} multi-node servers sharing one memory log")
+@given("{count:d} reference servers sharing one memory log")
 def given_nodes(context: Any, count: int) -> None:
     check_no_task_leaks(context)
     nodes = [RestartableServer() for _ in range(count)]

@@ -17,7 +17,7 @@ import time
 from typing import Any
 
 from behave import given, then, when
-from support.server_stream_support import log_data
+from support.server_stream_support import log_data, published_id
 from support.servers import free_port, on_cleanup, run
 
 from planstream.close_codes import VerdictKind
@@ -76,13 +76,6 @@ def _failure(context: Any) -> TransportFailedError:
     return failure
 
 
-def _event_id(context: Any, plan_id: str, seq: int) -> str:
-    for published_seq, event_id in context.published[plan_id]:
-        if published_seq == seq:
-            return event_id
-    raise AssertionError(f"no event with seq {seq} was published to {plan_id!r}")
-
-
 # --- http_base_url -----------------------------------------------------------------
 
 
@@ -107,18 +100,16 @@ def step_polling_publish(context: Any, plan_id: str) -> None:
 
 
 @when('the polling client polls plan "{plan_id}" from the start')
-def step_polling_from_start(context: Any, plan_id: str) -> None:
-    _do_poll(context, context.server.http_url, plan_id, after=None)
-
-
 @when('the polling client polls plan "{plan_id}" from the start with limit {limit:d}')
-def step_polling_from_start_limit(context: Any, plan_id: str, limit: int) -> None:
-    _do_poll(context, context.server.http_url, plan_id, after=None, limit=limit)
+@when('the polling client polls plan "{plan_id}" with no token')
+@when('the polling client polls plan "{plan_id}" with the token "{token}"')
+def step_polling_from_start(context: Any, plan_id: str, **options: Any) -> None:
+    _do_poll(context, context.server.http_url, plan_id, after=None, **options)
 
 
 @when('the polling client polls plan "{plan_id}" after its event with seq {seq:d}')
 def step_polling_after_seq(context: Any, plan_id: str, seq: int) -> None:
-    after = _event_id(context, plan_id, seq)
+    after = published_id(context, plan_id, seq)
     _do_poll(context, context.server.http_url, plan_id, after=after)
 
 
@@ -126,7 +117,7 @@ def step_polling_after_seq(context: Any, plan_id: str, seq: int) -> None:
     'the polling client polls plan "{plan_id}" after its event with seq {seq:d} with limit {limit:d}'
 )
 def step_polling_after_seq_limit(context: Any, plan_id: str, seq: int, limit: int) -> None:
-    after = _event_id(context, plan_id, seq)
+    after = published_id(context, plan_id, seq)
     _do_poll(context, context.server.http_url, plan_id, after=after, limit=limit)
 
 
@@ -142,7 +133,7 @@ def step_polling_after_id(context: Any, plan_id: str, event_id: str) -> None:
 def step_polling_long_poll_publish(
     context: Any, wait: float, seq: int, plan_id: str, delay: float
 ) -> None:
-    after = _event_id(context, plan_id, seq)
+    after = published_id(context, plan_id, seq)
 
     async def publish_later() -> None:
         await asyncio.sleep(delay)
@@ -165,18 +156,8 @@ def step_polling_long_poll_publish(
 
 @when('the polling client waits up to {wait:g} s after seq {seq:d} of plan "{plan_id}"')
 def step_polling_long_poll_nothing(context: Any, wait: float, seq: int, plan_id: str) -> None:
-    after = _event_id(context, plan_id, seq)
+    after = published_id(context, plan_id, seq)
     _do_poll(context, context.server.http_url, plan_id, after=after, wait=wait)
-
-
-@when('the polling client polls plan "{plan_id}" with no token')
-def step_polling_no_token(context: Any, plan_id: str) -> None:
-    _do_poll(context, context.server.http_url, plan_id, after=None)
-
-
-@when('the polling client polls plan "{plan_id}" with the token "{token}"')
-def step_polling_with_token(context: Any, plan_id: str, token: str) -> None:
-    _do_poll(context, context.server.http_url, plan_id, after=None, token=token)
 
 
 @when('the polling client with a token provider polls plan "{plan_id}" with the token "{token}"')
@@ -287,7 +268,7 @@ def step_polling_no_events(context: Any) -> None:
 def step_polling_head(context: Any, plan_id: str, seq: int) -> None:
     head = _result(context).response.head
     assert head is not None
-    assert (head.seq, head.event_id) == (seq, _event_id(context, plan_id, seq)), head
+    assert (head.seq, head.event_id) == (seq, published_id(context, plan_id, seq)), head
 
 
 @then('the polling answer is for plan "{plan_id}"')
@@ -314,7 +295,7 @@ def step_polling_resync(context: Any, reason: str, seq: int, plan_id: str) -> No
     assert response.events == (), response.events
     snapshot_head = response.resync.snapshot.head
     assert snapshot_head is not None
-    assert (snapshot_head.seq, snapshot_head.event_id) == (seq, _event_id(context, plan_id, seq))
+    assert (snapshot_head.seq, snapshot_head.event_id) == (seq, published_id(context, plan_id, seq))
     assert response.head == snapshot_head, (response.head, snapshot_head)
     assert response.resync.snapshot.plan_id == plan_id
 

@@ -1,9 +1,10 @@
 """Steps of client_resilience.feature: the client's delivery guarantees against
 the real reference server on 127.0.0.1, directly or through the fault proxy.
 
-Every step text says "resilience" or "resilient" so it never collides with
-other features' steps. Context: ``resilience_server`` (a
-:class:`RestartableServer` or :class:`RestartableProcess`),
+The server steps speak of "a reference server" like every feature's (the
+server is ``context.server``, a :class:`RestartableServer` or
+:class:`RestartableProcess` from support/servers.py); the other step texts say
+"resilience" or "resilient" so they never collide. Context:
 ``resilience_proxy`` (a :class:`FaultProxy`), ``resilient`` (the
 :class:`ResilientClient`), ``resilience_collectors`` (plan id ->
 :class:`ItemCollector`), ``resilience_published`` (plan id -> ``(seq,
@@ -30,7 +31,6 @@ from support.client_resilience_scenario import (
     start_server,
     table_value,
 )
-from support.client_resilience_servers import RestartableProcess, RestartableServer
 from support.client_resilience_support import (
     ResilientClient,
     check_stream,
@@ -38,7 +38,7 @@ from support.client_resilience_support import (
     wait_until,
 )
 from support.fault_proxy import FaultProxy
-from support.servers import on_cleanup, run
+from support.servers import RestartableProcess, RestartableServer, on_cleanup, run
 
 from planstream import Resync
 from planstream.errors import AuthenticationError, HeartbeatTimeoutError, RetriesExhaustedError
@@ -46,43 +46,38 @@ from planstream.errors import AuthenticationError, HeartbeatTimeoutError, Retrie
 # --- servers ---------------------------------------------------------------------------
 
 
-@given("a resilience server whose memory log survives restarts")
+@given("a reference server whose memory log survives restarts")
 def step_resilience_server(context: Any) -> None:
     start_server(context, RestartableServer())
 
 
-@given("a resilience server with settings")
+@given("a reference server whose memory log survives restarts, with settings")
 def step_resilience_server_settings(context: Any) -> None:
     start_server(context, RestartableServer(**server_settings(context.table)))
 
 
-@given("a resilience server process")
+@given("a reference server running as a subprocess that can be killed and replaced")
 def step_resilience_server_process(context: Any) -> None:
     start_server(context, RestartableProcess())
 
 
-@when("the resilience server stops")
-def step_resilience_server_stops(context: Any) -> None:
-    run(context, context.resilience_server.stop())
-
-
-@when("the resilience server starts again on the same port with the same log")
+@when("the reference server starts again on the same port with the same log")
 def step_resilience_server_restarts(context: Any) -> None:
-    server: RestartableServer = context.resilience_server
+    server: RestartableServer = context.server
     port = server.port
     run(context, server.start())
     assert server.port == port, (server.port, port)
 
 
-@when("the resilience server process is killed with SIGKILL")
+@when("the reference server process is killed with SIGKILL")
 def step_resilience_process_killed(context: Any) -> None:
-    exit_code = run(context, context.resilience_server.kill())
+    exit_code = run(context, context.server.kill())
     assert exit_code == -9, exit_code
 
 
-@when("a new resilience server process starts on the same port")
+@when("a new reference server process starts on the same port")
 def step_resilience_process_replaced(context: Any) -> None:
-    run(context, context.resilience_server.start())
+    run(context, context.server.start())
 
 
 # --- publishing ------------------------------------------------------------------------
@@ -125,7 +120,7 @@ def step_resilience_publish_in_chunks(
 @given('plan "{plan_id}" is running {steps:d} resilience steps and logged {lines:d} lines')
 def step_resilience_plan_running(context: Any, plan_id: str, steps: int, lines: int) -> None:
     async def publish() -> None:
-        server = context.resilience_server
+        server = context.server
         published = context.resilience_published.setdefault(plan_id, [])
         published.append(
             await server.publish(plan_id, "plan.status", {"status": "running", "reason": None})
@@ -149,7 +144,7 @@ def step_resilience_plan_running(context: Any, plan_id: str, steps: int, lines: 
 
 @given("a resilience fault proxy in front of the server with faults")
 def step_resilience_proxy(context: Any) -> None:
-    proxy = FaultProxy(context.resilience_server.url, fault_plan(context.table))
+    proxy = FaultProxy(context.server.url, fault_plan(context.table))
     run(context, proxy.start())
     on_cleanup(context, proxy.aclose)
     context.resilience_proxy = proxy
@@ -176,9 +171,9 @@ def step_resilience_proxy_count_is(context: Any, counter: str, value: int) -> No
 # --- the client ------------------------------------------------------------------------
 
 
-@given("a resilient client connected to the resilience server")
+@given("a resilient client connected to the reference server")
 def step_resilient_client_direct(context: Any) -> None:
-    start_client(context, client_settings(context.resilience_server.url, None))
+    start_client(context, client_settings(context.server.url, None))
 
 
 @given("a resilient client connected through the resilience fault proxy")

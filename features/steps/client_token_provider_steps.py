@@ -17,12 +17,12 @@ from planstream.settings import ClientSettings
 
 
 @given(
-    'an edge client in transport "{transport}" aimed at the edge server, '
+    'an edge client in transport "{transport}" aimed at the reference server, '
     "giving up after {attempts:d} attempts"
 )
 def step_client_giving_up(context: Any, transport: str, attempts: int) -> None:
     settings = ClientSettings(
-        url=context.edge_server.url,
+        url=context.server.url,
         transport=transport,
         reconnect={"initial_delay": 0.01, "max_delay": 0.02, "max_attempts": attempts},
         polling={"wait": 0.2, "request_timeout": 2.0},

@@ -9,21 +9,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from behave import given, then, use_step_matcher, when
-from pydantic import ValidationError
 from pydantic_core import to_jsonable_python
+from support.schema_frames import raw_text
 
 import planstream
 import planstream.schema
-from planstream import (
-    FatalError,
-    FrameTooLargeError,
-    IncompatibleProtocolError,
-    InvalidFrameError,
-    ProtocolError,
-)
 from planstream.codec import decode_client_frame, decode_event, decode_server_frame, encode_frame
-from planstream.negotiation import check_hello, client_versions, incompatible_subprotocols
-from planstream.schema import ErrorCode, HelloFrame, PingFrame, SubscribeFrame, UnsubscribeFrame
+from planstream.schema import ErrorCode, PingFrame, SubscribeFrame, UnsubscribeFrame
 
 use_step_matcher("parse")
 
@@ -36,7 +28,6 @@ _VALID_DATA: dict[str, dict[str, Any]] = {
     "log": {"level": "info", "message": "", "step_id": None, "stream": "stdout"},
 }
 _DECODERS = {"server": decode_server_frame, "client": decode_client_frame}
-_EXCERPT_LIMIT = 200
 
 
 def _event_object(kind: str, data: Any) -> dict[str, Any]:
@@ -103,10 +94,6 @@ def _model(context: Any) -> Any:
     assert context.wire_error is None, f"decoding failed: {context.wire_error!r}"
     assert context.wire_model is not None
     return context.wire_model
-
-
-def _raw_text(raw: str | bytes | bytearray) -> str:
-    return raw if isinstance(raw, str) else bytes(raw).decode("utf-8", errors="replace")
 
 
 # --- Given: raw frames ------------------------------------------------------------
@@ -180,7 +167,7 @@ def given_raw_bytes(context: Any, hexdigits: str) -> None:
 
 @given("the raw wire frame is passed as {form}")
 def given_raw_form(context: Any, form: str) -> None:
-    text = _raw_text(context.wire_raw)
+    text = raw_text(context.wire_raw)
     converters = {"str": str, "bytes": str.encode, "bytearray": lambda t: bytearray(t.encode())}
     _set_raw(context, converters[form](text))
     assert type(context.wire_raw).__name__ == form
@@ -288,7 +275,7 @@ def then_round_trip(context: Any) -> None:
 def then_encoded_lacks(context: Any, text: str) -> None:
     encoded = encode_frame(_model(context))
     assert text not in encoded, encoded
-    assert text in _raw_text(context.wire_raw), "the raw frame was meant to contain it"
+    assert text in raw_text(context.wire_raw), "the raw frame was meant to contain it"
 
 
 @then('the encoded decoded wire JSON has "{key}" equal to "{value}"')
@@ -321,75 +308,6 @@ def then_error_code_known(context: Any, known: str) -> None:
     assert (code in members) is (known == "yes"), (code, members)
     if known == "yes":
         assert ErrorCode(code).value == code
-
-
-# --- Then: errors ---------------------------------------------------------------
-
-
-def _invalid_frame_error(context: Any) -> InvalidFrameError:
-    error = context.wire_error
-    assert error is not None, f"decoding succeeded: {context.wire_model!r}"
-    assert isinstance(error, InvalidFrameError), repr(error)
-    assert isinstance(error, ProtocolError)
-    assert isinstance(error, planstream.PlanStreamError)
-    assert not isinstance(error, ValidationError | json.JSONDecodeError | UnicodeError)
-    assert error.__cause__ is None, "the pydantic error must not be chained"
-    assert error.__suppress_context__, "the pydantic error must not leak as context"
-    return error
-
-
-@then('wire decoding failed with InvalidFrameError whose reason mentions "{fragment}"')
-def then_invalid_frame(context: Any, fragment: str) -> None:
-    error = _invalid_frame_error(context)
-    assert fragment in error.reason, f"{fragment!r} not in {error.reason!r}"
-    assert error.reason in str(error)
-
-
-@then('the InvalidFrameError reason mentions "{fragment}"')
-def then_reason_mentions(context: Any, fragment: str) -> None:
-    error = _invalid_frame_error(context)
-    assert fragment in error.reason, f"{fragment!r} not in {error.reason!r}"
-
-
-@then('the InvalidFrameError reason does not mention "{fragment}"')
-def then_reason_lacks(context: Any, fragment: str) -> None:
-    error = _invalid_frame_error(context)
-    assert fragment not in error.reason, f"{fragment!r} in {error.reason!r}"
-
-
-@then("the InvalidFrameError excerpt is the start of the frame, at most 200 characters")
-def then_excerpt(context: Any) -> None:
-    error = _invalid_frame_error(context)
-    text = _raw_text(context.wire_raw)
-    assert len(error.excerpt) <= _EXCERPT_LIMIT, len(error.excerpt)
-    if len(text) <= _EXCERPT_LIMIT:
-        assert error.excerpt == text, (error.excerpt, text)
-    else:
-        assert error.excerpt.endswith("…"), error.excerpt
-        assert text.startswith(error.excerpt[:-1]), error.excerpt
-        assert len(error.excerpt) == _EXCERPT_LIMIT
-
-
-@then("the InvalidFrameError message is shorter than {limit:d} characters")
-def then_message_short(context: Any, limit: int) -> None:
-    error = _invalid_frame_error(context)
-    assert len(str(error)) < limit, len(str(error))
-
-
-@then("wire decoding failed with FrameTooLargeError for the frame's UTF-8 size and limit {limit:d}")
-def then_too_large(context: Any, limit: int) -> None:
-    error = context.wire_error
-    raw = context.wire_raw
-    size = len(raw.encode("utf-8")) if isinstance(raw, str) else len(raw)
-    assert size > limit, "the frame was meant to be too large"
-    assert isinstance(error, FrameTooLargeError), f"not refused as too large: {error!r}"
-    assert isinstance(error, ProtocolError)
-    assert not isinstance(error, InvalidFrameError)
-    assert error.size == size, (error.size, size)
-    assert error.limit == limit
-    assert str(size) in str(error)
-    assert str(limit) in str(error)
-    assert len(error.excerpt) <= _EXCERPT_LIMIT
 
 
 # --- client frames built in Python ---------------------------------------------------
@@ -425,115 +343,3 @@ def then_encoded_object(context: Any, expected: str) -> None:
     # What the client sends, the server side decodes back to the same frame.
     decoded = decode_client_frame(context.wire_encoded)
     assert encode_frame(decoded) == context.wire_encoded
-
-
-# --- negotiation (protocol §2) -----------------------------------------------------
-
-
-def _hello(protocol: int, schema: str) -> HelloFrame:
-    frame = {
-        "type": "hello",
-        "protocol": protocol,
-        "schema": schema,
-        "server": "refserver/9.9",
-        "session_id": "sess-1",
-        "heartbeat_s": 15,
-        "max_frame_bytes": 1048576,
-    }
-    hello = decode_server_frame(json.dumps(frame))
-    assert isinstance(hello, HelloFrame)
-    return hello
-
-
-@given('a server hello with protocol {protocol:d} and schema "{schema}"')
-def given_hello(context: Any, protocol: int, schema: str) -> None:
-    context.hello = _hello(protocol, schema)
-
-
-def _check(context: Any, **client: Any) -> None:
-    try:
-        context.hello_result = check_hello(context.hello, **client)
-    except Exception as exc:  # asserted on by the Then steps
-        context.hello_error = exc
-    else:
-        context.hello_error = None
-
-
-@when("the hello is checked against this client's versions")
-def when_check_hello(context: Any) -> None:
-    _check(context)
-
-
-@when('the hello is checked against a client of protocol {protocol:d} and schema "{schema}"')
-def when_check_hello_custom(context: Any, protocol: int, schema: str) -> None:
-    _check(context, protocol=protocol, schema=schema)
-
-
-@then("the hello is accepted")
-def then_hello_accepted(context: Any) -> None:
-    assert context.hello_error is None, repr(context.hello_error)
-    assert context.hello_result is None
-
-
-def _incompatible(error: Any) -> IncompatibleProtocolError:
-    assert isinstance(error, IncompatibleProtocolError), repr(error)
-    assert isinstance(error, FatalError)
-    assert isinstance(error, ProtocolError)
-    assert not isinstance(error, planstream.RetryableError)
-    return error
-
-
-@then('the hello is refused as incompatible because the "{detail}"')
-def then_hello_refused(context: Any, detail: str) -> None:
-    error = _incompatible(context.hello_error)
-    assert detail in str(error), str(error)
-
-
-@then('the incompatibility error names the server\'s "{server}" and the client\'s "{client}"')
-def then_error_names(context: Any, server: str, client: str) -> None:
-    error = _incompatible(context.hello_error)
-    message = str(error)
-    assert server in error.server, (server, error.server)
-    assert client in error.client, (client, error.client)
-    assert error.server in message, message
-    assert error.client in message, message
-
-
-@then("the incompatibility error names this client's versions")
-def then_error_names_client(context: Any) -> None:
-    error = _incompatible(context.hello_error)
-    versions = client_versions()
-    assert (
-        versions
-        == f"protocol {planstream.schema.PROTOCOL_VERSION}, schema {planstream.schema.SCHEMA_VERSION}"
-    )
-    assert error.client == versions
-    assert versions in str(error)
-
-
-@when("the server refused the upgrade listing the subprotocols {supported}")
-def when_subprotocols_refused(context: Any, supported: str) -> None:
-    context.subprotocol_error = incompatible_subprotocols(json.loads(supported))
-
-
-@then('the subprotocol error names "{server}" for the server and "{client}" for the client')
-def then_subprotocol_error(context: Any, server: str, client: str) -> None:
-    error = _incompatible(context.subprotocol_error)
-    assert server in error.server, error.server
-    assert client in error.client, error.client
-    assert server in str(error)
-    assert client in str(error)
-    assert "no common subprotocol" in str(error)
-
-
-@when(
-    'an incompatibility error is built for server "{server}" and client "{client}" without a detail'
-)
-def when_build_incompatible(context: Any, server: str, client: str) -> None:
-    context.hello_error = IncompatibleProtocolError(server=server, client=client)
-
-
-@then('the incompatibility error reads "{message}"')
-def then_incompatible_message(context: Any, message: str) -> None:
-    error = _incompatible(context.hello_error)
-    assert str(error) == message, str(error)

@@ -12,7 +12,7 @@ from typing import Any
 
 from behave import given, when
 from support.server_stream_support import publish_logs
-from support.servers import start_embedded, start_process
+from support.servers import run, start_process, start_reference_server
 
 _INT_SETTINGS = {
     "retention",
@@ -51,14 +51,12 @@ def _settings_from_table(context: Any) -> dict[str, Any]:
 
 @given("a reference server")
 def given_server(context: Any) -> None:
-    context.server = start_embedded(context)
-    context.published = {}
+    start_reference_server(context)
 
 
 @given("a reference server with settings")
 def given_server_with_settings(context: Any) -> None:
-    context.server = start_embedded(context, **_settings_from_table(context))
-    context.published = {}
+    start_reference_server(context, **_settings_from_table(context))
 
 
 @given("a reference server running as a subprocess")
@@ -70,6 +68,11 @@ def given_server_process(context: Any) -> None:
         for key, value in _settings_from_table(context).items()
     }
     context.server_process = start_process(context, env)
+
+
+@when("the reference server stops")
+def when_server_stops(context: Any) -> None:
+    run(context, context.server.stop())
 
 
 @given('{count:d} events were published to plan "{plan_id}"')

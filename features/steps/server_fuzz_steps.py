@@ -20,6 +20,7 @@ from behave import then
 from hypothesis import HealthCheck, settings
 from hypothesis import given as hypothesis_given
 from hypothesis import strategies as st
+from support.hypothesis_runs import run_property
 
 from planstream.codec import decode_server_frame
 from planstream.server import MemoryEventLog, ServerSettings
@@ -223,9 +224,4 @@ async def _run_example(steps: list[tuple[str | bytes, float, bool]]) -> None:
     "server frames within max_frame_bytes and its bounds"
 )
 def step_fuzz_frame_handler(context: Any) -> None:
-    prop = _frame_handler_property(context)
-    try:
-        prop()
-    except AssertionError as exc:
-        notes = "\n".join(getattr(exc, "__notes__", ()))
-        raise AssertionError(f"{exc}\n{notes}") from exc
+    run_property(_frame_handler_property(context))

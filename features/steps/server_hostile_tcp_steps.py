@@ -75,7 +75,7 @@ def step_peers_closed(context: Any, seconds: int) -> None:
     assert answers == [b"", b""], answers  # closed, not answered
 
 
-@then("the embedded server counted {count:d} handshake timeouts")
+@then("the reference server counted {count:d} handshake timeouts")
 def step_handshake_timeouts(context: Any, count: int) -> None:
     metrics = context.server.state.metrics
     assert metrics.handshake_timeouts == count, metrics

@@ -7,17 +7,11 @@ from typing import Any
 
 from behave import given, then, use_step_matcher, when
 from support.hostile_ws_support import FailingLog, capture_server_log
-from support.server_stream_support import StreamTap, open_tap, publish_logs, taps
-from support.servers import on_cleanup, run
+from support.server_stream_support import StreamTap, named_tap, open_tap, publish_logs
+from support.servers import run, start_reference_server
 from websockets.exceptions import ConnectionClosed
 
-from planstream.server import PlanStreamServer, ServerSettings
-
 use_step_matcher("parse")
-
-
-def _tap(context: Any, name: str) -> StreamTap:
-    return taps(context)[name]
 
 
 @given("the server's log is captured")
@@ -27,11 +21,7 @@ def step_capture_log(context: Any) -> None:
 
 @given('a reference server whose event log fails to locate plan "{plan_id}"')
 def step_failing_server(context: Any, plan_id: str) -> None:
-    server = PlanStreamServer(ServerSettings(port=0), log=FailingLog(plan_id))
-    run(context, server.start())
-    on_cleanup(context, server.stop)
-    context.server = server
-    context.published = {}
+    start_reference_server(context, log=FailingLog(plan_id))
 
 
 @given('raw client "{name}" connects to the stream accepting frames of any size')
@@ -44,7 +34,7 @@ def step_connect_any_size(context: Any, name: str) -> None:
 
 @when('raw client "{name}" sends a frame of {count:d} "{char}" characters')
 def step_send_chars(context: Any, name: str, count: int, char: str) -> None:
-    run(context, _tap(context, name).send(char * count))
+    run(context, named_tap(context, name).send(char * count))
 
 
 @when(
@@ -52,7 +42,7 @@ def step_send_chars(context: Any, name: str, count: int, char: str) -> None:
 )
 def step_send_nested(context: Any, name: str, request_id: str, depth: int) -> None:
     frame = f'{{"type": "ping", "id": "{request_id}", "x": ' + "[" * depth + "]" * depth + "}"
-    run(context, _tap(context, name).send(frame))
+    run(context, named_tap(context, name).send(frame))
 
 
 @when(
@@ -61,12 +51,12 @@ def step_send_nested(context: Any, name: str, request_id: str, depth: int) -> No
 )
 def step_subscribe_incarnation(context: Any, name: str, plan_id: str, suffix: str) -> None:
     incarnation = context.server.state.log.incarnation
-    run(context, _tap(context, name).subscribe(plan_id, f"{incarnation}.{suffix}"))
+    run(context, named_tap(context, name).subscribe(plan_id, f"{incarnation}.{suffix}"))
 
 
 @then('raw client "{name}" next receives a stream error "{code}" or a resync for plan "{plan_id}"')
 def step_error_or_resync(context: Any, name: str, code: str, plan_id: str) -> None:
-    frame = run(context, _tap(context, name).next_item())
+    frame = run(context, named_tap(context, name).next_item())
     if frame["type"] == "resync":
         assert frame["plan_id"] == plan_id, frame
         assert frame["reason"] == "unknown_event_id", frame
@@ -79,7 +69,7 @@ def step_error_or_resync(context: Any, name: str, code: str, plan_id: str) -> No
 
 @when('raw client "{name}" subscribes to plan "{plan_id}" {count:d} times')
 def step_subscribe_times(context: Any, name: str, plan_id: str, count: int) -> None:
-    tap = _tap(context, name)
+    tap = named_tap(context, name)
 
     async def send() -> list[str]:
         return [await tap.subscribe(plan_id, None) for _ in range(count)]
@@ -92,7 +82,7 @@ def step_subscribe_times(context: Any, name: str, plan_id: str, count: int) -> N
     "each with the id of its subscribe"
 )
 def step_errors_with_ids(context: Any, name: str, count: int, code: str, plan_id: str) -> None:
-    tap = _tap(context, name)
+    tap = named_tap(context, name)
     for request_id in context.hostile_request_ids[:count]:
         frame = run(context, tap.next_item())
         assert frame["type"] == "error", frame
@@ -105,7 +95,7 @@ def step_errors_with_ids(context: Any, name: str, count: int, code: str, plan_id
     'raw client "{name}" is closed by the server with code {code:d} after at most {count:d} stream errors "{kind}"'
 )
 def step_closed_after_errors(context: Any, name: str, code: int, count: int, kind: str) -> None:
-    tap = _tap(context, name)
+    tap = named_tap(context, name)
     start = len(tap.frames)  # the frames of this round are all unread
     got = run(context, tap.read_until_closed())
     assert got == code, got
@@ -149,7 +139,7 @@ def step_accept_errors(context: Any, count: int, text: str) -> None:
         )
 
 
-@then("the embedded server counted {count:d} internal errors")
+@then("the reference server counted {count:d} internal errors")
 def step_internal_count(context: Any, count: int) -> None:
     metrics = context.server.state.metrics
     assert metrics.internal_errors == count, metrics
@@ -163,7 +153,7 @@ def step_internal_count(context: Any, count: int) -> None:
 )
 def step_subscribe_long(context: Any, name: str, request_id: str, count: int, char: str) -> None:
     frame = {"type": "subscribe", "id": request_id, "plan_id": char * count, "last_event_id": None}
-    run(context, _tap(context, name).send(frame))
+    run(context, named_tap(context, name).send(frame))
 
 
 @when('raw client "{name}" subscribes with request id "{request_id}" to the plan id "{plan_id}"')
@@ -175,12 +165,12 @@ def step_subscribe_odd(context: Any, name: str, request_id: str, plan_id: str) -
         "plan_id": json.loads(f'"{plan_id}"'),
         "last_event_id": None,
     }
-    run(context, _tap(context, name).send(frame))
+    run(context, named_tap(context, name).send(frame))
 
 
 @when('raw client "{name}" pings with an id of {count:d} characters')
 def step_ping_long(context: Any, name: str, count: int) -> None:
-    run(context, _tap(context, name).send({"type": "ping", "id": "i" * count}))
+    run(context, named_tap(context, name).send({"type": "ping", "id": "i" * count}))
 
 
 @when(
@@ -190,7 +180,7 @@ def step_ping_long(context: Any, name: str, count: int) -> None:
 def step_subscribe_long_plans(
     context: Any, name: str, count: int, length: int, events: int
 ) -> None:
-    tap = _tap(context, name)
+    tap = named_tap(context, name)
     plans = [f"{number:03d}".ljust(length, "x") for number in range(count)]
     context.hostile_plans = plans
     for plan_id in plans:
@@ -212,7 +202,7 @@ def step_subscribe_long_plans(
     "with their heads"
 )
 def step_split_heartbeats(context: Any, name: str, count: int) -> None:
-    tap = _tap(context, name)
+    tap = named_tap(context, name)
 
     async def collect() -> dict[str, dict[str, Any]]:
         # Heartbeats sent after the events; the parts of one heartbeat share a ts.
@@ -239,7 +229,7 @@ def step_split_heartbeats(context: Any, name: str, count: int) -> None:
 
 @when('raw client "{name}" sends {count:d} stream pings without waiting')
 def step_ping_flood(context: Any, name: str, count: int) -> None:
-    tap = _tap(context, name)
+    tap = named_tap(context, name)
 
     async def send() -> list[str]:
         sent = []
@@ -255,7 +245,7 @@ def step_ping_flood(context: Any, name: str, count: int) -> None:
 
 @when('raw client "{name}" subscribes to {count:d} different plans without waiting')
 def step_subscribe_flood(context: Any, name: str, count: int) -> None:
-    tap = _tap(context, name)
+    tap = named_tap(context, name)
 
     async def send() -> None:
         try:
@@ -278,7 +268,7 @@ def _answers_until_closed(context: Any, tap: StreamTap) -> list[dict[str, Any]]:
     '"rate_limited" echoing the ids of its pings'
 )
 def step_pongs_then_limited(context: Any, name: str, low: int, high: int) -> None:
-    answers = _answers_until_closed(context, _tap(context, name))
+    answers = _answers_until_closed(context, named_tap(context, name))
     kinds = [frame["type"] for frame in answers]
     pongs = kinds.count("pong")
     assert low <= pongs <= high, kinds
@@ -296,7 +286,7 @@ def step_pongs_then_limited(context: Any, name: str, low: int, high: int) -> Non
     '"too_many_subscriptions", then errors "rate_limited"'
 )
 def step_refusals_limited(context: Any, name: str, subscribed: int, refused: int) -> None:
-    answers = _answers_until_closed(context, _tap(context, name))
+    answers = _answers_until_closed(context, named_tap(context, name))
     assert [f["type"] for f in answers[:subscribed]] == ["subscribed"] * subscribed, answers[:3]
     codes = [f.get("code") for f in answers[subscribed:]]
     assert set(codes) == {"too_many_subscriptions", "rate_limited"}, codes
@@ -310,7 +300,7 @@ def step_refusals_limited(context: Any, name: str, subscribed: int, refused: int
     "{seconds:g} second"
 )
 def step_closed_retry_after(context: Any, name: str, code: int, seconds: float) -> None:
-    tap = _tap(context, name)
+    tap = named_tap(context, name)
     if not tap.closed:
         run(context, tap.read_until_closed())
     assert tap.close_code == code, tap.close_code
@@ -318,7 +308,7 @@ def step_closed_retry_after(context: Any, name: str, code: int, seconds: float) 
     assert reason["retry_after"] >= seconds, reason
 
 
-@then("the embedded server counted {count:d} rate-limit close")
+@then("the reference server counted {count:d} rate-limit close")
 def step_rate_limit_closes(context: Any, count: int) -> None:
     metrics = context.server.state.metrics
     assert metrics.rate_limit_closes == count, metrics
@@ -327,7 +317,7 @@ def step_rate_limit_closes(context: Any, count: int) -> None:
 
 @then('raw client "{name}" was closed with code {code:d} and a reason mentioning "{text}"')
 def step_closed_reason(context: Any, name: str, code: int, text: str) -> None:
-    tap = _tap(context, name)
+    tap = named_tap(context, name)
     assert context.stream_slow_code == code, context.stream_slow_code
     reason = tap.connection.close_reason
     assert text in reason, reason

@@ -22,12 +22,11 @@ from support.server_http_client import (
     ws_collect,
     ws_url,
 )
-from support.servers import free_port, on_cleanup, run
+from support.servers import free_port, on_cleanup, run, start_reference_server
 from websockets.asyncio.client import ClientConnection, connect
 
 from planstream import SettingsError
 from planstream.server import (
-    PlanStreamServer,
     Principal,
     ServerSettings,
     ServerState,
@@ -92,11 +91,7 @@ def given_custom_verifier(context: Any, token: str) -> None:
                 return Principal("feeder", can_read=False, can_publish=True)
             return None
 
-    server = PlanStreamServer(ServerSettings(port=0), verifier=PublishOnly())
-    run(context, server.start())
-    on_cleanup(context, server.stop)
-    context.server = server
-    context.published = {}
+    start_reference_server(context, verifier=PublishOnly())
 
 
 # --- /v1/status and /metrics ----------------------------------------------------------

@@ -8,24 +8,20 @@ PlanStreamServer), ``redis_subscribers`` (name -> collected items).
 from __future__ import annotations
 
 import asyncio
-import subprocess
-import sys
 import time
-from pathlib import Path
 from typing import Any
 
 import httpx
 from behave import given, then, when
 from support.client_resilience_scenario import check_no_task_leaks
+from support.redis_nodes import LOG_DATA, post_event
 from support.redis_servers import start_cluster, start_redis
-from support.servers import free_port, on_cleanup, run
+from support.servers import on_cleanup, run
 
 from planstream import PlanStreamClient, Resync
 from planstream.errors import PlanStreamError
 from planstream.server import PlanStreamServer, ServerSettings
 from planstream.server.redis_log import RedisEventLog
-
-_LOG = {"level": "info", "stream": "stdout", "message": "m"}
 
 
 async def _start_node(context: Any, name: str) -> None:
@@ -141,20 +137,11 @@ def _subscribe(context: Any, who: str, node: str, plan_id: str, last_event_id: s
     run(context, asyncio.sleep(0.3))  # subscribed before anything is published
 
 
-async def _post(context: Any, node: str, plan_id: str, body: Any) -> httpx.Response:
-    """POST through one client per node URL and scenario (creating one costs ~30 ms)."""
-    url = context.redis_nodes[node].http_url
-    clients: dict[str, httpx.AsyncClient] = context.redis_http
-    if url not in clients:
-        clients[url] = httpx.AsyncClient(base_url=url)
-    return await clients[url].post(f"/v1/plans/{plan_id}/events", json=body)
-
-
 @when('{count:d} log events of plan "{plan_id}" are published through node "{node}"')
 def step_publish(context: Any, count: int, plan_id: str, node: str) -> None:
     async def publish() -> None:
         for _ in range(count):
-            answer = await _post(context, node, plan_id, {"kind": "log", "data": _LOG})
+            answer = await post_event(context, node, plan_id, {"kind": "log", "data": LOG_DATA})
             assert answer.status_code == 201, answer.text
 
     run(context, publish())
@@ -163,7 +150,7 @@ def step_publish(context: Any, count: int, plan_id: str, node: str) -> None:
 @when('plan "{plan_id}" ends "{status}" through node "{node}"')
 def step_end(context: Any, plan_id: str, status: str, node: str) -> None:
     body = {"kind": "plan.status", "data": {"status": status}}
-    answer = run(context, _post(context, node, plan_id, body))
+    answer = run(context, post_event(context, node, plan_id, body))
     assert answer.status_code == 201, answer.text
 
 
@@ -172,8 +159,8 @@ def step_race(context: Any, a: str, b: str, count: int, plan_id: str) -> None:
     async def one(node: str) -> list[int]:
         seqs = []
         for _ in range(count):
-            body = {"kind": "log", "data": _LOG}
-            answer = await _post(context, node, plan_id, body)
+            body = {"kind": "log", "data": LOG_DATA}
+            answer = await post_event(context, node, plan_id, body)
             assert answer.status_code == 201, answer.text
             seqs.append(answer.json()["events"][0]["seq"])
         return seqs
@@ -201,107 +188,6 @@ def step_got(context: Any, who: str, first: int, last: int) -> None:
     assert seqs == list(range(first, last + 1)), seqs
 
 
-@when("Redis stops")
-def step_redis_stops(context: Any) -> None:
-    context.redis.stop()
-
-
-@when("Redis starts again")
-def step_redis_starts(context: Any) -> None:
-    context.redis.wait_port_free()
-    context.redis.start()
-
-    async def resubscribed() -> None:
-        for server in context.redis_nodes.values():
-            log = server.state.log
-            assert isinstance(log, RedisEventLog)
-            await asyncio.wait_for(log.reader.subscribed.wait(), 15)
-
-    run(context, resubscribed())
-
-
-@then('publishing plan "{plan_id}" through node "{node}" answers {status:d}')
-def step_publish_answers(context: Any, plan_id: str, node: str, status: int) -> None:
-    _publish_answers(context, plan_id, node, status)
-
-
-@then(
-    'publishing plan "{plan_id}" through node "{node}" is refused with {status:d} and a Retry-After'
-)
-def step_publish_answers_retry(context: Any, plan_id: str, node: str, status: int) -> None:
-    answer = _publish_answers(context, plan_id, node, status)
-    assert int(answer.headers["retry-after"]) >= 1, answer.headers
-
-
-def _publish_answers(context: Any, plan_id: str, node: str, status: int) -> httpx.Response:
-    body = {"kind": "log", "data": _LOG}
-    answer: httpx.Response = run(context, _post(context, node, plan_id, body))
-    assert answer.status_code == status, answer.text
-    assert "redis://" not in answer.text, answer.text  # never the URL
-    return answer
-
-
-@then('node "{node}" lists {count:d} plans and plan "{plan_id}" ends "{status}"')
-def step_node_lists(context: Any, node: str, count: int, plan_id: str, status: str) -> None:
-    async def listing() -> Any:
-        async with httpx.AsyncClient(base_url=context.redis_nodes[node].http_url) as http:
-            return (await http.get("/v1/plans")).json()
-
-    page = run(context, listing())
-    plans = {plan["plan_id"]: plan for plan in page["plans"]}
-    assert len(plans) == count, page
-    assert plans[plan_id]["status"] == status, page
-
-
-@given('a Redis server requiring the password "{password}"')
-def step_redis_password(context: Any, password: str) -> None:
-    context.redis = start_redis(context, password=password)
-    context.redis_url = f"redis://:{password}@127.0.0.1:{context.redis.port}/0"
-
-
-@when('"planstream serve --redis URL" runs on a free port')
-def step_cli_serve(context: Any) -> None:
-    port = free_port()
-    command = [str(Path(sys.executable).parent / "planstream"), "serve", "--port", str(port)]
-    process = subprocess.Popen(
-        [*command, "--redis", context.redis_url],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    context.redis_cli_process = process
-    context.redis_cli_url = f"http://127.0.0.1:{port}"
-
-    async def stop() -> None:
-        if process.poll() is None:
-            process.terminate()
-        process.wait(15)
-        if process.stdout is not None:
-            process.stdout.close()
-
-    on_cleanup(context, stop)
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline and process.poll() is None:
-        try:
-            if httpx.get(context.redis_cli_url + "/healthz", timeout=0.5).status_code == 200:
-                return
-        except httpx.HTTPError:
-            time.sleep(0.05)
-    raise AssertionError("planstream serve did not become ready")
-
-
-@then('publishing plan "{plan_id}" through it answers 201, and its output never holds "{secret}"')
-def step_cli_publish(context: Any, plan_id: str, secret: str) -> None:
-    body = {"kind": "log", "data": _LOG}
-    answer = httpx.post(f"{context.redis_cli_url}/v1/plans/{plan_id}/events", json=body)
-    assert answer.status_code == 201, answer.text
-    process = context.redis_cli_process
-    process.terminate()
-    output, _ = process.communicate(timeout=15)
-    assert "RedisEventLog('redis://127.0.0.1:" in output, output
-    assert secret not in output, output
-
-
 @when(
     'node "{node}" publishes {count:d} log events of plan "{plan_id}" with Idempotency-Key "{key}"'
 )
@@ -310,7 +196,7 @@ def step_publish_keyed(context: Any, node: str, count: int, plan_id: str, key: s
         async with httpx.AsyncClient(base_url=context.redis_nodes[node].http_url) as http:
             return await http.post(
                 f"/v1/plans/{plan_id}/events",
-                json=[{"kind": "log", "data": _LOG}] * count,
+                json=[{"kind": "log", "data": LOG_DATA}] * count,
                 headers={"Idempotency-Key": key},
             )
 

@@ -1,4 +1,4 @@
-"""Smoke steps for the embedded server."""
+"""Smoke steps for the embedded reference server."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from behave import then
 from support.servers import run
 
 
-@then('the embedded server\'s plan "{plan_id}" has head seq {seq:d}')
+@then('the reference server\'s plan "{plan_id}" has head seq {seq:d}')
 def then_head(context: Any, plan_id: str, seq: int) -> None:
     async def fetch() -> dict[str, Any]:
         async with httpx.AsyncClient(base_url=context.server.http_url) as http:

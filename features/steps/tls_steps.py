@@ -1,7 +1,7 @@
 """Steps of features/tls.feature: wss:// and https:// with a trustme CA.
 
 ``context.tls`` holds the PEM files (:class:`~support.security_support.TlsFiles`);
-``context.tls_server`` the embedded reference server serving the certificate;
+``context.server`` the reference server (serving the certificate, or plain);
 ``context.outcome`` the last SDK stream; ``context.cli`` the last command.
 """
 
@@ -16,10 +16,10 @@ from behave import given, then, when
 from support.cli_support import CLI, run_cli, start_background
 from support.env_vars import environment
 from support.security_support import TlsFiles, stream_plan
-from support.servers import free_port, on_cleanup, run, start_embedded
+from support.servers import free_port, run, start_reference_server
 
 from planstream import ClientSettings, SettingsError
-from planstream.server import PlanStreamServer, ServerSettings
+from planstream.server import ServerSettings
 
 
 def _environment(**variables: str) -> Any:
@@ -33,22 +33,18 @@ def given_tls_files(context: Any, host: str) -> None:
 
 @given('a reference server serving that certificate, with plan "{plan_id}" finished')
 def given_tls_server(context: Any, plan_id: str) -> None:
-    settings = ServerSettings(
-        port=0, ssl_certfile=context.tls.server_cert, ssl_keyfile=context.tls.server_key
+    server = start_reference_server(
+        context, ssl_certfile=context.tls.server_cert, ssl_keyfile=context.tls.server_key
     )
-    server = PlanStreamServer(settings)
-    run(context, server.start())
-    on_cleanup(context, server.stop)
     assert server.url.startswith("wss://127.0.0.1:"), server.url
     for status in ("running", "succeeded"):
         run(context, server.publish(plan_id, "plan.status", {"status": status, "reason": None}))
-    context.tls_server = server
 
 
 def _stream(
     context: Any, plan_id: str, transport: str, host: str = "127.0.0.1", **options: Any
 ) -> None:
-    url = context.tls_server.url.replace("127.0.0.1", host)
+    url = context.server.url.replace("127.0.0.1", host)
     environment = options.pop("environment", {})
     with _environment(**environment):
         settings = ClientSettings(
@@ -101,14 +97,9 @@ def when_stream_untrusted(
     _stream(context, plan_id, transport, host, settings={"ssl": section})
 
 
-@given("a plain reference server (no certificate)")
-def given_plain_server(context: Any) -> None:
-    context.plain_server = start_embedded(context)
-
-
-@when('the SDK streams "{plan_id}" over "{transport}" with wss:// to the plain server')
+@when('the SDK streams "{plan_id}" over "{transport}" with wss:// to the reference server')
 def when_stream_wss_to_plain(context: Any, plan_id: str, transport: str) -> None:
-    url = context.plain_server.url.replace("ws://", "wss://")
+    url = context.server.url.replace("ws://", "wss://")
     settings = ClientSettings(url=url, transport=transport, ssl={"ca_file": context.tls.ca_file})
     context.outcome = run(context, stream_plan(plan_id, settings=settings, seconds=5))
 
@@ -217,12 +208,7 @@ def when_cli_no_ca_file(context: Any, command: str) -> None:
     context.cli = run_cli(context, *args)
 
 
-@then("the TLS command exits with status {status:d}")
-def then_tls_cli_status(context: Any, status: int) -> None:
-    assert context.cli.returncode == status, str(context.cli)
-
-
 @then('the TLS command exits with status {status:d} and printed "{text}"')
 def then_tls_cli_printed(context: Any, status: int, text: str) -> None:
-    then_tls_cli_status(context, status)
+    assert context.cli.returncode == status, str(context.cli)
     assert text in context.cli.stdout + context.cli.stderr, str(context.cli)

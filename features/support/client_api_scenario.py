@@ -35,7 +35,7 @@ def target_url(context: Any, target: str) -> str:
     if target == "to the scripted server":
         return str(context.api_scripted.url)
     if target == "through the proxy":
-        return str(context.api_proxy.url)
+        return str(context.upgrade_proxy.url)
     return str(context.server.url)
 
 

@@ -13,11 +13,10 @@ import socket
 from typing import Any
 
 from planstream import ClientSettings
-from support.client_resilience_servers import RestartableProcess, RestartableServer
 from support.client_resilience_support import ItemCollector, ResilientClient
 from support.fault_proxy import FaultPlan
 from support.server_stream_support import log_data
-from support.servers import on_cleanup, run
+from support.servers import RestartableProcess, RestartableServer, on_cleanup, run
 
 __all__ = [
     "bound_closed_port",
@@ -130,24 +129,22 @@ async def publish_logs(context: Any, plan_id: str, count: int) -> None:
     published = context.resilience_published.setdefault(plan_id, [])
     base = len(published)
     for number in range(count):
-        published.append(
-            await context.resilience_server.publish(plan_id, "log", log_data(base + number))
-        )
+        published.append(await context.server.publish(plan_id, "log", log_data(base + number)))
 
 
 async def publish_status(context: Any, plan_id: str, status: str) -> None:
     """Publish a ``plan.status`` event to the scenario's server, recording it."""
     data = {"status": status, "reason": None}
     published = context.resilience_published.setdefault(plan_id, [])
-    published.append(await context.resilience_server.publish(plan_id, "plan.status", data))
+    published.append(await context.server.publish(plan_id, "plan.status", data))
 
 
 def start_server(context: Any, server: RestartableServer | RestartableProcess) -> None:
-    """``context.resilience_server``: started now, stopped after the scenario."""
+    """The scenario's reference server (``context.server``): started now, stopped after it."""
     check_no_task_leaks(context)
     run(context, server.start())
     on_cleanup(context, server.stop)
-    context.resilience_server = server
+    context.server = server
     context.resilience_published = {}
 
 

@@ -4,10 +4,10 @@ and a way to stop the server's bytes reaching the client (a silent peer)."""
 from __future__ import annotations
 
 import asyncio
-import http
 from typing import cast
 
-from support.client_api_servers import UpgradeGateProxy, _pipe
+from support.client_api_servers import UpgradeGateProxy
+from support.scripted_servers import answer_http
 
 __all__ = ["EdgeProxy"]
 
@@ -28,41 +28,13 @@ class EdgeProxy(UpgradeGateProxy):
         for upstream in self._upstreams:
             upstream.pause_reading() if held else upstream.resume_reading()
 
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self._writers.add(writer)
-        upstream: asyncio.StreamWriter | None = None
-        try:
-            head = await reader.readuntil(b"\r\n\r\n")
-            lines = head.decode("latin-1").lower().split("\r\n")
-            if any(line.replace(" ", "") == "upgrade:websocket" for line in lines):
-                status = self.script.pop(0) if self.script else self.upgrade_status
-                if status is not None:
-                    self.answered.append(status)
-                    body = b'{"error": "edge", "message": "edge proxy"}'
-                    writer.write(
-                        f"HTTP/1.1 {status} {http.HTTPStatus(status).phrase}\r\n"
-                        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
-                        "Connection: close\r\n\r\n".encode()
-                        + body
-                    )
-                    await writer.drain()
-                    return
-            upstream_reader, upstream = await asyncio.open_connection(
-                "127.0.0.1", self.upstream_port
-            )
-            self._writers.add(upstream)
-            self._upstreams.append(cast(asyncio.Transport, upstream.transport))
-            upstream.write(head)
-            async with asyncio.TaskGroup() as pipes:
-                pipes.create_task(_pipe(reader, upstream))
-                pipes.create_task(_pipe(upstream_reader, writer))
-        except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
-            pass
-        finally:
-            for each in (writer, upstream):
-                if each is not None:
-                    self._writers.discard(each)
-                    each.close()
+    async def _answer_upgrade(self, writer: asyncio.StreamWriter) -> bool:
+        status = self.script.pop(0) if self.script else self.upgrade_status
+        if status is None:
+            return False
+        self.answered.append(status)
+        await answer_http(writer, status, b'{"error": "edge", "message": "edge proxy"}')
+        return True
 
-
-# --- servers, proxies, events ---------------------------------------------------------
+    def _piped(self, upstream: asyncio.StreamWriter) -> None:
+        self._upstreams.append(cast(asyncio.Transport, upstream.transport))

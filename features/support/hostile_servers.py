@@ -21,13 +21,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from datetime import UTC, datetime
 from typing import Any
 
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
-from support.client_api_servers import ScriptedConnection, ScriptedStreamServer
+from support.scripted_servers import (
+    ScriptedConnection,
+    ScriptedStreamServer,
+    ScriptedTcpServer,
+    answer_http,
+    now_utc,
+)
 
 __all__ = ["HostileStreamServer", "PollFloodServer"]
 
@@ -35,7 +40,7 @@ _CHUNK = b"x" * 65_536
 FAR_SEQ = 10**15
 
 
-class PollFloodServer:
+class PollFloodServer(ScriptedTcpServer):
     """Refuses upgrades with 404, answers polls with an endless (capped) body."""
 
     def __init__(
@@ -45,6 +50,7 @@ class PollFloodServer:
         body_limit: int = 64 * 1024 * 1024,
         declared: int | None = None,
     ) -> None:
+        super().__init__()
         self.trickle_every = trickle_every
         self.declared = declared  # announce this Content-Length instead of chunking
         self.body_limit = body_limit
@@ -53,32 +59,6 @@ class PollFloodServer:
         #: For each poll: how long it was fed before the client hung up (or the end).
         self.poll_durations: list[float] = []
         self.bytes_sent: list[int] = []
-        self._server: asyncio.Server | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
-        self.port = 0
-
-    @property
-    def url(self) -> str:
-        return f"ws://127.0.0.1:{self.port}/v1/stream"
-
-    async def start(self) -> None:
-        self._server = await asyncio.start_server(self._accept, "127.0.0.1", 0)
-        self.port = self._server.sockets[0].getsockname()[1]
-
-    async def stop(self) -> None:
-        if self._server is not None:
-            self._server.close()
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-        if self._server is not None:
-            await self._server.wait_closed()
-            self._server = None
-
-    def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.get_running_loop().create_task(self._serve(reader, writer))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
@@ -91,12 +71,7 @@ class PollFloodServer:
                 if path.startswith("/v1/stream"):
                     self.upgrades_refused += 1
                     body = b'{"error":"not_found","message":"no WebSockets here"}'
-                    writer.write(
-                        b"HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\n"
-                        + f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode()
-                        + body
-                    )
-                    await writer.drain()
+                    await answer_http(writer, 404, body)
                     return
                 await self._flood(writer)
                 return
@@ -133,17 +108,13 @@ class PollFloodServer:
             self.bytes_sent.append(sent)
 
 
-def _now() -> str:
-    return datetime.now(UTC).isoformat().replace("+00:00", "Z")
-
-
 def _event(plan_id: str, seq: int, kind: str, data: dict[str, Any]) -> dict[str, Any]:
     return {
         "type": "event",
         "plan_id": plan_id,
         "event_id": f"hostile-{plan_id}-{seq}",
         "seq": seq,
-        "ts": _now(),
+        "ts": now_utc(),
         "kind": kind,
         "data": data,
     }
@@ -185,29 +156,19 @@ class HostileStreamServer(ScriptedStreamServer):
         self.silent = silent
         self.subscribes: dict[str, int] = {}
 
-    async def _handle(self, websocket: ServerConnection) -> None:
+    async def _converse(self, websocket: ServerConnection, record: ScriptedConnection) -> None:
         if not (self.silent or self.flood or self.error_flood or self.oversize):
-            await super()._handle(websocket)
+            await super()._converse(websocket, record)
             return
-        record = ScriptedConnection()
-        self.connections.append(record)
-        try:
-            await websocket.send(json.dumps(self.hello))
-            for n in range(self.flood):
-                await websocket.send(f"garbage frame {n} {{not json")
-            error = {"type": "error", "id": None, "plan_id": None, "code": "internal"}
-            for n in range(self.error_flood):
-                await websocket.send(json.dumps({**error, "message": f"error {n} " + "x" * 999}))
-            if self.oversize:
-                await websocket.send(json.dumps({"type": "heartbeat", "pad": "x" * self.oversize}))
-            # silent (or done attacking): hold the connection, answer nothing
-            await websocket.wait_closed()
-        except ConnectionClosed:
-            pass
-        finally:
-            rcvd = websocket.protocol.close_rcvd
-            record.close_code = None if rcvd is None else rcvd.code
-            record.closed.set()
+        for n in range(self.flood):
+            await websocket.send(f"garbage frame {n} {{not json")
+        error = {"type": "error", "id": None, "plan_id": None, "code": "internal"}
+        for n in range(self.error_flood):
+            await websocket.send(json.dumps({**error, "message": f"error {n} " + "x" * 999}))
+        if self.oversize:
+            await websocket.send(json.dumps({"type": "heartbeat", "pad": "x" * self.oversize}))
+        # silent (or done attacking): hold the connection, answer nothing
+        await websocket.wait_closed()
 
     async def _answer(
         self, websocket: ServerConnection, record: ScriptedConnection, frame: dict[str, Any]

@@ -1,7 +1,7 @@
 """Real HTTP (httpx) and WebSocket (websockets) calls for the server_http_* steps.
 
 Requests go over loopback sockets to ``context.http_base`` when a scenario
-serves its own app (the FastAPI mount), else to the embedded server's
+serves its own app (the FastAPI mount), else to the reference server's
 ``http_url``. ``context.http_state`` / ``context.server.state`` is the served
 :class:`ServerState`, the independent truth the answers are checked against.
 """

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import deque
+from datetime import UTC, datetime
 from typing import Any
 
 from websockets.exceptions import ConnectionClosed
@@ -209,7 +210,7 @@ def log_data(number: int) -> dict[str, Any]:
 
 
 def publish_logs(context: Any, plan_id: str, count: int) -> list[tuple[int, str]]:
-    """Publish ``count`` log events through the embedded server; recorded in ``context.published``."""
+    """Publish ``count`` log events through the reference server; recorded in ``context.published``."""
 
     async def publish() -> list[tuple[int, str]]:
         appended = []
@@ -245,3 +246,27 @@ class SuspendingLog(MemoryEventLog):
         answer = await super().read(plan_id, after_seq, limit)
         await asyncio.sleep(0)
         return answer
+
+
+def named_tap(context: Any, name: str) -> StreamTap:
+    return taps(context)[name]
+
+
+def tap_requests(tap: StreamTap) -> dict[str, Any]:
+    if not hasattr(tap, "requests"):
+        tap.requests = {}  # type: ignore[attr-defined]
+    result: dict[str, Any] = tap.requests  # type: ignore[attr-defined]
+    return result
+
+
+def parse_utc(ts: str) -> datetime:
+    parsed = datetime.fromisoformat(ts.replace("Z", "+00:00"))
+    offset = parsed.utcoffset()
+    assert offset is not None, ts
+    assert offset.total_seconds() == 0, ts
+    return parsed.astimezone(UTC)
+
+
+def next_frame(context: Any, name: str) -> dict[str, Any]:
+    item: dict[str, Any] = run(context, named_tap(context, name).next_item())
+    return item
