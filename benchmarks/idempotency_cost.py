@@ -35,11 +35,17 @@ from planstream.server import (
     IdempotencyKey,
     IdempotentReplay,
     MemoryEventLog,
-    NewEvent,
     body_digest,
 )
+from planstream.server.publishing import validate_new_event
 
-EVENT = [NewEvent("log", {"level": "info", "message": "m", "step_id": None, "stream": "stdout"})]
+EVENT = [
+    validate_new_event(
+        "log",
+        {"level": "info", "message": "m", "step_id": None, "stream": "stdout"},
+        allow_unknown_kinds=False,
+    )
+]
 BODY = b'{"kind": "log", "data": {"level": "info", "message": "m", "stream": "stdout"}}'
 
 

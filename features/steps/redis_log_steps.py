@@ -18,15 +18,17 @@ from planstream.server import ServerSettings
 from planstream.server.event_log import (
     BadCursorError,
     EventLog,
-    NewEvent,
     PlanClosedError,
     ResumeAfter,
 )
 from planstream.server.memory_log import MemoryEventLog
+from planstream.server.publishing import validate_new_event
 from planstream.server.redis_log import RedisEventLog
 
-_LOG = NewEvent("log", {"level": "info", "stream": "stdout", "message": "m"})
-_END = NewEvent("plan.status", {"status": "succeeded"})
+_LOG = validate_new_event(
+    "log", {"level": "info", "stream": "stdout", "message": "m"}, allow_unknown_kinds=False
+)
+_END = validate_new_event("plan.status", {"status": "succeeded"}, allow_unknown_kinds=False)
 _NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
 

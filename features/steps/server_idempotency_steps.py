@@ -33,6 +33,7 @@ from planstream.server import (
     StoredEvent,
     body_digest,
 )
+from planstream.server.publishing import validate_new_event
 
 _REPLAYED = "Idempotent-Replayed"
 
@@ -227,7 +228,8 @@ def _key(n: int) -> IdempotencyKey:
 
 
 def _event(n: int) -> list[NewEvent]:
-    return [NewEvent("log", {"level": "info", "message": str(n), "stream": "stdout"})]
+    data = {"level": "info", "message": str(n), "stream": "stdout"}
+    return [validate_new_event("log", data, allow_unknown_kinds=False)]
 
 
 async def _append_keyed(log: MemoryEventLog, plan_id: str, numbers: range) -> None:

@@ -26,6 +26,7 @@ __all__ = [
     "RawFrame",
     "decode_client_frame",
     "decode_event",
+    "decode_event_json",
     "decode_server_frame",
     "encode_frame",
     "event_positions",
@@ -112,10 +113,15 @@ def decode_event(value: Any) -> Event:
         raw = to_json(value)
     except PydanticSerializationError:
         raise InvalidFrameError("not JSON-serialisable", repr(value)) from None
+    return decode_event_json(raw)
+
+
+def decode_event_json(raw: RawFrame) -> Event:
+    """Validate one event from its JSON text (an event as a log stored it)."""
     try:
         return _EVENT.validate_json(raw)
     except ValidationError as exc:
-        raise InvalidFrameError(_describe(exc.errors(include_input=False)), raw) from None
+        raise InvalidFrameError(_describe(exc.errors(include_input=False)), _text(raw)) from None
 
 
 def encode_frame(frame: Any) -> str:
