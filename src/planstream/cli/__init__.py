@@ -24,7 +24,7 @@ from planstream.cli.demo import (
     demo_script,
     run_demo,
 )
-from planstream.cli.endpoints import STREAM_PATH, client_settings, http_base_url, stream_url
+from planstream.cli.endpoints import STREAM_PATH, client_settings, stream_url
 from planstream.cli.failures import (
     EXIT_BROKEN_PIPE,
     EXIT_INTERRUPTED,
@@ -91,7 +91,6 @@ __all__ = [
     "describe_stats",
     "escape_last_resort",
     "exit_status",
-    "http_base_url",
     "log_to_stderr",
     "main",
     "parse_event_line",

@@ -25,6 +25,7 @@ from planstream.schema.snapshot import PlanSnapshot
 __all__ = [
     "PROTOCOL_VERSION",
     "SCHEMA_VERSION",
+    "STREAM_PATH",
     "SUBPROTOCOL",
     "BatchFrame",
     "ClientFrame",
@@ -50,6 +51,8 @@ PROTOCOL_VERSION = 1
 SCHEMA_VERSION = "1.0"
 #: The WebSocket subprotocol offered and accepted (protocol §2).
 SUBPROTOCOL = "planstream.v1"
+#: The WebSocket endpoint's path under a server's base URL (protocol §2).
+STREAM_PATH = "/v1/stream"
 
 #: A client-chosen request id, echoed in the answer (protocol §1): a string of
 #: at most 128 characters or a signed 64-bit integer.

@@ -234,7 +234,7 @@ ChangeListener = Callable[[LogChange], None]
 def refuse_events_after_end(plan_id: str, events: Sequence[NewEvent]) -> None:
     """protocol §6: a stream ends with its terminal status; nothing may follow it."""
     for index, new in enumerate(events[:-1]):
-        status = new.ends_plan
+        status = new.ends_plan if new.kind == "plan.status" else ""
         if status:
             raise PlanClosedError(
                 plan_id,

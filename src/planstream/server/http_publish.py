@@ -36,7 +36,6 @@ from planstream.server.http_support import HttpError, authorize, server_state
 from planstream.server.publishing import (
     PublishError,
     body_digest,
-    check_data_size,
     idempotency_key_problem,
     parse_publish_body,
 )
@@ -69,8 +68,11 @@ async def post_plan_events(request: Request) -> Response:
         )
     body = await _read_body(request)
     try:
-        events = parse_publish_body(body, allow_unknown_kinds=state.settings.allow_unknown_kinds)
-        check_data_size(events, state.settings.max_frame_bytes // 2)
+        events = parse_publish_body(
+            body,
+            allow_unknown_kinds=state.settings.allow_unknown_kinds,
+            max_data_bytes=state.settings.max_frame_bytes // 2,
+        )
     except PublishError as exc:
         raise HttpError(400, "bad_request", str(exc)) from None
     idempotency = None if key is None else IdempotencyKey(key, body_digest(body))

@@ -11,7 +11,6 @@ sends must be consistent: a step's ``index`` is not negative, and
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
 from typing import Annotated, Any, Final, Literal
 
 from pydantic import (
@@ -44,9 +43,7 @@ __all__ = [
     "MAX_IDEMPOTENCY_KEY",
     "PublishError",
     "body_digest",
-    "check_data_size",
     "check_plan_id",
-    "data_size",
     "idempotency_key_problem",
     "parse_publish_body",
     "validate_new_event",
@@ -171,59 +168,63 @@ def _inconsistency(data: BaseModel) -> str | None:
     return None
 
 
-def data_size(new: NewEvent) -> int:
-    """protocol §5: the bytes an event's ``data`` takes on the wire (UTF-8, compact JSON).
+#: The data models :func:`_inconsistency` looks into.
+_CHECKED: Final = frozenset({StepStatusData, PlanProgressData})
 
-    The one measure of the publish size limit, for ``POST`` and
-    ``server.publish()`` alike (see ``docs/reference/server_websocket.md``).
+
+def _too_large(max_data_bytes: int) -> PublishError:
+    # An event must fit in one frame of max_frame_bytes, or no client could
+    # ever receive it: the server refuses data over half of it.
+    return PublishError(f"event data larger than {max_data_bytes} bytes")
+
+
+def validate_new_event(
+    kind: str, data: Any, *, allow_unknown_kinds: bool, max_data_bytes: int | None = None
+) -> NewEvent:
+    """Check one event's ``data`` against its kind's schema, and encode it once.
+
+    ``max_data_bytes``: the most bytes the encoded ``data`` may take (see
+    :func:`parse_publish_body`).
     """
-    text = new.data_json
-    return len(text) if text.isascii() else len(text.encode())
-
-
-def check_data_size(events: Sequence[NewEvent], max_bytes: int) -> None:
-    """Refuse an event whose ``data`` could not fit in half a frame of ``2 * max_bytes``."""
-    for new in events:
-        if data_size(new) > max_bytes:
-            # An event must fit in one frame of max_frame_bytes, or no client
-            # could ever receive it.
-            raise PublishError(f"event data larger than {max_bytes} bytes")
-
-
-def _encoded(kind: str, data: WireModel | dict[str, Any]) -> NewEvent:
-    try:
-        text = to_json(data).decode()
-    except PydanticSerializationError:
-        raise PublishError("data must be JSON-serialisable") from None
-    return NewEvent(kind, data, text)
-
-
-def validate_new_event(kind: str, data: Any, *, allow_unknown_kinds: bool) -> NewEvent:
-    """Check one event's ``data`` against its kind's schema, and encode it once."""
     model = _DATA_MODELS.get(kind)
+    validated: WireModel | dict[str, Any]
     if model is None:
         if not allow_unknown_kinds:
             known = ", ".join(sorted(_DATA_MODELS))
             raise PublishError(f"unknown kind {kind!r} (this server accepts: {known})")
         if not isinstance(data, dict):
             raise PublishError("data must be a JSON object")
-        return _encoded(kind, data)
+        validated = data
+    else:
+        try:
+            validated = model.model_validate(data)
+        except ValidationError as exc:
+            raise PublishError(f"invalid data for {kind!r}: {_first_problem(exc)}") from None
+        problem = _inconsistency(validated)
+        if problem is not None:
+            raise PublishError(f"invalid data for {kind!r}: {problem}")
     try:
-        validated = model.model_validate(data)
-    except ValidationError as exc:
-        raise PublishError(f"invalid data for {kind!r}: {_first_problem(exc)}") from None
-    problem = _inconsistency(validated)
-    if problem is not None:
-        raise PublishError(f"invalid data for {kind!r}: {problem}")
-    return _encoded(kind, validated)
+        raw = to_json(validated)
+    except PydanticSerializationError:
+        raise PublishError("data must be JSON-serialisable") from None
+    if max_data_bytes is not None and len(raw) > max_data_bytes:
+        raise _too_large(max_data_bytes)
+    return NewEvent(kind, validated, raw.decode())
 
 
-def parse_publish_body(body: bytes, *, allow_unknown_kinds: bool) -> list[NewEvent]:
+def parse_publish_body(
+    body: bytes, *, allow_unknown_kinds: bool, max_data_bytes: int | None = None
+) -> list[NewEvent]:
     """Parse, validate and encode a publish request body into events to append.
 
     One ``validate_json`` call parses the body and validates every item's
     data by its kind; each ``data`` is then encoded once. Only a body that
     fails is looked at again, item by item, to say what is wrong.
+
+    ``max_data_bytes``: the most bytes one event's ``data`` may take, measured
+    one way for every publish: its compact JSON as sent on the wire, in UTF-8
+    (``docs/reference/server_websocket.md``, reading 40). Checked after every
+    item is found valid.
     """
     is_list = body.lstrip()[:1] == b"["
     one, many = _BODY[allow_unknown_kinds]
@@ -236,13 +237,19 @@ def parse_publish_body(body: bytes, *, allow_unknown_kinds: bool) -> list[NewEve
     if len(parsed) > MAX_EVENTS_PER_PUBLISH:
         raise PublishError(f"at most {MAX_EVENTS_PER_PUBLISH} events per request")
     events = []
+    largest = 0
     for index, item in enumerate(parsed):
         kind, data = item["kind"], item["data"]
-        problem = None if isinstance(data, dict) else _inconsistency(data)
-        if problem is not None:
-            prefix = f"item {index}: " if is_list else ""
-            raise PublishError(f"{prefix}invalid data for {kind!r}: {problem}")
-        events.append(NewEvent(kind, data, to_json(data).decode()))
+        if type(data) in _CHECKED:
+            problem = _inconsistency(data)
+            if problem is not None:
+                prefix = f"item {index}: " if is_list else ""
+                raise PublishError(f"{prefix}invalid data for {kind!r}: {problem}")
+        raw = to_json(data)
+        largest = max(largest, len(raw))
+        events.append(NewEvent(kind, data, raw.decode()))
+    if max_data_bytes is not None and largest > max_data_bytes:
+        raise _too_large(max_data_bytes)
     return events
 
 

@@ -31,7 +31,6 @@ from planstream.server.publish_rate import PublishRateLimiter
 from planstream.server.publishing import (
     PublishError,
     body_digest,
-    check_data_size,
     check_plan_id,
     idempotency_key_problem,
     validate_new_event,
@@ -133,9 +132,13 @@ class ServerState:
                 longer retained (its positions are in the exception).
         """
         check_plan_id(plan_id)
-        new = validate_new_event(kind, data, allow_unknown_kinds=self.settings.allow_unknown_kinds)
-        # The bound POST /v1/plans/{id}/events applies, measured the same way.
-        check_data_size([new], self.settings.max_frame_bytes // 2)
+        new = validate_new_event(
+            kind,
+            data,
+            allow_unknown_kinds=self.settings.allow_unknown_kinds,
+            # The bound POST /v1/plans/{id}/events applies, measured the same way.
+            max_data_bytes=self.settings.max_frame_bytes // 2,
+        )
         idempotency = None
         if idempotency_key is not None:
             problem = idempotency_key_problem(idempotency_key)
