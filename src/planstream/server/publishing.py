@@ -277,7 +277,8 @@ def _explain(body: bytes, allow_unknown_kinds: bool, exc: ValidationError) -> Pu
         except PublishError as problem:
             prefix = f"item {index}: " if is_list else ""
             return PublishError(f"{prefix}{problem}")
-    return PublishError(f"invalid body: {_first_problem(exc)}")  # pragma: no cover - see tests
+    # Unreachable while both agree (features/server_publish_path.feature checks that they do).
+    return PublishError(f"invalid body: {_first_problem(exc)}")  # pragma: no cover
 
 
 def _first_problem(exc: ValidationError) -> str:
