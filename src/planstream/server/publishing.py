@@ -236,21 +236,20 @@ def parse_publish_body(
         raise PublishError("no events to publish")
     if len(parsed) > MAX_EVENTS_PER_PUBLISH:
         raise PublishError(f"at most {MAX_EVENTS_PER_PUBLISH} events per request")
-    events = []
-    largest = 0
     for index, item in enumerate(parsed):
-        kind, data = item["kind"], item["data"]
-        if type(data) in _CHECKED:
-            problem = _inconsistency(data)
-            if problem is not None:
-                prefix = f"item {index}: " if is_list else ""
-                raise PublishError(f"{prefix}invalid data for {kind!r}: {problem}")
-        raw = to_json(data)
-        largest = max(largest, len(raw))
-        events.append(NewEvent(kind, data, raw.decode()))
-    if max_data_bytes is not None and largest > max_data_bytes:
+        data = item["data"]
+        problem = _inconsistency(data) if type(data) in _CHECKED else None
+        if problem is not None:
+            prefix = f"item {index}: " if is_list else ""
+            raise PublishError(f"{prefix}invalid data for {item['kind']!r}: {problem}")
+    # The one encoding of each event's data (its bytes are its size on the wire).
+    encoded = [to_json(item["data"]) for item in parsed]
+    if max_data_bytes is not None and max(map(len, encoded)) > max_data_bytes:
         raise _too_large(max_data_bytes)
-    return events
+    return [
+        NewEvent(item["kind"], item["data"], raw.decode())
+        for item, raw in zip(parsed, encoded, strict=True)
+    ]
 
 
 def _explain(body: bytes, allow_unknown_kinds: bool, exc: ValidationError) -> PublishError:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import signal
 from collections.abc import Generator
@@ -228,6 +229,10 @@ async def serve_until_signal(server: PlanStreamServer, *, log: logging.Logger = 
         loop.add_signal_handler(signum, stop.set)
     try:
         async with server:
+            # Everything loaded so far lives as long as the process: keep it out
+            # of the collector's full passes, which otherwise walk it again and
+            # again while publishes allocate (CPython's gc.freeze() advice).
+            gc.freeze()
             print(f"planstream server listening on {server.url}", flush=True)
             # The log's repr never holds a password (issue 11 item 2).
             log.info("event log: %r", server.state.log)
