@@ -13,7 +13,7 @@ from support.server_http_client import call, record_published
 from support.servers import run
 
 from planstream.codec import decode_event_json, encode_frame
-from planstream.server.event_log import PlanClosedError
+from planstream.server.event_log import PlanClosedError, StoredEvent
 from planstream.server.memory_log import MemoryEventLog
 from planstream.server.publishing import (
     PublishError,
@@ -64,6 +64,8 @@ def _bodies() -> list[bytes]:
     for first, second in itertools.product(_ITEMS, repeat=2):
         bodies.append(json.dumps([first, second]).encode())
     bodies += [b"[]", b"{}", b"null", b"not json", b" [" + json.dumps(_ITEMS[0]).encode() + b"]"]
+    too_many = [_ITEMS[0]] * 1000
+    bodies += [json.dumps([*too_many, item]).encode() for item in (_ITEMS[0], _ITEMS[2])]
     return bodies
 
 
@@ -109,6 +111,13 @@ def then_same_verdicts(context: Any) -> None:
         accepted += got != "refused"
     assert accepted > 100, (checked, accepted)
     assert checked - accepted > 100, (checked, accepted)
+    # What only Python callers can pass: data JSON cannot carry.
+    refusal = ""
+    try:
+        validate_new_event("custom", {"when": object()}, allow_unknown_kinds=True)
+    except PublishError as exc:
+        refusal = str(exc)
+    assert refusal == "data must be JSON-serialisable", refusal
 
 
 @then("every event the corpus publishes is stored as the JSON the event model dumps")
@@ -134,6 +143,13 @@ def then_stored_json(context: Any) -> None:
                 assert (stored.seq, stored.event_id) == (model.seq, model.event_id)
                 assert stored.event == model
                 assert model.plan_id == plan_id
+                # A stored event is a value: equal to one made of the same JSON.
+                same = StoredEvent(stored.json, stored.nbytes, stored.seq, stored.event_id)
+                assert same == stored, (same, stored)
+                assert hash(same) == hash(stored)
+                assert same != stored.json
+                assert repr(same) == repr(stored)
+                assert same.event == model  # decoded from its JSON
                 assert model.ts == ts
                 count += 1
         return count

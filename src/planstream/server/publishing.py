@@ -265,9 +265,7 @@ def _explain(body: bytes, allow_unknown_kinds: bool, exc: ValidationError) -> Pu
         return PublishError(
             'body must be {"kind": ..., "data": {...}} or a list of them: ' + _first_problem(shape)
         )
-    items = parsed if isinstance(parsed, list) else [parsed]
-    if not items:
-        return PublishError("no events to publish")
+    items = parsed if isinstance(parsed, list) else [parsed]  # not empty: one is invalid
     if len(items) > MAX_EVENTS_PER_PUBLISH:
         return PublishError(f"at most {MAX_EVENTS_PER_PUBLISH} events per request")
     for index, item in enumerate(items):
