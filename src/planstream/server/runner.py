@@ -34,7 +34,7 @@ from planstream.server.tcp_guard import (
 
 logger = logging.getLogger("planstream.server")
 
-__all__ = ["PlanStreamServer", "serve", "serve_until_signal"]
+__all__ = ["PlanStreamServer", "serve"]
 
 
 class _DenialNoiseFilter(logging.Filter):
@@ -216,6 +216,7 @@ async def serve(settings: ServerSettings | None = None, *, log_level: str = "inf
     await serve_until_signal(PlanStreamServer(settings, log_level=log_level))
 
 
+# Not in __all__: the CLI's and ``python -m planstream.server``'s loop.
 async def serve_until_signal(server: PlanStreamServer, *, log: logging.Logger = logger) -> None:
     """Start ``server``, print where it listens, and stop it on SIGTERM or SIGINT.
 
