@@ -233,8 +233,9 @@ def parse_publish_body(
     encoded = [to_json(item["data"]) for item in parsed]
     if max_data_bytes is not None and max(map(len, encoded)) > max_data_bytes:
         raise _too_large(max_data_bytes)
+    make = NewEvent._make  # tuple.__new__ itself: a third of the cost of NewEvent(...)
     return [
-        NewEvent(item["kind"], item["data"], raw.decode())
+        make((item["kind"], item["data"], raw.decode()))
         for item, raw in zip(parsed, encoded, strict=True)
     ]
 
