@@ -82,7 +82,7 @@ class _PublishItem(BaseModel):
 def _known_item(kind: str, model: type[WireModel]) -> Any:
     """``{"kind": kind, "data": <model>}`` as a TypedDict: half the cost of a model item."""
     make: Any = TypedDict  # the functional form, with names known only at run time
-    return make(f"_{model.__name__}Item", {"kind": Literal[kind], "data": model})
+    return make(f"_{model.__name__}Item", {"kind": Literal[str(kind)], "data": model})
 
 
 def _unknown_kind(kind: str) -> str:
