@@ -32,10 +32,16 @@ from datetime import UTC, datetime
 import httpx
 
 from planstream.server import MemoryEventLog
-from planstream.server.event_log import IdempotencyKey, IdempotentReplay, NewEvent
-from planstream.server.publishing import body_digest
+from planstream.server.event_log import IdempotencyKey, IdempotentReplay
+from planstream.server.publishing import body_digest, validate_new_event
 
-EVENT = [NewEvent("log", {"level": "info", "message": "m", "step_id": None, "stream": "stdout"})]
+EVENT = [
+    validate_new_event(
+        "log",
+        {"level": "info", "message": "m", "step_id": None, "stream": "stdout"},
+        allow_unknown_kinds=False,
+    )
+]
 BODY = b'{"kind": "log", "data": {"level": "info", "message": "m", "stream": "stdout"}}'
 
 

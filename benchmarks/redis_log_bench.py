@@ -43,8 +43,9 @@ import httpx
 
 from planstream import PlanStreamClient, Resync
 from planstream.server import PlanStreamServer, ServerSettings
-from planstream.server.event_log import EventLog, NewEvent
+from planstream.server.event_log import EventLog
 from planstream.server.memory_log import MemoryEventLog
+from planstream.server.publishing import validate_new_event
 from planstream.server.redis_log import RedisEventLog
 
 _LOG = {"level": "info", "stream": "stdout", "message": "pulling layer sha256:9f86d081884c7d65"}
@@ -193,7 +194,9 @@ async def _append_rate(log: EventLog, args: argparse.Namespace) -> float:
     ts = datetime.now(UTC)
     started = time.perf_counter()
     for _ in range(args.events):
-        await log.append("direct", [NewEvent("log", dict(_LOG))], ts=ts)
+        await log.append(
+            "direct", [validate_new_event("log", dict(_LOG), allow_unknown_kinds=False)], ts=ts
+        )
     return args.events / (time.perf_counter() - started)
 
 
@@ -218,7 +221,11 @@ async def _main(args: argparse.Namespace) -> None:
         before = _used_memory(port)
         ts = datetime.now(UTC)
         for _ in range(args.memory_events // 100):
-            await log.append("memory", [NewEvent("log", dict(_LOG))] * 100, ts=ts)
+            await log.append(
+                "memory",
+                [validate_new_event("log", dict(_LOG), allow_unknown_kinds=False)] * 100,
+                ts=ts,
+            )
         after = _used_memory(port)
         await log.close()
         per_event = (after - before) / (args.memory_events // 100 * 100)

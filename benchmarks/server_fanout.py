@@ -41,7 +41,7 @@ import socket
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -262,8 +262,13 @@ class ServerProcess:
 
 
 @contextlib.asynccontextmanager
-async def server_process(*, compression: bool, retention: int) -> AsyncIterator[ServerProcess]:
-    """Start the server, wait for ``/healthz``, stop it with SIGTERM at the end."""
+async def server_process(
+    *, compression: bool, retention: int, settings: Mapping[str, str] | None = None
+) -> AsyncIterator[ServerProcess]:
+    """Start the server, wait for ``/healthz``, stop it with SIGTERM at the end.
+
+    ``settings``: more ``PLANSTREAM_SERVER_*`` variables (e.g. the publish rate).
+    """
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("PLANSTREAM_SERVER_")}
     env |= {
@@ -271,6 +276,7 @@ async def server_process(*, compression: bool, retention: int) -> AsyncIterator[
         "PLANSTREAM_SERVER_COMPRESSION": "true" if compression else "false",
         "PLANSTREAM_SERVER_PUBLISH_TOKENS": TOKEN,
         "PLANSTREAM_SERVER_RETENTION": str(retention),
+        **(settings or {}),
     }
     with tempfile.TemporaryDirectory(prefix="planstream-bench-") as tmp:
         log_path = Path(tmp, "server.log")

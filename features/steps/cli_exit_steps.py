@@ -10,8 +10,9 @@ from typing import Any
 from behave import then, when
 
 from planstream import SettingsError
-from planstream.cli.endpoints import http_base_url, stream_url
+from planstream.cli.endpoints import stream_url
 from planstream.cli.failures import CommandError, run_command
+from planstream.transport.polling import http_base_url
 
 # --- URLs ---------------------------------------------------------------------------------
 
@@ -19,20 +20,21 @@ from planstream.cli.failures import CommandError, run_command
 @then('the URL "{url}" gives the stream URL "{stream}" and the HTTP base "{http}"')
 def then_urls(context: Any, url: str, stream: str, http: str) -> None:
     assert stream_url(url) == stream, stream_url(url)
-    assert http_base_url(url) == http, http_base_url(url)
+    # The HTTP commands' base (cli/http_api.py): the stream URL, then the SDK's conversion.
+    http_base = http_base_url(stream_url(url))
+    assert http_base == http, http_base
 
 
 @then('the URL "{url}" is refused with "{message}"')
 def then_url_refused(context: Any, url: str, message: str) -> None:
-    for convert in (stream_url, http_base_url):
-        refusal: CommandError | None = None
-        try:
-            convert(url)
-        except CommandError as exc:
-            refusal = exc
-        assert refusal is not None, f"{convert.__name__}({url!r}) passed"
-        assert str(refusal) == message, str(refusal)
-        assert refusal.exit_code == 2
+    refusal: CommandError | None = None
+    try:
+        stream_url(url)  # every command's --url goes through it, the HTTP ones too
+    except CommandError as exc:
+        refusal = exc
+    assert refusal is not None, f"stream_url({url!r}) passed"
+    assert str(refusal) == message, str(refusal)
+    assert refusal.exit_code == 2
 
 
 # --- exit statuses ---------------------------------------------------------------------------

@@ -28,6 +28,7 @@ from planstream.server.event_log import NewEvent
 from planstream.server.fanout import Fanout
 from planstream.server.frame_budget import BATCH_PREFIX, BATCH_SUFFIX
 from planstream.server.metrics import ServerMetrics
+from planstream.server.publishing import validate_new_event
 from planstream.server.stream_session import StreamSession
 
 _MAX_FRAME = 4096
@@ -58,6 +59,10 @@ _REQUEST_IDS = st.one_of(
 )
 
 
+def _valid(kind: str, data: dict[str, Any]) -> NewEvent:
+    return validate_new_event(kind, data, allow_unknown_kinds=False)
+
+
 def _log_data(number: int) -> dict[str, Any]:
     return {"level": "info", "message": f"line {number}", "step_id": None, "stream": "stdout"}
 
@@ -76,9 +81,9 @@ async def _filled_log() -> MemoryEventLog:
     log = MemoryEventLog(retention=20, incarnation="inc")
     ts = datetime.now(UTC)
     for plan_id in ("p", "q", _LONG_PLAN):
-        await log.append(plan_id, [NewEvent("log", _log_data(n)) for n in range(25)], ts=ts)
+        await log.append(plan_id, [_valid("log", _log_data(n)) for n in range(25)], ts=ts)
     # A snapshot of 60 long steps is larger than one frame: a resync must cut it.
-    await log.append("wide", [NewEvent("step.status", _step_data(n)) for n in range(60)], ts=ts)
+    await log.append("wide", [_valid("step.status", _step_data(n)) for n in range(60)], ts=ts)
     return log
 
 

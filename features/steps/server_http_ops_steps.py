@@ -326,7 +326,9 @@ def then_settings_tokens(context: Any, tokens: str, publish: str) -> None:
     read, write = json.loads(tokens), json.loads(publish)
     assert [t.get_secret_value() for t in settings.tokens] == read, settings.tokens
     assert [t.get_secret_value() for t in settings.publish_tokens] == write
-    assert settings.is_open == (not read and not write)
+    # The server these settings make is open (anyone may read and publish) iff no token is set.
+    verifier = StaticTokenVerifier(settings.tokens, settings.publish_tokens)
+    assert verifier.is_open == (not read and not write)
 
 
 @then("the HTTP server settings have these values:")

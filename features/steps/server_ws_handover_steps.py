@@ -27,8 +27,13 @@ from support.server_stream_support import (
 from support.servers import run
 
 from planstream.server.event_log import NewEvent
+from planstream.server.publishing import validate_new_event
 
 use_step_matcher("parse")
+
+
+def _log(data: dict[str, Any]) -> NewEvent:
+    return validate_new_event("log", data, allow_unknown_kinds=False)
 
 
 @dataclass
@@ -83,7 +88,7 @@ class _Publisher:
         until_yield = self.run_length()
         while self.done < self.count:
             size = min(self.chunk, self.count - self.done)
-            new = [NewEvent("log", log_data(self.done + i)) for i in range(size)]
+            new = [_log(log_data(self.done + i)) for i in range(size)]
             stored = await state.append(self.plan_id, new)
             self.published.extend((s.seq, s.event.event_id) for s in stored)
             self.done += size

@@ -112,10 +112,17 @@ def decode_event(value: Any) -> Event:
         raw = to_json(value)
     except PydanticSerializationError:
         raise InvalidFrameError("not JSON-serialisable", repr(value)) from None
+    return decode_event_json(raw)
+
+
+# Not in __all__ (yet): the server's logs use it; whether it becomes public is
+# the public-API list's decision (issue 12, item 2).
+def decode_event_json(raw: RawFrame) -> Event:
+    """Validate one event from its JSON text (an event as a log stored it)."""
     try:
         return _EVENT.validate_json(raw)
     except ValidationError as exc:
-        raise InvalidFrameError(_describe(exc.errors(include_input=False)), raw) from None
+        raise InvalidFrameError(_describe(exc.errors(include_input=False)), _text(raw)) from None
 
 
 def encode_frame(frame: Any) -> str:

@@ -37,6 +37,7 @@ from planstream.backoff import BackoffPolicy, JitterMode, RandomSource
 from planstream.connection_state import TransportMode
 from planstream.errors import SettingsError
 from planstream.redaction import is_credential_parameter, is_header_safe
+from planstream.schema.frames import STREAM_PATH
 from planstream.sequencer import Sequencer
 
 __all__ = [
@@ -52,8 +53,7 @@ __all__ = [
 
 ENV_PREFIX = "PLANSTREAM_"
 ENV_NESTED_DELIMITER = "__"
-DEFAULT_URL = "ws://127.0.0.1:8765/v1/stream"
-_STREAM_PATH = "/v1/stream"
+DEFAULT_URL = f"ws://127.0.0.1:8765{STREAM_PATH}"
 #: The most server URLs one client accepts (a list, not a discovery service).
 MAX_URLS = 64
 
@@ -257,7 +257,7 @@ def _stream_url(value: str) -> str:
         parts.port  # noqa: B018 - parsing the port validates it
     except ValueError:
         raise ValueError("has an invalid port") from None
-    path = parts.path if parts.path not in {"", "/"} else _STREAM_PATH
+    path = parts.path if parts.path not in {"", "/"} else STREAM_PATH
     return urlunsplit((parts.scheme, parts.netloc, path, parts.query, ""))
 
 

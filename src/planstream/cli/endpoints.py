@@ -3,8 +3,10 @@
 Commands accept the WebSocket endpoint (``ws://host:8765/v1/stream``, what
 ``PLANSTREAM_URL`` holds for the client) or the server's HTTP base
 (``http://host:8765``); the streaming commands need the first, the HTTP ones
-(``publish``, ``plans``) the second. ``watch`` takes ``--url`` several times
-for several server nodes (``ClientSettings.urls``).
+(``publish``, ``plans``) the second, derived from the first by
+:func:`planstream.transport.polling.http_base_url` as the SDK's polling
+does. ``watch`` takes ``--url`` several times for several server nodes
+(``ClientSettings.urls``).
 """
 
 from __future__ import annotations
@@ -14,13 +16,12 @@ from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 from planstream.cli.failures import CommandError
 from planstream.redaction import is_credential_parameter, redact_secrets
+from planstream.schema.frames import STREAM_PATH
 from planstream.settings import ClientSettings
 
-__all__ = ["STREAM_PATH", "client_settings", "http_base_url", "stream_url"]
+__all__ = ["STREAM_PATH", "client_settings", "stream_url"]
 
-STREAM_PATH = "/v1/stream"
 _TO_WS = {"http": "ws", "https": "wss", "ws": "ws", "wss": "wss"}
-_TO_HTTP = {"ws": "http", "wss": "https", "http": "http", "https": "https"}
 
 
 def _split(url: str) -> tuple[str, str, str]:
@@ -45,13 +46,6 @@ def stream_url(url: str) -> str:
     if not path:
         path = STREAM_PATH
     return urlunsplit((_TO_WS[scheme], netloc, path, "", ""))
-
-
-def http_base_url(url: str) -> str:
-    """The HTTP base: ``ws://h:1/v1/stream`` -> ``http://h:1``."""
-    scheme, netloc, path = _split(url)
-    path = path.removesuffix(STREAM_PATH)
-    return urlunsplit((_TO_HTTP[scheme], netloc, path, "", ""))
 
 
 def client_settings(

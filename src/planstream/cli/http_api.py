@@ -13,12 +13,13 @@ from urllib.parse import quote
 import httpx
 from pydantic import BaseModel, ValidationError
 
-from planstream.cli.endpoints import http_base_url
+from planstream.cli.endpoints import stream_url
 from planstream.cli.failures import CommandError
 from planstream.close_codes import classify_network_error
 from planstream.errors import TLSError
 from planstream.redaction import install_redaction
 from planstream.schema.http import HttpErrorBody, PlanList, PlanSummary, PublishResponse
+from planstream.transport.polling import http_base_url
 from planstream.transport.websocket import bearer_headers
 
 __all__ = ["ServerApi"]
@@ -44,7 +45,7 @@ class ServerApi:
         timeout: float = 10.0,
         ssl_context: ssl.SSLContext | None = None,
     ) -> None:
-        self.base_url = http_base_url(url)
+        self.base_url = http_base_url(stream_url(url))  # checks --url first
         install_redaction()
         headers = bearer_headers(token)  # a PlanStreamError for a header-unsafe token
         verify: ssl.SSLContext | bool = True if ssl_context is None else ssl_context

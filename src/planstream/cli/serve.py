@@ -8,17 +8,14 @@ below warning.
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import signal
-import sys
 import time
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from planstream.cli.failures import EXIT_OK
-from planstream.server.runner import PlanStreamServer
+from planstream.server.runner import PlanStreamServer, serve_until_signal
 from planstream.server.settings import ServerSettings
 
 __all__ = ["ConnectionLogMiddleware", "run_serve", "server_settings"]
@@ -76,21 +73,7 @@ def server_settings(**flags: Any) -> ServerSettings:
 
 async def run_serve(settings: ServerSettings) -> int:
     """Serve until SIGTERM or SIGINT, then close every connection with 1001."""
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, stop.set)
-    try:
-        server = PlanStreamServer(settings, log_level="warning")
-        server.app.add_middleware(ConnectionLogMiddleware)
-        async with server:
-            sys.stdout.write(f"planstream server listening on {server.url}\n")
-            sys.stdout.flush()
-            # The log's repr never holds a password (issue 11 item 2).
-            logger.info("event log: %r", server.state.log)
-            await stop.wait()
-            logger.info("stopping: closing connections with 1001")
-    finally:
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            loop.remove_signal_handler(signum)
+    server = PlanStreamServer(settings, log_level="warning")
+    server.app.add_middleware(ConnectionLogMiddleware)
+    await serve_until_signal(server, log=logger)
     return EXIT_OK

@@ -50,6 +50,10 @@ PROTOCOL_VERSION = 1
 SCHEMA_VERSION = "1.0"
 #: The WebSocket subprotocol offered and accepted (protocol §2).
 SUBPROTOCOL = "planstream.v1"
+#: The WebSocket endpoint's path under a server's base URL (protocol §2). The
+#: one place it is written; not in __all__ until the public-API list (issue 12,
+#: item 2) takes it.
+STREAM_PATH = "/v1/stream"
 
 #: A client-chosen request id, echoed in the answer (protocol §1): a string of
 #: at most 128 characters or a signed 64-bit integer.

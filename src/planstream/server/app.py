@@ -24,7 +24,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket
 
-from planstream.schema.frames import SUBPROTOCOL
+from planstream.schema.frames import STREAM_PATH, SUBPROTOCOL
 from planstream.server.admission import ConnectionCap
 from planstream.server.auth import TokenVerifier, bearer_token
 from planstream.server.event_log import EventLog
@@ -114,7 +114,7 @@ def create_app(
 
     app = Starlette(
         routes=[
-            WebSocketRoute("/v1/stream", stream_endpoint),
+            WebSocketRoute(STREAM_PATH, stream_endpoint),
             *http_routes(),
         ],
         lifespan=lifespan,

@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from planstream.codec import encode_frame
-from planstream.schema.frames import HelloFrame
+from planstream.schema.frames import PROTOCOL_VERSION, SCHEMA_VERSION, HelloFrame
 from planstream.server.event_log import EventLog
 from planstream.server.fanout import Fanout
 from planstream.server.frame_budget import BATCH_PREFIX, BATCH_SUFFIX
@@ -171,8 +171,8 @@ class StreamConnection:
         settings = self._settings
         return encode_frame(
             HelloFrame(
-                protocol=1,
-                schema_version="1.0",
+                protocol=PROTOCOL_VERSION,
+                schema_version=SCHEMA_VERSION,
                 server=f"{settings.name}/{_version()}",
                 session_id=self.session_id,
                 heartbeat_s=settings.heartbeat_s,

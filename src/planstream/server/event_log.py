@@ -23,10 +23,11 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
+from planstream.codec import decode_event_json
 from planstream.errors import PlanStreamError
-from planstream.schema.events import Event, Head, PlanStatusEvent
+from planstream.schema.events import Event, Head, PlanStatusData, WireModel
 from planstream.schema.frames import ResyncReason
 from planstream.schema.snapshot import PlanSnapshot
 
@@ -49,22 +50,71 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, slots=True)
-class NewEvent:
-    """An event to append: its kind and validated data (as JSON-ready values)."""
+class NewEvent(NamedTuple):
+    """An event to append: validated and encoded once, before any log sees it.
+
+    Made by :func:`~planstream.server.publishing.validate_new_event` or
+    :func:`~planstream.server.publishing.parse_publish_body`; a log trusts it
+    and neither validates ``data`` again nor encodes it again. (A named tuple:
+    a publish makes one per event, and a frozen dataclass costs 5x more.)
+
+    ``data``: the kind's validated data model (a plain dict for an unknown
+    kind); ``data_json``: its compact wire JSON, spliced as is into the
+    event's JSON (protocol §5).
+    """
 
     kind: str
-    data: dict[str, Any]
+    data: WireModel | dict[str, Any]
+    data_json: str
+
+    @property
+    def ends_plan(self) -> str:
+        """The terminal status this event gives its plan, '' if none (protocol §6)."""
+        data = self.data
+        if isinstance(data, PlanStatusData) and data.status.is_terminal:
+            return data.status.value
+        return ""
 
 
-@dataclass(frozen=True, slots=True)
 class StoredEvent:
-    """An appended event and its wire JSON, encoded once and shared by every reader."""
+    """An appended event: its wire JSON, encoded once and shared by every reader.
 
-    event: Event
-    json: str
-    nbytes: int  # UTF-8 size of ``json``, for frame-size budgets
-    seq: int  # ``event.seq``, kept flat for the sender's hot path
+    ``json`` is what every subscriber is sent; ``nbytes`` its UTF-8 size (for
+    frame budgets); ``seq`` and ``event_id`` its position, kept flat for the
+    hot paths. ``event`` is the typed model: given when the log built one,
+    otherwise decoded from ``json`` on first use, since most events are only
+    ever sent, never looked at (a ``log`` line changes no plan state).
+    Immutable by convention.
+    """
+
+    __slots__ = ("_event", "event_id", "json", "nbytes", "seq")
+
+    def __init__(
+        self, json: str, nbytes: int, seq: int, event_id: str, event: Event | None = None
+    ) -> None:
+        self.json = json
+        self.nbytes = nbytes
+        self.seq = seq
+        self.event_id = event_id
+        self._event = event
+
+    @property
+    def event(self) -> Event:
+        """The event as its typed model."""
+        if self._event is None:
+            self._event = decode_event_json(self.json)
+        return self._event
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, StoredEvent):
+            return NotImplemented
+        return self.json == other.json
+
+    def __hash__(self) -> int:
+        return hash(self.json)
+
+    def __repr__(self) -> str:
+        return f"StoredEvent(seq={self.seq}, event_id={self.event_id!r}, nbytes={self.nbytes})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,13 +231,14 @@ class BadCursorError(PlanStreamError, ValueError):
 ChangeListener = Callable[[LogChange], None]
 
 
-def refuse_events_after_end(plan_id: str, events: Sequence[Event]) -> None:
+def refuse_events_after_end(plan_id: str, events: Sequence[NewEvent]) -> None:
     """protocol §6: a stream ends with its terminal status; nothing may follow it."""
-    for index, event in enumerate(events[:-1]):
-        if isinstance(event, PlanStatusEvent) and event.data.status.is_terminal:
+    for index, new in enumerate(events[:-1]):
+        status = new.ends_plan if new.kind == "plan.status" else ""
+        if status:
             raise PlanClosedError(
                 plan_id,
-                f"item {index + 1} follows the terminal status {event.data.status.value!r} "
+                f"item {index + 1} follows the terminal status {status!r} "
                 f"of item {index}: a plan's stream ends with its terminal status",
             )
 
@@ -254,10 +305,6 @@ class EventLog(ABC):
     @abstractmethod
     async def head(self, plan_id: str) -> Head | None:
         """The newest event of ``plan_id``, None when it has none."""
-
-    @abstractmethod
-    async def first_seq(self, plan_id: str) -> int | None:
-        """The oldest retained ``seq`` of ``plan_id``, None when it has none."""
 
     @abstractmethod
     async def snapshot(self, plan_id: str) -> PlanSnapshot | None:

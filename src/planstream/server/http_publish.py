@@ -16,13 +16,13 @@ answered the replay: no request has to wait for another, and none gets a
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Iterable
 from typing import Final
 
+from pydantic_core import to_json
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from planstream.schema.limits import plan_id_problem
 from planstream.server.auth import bearer_token
@@ -68,12 +68,13 @@ async def post_plan_events(request: Request) -> Response:
         )
     body = await _read_body(request)
     try:
-        events = parse_publish_body(body, allow_unknown_kinds=state.settings.allow_unknown_kinds)
+        events = parse_publish_body(
+            body,
+            allow_unknown_kinds=state.settings.allow_unknown_kinds,
+            max_data_bytes=state.settings.max_frame_bytes // 2,
+        )
     except PublishError as exc:
         raise HttpError(400, "bad_request", str(exc)) from None
-    room = state.settings.max_frame_bytes // 2
-    if any(len(json.dumps(event.data)) > room for event in events):
-        raise HttpError(400, "bad_request", f"event data larger than {room} bytes")
     idempotency = None if key is None else IdempotencyKey(key, body_digest(body))
     try:
         stored = await state.append(plan_id, events, idempotency=idempotency)
@@ -85,7 +86,7 @@ async def post_plan_events(request: Request) -> Response:
         raise HttpError(422, "idempotency_key_reused", str(exc)) from None
     except PlanClosedError as exc:
         raise HttpError(409, "conflict", str(exc)) from None
-    return _created((s.event.event_id, s.seq) for s in stored)
+    return _created((s.event_id, s.seq) for s in stored)
 
 
 def _created(
@@ -93,7 +94,7 @@ def _created(
 ) -> Response:
     """The ``201`` answer: each appended event's id and seq, in request order."""
     events = [{"event_id": event_id, "seq": seq} for event_id, seq in positions]
-    return JSONResponse({"events": events}, 201, headers)
+    return Response(to_json({"events": events}), 201, headers, media_type="application/json")
 
 
 def _idempotency_key(request: Request) -> str | None:

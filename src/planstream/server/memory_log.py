@@ -23,12 +23,11 @@ from datetime import datetime
 from itertools import islice
 from typing import Final
 
-from pydantic import TypeAdapter
-
 from planstream.plan_state import PlanState
-from planstream.schema.events import Event, Head
+from planstream.schema.events import Head
 from planstream.schema.frames import ResyncReason
 from planstream.schema.snapshot import PlanSnapshot
+from planstream.server.event_batch import EventBatch
 from planstream.server.event_log import (
     BadCursorError,
     EventLog,
@@ -47,7 +46,6 @@ from planstream.server.event_log import (
 
 __all__ = ["MemoryEventLog"]
 
-_EVENT: TypeAdapter[Event] = TypeAdapter(Event)
 #: A stream number or a seq in an id: ASCII digits only (``str.isdigit`` also
 #: takes "²", which ``int()`` refuses), and at most 16 of them, as 2**53 has.
 _NUMBER: Final = re.compile(r"[0-9]{1,16}")
@@ -148,7 +146,7 @@ class MemoryEventLog(EventLog):
         ts: datetime,
         idempotency: IdempotencyKey | None = None,
     ) -> list[StoredEvent]:
-        """Append atomically: every event validates, or none is appended.
+        """Append atomically: every event, or none (the events were validated when made).
 
         No ``await`` separates the key check and the terminal-status check
         from the append, so concurrent publishes on this event loop cannot
@@ -166,34 +164,19 @@ class MemoryEventLog(EventLog):
             )
         if not events:
             return []
+        if self.closes_finished_plans:
+            refuse_events_after_end(plan_id, events)
         next_seq = (stream.head_seq if stream else 0) + 1
         number = stream.number if stream else self._streams_created + 1
-        prefix = f"{self.incarnation}.{number}."
-        built = [
-            _EVENT.validate_python(
-                {
-                    "plan_id": plan_id,
-                    "event_id": f"{prefix}{seq}",
-                    "seq": seq,
-                    "ts": ts,
-                    "kind": new.kind,
-                    "data": new.data,
-                }
-            )
-            for seq, new in enumerate(events, start=next_seq)
-        ]
-        if self.closes_finished_plans:
-            refuse_events_after_end(plan_id, built)
+        stored, folded = EventBatch.build(plan_id, events, ts).stored(
+            f"{self.incarnation}.{number}.", next_seq
+        )
         new_stream = stream is None
         if stream is None:
             self._streams_created = number
             stream = self._plans[plan_id] = _PlanStream(plan_id, number)
-        stored = []
-        for event in built:
-            text = event.model_dump_json()
-            stored.append(StoredEvent(event, text, len(text.encode()), event.seq))
-        for item in stored:
-            stream.state.apply(item.event)
+        for event in folded:
+            stream.state.apply(event)
         stream.events.extend(stored)
         stream.trim(self.retention)
         if idempotency is not None:
@@ -229,11 +212,6 @@ class MemoryEventLog(EventLog):
         """The newest event of ``plan_id``."""
         stream = self._plans.get(plan_id)
         return stream.state.head if stream else None
-
-    async def first_seq(self, plan_id: str) -> int | None:
-        """The oldest retained seq of ``plan_id``."""
-        stream = self._plans.get(plan_id)
-        return stream.first_seq if stream and stream.events else None
 
     async def snapshot(self, plan_id: str) -> PlanSnapshot | None:
         """The folded state of ``plan_id``."""

@@ -11,17 +11,29 @@ sends must be consistent: a step's ``index`` is not negative, and
 from __future__ import annotations
 
 import hashlib
-from typing import Annotated, Any, Final
+from typing import Annotated, Any, Final, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, Strict, TypeAdapter, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    Strict,
+    TypeAdapter,
+    ValidationError,
+)
+from pydantic_core import PydanticSerializationError, to_json
+from typing_extensions import TypedDict  # pydantic needs it before Python 3.12
 
 from planstream.errors import PlanStreamError
 from planstream.schema.events import (
+    KNOWN_EVENT_KINDS,
     EventKind,
     LogData,
     PlanProgressData,
     PlanStatusData,
     StepStatusData,
+    WireModel,
 )
 from planstream.schema.limits import plan_id_problem
 from planstream.server.event_log import NewEvent
@@ -40,10 +52,13 @@ __all__ = [
 #: Most events one publish request may carry.
 MAX_EVENTS_PER_PUBLISH: Final = 1000
 
+#: The longest ``kind`` a publish may name.
+MAX_KIND_LENGTH: Final = 200
+
 #: protocol §6: an ``Idempotency-Key`` is 1-128 printable ASCII characters.
 MAX_IDEMPOTENCY_KEY: Final = 128
 
-_DATA_MODELS: Final[dict[str, type[BaseModel]]] = {
+_DATA_MODELS: Final[dict[str, type[WireModel]]] = {
     EventKind.PLAN_STATUS: PlanStatusData,
     EventKind.PLAN_PROGRESS: PlanProgressData,
     EventKind.STEP_STATUS: StepStatusData,
@@ -56,12 +71,49 @@ class PublishError(PlanStreamError, ValueError):
 
 
 class _PublishItem(BaseModel):
+    """An item's shape alone: how an invalid body is explained (see :func:`_explain`)."""
+
     model_config = ConfigDict(extra="ignore")
 
-    kind: Annotated[str, Strict(), Field(min_length=1, max_length=200)]
+    kind: Annotated[str, Strict(), Field(min_length=1, max_length=MAX_KIND_LENGTH)]
     data: dict[str, Any]
 
 
+def _known_item(kind: str, model: type[WireModel]) -> Any:
+    """``{"kind": kind, "data": <model>}`` as a TypedDict: half the cost of a model item."""
+    make: Any = TypedDict  # the functional form, with names known only at run time
+    return make(f"_{model.__name__}Item", {"kind": Literal[str(kind)], "data": model})
+
+
+def _unknown_kind(kind: str) -> str:
+    if kind in KNOWN_EVENT_KINDS:  # a known kind with bad data is not "unknown"
+        raise ValueError("known kind")
+    return kind
+
+
+class _UnknownItem(TypedDict):
+    kind: Annotated[
+        str,
+        Strict(),
+        Field(min_length=1, max_length=MAX_KIND_LENGTH),
+        AfterValidator(_unknown_kind),
+    ]
+    data: dict[str, Any]
+
+
+_KnownItem: Any = Annotated[
+    Union[tuple(_known_item(kind, model) for kind, model in _DATA_MODELS.items())],  # noqa: UP007
+    Field(discriminator="kind"),
+]
+_AnyItem: Any = Annotated[_KnownItem | _UnknownItem, Field(union_mode="left_to_right")]
+
+# A whole body in one validate_json call, data typed by kind (the publish
+# path's one validation): (one item, a list) for known kinds only, and with
+# unknown kinds allowed.
+_BODY: Final[dict[bool, tuple[TypeAdapter[Any], TypeAdapter[list[Any]]]]] = {
+    False: (TypeAdapter(_KnownItem), TypeAdapter(list[_KnownItem])),
+    True: (TypeAdapter(_AnyItem), TypeAdapter(list[_AnyItem])),
+}
 # Two adapters rather than one union, so an error describes the body's own
 # shape (a union would report the object branch's error for a list).
 _ITEM: Final[TypeAdapter[_PublishItem]] = TypeAdapter(_PublishItem)
@@ -103,51 +155,115 @@ def _inconsistency(data: BaseModel) -> str | None:
     return None
 
 
-def validate_new_event(kind: str, data: Any, *, allow_unknown_kinds: bool) -> NewEvent:
-    """Check one event's ``data`` against its kind's schema."""
+#: The data models :func:`_inconsistency` looks into.
+_CHECKED: Final = frozenset({StepStatusData, PlanProgressData})
+
+
+def _too_large(max_data_bytes: int) -> PublishError:
+    # An event must fit in one frame of max_frame_bytes, or no client could
+    # ever receive it: the server refuses data over half of it.
+    return PublishError(f"event data larger than {max_data_bytes} bytes")
+
+
+def validate_new_event(
+    kind: str, data: Any, *, allow_unknown_kinds: bool, max_data_bytes: int | None = None
+) -> NewEvent:
+    """Check one event's ``data`` against its kind's schema, and encode it once.
+
+    ``max_data_bytes``: the most bytes the encoded ``data`` may take (see
+    :func:`parse_publish_body`).
+    """
     model = _DATA_MODELS.get(kind)
+    validated: WireModel | dict[str, Any]
     if model is None:
         if not allow_unknown_kinds:
             known = ", ".join(sorted(_DATA_MODELS))
             raise PublishError(f"unknown kind {kind!r} (this server accepts: {known})")
         if not isinstance(data, dict):
             raise PublishError("data must be a JSON object")
-        return NewEvent(kind, data)
+        validated = data
+    else:
+        try:
+            validated = model.model_validate(data)
+        except ValidationError as exc:
+            raise PublishError(f"invalid data for {kind!r}: {_first_problem(exc)}") from None
+        problem = _inconsistency(validated)
+        if problem is not None:
+            raise PublishError(f"invalid data for {kind!r}: {problem}")
     try:
-        validated = model.model_validate(data)
-    except ValidationError as exc:
-        raise PublishError(f"invalid data for {kind!r}: {_first_problem(exc)}") from None
-    problem = _inconsistency(validated)
-    if problem is not None:
-        raise PublishError(f"invalid data for {kind!r}: {problem}")
-    return NewEvent(kind, validated.model_dump(mode="json"))
+        raw = to_json(validated)
+    except PydanticSerializationError:
+        raise PublishError("data must be JSON-serialisable") from None
+    if max_data_bytes is not None and len(raw) > max_data_bytes:
+        raise _too_large(max_data_bytes)
+    return NewEvent(kind, validated, raw.decode())
 
 
-def parse_publish_body(body: bytes, *, allow_unknown_kinds: bool) -> list[NewEvent]:
-    """Parse and validate a publish request body into events to append."""
-    adapter: TypeAdapter[_PublishItem] | TypeAdapter[list[_PublishItem]]
-    adapter = _LIST if body.lstrip()[:1] == b"[" else _ITEM
+def parse_publish_body(
+    body: bytes, *, allow_unknown_kinds: bool, max_data_bytes: int | None = None
+) -> list[NewEvent]:
+    """Parse, validate and encode a publish request body into events to append.
+
+    One ``validate_json`` call parses the body and validates every item's
+    data by its kind; each ``data`` is then encoded once. Only a body that
+    fails is looked at again, item by item, to say what is wrong.
+
+    ``max_data_bytes``: the most bytes one event's ``data`` may take, measured
+    one way for every publish: its compact JSON as sent on the wire, in UTF-8
+    (``docs/reference/server_websocket.md``, reading 40). Checked after every
+    item is found valid.
+    """
+    is_list = body.lstrip()[:1] == b"["
+    one, many = _BODY[allow_unknown_kinds]
     try:
-        parsed = adapter.validate_json(body)
+        parsed = many.validate_json(body) if is_list else [one.validate_json(body)]
     except ValidationError as exc:
-        raise PublishError(
-            'body must be {"kind": ..., "data": {...}} or a list of them: ' + _first_problem(exc)
-        ) from None
-    items = parsed if isinstance(parsed, list) else [parsed]
-    if not items:
+        raise _explain(body, allow_unknown_kinds, exc) from None
+    if not parsed:
         raise PublishError("no events to publish")
-    if len(items) > MAX_EVENTS_PER_PUBLISH:
+    if len(parsed) > MAX_EVENTS_PER_PUBLISH:
         raise PublishError(f"at most {MAX_EVENTS_PER_PUBLISH} events per request")
-    events = []
+    for index, item in enumerate(parsed):
+        data = item["data"]
+        problem = _inconsistency(data) if type(data) in _CHECKED else None
+        if problem is not None:
+            prefix = f"item {index}: " if is_list else ""
+            raise PublishError(f"{prefix}invalid data for {item['kind']!r}: {problem}")
+    # The one encoding of each event's data (its bytes are its size on the wire).
+    encoded = [to_json(item["data"]) for item in parsed]
+    if max_data_bytes is not None and max(map(len, encoded)) > max_data_bytes:
+        raise _too_large(max_data_bytes)
+    make = NewEvent._make  # tuple.__new__ itself: a third of the cost of NewEvent(...)
+    return [
+        make((item["kind"], item["data"], raw.decode()))
+        for item, raw in zip(parsed, encoded, strict=True)
+    ]
+
+
+def _explain(body: bytes, allow_unknown_kinds: bool, exc: ValidationError) -> PublishError:
+    """What is wrong with a body the one-pass validation refused.
+
+    The body's shape first (an object or a list of ``{"kind","data"}``), then
+    the count, then each item against its kind, the first problem in order.
+    """
+    is_list = body.lstrip()[:1] == b"["
+    try:
+        parsed = (_LIST if is_list else _ITEM).validate_json(body)
+    except ValidationError as shape:
+        return PublishError(
+            'body must be {"kind": ..., "data": {...}} or a list of them: ' + _first_problem(shape)
+        )
+    items = parsed if isinstance(parsed, list) else [parsed]  # not empty: one is invalid
+    if len(items) > MAX_EVENTS_PER_PUBLISH:
+        return PublishError(f"at most {MAX_EVENTS_PER_PUBLISH} events per request")
     for index, item in enumerate(items):
         try:
-            events.append(
-                validate_new_event(item.kind, item.data, allow_unknown_kinds=allow_unknown_kinds)
-            )
-        except PublishError as exc:
-            prefix = f"item {index}: " if isinstance(parsed, list) else ""
-            raise PublishError(f"{prefix}{exc}") from None
-    return events
+            validate_new_event(item.kind, item.data, allow_unknown_kinds=allow_unknown_kinds)
+        except PublishError as problem:
+            prefix = f"item {index}: " if is_list else ""
+            return PublishError(f"{prefix}{problem}")
+    # Unreachable while both agree (features/server_publish_path.feature checks that they do).
+    return PublishError(f"invalid body: {_first_problem(exc)}")  # pragma: no cover
 
 
 def _first_problem(exc: ValidationError) -> str:

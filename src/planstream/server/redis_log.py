@@ -39,6 +39,7 @@ from planstream.plan_state import PlanState
 from planstream.schema.events import Head
 from planstream.schema.frames import ResyncReason
 from planstream.schema.snapshot import PlanSnapshot
+from planstream.server.event_batch import EventBatch, stored_event
 from planstream.server.event_log import (
     BadCursorError,
     EventLog,
@@ -52,8 +53,8 @@ from planstream.server.event_log import (
     ResumeAfter,
     ResyncNeeded,
     StoredEvent,
+    refuse_events_after_end,
 )
-from planstream.server.redis_events import EventTemplates, entry_seq, stored_event
 from planstream.server.redis_keys import (
     INCARNATION_KEY,
     NOTIFY_CHANNEL,
@@ -194,7 +195,8 @@ class RedisEventLog(EventLog):
         §6), so a retry through any node finds the first publish done or not.
         """
         incarnation = await self.incarnation()
-        batch = EventTemplates.build(plan_id, events, ts)
+        refuse_events_after_end(plan_id, events)
+        batch = EventBatch.build(plan_id, events, ts)
         keys = PlanKeys.of(plan_id)
         args: list[str | int] = [
             self.retention,
@@ -202,7 +204,7 @@ class RedisEventLog(EventLog):
             batch.ends,
             NOTIFY_CHANNEL,
             plan_id,
-            f'{batch.prefix}"event_id":"{incarnation}.',
+            f"{batch.head}{incarnation}.",
             idempotency.key if idempotency else "",
             idempotency.body_digest if idempotency else "",
             self.idempotency_keys,
@@ -226,7 +228,7 @@ class RedisEventLog(EventLog):
             prefix = f"{incarnation}.{number}."
             seqs = range(start, start + int(reply[3]))
             raise IdempotentReplay(plan_id, [Head(seq=s, event_id=f"{prefix}{s}") for s in seqs])
-        stored = batch.stored(f"{incarnation}.{number}.", start)
+        stored, _ = batch.stored(f"{incarnation}.{number}.", start)
         head, new_stream, snapseq = int(reply[3]), int(reply[5]), int(reply[6])
         async with _redis_calls():
             if new_stream:
@@ -283,12 +285,6 @@ class RedisEventLog(EventLog):
         if number is None:
             return None
         return Head(seq=int(seq), event_id=f"{incarnation}.{number}.{seq}")
-
-    async def first_seq(self, plan_id: str) -> int | None:
-        """The oldest retained seq of ``plan_id``."""
-        async with _redis_calls():
-            entries = await self._client.xrange(PlanKeys.of(plan_id).stream, count=1)
-        return entry_seq(entries[0][0]) if entries else None
 
     async def snapshot(self, plan_id: str) -> PlanSnapshot | None:
         """The stored snapshot folded forward with the events after it."""
@@ -351,6 +347,12 @@ class RedisEventLog(EventLog):
         """How many plans the index holds."""
         async with _redis_calls():
             return int(await self._client.zcard(PLAN_INDEX_KEY))
+
+    async def first_seq(self, plan_id: str) -> int | None:
+        """The oldest retained seq of ``plan_id`` (stream entry ids are ``<seq>-0``)."""
+        async with _redis_calls():
+            entries = await self._client.xrange(PlanKeys.of(plan_id).stream, count=1)
+        return int(str(entries[0][0]).partition("-")[0]) if entries else None
 
     async def _fold(self, plan_id: str) -> tuple[PlanState, str, int] | None:
         """(state, stream number, stored snapseq) folded up to the head, None if no plan.

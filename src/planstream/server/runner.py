@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import signal
 from collections.abc import Generator
@@ -18,6 +19,7 @@ from typing import Any, Self
 
 import uvicorn
 
+from planstream.schema.frames import STREAM_PATH
 from planstream.server.app import create_app
 from planstream.server.auth import TokenVerifier
 from planstream.server.event_log import EventLog, StoredEvent
@@ -131,7 +133,7 @@ class PlanStreamServer:
     @property
     def url(self) -> str:
         """URL of the WebSocket endpoint."""
-        return "ws" + self.http_url.removeprefix("http") + "/v1/stream"
+        return "ws" + self.http_url.removeprefix("http") + STREAM_PATH
 
     async def start(self) -> None:
         """Start serving; returns once the socket listens."""
@@ -211,14 +213,32 @@ class PlanStreamServer:
 
 async def serve(settings: ServerSettings | None = None, *, log_level: str = "info") -> None:
     """Run the server until SIGTERM or SIGINT, then shut down gracefully (1001)."""
+    await serve_until_signal(PlanStreamServer(settings, log_level=log_level))
+
+
+# Not in __all__: the CLI's and ``python -m planstream.server``'s loop.
+async def serve_until_signal(server: PlanStreamServer, *, log: logging.Logger = logger) -> None:
+    """Start ``server``, print where it listens, and stop it on SIGTERM or SIGINT.
+
+    The one serving loop of ``python -m planstream.server`` and ``planstream
+    serve``: stopping closes every connection with 1001. ``log`` gets the
+    event log's description at start and a line when stopping.
+    """
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
     try:
-        async with PlanStreamServer(settings, log_level=log_level) as server:
+        async with server:
+            # Everything loaded so far lives as long as the process: keep it out
+            # of the collector's full passes, which otherwise walk it again and
+            # again while publishes allocate (CPython's gc.freeze() advice).
+            gc.freeze()
             print(f"planstream server listening on {server.url}", flush=True)
+            # The log's repr never holds a password (issue 11 item 2).
+            log.info("event log: %r", server.state.log)
             await stop.wait()
+            log.info("stopping: closing connections with 1001")
     finally:
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(signum)

@@ -109,11 +109,6 @@ class ServerSettings(BaseSettings):
             return tuple(part.strip() for part in value.split(",") if part.strip())
         return value
 
-    @property
-    def is_open(self) -> bool:
-        """Whether no token is configured (anyone may read and publish)."""
-        return not self.tokens and not self.publish_tokens
-
     # --- TLS ---
     ssl_certfile: FilePath | None = Field(
         None, description="PEM certificate (chain) to serve wss:// and https:// with"

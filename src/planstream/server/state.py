@@ -132,25 +132,28 @@ class ServerState:
                 longer retained (its positions are in the exception).
         """
         check_plan_id(plan_id)
-        new = validate_new_event(kind, data, allow_unknown_kinds=self.settings.allow_unknown_kinds)
-        room = self.settings.max_frame_bytes // 2
-        if len(json.dumps(new.data, ensure_ascii=False).encode()) > room:
-            # The bound POST /v1/plans/{id}/events applies: an event must fit in
-            # one frame of max_frame_bytes, or no client could ever receive it.
-            raise PublishError(f"event data larger than {room} bytes")
+        new = validate_new_event(
+            kind,
+            data,
+            allow_unknown_kinds=self.settings.allow_unknown_kinds,
+            # The bound POST /v1/plans/{id}/events applies, measured the same way.
+            max_data_bytes=self.settings.max_frame_bytes // 2,
+        )
         idempotency = None
         if idempotency_key is not None:
             problem = idempotency_key_problem(idempotency_key)
             if problem is not None:
                 raise PublishError(problem)
-            canonical = json.dumps({"kind": new.kind, "data": new.data}, sort_keys=True)
+            # Canonical JSON (sorted keys) of the event as encoded once above.
+            data_values = json.loads(new.data_json)
+            canonical = json.dumps({"kind": new.kind, "data": data_values}, sort_keys=True)
             idempotency = IdempotencyKey(idempotency_key, body_digest(canonical.encode()))
         try:
             (stored,) = await self.append(plan_id, [new], idempotency=idempotency)
         except IdempotentReplay as replay:
             (first,) = replay.events
             retained = await self.log.read(plan_id, first.seq - 1, 1)
-            if not retained or retained[0].event.event_id != first.event_id:
+            if not retained or retained[0].event_id != first.event_id:
                 raise
             return retained[0]
         return stored

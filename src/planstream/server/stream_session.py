@@ -391,7 +391,7 @@ class StreamSession:
             room -= size
             last = stored[take - 1]
             sub.cursor = sub.sent_seq = last.seq
-            sub.sent_event_id = last.event.event_id
+            sub.sent_event_id = last.event_id
             if take < len(stored) or len(texts) >= budget:
                 break
         return texts

@@ -29,12 +29,12 @@ from planstream.close_codes import (
 )
 from planstream.errors import ConnectionLostError, FrameTooLargeError, InvalidFrameError
 from planstream.redaction import install_redaction
+from planstream.schema.frames import STREAM_PATH
 from planstream.schema.http import PollResponse
 from planstream.transport.websocket import TransportFailedError, bearer_headers
 
 __all__ = ["PollResult", "PollingSession", "http_base_url"]
 
-_STREAM_SUFFIX: Final = "/v1/stream"
 _DEFAULT_POLL_INTERVAL: Final = 1.0
 _MAX_POLL_INTERVAL: Final = 60.0
 #: The default cap of one poll answer, bytes (``polling.max_response_bytes``).
@@ -49,7 +49,7 @@ def http_base_url(stream_url: str) -> str:
     """
     parts = urlsplit(stream_url)
     scheme = {"ws": "http", "wss": "https"}.get(parts.scheme, parts.scheme)
-    path = parts.path.removesuffix("/").removesuffix(_STREAM_SUFFIX)
+    path = parts.path.removesuffix("/").removesuffix(STREAM_PATH)
     return urlunsplit((scheme, parts.netloc, path, "", ""))
 
 

@@ -1,0 +1,128 @@
+"""Appended events as every log stores them: built and encoded once (pure: no I/O).
+
+A publish validates and encodes each event's ``data`` once
+(:class:`~planstream.server.event_log.NewEvent`). At append time the log
+knows the positions, and :class:`EventBatch` splices them into the wire JSON
+(protocol §5, field order as the models dump it): no second validation of
+``data`` and no second encoding. The Redis log sends the same pieces to its
+append script (``lua/append.lua``), which splices the positions it assigns
+the same way, so every node reads back the exact text the appending node
+answered with.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Final, cast
+
+from pydantic_core import to_json
+
+from planstream.codec import decode_event_json
+from planstream.schema.events import (
+    Event,
+    EventBase,
+    EventKind,
+    LogEvent,
+    PlanProgressEvent,
+    PlanStatusEvent,
+    StepStatusEvent,
+    UnknownEvent,
+)
+from planstream.server.event_log import NewEvent, StoredEvent
+
+# Internal to the event logs (memory_log.py, redis_log.py).
+__all__: list[str] = []
+
+#: The event model of each known kind; any other kind is an UnknownEvent.
+_EVENT_MODELS: Final[dict[str, type[EventBase]]] = {
+    EventKind.PLAN_STATUS: PlanStatusEvent,
+    EventKind.PLAN_PROGRESS: PlanProgressEvent,
+    EventKind.STEP_STATUS: StepStatusEvent,
+    EventKind.LOG: LogEvent,
+}
+
+#: Kinds that change a plan's state; the others only move its head (protocol §5).
+_STATE_KINDS: Final = frozenset(
+    {EventKind.PLAN_STATUS, EventKind.PLAN_PROGRESS, EventKind.STEP_STATUS}
+)
+
+
+def _text(value: object) -> str:
+    return to_json(value).decode()
+
+
+def stored_event(json: str) -> StoredEvent:
+    """An event's stored JSON (a Redis stream entry) as a :class:`StoredEvent`."""
+    event = decode_event_json(json)
+    return StoredEvent(json, len(json.encode()), event.seq, event.event_id, event)
+
+
+@dataclass(frozen=True, slots=True)
+class EventBatch:
+    """The events of one append, rendered up to their ids.
+
+    An event's JSON is ``head`` + its id + ``'","seq":'`` + its seq + its
+    tail (``,"ts":..,"kind":..,"data":..}``). ``ends``: the terminal status
+    the batch ends with ('' if none).
+    """
+
+    plan_id: str
+    ts: datetime
+    events: Sequence[NewEvent]
+    head: str
+    tails: list[str]
+    ends: str
+
+    @classmethod
+    def build(cls, plan_id: str, events: Sequence[NewEvent], ts: datetime) -> EventBatch:
+        """Render ``events`` up to their positions (they were validated when made)."""
+        head = f'{{"type":"event","plan_id":{_text(plan_id)},"event_id":"'
+        common = f',"ts":{_text(ts)},"kind":'
+        kinds: dict[str, str] = {}
+        tails = []
+        for new in events:
+            kind = kinds.get(new.kind)
+            if kind is None:
+                kind = kinds[new.kind] = _text(new.kind)
+            tails.append(f'{common}{kind},"data":{new.data_json}}}')
+        ends = events[-1].ends_plan if events else ""
+        return cls(plan_id, ts, events, head, tails, ends)
+
+    def stored(self, id_prefix: str, start: int) -> tuple[list[StoredEvent], list[Event]]:
+        """The batch appended from seq ``start``, with ids ``<id_prefix><seq>``.
+
+        Also returns the events a plan state must fold to be up to date, as
+        models: those of kinds that change the state and the last one (protocol
+        §5: other kinds only move the head). Only these are built as models
+        here; any other's model is decoded from its JSON if ever asked for.
+        """
+        stored = []
+        folded: list[Event] = []
+        head = self.head
+        last = start + len(self.tails) - 1
+        for seq, (new, tail) in enumerate(zip(self.events, self.tails, strict=True), start):
+            event_id = f"{id_prefix}{seq}"
+            text = f'{head}{event_id}","seq":{seq}{tail}'
+            nbytes = len(text) if text.isascii() else len(text.encode())
+            event = None
+            if seq == last or new.kind in _STATE_KINDS:
+                event = self._model(new, event_id, seq)
+                folded.append(event)
+            stored.append(StoredEvent(text, nbytes, seq, event_id, event))
+        return stored, folded
+
+    def _model(self, new: NewEvent, event_id: str, seq: int) -> Event:
+        # The envelope is the server's own; data is the model validated on publish
+        # (an instance, so pydantic keeps it rather than validating it again).
+        model = _EVENT_MODELS.get(new.kind, UnknownEvent)
+        envelope = {
+            "plan_id": self.plan_id,
+            "event_id": event_id,
+            "seq": seq,
+            "ts": self.ts,
+            "kind": new.kind,
+            "data": new.data,
+        }
+        return cast("Event", model.model_validate(envelope))
