@@ -39,6 +39,7 @@ from planstream import (
     SubscribedFrame,
     decode_server_frame,
 )
+from planstream.plan_cursor import Position
 
 _EPOCH = datetime(2024, 1, 1, tzinfo=UTC)
 
@@ -244,11 +245,6 @@ def sequencer_heartbeat_no_head(context: Any, plan: str, now: float) -> None:
     _heartbeat(context, plan, None, now)
 
 
-@when("the sequencer resumes all plans at time {now:g}")
-def sequencer_resumes_all(context: Any, now: float) -> None:
-    _record(context, [SequencerOutput((), _sequencer(context).resume_all(now))])
-
-
 @when('the sequencer stops tracking plan "{plan:w}"')
 def sequencer_untracks(context: Any, plan: str) -> None:
     _sequencer(context).untrack(plan)
@@ -391,19 +387,19 @@ def sequencer_no_deadline(context: Any) -> None:
 @then('the sequencer position of plan "{plan:w}" is seq {seq:d} at "{event_id:w}"')
 def sequencer_position(context: Any, plan: str, seq: int, event_id: str) -> None:
     got = _sequencer(context).position(plan)
-    assert got == (seq, event_id), got
+    assert got == Position(event_id=event_id, seq=seq), got
 
 
 @then('the sequencer position of plan "{plan:w}" is seq {seq:d} with no event id')
 def sequencer_position_no_id(context: Any, plan: str, seq: int) -> None:
     got = _sequencer(context).position(plan)
-    assert got == (seq, None), got
+    assert got == Position(event_id=None, seq=seq), got
 
 
 @then('the sequencer position of plan "{plan:w}" is unknown seq at "{event_id:w}"')
 def sequencer_position_unknown_seq(context: Any, plan: str, event_id: str) -> None:
     got = _sequencer(context).position(plan)
-    assert got == (None, event_id), got
+    assert got == Position(event_id=event_id, seq=None), got
 
 
 @then('the sequencer buffers {count:d} events of plan "{plan:w}"')
@@ -436,7 +432,8 @@ def sequencer_remembers(context: Any, ids: str, plan: str) -> None:
 @then('the sequencer tracks only plans "{plans}"')
 def sequencer_tracks_only(context: Any, plans: str) -> None:
     expected = tuple(p.strip() for p in plans.split(","))
-    assert _sequencer(context).plan_ids == expected, _sequencer(context).plan_ids
+    tracked = tuple(_sequencer(context)._cursors)
+    assert tracked == expected, tracked
 
 
 @then('building the sequencer fails with a ValueError mentioning "{text}"')
@@ -557,7 +554,7 @@ _prop_op = st.one_of(
     st.tuples(st.just("heartbeat"), st.dictionaries(_prop_plan, _prop_head, max_size=3)),
     st.tuples(st.just("subscribed"), _prop_plan, _prop_head),
     st.tuples(st.just("resync"), _prop_plan, st.sampled_from(list(ResyncReason)), _prop_head),
-    st.tuples(st.just("resume_all")),
+    st.tuples(st.just("reconnect")),
     # An id delivered `back` deliveries ago (or the resume id) re-sent `delta`
     # seqs after the current position: a duplicate at a different seq.
     st.tuples(st.just("echo"), _prop_plan, st.integers(0, 20), st.integers(1, 3)),
@@ -657,7 +654,13 @@ class _SequencerDriver:
                 return SequencerOutput()
             event_id = model.recent[-1 - back % len(model.recent)]
             return seq.on_event(sequencer_event(plan, self._base(plan) + delta, event_id), now)
-        return SequencerOutput((), seq.resume_all(now))
+        # A reconnect, as the router performs it: every plan is tracked again
+        # from its position when the server answers; the dedup window restarts.
+        for plan, model in self.models.items():
+            position = seq.position(plan)
+            seq.track(plan, last_event_id=position.event_id, last_seq=position.seq)
+            model.recent = deque([position.event_id] if position.event_id else [], maxlen=model.dw)
+        return SequencerOutput()
 
 
 def _check_output(
@@ -689,8 +692,8 @@ def _check_output(
     for plan, model in models.items():
         position = seq.position(plan)
         if model.last_seq is None:
-            model.last_seq = position[0]  # learned from a matching `subscribed` head
-        assert position == (model.last_seq, model.last_id), (plan, position, vars(model))
+            model.last_seq = position.seq  # learned from a matching `subscribed` head
+        assert position == (model.last_id, model.last_seq), (plan, position, vars(model))
     return events, markers
 
 
@@ -796,6 +799,9 @@ def sequencer_repair_property(rw: int) -> Any:
                 assert not seq._cursors["p1"].buffer
                 out = seq.on_heartbeat(heartbeat, now)
                 reason = RepairReason.TAIL_LOST
+                # The repair sets a deadline the connection's watchdog must learn of.
+                assert out.deadlines, out
+                out = out._replace(deadlines=False)
             else:
                 assert deadline == now + gap_timeout, (deadline, now)
                 # While the gap timer runs, neither a heartbeat nor an early tick acts.
@@ -809,10 +815,12 @@ def sequencer_repair_property(rw: int) -> Any:
             assert seq.next_deadline() == now + resubscribe_timeout
             assert seq.tick(now + resubscribe_timeout / 2) == SequencerOutput()
             now += 0.5
+            buffered = bool(seq._cursors["p1"].buffer)
             answer = seq.on_subscribed(
                 SubscribedFrame(id=rounds, plan_id="p1", head=server_head), now
             )
-            assert answer == SequencerOutput(), answer
+            # Events still buffered restart the gap timer: a new deadline.
+            assert answer == SequencerOutput(deadlines=buffered), answer
             nxt = len(delivered) + 1
             # The server replays everything after last_id; or, as a harder case,
             # only the first missing event.

@@ -1,21 +1,69 @@
-"""One plan's subscription on the connection (:class:`PlanChannel`) and the
-positions its subscribers resume from (:data:`Position`).
+"""One plan's subscription on the connection (:class:`PlanChannel`) and what the
+router needs of a subscriber's inbox (:class:`SubscriberInbox`). Pure: no asyncio.
 
-The :class:`~planstream.client.router.StreamRouter` keeps one channel per
-subscribed plan; the channel fans the plan's deliveries out to the
-:class:`~planstream.client.inbox.SubscriptionInbox` of every local subscriber.
+The :class:`~planstream.router.StreamRouter` keeps one channel per subscribed
+plan; the channel fans the plan's deliveries out to the inbox of every local
+subscriber. The client's inbox (:class:`~planstream.client.inbox.SubscriptionInbox`,
+a bounded queue behind the user's ``async for``) implements the protocol.
 """
 
 from __future__ import annotations
 
-from typing import TypeAlias
+from typing import Protocol
 
-from planstream.client.inbox import SubscriptionInbox
+from planstream.delivery import Delivery
+from planstream.errors import PlanStreamError
+from planstream.plan_cursor import Position
 
-__all__ = ["PlanChannel", "Position", "precedes_or_equals"]
+__all__ = ["PlanChannel", "SubscriberInbox", "precedes_or_equals"]
 
-#: ``(event_id, seq)`` after which a stream resumes; seq None: not known yet.
-Position: TypeAlias = tuple[str | None, int | None]
+
+class SubscriberInbox(Protocol):
+    """What the router calls on one local subscriber's inbox.
+
+    Two positions matter: the last item the user *took* (a rewind resumes
+    from it) and the newest seq *accepted* into the queue (replayed events at
+    or below it are dropped: another subscriber's rewind on the same plan).
+    """
+
+    @property
+    def plan_id(self) -> str:
+        """The plan subscribed to."""
+        ...
+
+    @property
+    def taken_position(self) -> Position:
+        """The last item the user took, or where the subscription started."""
+        ...
+
+    @property
+    def overflowed(self) -> bool:
+        """Takes no pushes: too slow (or joined late), awaiting a rewind."""
+        ...
+
+    accepted_seq: int | None
+
+    def push(self, items: tuple[Delivery, ...]) -> int:
+        """Queue in-order items of this plan (a resync marker comes alone);
+        return how many items are queued now."""
+        ...
+
+    def wake(self) -> None:
+        """Wake the consumer waiting for an item (it retries a waiting rewind)."""
+        ...
+
+    def end(self, error: PlanStreamError | None) -> None:
+        """No more items: the consumer gets what is queued, then ``error`` or the end."""
+        ...
+
+    def hold_for_rewind(self) -> None:
+        """Take no pushes until woken to retry the rewind."""
+        ...
+
+    def rewound(self) -> bool:
+        """The rewind was requested: accept pushes again from the taken position.
+        True if the inbox had overflowed (a slow consumer, not a late joiner)."""
+        ...
 
 
 class PlanChannel:
@@ -25,7 +73,7 @@ class PlanChannel:
 
     def __init__(self, plan_id: str) -> None:
         self.plan_id = plan_id
-        self.inboxes: list[SubscriptionInbox] = []
+        self.inboxes: list[SubscriberInbox] = []
         #: While not None the sequencer does not track the plan: a ``subscribe``
         #: resuming after this position awaits its answer (request ``pending_id``).
         self.pending_from: Position | None = None
@@ -37,8 +85,8 @@ class PlanChannel:
 
 def precedes_or_equals(a: Position, b: Position) -> bool | None:
     """Whether position ``a`` is at or before ``b``; None when it cannot be told."""
-    if a[0] == b[0]:
+    if a.event_id == b.event_id:
         return True
-    if a[1] is None or b[1] is None:
+    if a.seq is None or b.seq is None:
         return None
-    return a[1] <= b[1]
+    return a.seq <= b.seq

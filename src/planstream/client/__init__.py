@@ -2,8 +2,7 @@
 
 * :mod:`~planstream.client.client` - ``PlanStreamClient``, the public API;
 * :mod:`~planstream.client.inbox` - a subscription's bounded inbox and iterator;
-* :mod:`~planstream.client.router` - sequencer, per-plan channels, fan-out;
-* :mod:`~planstream.client.channel` - one plan's channel and resume positions;
+* :mod:`~planstream.client.signals` - the router's signals as flags;
 * :mod:`~planstream.client.websocket_client` - ``WebSocketClient``: connects, reconnects,
   keeps alive and resumes, performing the connection state machine's actions;
 * :mod:`~planstream.client.polling` - the HTTP long-polling phase;
@@ -15,16 +14,16 @@
 """
 
 from planstream.client.callbacks import Callback, CallbackRegistry, CallbackTarget
-from planstream.client.channel import PlanChannel, Position, precedes_or_equals
 from planstream.client.client import PlanStreamClient, StateHook
 from planstream.client.clock import now, sleep_until
 from planstream.client.flag import Flag
 from planstream.client.inbox import Subscription, SubscriptionInbox
 from planstream.client.log_throttle import WarningThrottle
 from planstream.client.polling import PollingPhase
-from planstream.client.router import StreamRouter
+from planstream.client.signals import FlagSignals
 from planstream.client.stats import ClientStats, ConnectionCounters, StateChange
 from planstream.client.websocket_client import TokenProvider, WebSocketClient
+from planstream.router import StreamRouter
 
 __all__ = [
     "Callback",
@@ -33,10 +32,9 @@ __all__ = [
     "ClientStats",
     "ConnectionCounters",
     "Flag",
-    "PlanChannel",
+    "FlagSignals",
     "PlanStreamClient",
     "PollingPhase",
-    "Position",
     "StateChange",
     "StateHook",
     "StreamRouter",
@@ -46,6 +44,5 @@ __all__ = [
     "WarningThrottle",
     "WebSocketClient",
     "now",
-    "precedes_or_equals",
     "sleep_until",
 ]

@@ -25,14 +25,15 @@ from typing import Any, Self
 
 from planstream.backoff import ModuleRandom, RandomSource
 from planstream.client.callbacks import Callback, CallbackRegistry, CallbackTarget
-from planstream.client.inbox import Subscription
-from planstream.client.router import StreamRouter
+from planstream.client.inbox import Subscription, SubscriptionInbox
+from planstream.client.signals import FlagSignals
 from planstream.client.stats import ClientStats, StateChange
 from planstream.client.websocket_client import TokenProvider, WebSocketClient
 from planstream.connection_state import ConnectionState
 from planstream.delivery import Resync
 from planstream.errors import ClientClosedError, InvalidIdError, PlanStreamError
 from planstream.plan_state import PlanState
+from planstream.router import StreamRouter
 from planstream.schema.limits import event_id_problem, plan_id_problem
 from planstream.schema.snapshot import PlanSnapshot
 from planstream.settings import ClientSettings
@@ -128,10 +129,12 @@ class PlanStreamClient:
         settings = self.settings
         # Repairs of one plan back off like reconnects (planstream.repairs).
         sequencer = settings.sequencer.sequencer(settings.reconnect.policy(), self._rng)
-        self._router = StreamRouter(sequencer, queue_size=settings.queue_size)
+        signals = FlagSignals()
+        self._router = StreamRouter(sequencer, signals)
         self._engine = WebSocketClient(
             self.settings,
             self._router,
+            signals=signals,
             token_provider=self._token_provider,
             rng=self._rng,
             on_state_change=self._state_changed,
@@ -205,7 +208,10 @@ class PlanStreamClient:
         engine = self._require_engine()
         router = self._router
         assert router is not None
-        inbox = router.attach(plan_id, last_event_id=last_event_id, follow=follow)
+        inbox = SubscriptionInbox(
+            plan_id, last_event_id=last_event_id, follow=follow, capacity=self.settings.queue_size
+        )
+        router.attach(inbox)
         if engine.stopped.is_set():
             inbox.end(engine.error or ClientClosedError("the client was closed"))
         return Subscription(inbox, rewind=router.rewind, detach=router.detach)

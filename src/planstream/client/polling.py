@@ -92,13 +92,14 @@ class PollingPhase:
     async def _supervise(self, http: PollingSession, tasks: asyncio.TaskGroup) -> None:
         """Keep one poller per subscribed plan."""
         router = self.engine.router
+        changed = self.engine.signals.channels
         while True:
-            router.channels_changed.clear()
+            changed.clear()
             for plan_id in router.channels:
                 poller = self._pollers.get(plan_id)
                 if poller is None or poller.done():
                     self._pollers[plan_id] = tasks.create_task(self._poll(http, plan_id))
-            await router.channels_changed.wait()
+            await changed.wait()
 
     async def _poll(self, http: PollingSession, plan_id: str) -> None:
         engine = self.engine

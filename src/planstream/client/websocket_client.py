@@ -30,7 +30,7 @@ from planstream.client.clock import now, sleep_until
 from planstream.client.flag import Flag
 from planstream.client.log_throttle import WarningThrottle
 from planstream.client.polling import PollingPhase
-from planstream.client.router import StreamRouter
+from planstream.client.signals import FlagSignals
 from planstream.client.stats import ConnectionCounters, StateChange
 from planstream.close_codes import (
     Verdict,
@@ -53,6 +53,7 @@ from planstream.errors import (
     PlanStreamError,
     ProtocolError,
 )
+from planstream.router import StreamRouter
 from planstream.schema.frames import HelloFrame, PingFrame, PongFrame
 from planstream.schema.limits import clamp_heartbeat
 from planstream.settings import ClientSettings
@@ -88,6 +89,7 @@ class WebSocketClient:
         "router",
         "session_id",
         "settings",
+        "signals",
         "state",
         "stopped",
         "token_provider",
@@ -100,12 +102,14 @@ class WebSocketClient:
         settings: ClientSettings,
         router: StreamRouter,
         *,
+        signals: FlagSignals,
         token_provider: TokenProvider | None,
         rng: RandomSource,
         on_state_change: Callable[[StateChange], None],
     ) -> None:
         self.settings = settings
         self.router = router
+        self.signals = signals
         self.token_provider = token_provider
         self.counters = ConnectionCounters()
         self.state = ConnectionState.CLOSED
@@ -283,10 +287,10 @@ class WebSocketClient:
                     counters.frames_rejected += 1
                     self._skip(raw, exc)
                     continue
-                if isinstance(frame, PongFrame):
+                if type(frame) is PongFrame:
                     self._on_pong(frame, clock())
                     continue
-                on_frame(frame)
+                on_frame(frame, clock())
                 if router.backlogged:
                     router.backlogged = False
                     await asyncio.sleep(0)  # let the consumers drain their queues
@@ -326,7 +330,7 @@ class WebSocketClient:
         ping_timeout = self.settings.heartbeat.ping_timeout
         keepalive: tuple[asyncio.Future[float], float] | None = None  # pong waiter, sent at
         router = self.router
-        ready = router.outbox_ready
+        ready = self.signals.housekeeping
         next_ping = now()
         frames_seen = self._frames_received
         last_life = now()  # when the frame count last moved
