@@ -32,6 +32,8 @@ Feature: The planstream package is tidy: explicit exports, pure core, typed, one
       | planstream.connection_actions |
       | planstream.repairs            |
       | planstream.node_ring          |
+      | planstream.router             |
+      | planstream.channel            |
     And the modules forbidden in pure code are "asyncio, websockets, socket, time, threading, httpx"
     When every import statement of the pure planstream modules is read with ast
     Then the import check covered at least 14 pure modules, planstream.connection_state among them

@@ -33,6 +33,7 @@ KEPT_IN_SUBMODULES: dict[str, str] = {
     "RepairPacer": "the sequencer's repair pacing, configured through SequencerSettings",
     # The connection machine's choice of server node; users list nodes in ClientSettings.urls.
     "NodeRing": "the ConnectionStateMachine's round robin over ClientSettings.urls",
+    "Position": "a plan's stream position, returned by Sequencer.position()",
 }
 
 

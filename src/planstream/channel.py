@@ -15,7 +15,8 @@ from planstream.delivery import Delivery
 from planstream.errors import PlanStreamError
 from planstream.plan_cursor import Position
 
-__all__ = ["PlanChannel", "SubscriberInbox", "precedes_or_equals"]
+#: Machinery of the client, imported by name; not public API.
+__all__: list[str] = []
 
 
 class SubscriberInbox(Protocol):

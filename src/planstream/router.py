@@ -47,7 +47,8 @@ from planstream.schema.frames import (
 from planstream.schema.http import PollResponse
 from planstream.sequencer import Sequencer
 
-__all__ = ["RouterSignals", "StreamRouter"]
+#: Machinery of the client, imported by name; not public API.
+__all__: list[str] = []
 
 logger = logging.getLogger("planstream.client")
 

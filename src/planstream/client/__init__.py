@@ -23,7 +23,6 @@ from planstream.client.polling import PollingPhase
 from planstream.client.signals import FlagSignals
 from planstream.client.stats import ClientStats, ConnectionCounters, StateChange
 from planstream.client.websocket_client import TokenProvider, WebSocketClient
-from planstream.router import StreamRouter
 
 __all__ = [
     "Callback",
@@ -37,7 +36,6 @@ __all__ = [
     "PollingPhase",
     "StateChange",
     "StateHook",
-    "StreamRouter",
     "Subscription",
     "SubscriptionInbox",
     "TokenProvider",
