@@ -23,6 +23,11 @@ that are not tracked are counted and dropped.
 
 from __future__ import annotations
 
+from collections import deque
+from collections.abc import Sequence
+from itertools import repeat
+from operator import attrgetter
+
 from planstream.backoff import BackoffPolicy, RandomSource
 from planstream.delivery import (
     Delivery,
@@ -50,6 +55,10 @@ __all__ = ["Sequencer"]
 
 _NOTHING = SequencerOutput()
 _DEADLINE = SequencerOutput(deadlines=True)
+_PLAN_ID = attrgetter("plan_id")
+_SEQ = attrgetter("seq")
+_EVENT_ID = attrgetter("event_id")
+_POPLEFT = deque.popleft
 
 
 class Sequencer:
@@ -162,7 +171,7 @@ class Sequencer:
         next one of its plan (nothing buffered, id not seen) and return True; else
         return False and change nothing (then :meth:`place` it)."""
         cursor = self._cursors.get(event.plan_id)
-        return cursor is not None and not cursor.buffer and self._accept(cursor, event)
+        return cursor is not None and not cursor.buffer and self._accept(cursor, (event,))
 
     def on_event(self, event: Event, now: float) -> SequencerOutput:
         """Feed one event."""
@@ -179,29 +188,29 @@ class Sequencer:
         self._sequence(event, now, deliveries, actions)
         return SequencerOutput(tuple(deliveries), tuple(actions), None, True)
 
-    def on_batch(self, events: tuple[Event, ...] | list[Event], now: float) -> SequencerOutput:
+    def on_batch(self, events: Sequence[Event], now: float) -> SequencerOutput:
         """Feed the events of one ``batch`` frame."""
+        if not events:
+            return _NOTHING
+        plan_id = events[0].plan_id
+        cursor = self._cursors.get(plan_id)
+        if (
+            cursor is not None
+            and not cursor.buffer
+            and len(set(map(_PLAN_ID, events))) == 1
+            and self._accept(cursor, events)
+        ):  # the hot path: the next events of one plan, accepted at once
+            return SequencerOutput(tuple(events), (), plan_id)
         deliveries: list[Delivery] = []
         actions: list[RepairAction] = []
-        deliver = deliveries.append
-        accept = self._accept
-        cursors = self._cursors
-        plan_id: str | None = None
-        cursor: PlanCursor | None = None
-        plans = 0  # how many runs of one plan the batch holds
-        slow = False
         for event in events:
-            if event.plan_id != plan_id:
-                plan_id = event.plan_id
-                cursor = cursors.get(plan_id)
-                plans += 1
-            if cursor is not None and not cursor.buffer and accept(cursor, event):
-                deliver(event)
+            if self.take_next(event):
+                deliveries.append(event)
             else:
                 self._sequence(event, now, deliveries, actions)
-                slow = True
+        plans = set(map(_PLAN_ID, deliveries))
         return SequencerOutput(
-            tuple(deliveries), tuple(actions), plan_id if plans == 1 else None, slow
+            tuple(deliveries), tuple(actions), plans.pop() if len(plans) == 1 else None, True
         )
 
     def on_subscribed(self, frame: SubscribedFrame, now: float) -> SequencerOutput:
@@ -298,7 +307,7 @@ class Sequencer:
                 self.repairs.request(cursor, RepairReason.STREAM_RESET, now, actions)
             self.stats.duplicates_dropped += 1
             return
-        if seq == cursor.last_seq + 1 and self._accept(cursor, event):  # its id is new
+        if seq == cursor.last_seq + 1 and self._accept(cursor, (event,)):  # its id is new
             deliveries.append(event)
             if cursor.buffer:
                 self._drain(cursor, now, deliveries)
@@ -327,7 +336,7 @@ class Sequencer:
             nxt = buffer.pop(cursor.last_seq + 1, None)
             if nxt is None:
                 break
-            if not self._accept(cursor, nxt):
+            if not self._accept(cursor, (nxt,)):
                 # Same id as a delivered event at another seq: a duplicate, and
                 # its seq is still missing; the gap timer will repair it.
                 self.stats.duplicates_dropped += 1
@@ -339,28 +348,53 @@ class Sequencer:
         elif cursor.repair_deadline is None:
             cursor.gap_deadline = now + self.gap_timeout  # progress restarts the clock
 
-    def _accept(self, cursor: PlanCursor, event: Event) -> bool:
-        """The one way an event is delivered: if it is the next of ``cursor``'s
-        plan and its id was not delivered, move the position to it (True).
-        Runs once per event received: keep it lean."""
-        seq = event.seq
+    def _accept(self, cursor: PlanCursor, events: Sequence[Event]) -> bool:
+        """The one way events are delivered: if ``events`` (of ``cursor``'s plan)
+        are exactly the next ones (consecutive seqs after the position, ids not
+        delivered), move the position past them and return True; else change
+        nothing and return False.
+
+        Runs once per frame received: a single event takes the short branch; a
+        batch is checked and remembered with C-level loops (no Python code per
+        event), which is where most of a batch's time would otherwise go.
+        """
         last_seq = cursor.last_seq
-        if last_seq is None or seq != last_seq + 1:
+        if last_seq is None:
             return False
-        event_id = event.event_id
         recent_ids = cursor.recent_ids
-        if event_id in recent_ids:
-            return False
-        cursor.last_seq = seq
-        cursor.last_event_id = event_id
-        recent_ids[event_id] = seq
         order = cursor.recent_order
         if order is None:
             order = cursor.order()
-        order.append(event_id)
-        if len(order) > self.dedup_window:
+        if len(events) == 1:
+            event = events[0]
+            seq = event.seq
+            if seq != last_seq + 1:
+                return False
+            event_id = event.event_id
+            if event_id in recent_ids:
+                return False
+            recent_ids[event_id] = seq
+            order.append(event_id)
+            count = 1
+        else:
+            count = len(events)
+            seqs = list(map(_SEQ, events))
+            if seqs != list(range(last_seq + 1, last_seq + count + 1)):
+                return False
+            ids = list(map(_EVENT_ID, events))
+            if not recent_ids.keys().isdisjoint(ids) or len(set(ids)) != count:
+                return False
+            recent_ids.update(zip(ids, seqs, strict=True))
+            order.extend(ids)
+            seq, event_id = seqs[-1], ids[-1]
+        excess = len(order) - self.dedup_window
+        if excess == 1:
             del recent_ids[order.popleft()]
-        self.stats.delivered += 1
+        elif excess > 0:  # forget the oldest ids, in C
+            deque(map(recent_ids.__delitem__, map(_POPLEFT, repeat(order, excess))), 0)
+        cursor.last_seq = seq
+        cursor.last_event_id = event_id
+        self.stats.delivered += count
         return True
 
     def _resync(

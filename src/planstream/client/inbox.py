@@ -109,21 +109,27 @@ class SubscriptionInbox:
         many items are queued."""
         if self.overflowed or self.ended:
             return len(self.items or ())
+        first = items[0]
+        if first.type != "event":
+            return self._push_each(items)  # a resync marker
+        seq = first.seq
+        accepted = self.accepted_seq
         queue = self.items
         if queue is None:
             queue = self.items = deque()
-        first = items[0]
-        last = items[-1]
-        if first.type != "event" or last.type != "event":
-            return self._push_each(items)  # a resync marker
-        accepted = self.accepted_seq
-        if (accepted is not None and first.seq <= accepted) or len(queue) + len(
-            items
-        ) > self.capacity:
+        count = len(items)
+        if (accepted is not None and seq <= accepted) or len(queue) + count > self.capacity:
             # Replayed for another subscriber of this plan, or too many: item by item.
             return self._push_each(items)
-        queue.extend(items)
-        self.accepted_seq = last.seq
+        if count == 1:
+            queue.append(first)
+        else:
+            last = items[-1]
+            if last.type != "event":
+                return self._push_each(items)
+            queue.extend(items)
+            seq = last.seq
+        self.accepted_seq = seq
         waiter = self.waiter  # wake(), inlined: once per frame
         if waiter is not None:
             self.waiter = None
