@@ -154,7 +154,8 @@ class SubscriptionInbox:
                 return  # replayed for another subscriber of this plan
             seq = item.seq
         queue = self.items
-        assert queue is not None  # created by push()
+        if queue is None:
+            queue = self.items = deque()
         if len(queue) >= self.capacity:
             self._overflow()
             return
