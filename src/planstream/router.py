@@ -92,10 +92,10 @@ class StreamRouter:
     """Sequencer, channels and the outgoing frame queue of one client."""
 
     __slots__ = (
-        "_error_lines",
         "_request_ids",
         "backlogged",
         "channels",
+        "error_lines",
         "online",
         "outbox",
         "rewinds",
@@ -112,7 +112,7 @@ class StreamRouter:
         self._request_ids = count(1)
         self.rewinds = 0  # slow subscribers re-subscribed from their position
         #: Server errors tied to no plan: a flood of them gives a few counted lines.
-        self._error_lines = LogLimiter(_ERROR_INTERVAL, _ERROR_BURST)
+        self.error_lines = LogLimiter(_ERROR_INTERVAL, _ERROR_BURST)
         #: Set when a subscriber has more than a few items queued: the reader then
         #: yields to the event loop so consumers catch up. Short queues keep few
         #: objects alive, which keeps the garbage collector's passes cheap.
@@ -360,7 +360,7 @@ class StreamRouter:
             channel = next((ch for ch in self.channels.values() if ch.pending_id == frame.id), None)
         message = frame_excerpt(frame.message)
         if channel is None:  # a flood of these gives a few counted lines
-            silenced = self._error_lines.allow(now)
+            silenced = self.error_lines.allow(now)
             if silenced:
                 logger.warning(
                     "server error %s: %s (%d similar warnings suppressed before this one)",
