@@ -9,6 +9,7 @@ a bounded queue behind the user's ``async for``) implements the protocol.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Protocol
 
 from planstream.delivery import Delivery
@@ -82,6 +83,32 @@ class PlanChannel:
         self.generation = 0  # bumped by every (re)subscription; stale polls are dropped
         #: A subscriber waits to be rewound until the plan's next delivery.
         self.rewind_waiting = False
+
+    def pin_positions(
+        self, rewinding: SubscriberInbox, seq_of: Callable[[str, str], int | None]
+    ) -> bool:
+        """Give each subscriber that stands at an id of unknown seq the seq the
+        sequencer knows for it (``seq_of(plan_id, event_id)``), so that a replay
+        skips what it had. False if one stays unknown (``rewinding`` and the
+        waiting ones take the replay)."""
+        known = True
+        for inbox in self.inboxes:
+            if inbox is rewinding or inbox.overflowed or inbox.accepted_seq is not None:
+                continue
+            event_id = inbox.taken_position.event_id
+            seq = None if event_id is None else seq_of(self.plan_id, event_id)
+            if seq is None:
+                known = False
+            else:
+                inbox.accepted_seq = seq
+        return known
+
+    def wake_waiting(self) -> None:
+        """Wake the subscribers waiting to be rewound: they retry now."""
+        self.rewind_waiting = False
+        for inbox in self.inboxes:
+            if inbox.overflowed:
+                inbox.wake()
 
 
 def precedes_or_equals(a: Position, b: Position) -> bool | None:

@@ -10,14 +10,12 @@ I/O itself: like the rest of the pure core it imports no asyncio, is given
 the time (``on_frame(frame, now)``, ``tick(now)``) and tells the asyncio
 layer what changed through :class:`RouterSignals`.
 
-Every (re)subscription of a channel — the first one, the resume after a
-reconnect, the rewind of a slow or late subscriber — goes the same way: the
-plan leaves the sequencer, a ``subscribe`` with a fresh request id is sent, and
-the plan is tracked again from the requested position when the server answers
-that request (``subscribed`` or ``resync``). Anything the server sent for the
-plan in between belongs to the old position and is dropped; the replay
-re-sends it. Repairs asked for by the sequencer itself (gaps, lost tails)
-keep the plan tracked: its position is known.
+Every (re)subscription of a channel (the first, the resume after a reconnect,
+the rewind of a slow or late subscriber) goes one way: the plan leaves the
+sequencer, a ``subscribe`` with a fresh request id is sent, and the plan is
+tracked again from the requested position when that request is answered;
+frames in between are dropped (the replay re-sends them). Repairs the
+sequencer asks for keep the plan tracked: its position is known.
 """
 
 from __future__ import annotations
@@ -63,16 +61,9 @@ _ERROR_BURST: Final = 5
 _ERROR_INTERVAL: Final = 10.0
 
 
-def _subclasses(cls: type) -> set[type]:
-    found: set[type] = set(cls.__subclasses__())
-    for sub in tuple(found):
-        found |= _subclasses(sub)
-    return found
-
-
 #: Every event model: one ``type()`` lookup picks the hot path out of the frames
 #: (``isinstance`` against a pydantic model costs several times more).
-_EVENT_TYPES: Final = frozenset(_subclasses(EventBase))
+_EVENT_TYPES: Final = frozenset(EventBase.__subclasses__())
 
 
 class RouterSignals(Protocol):
@@ -170,7 +161,7 @@ class StreamRouter:
         if precedes_or_equals(self.sequencer.position(channel.plan_id), wanted) is True:
             self._rewound(inbox)
             return
-        if not self._pin_positions(channel, inbox):
+        if not channel.pin_positions(inbox, self.sequencer.seq_of):
             # Another subscriber stands at an id whose seq is not known yet: a
             # replay now could hand it events from before that id again.
             channel.rewind_waiting = True
@@ -182,29 +173,6 @@ class StreamRouter:
     def _rewound(self, inbox: SubscriberInbox) -> None:
         if inbox.rewound():
             self.rewinds += 1  # a slow subscriber, not one that joined late
-
-    def _pin_positions(self, channel: PlanChannel, rewinding: SubscriberInbox) -> bool:
-        """Give each subscriber of ``channel`` that stands at an id of unknown seq
-        the seq the sequencer knows for it, so that a replay skips what it had.
-        False if one stays unknown (``rewinding`` and waiting ones take the replay)."""
-        known = True
-        for inbox in channel.inboxes:
-            if inbox is rewinding or inbox.overflowed or inbox.accepted_seq is not None:
-                continue
-            event_id = inbox.taken_position.event_id
-            seq = None if event_id is None else self.sequencer.seq_of(channel.plan_id, event_id)
-            if seq is None:
-                known = False
-            else:
-                inbox.accepted_seq = seq
-        return known
-
-    def _wake_waiting(self, channel: PlanChannel) -> None:
-        """Wake the subscribers waiting to be rewound: they retry now."""
-        channel.rewind_waiting = False
-        for inbox in channel.inboxes:
-            if inbox.overflowed:
-                inbox.wake()
 
     def end_all(self, error: PlanStreamError | None) -> None:
         """The client stopped: every subscription ends (with ``error`` once drained)."""
@@ -281,7 +249,7 @@ class StreamRouter:
             if inbox.push(items) > _BACKLOG:
                 self.backlogged = True
         if channel.rewind_waiting:
-            self._wake_waiting(channel)
+            channel.wake_waiting()
 
     def poll_position(self, plan_id: str) -> tuple[int, str | None] | None:
         """``(generation, after)`` for the next poll of ``plan_id``; None if unsubscribed."""
@@ -342,7 +310,7 @@ class StreamRouter:
         )
         channel.pending_from = None
         channel.pending_id = None
-        self._wake_waiting(channel)
+        channel.wake_waiting()
 
     def _on_answer(self, frame: SubscribedFrame | ResyncFrame, now: float) -> SequencerOutput:
         channel = self.channels.get(frame.plan_id)
@@ -361,15 +329,11 @@ class StreamRouter:
         message = frame_excerpt(frame.message)
         if channel is None:  # a flood of these gives a few counted lines
             silenced = self.error_lines.allow(now)
-            if silenced:
-                logger.warning(
-                    "server error %s: %s (%d similar warnings suppressed before this one)",
-                    frame.code,
-                    message,
-                    silenced,
+            if silenced is not None:
+                more = (
+                    f" ({silenced} similar warnings suppressed before this one)" if silenced else ""
                 )
-            elif silenced is not None:
-                logger.warning("server error %s: %s", frame.code, message)
+                logger.warning("server error %s: %s%s", frame.code, message, more)
             return
         logger.warning(
             "subscription to plan %r failed (%s): %s", channel.plan_id, frame.code, message

@@ -350,14 +350,9 @@ class Sequencer:
 
     def _accept(self, cursor: PlanCursor, events: Sequence[Event]) -> bool:
         """The one way events are delivered: if ``events`` (of ``cursor``'s plan)
-        are exactly the next ones (consecutive seqs after the position, ids not
-        delivered), move the position past them and return True; else change
-        nothing and return False.
-
-        Runs once per frame received: a single event takes the short branch; a
-        batch is checked and remembered with C-level loops (no Python code per
-        event), which is where most of a batch's time would otherwise go.
-        """
+        are exactly the next ones (consecutive seqs, ids not delivered), move the
+        position past them (True); else change nothing (False). Once per frame:
+        one event takes a short branch, a batch C-level loops (no Python per event)."""
         last_seq = cursor.last_seq
         if last_seq is None:
             return False
