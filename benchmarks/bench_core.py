@@ -194,7 +194,8 @@ def _check_exactly_once(sequencer: Sequencer, events: tuple[Event, ...]) -> None
     stats = sequencer.stats
     if stats.delivered != unique or stats.duplicates_dropped != len(events) - unique:
         raise AssertionError(f"sequencer delivered {stats} for {unique} unique events")
-    if sequencer.position("plan-0")[0] != unique:
+    last_id = next(event.event_id for event in events if event.seq == unique)
+    if sequencer.seq_of("plan-0", last_id) != unique:  # the last event was delivered
         raise AssertionError(f"sequencer stopped at {sequencer.position('plan-0')}")
 
 
@@ -315,8 +316,12 @@ class SequencerMemorySuite:
             for plan_id, last_event_id, last_seq in self.positions:
                 sequencer.track(plan_id, last_event_id=last_event_id, last_seq=last_seq)
             current, peak = tracemalloc.get_traced_memory()
-            if len(sequencer.plan_ids) != IDLE_PLANS:
-                raise AssertionError(f"tracking {len(sequencer.plan_ids)} plans")
+            tracked = sum(
+                sequencer.seq_of(plan_id, last_event_id) == last_seq
+                for plan_id, last_event_id, last_seq in self.positions
+            )
+            if tracked != IDLE_PLANS:
+                raise AssertionError(f"tracking {tracked} plans")
         finally:
             tracemalloc.stop()
         return (current - base) / IDLE_PLANS, (peak - base) / IDLE_PLANS

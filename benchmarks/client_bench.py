@@ -31,7 +31,9 @@ Each is parametrised by frame shape: single ``event`` frames or 64-event
   aborted every 50 frames; ``track_lost_events`` and ``track_duplicated_events``
   must be 0 (order is asserted during the run), ``track_reconnects`` counts them.
 
-Run standalone for a table: ``python benchmarks/client_bench.py``.
+Run standalone for a table: ``python benchmarks/client_bench.py``; for the
+throughput ratio in CPU time per event (steadier on a loaded machine):
+``python benchmarks/client_bench.py --cpu-ratio 5`` (5 interleaved rounds).
 """
 
 from __future__ import annotations
@@ -342,7 +344,41 @@ class MemorySuite:
     track_bytes_per_idle_subscription.unit = "bytes"  # type: ignore[attr-defined]
 
 
+async def _cpu_rate(client: Callable[[str, int], Awaitable[float]], url: str, events: int) -> float:
+    """Events per second of the client process's CPU time (``process_time``)."""
+    started = time.process_time()
+    await client(url, events)
+    return events / (time.process_time() - started)
+
+
+def cpu_ratio(batch: int, rounds: int) -> list[float]:
+    """planstream / bare validate in CPU time per event, one ratio per round.
+
+    On a loaded machine the wall-clock rates swing with the scheduler (the bare
+    client at 17,000 or 47,000 events/s within minutes); the CPU time each
+    client spends per event moves far less. Whole runs, connection included.
+    """
+    ratios = []
+    for _ in range(rounds):
+        bare, planstream = (
+            best_rate_once(lambda url, n, run=run: _cpu_rate(run, url, n), batch)
+            for run in (_bare_validate, planstream_client)
+        )
+        ratios.append(planstream / bare)
+    return ratios
+
+
 def main() -> None:
+    if len(sys.argv) == 3 and sys.argv[1] == "--cpu-ratio":
+        for batch in ThroughputSuite.params:
+            ratios = sorted(cpu_ratio(batch, int(sys.argv[2])))
+            print(
+                f"{batch:>2} event(s)/frame  planstream / bare validate, CPU time: "
+                f"median {ratios[len(ratios) // 2]:.2f} (rounds: "
+                + ", ".join(f"{r:.2f}" for r in ratios)
+                + ")"
+            )
+        return
     if len(sys.argv) == 6 and sys.argv[1] == "--probe":
         kind, count, url = sys.argv[2], int(sys.argv[3]), sys.argv[5]
         compressed = sys.argv[4] == "1"

@@ -19,7 +19,7 @@ from typing import Any
 from planstream import PlanState, Resync
 from planstream.codec import decode_event, decode_server_frame, encode_frame
 from planstream.delivery import Resubscribe
-from planstream.schema import BatchFrame, EventBase, SubscribedFrame
+from planstream.schema import BatchFrame, EventBase, Head, SubscribedFrame
 from planstream.sequencer import Sequencer
 
 PLAN = "plan-demo"
@@ -108,9 +108,8 @@ def main() -> int:
     for action in repairs:
         print(f"repair: re-subscribe {action.plan_id} after {action.last_event_id}", action.reason)
         after = next(e["seq"] for e in published if e["event_id"] == action.last_event_id)
-        sequencer.on_subscribed(
-            SubscribedFrame(id="r1", plan_id=PLAN, head=decode_event(published[-1]).head), now
-        )
+        head = Head(seq=published[-1]["seq"], event_id=published[-1]["event_id"])
+        sequencer.on_subscribed(SubscribedFrame(id="r1", plan_id=PLAN, head=head), now)
         replay = BatchFrame(events=tuple(decode_event(e) for e in published if e["seq"] > after))
         handle(sequencer.feed(decode_server_frame(encode_frame(replay)), now + 2.6).deliveries)
 

@@ -92,11 +92,13 @@ Feature: The planstream package is tidy: a deliberate API, pure core, typed, one
       | planstream.node_ring          |
       | planstream.redaction          |
       | planstream.imports            |
+      | planstream.router             |
+      | planstream.channel            |
     And the modules forbidden in pure code are "asyncio, websockets, socket, time, threading, httpx"
     When each pure planstream module is imported alone in a fresh interpreter
     Then no pure planstream module loaded "asyncio, websockets, httpx, starlette, uvicorn"
     When every import statement of the pure planstream modules is read with ast
-    Then the import check covered at least 17 pure modules, planstream.connection_state among them
+    Then the import check covered at least 19 pure modules, planstream.connection_state among them
     And no pure planstream module imports a forbidden module
     And every planstream module a pure module imports is pure itself
 

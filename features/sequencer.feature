@@ -374,22 +374,16 @@ Feature: The sequencer delivers each plan's events exactly once, in order, or an
     Then the sequencer delivers nothing
     And the sequencer stat duplicates_dropped is 1
 
-  Scenario: Resuming all plans after a reconnect asks to resubscribe each from its last id
+  Scenario: Each plan's position, where a reconnect resumes it, is its last delivered event
     Given the sequencer tracks plan "p2" resuming after "e10"
     And the sequencer tracks plan "p3" resuming after "e7" at seq 7
     And the sequencer tracks plan "p4"
     When the sequencer receives events 1, 2, 4 of plan "p1" at time 0
-    And the sequencer resumes all plans at time 1
-    Then the sequencer requests these resubscribes:
-      | plan | after | reason    |
-      | p1   | e2    | reconnect |
-      | p2   | e10   | reconnect |
-      | p3   | e7    | reconnect |
-      | p4   | -     | reconnect |
-    And the sequencer stat repairs_requested is 4
-    And the sequencer next deadline is 11
-    When the sequencer is told plan "p1" is subscribed with head 4 "e4" at time 2
-    Then the sequencer next deadline is 4
+    Then the sequencer position of plan "p1" is seq 2 at "e2"
+    And the sequencer position of plan "p2" is unknown seq at "e10"
+    And the sequencer position of plan "p3" is seq 7 at "e7"
+    And the sequencer position of plan "p4" is seq 0 with no event id
+    And the sequencer next deadline is 2
 
   # --- subscriptions --------------------------------------------------------------
 

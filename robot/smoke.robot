@@ -96,7 +96,7 @@ Log Event Decodes And Ignores Unknown Fields
     Should Be Equal    ${event.data.level}    warning
     Should Be Equal    ${event.data.stream}    stderr
     Should Be Equal    ${event.data.message}    disk 91% full
-    Should Be Equal    ${event.head.seq}    ${4}
+    Should Be Equal    ${event.seq}    ${4}
 
 Unknown Event Kind Decodes To UnknownEvent
     ${event}=    Decode Sample Frame    event_unknown_kind

@@ -251,7 +251,7 @@ def step_stalled_bounded(context: Any, plan_id: str, size: int) -> None:
     assert isinstance(subscription, Subscription), subscription
     run(context, until(lambda: subscription.overflows >= 1, f"{plan_id} to overflow"))
     assert consumer.items == [], "the stalled consumer read"
-    queued = len(subscription._inbox.items)  # the bound itself is what this checks
+    queued = len(subscription._inbox.items or ())  # the bound itself is what this checks
     assert queued <= size, queued
 
 

@@ -25,9 +25,11 @@ from hypothesis import strategies as st
 from support.hypothesis_runs import run_property
 
 from planstream.backoff import BackoffPolicy
-from planstream.client.router import StreamRouter
+from planstream.client.inbox import SubscriptionInbox
+from planstream.client.router_signals import ConnectionSignals
 from planstream.codec import decode_server_frame, event_positions
 from planstream.errors import FrameTooLargeError, InvalidFrameError
+from planstream.router import StreamRouter
 from planstream.sequencer import Sequencer
 
 _PLANS = ("p1", "p2", "x9")  # x9 is never subscribed
@@ -188,10 +190,10 @@ def _router() -> StreamRouter:
         max_failed_repairs=3,
         rng=random.Random(1),
     )
-    router = StreamRouter(sequencer, queue_size=_QUEUE)
+    router = StreamRouter(sequencer, ConnectionSignals())
     router.go_online()
-    router.attach("p1", last_event_id=None, follow=True)
-    router.attach("p2", last_event_id="e5", follow=False)
+    router.attach(SubscriptionInbox("p1", last_event_id=None, follow=True, capacity=_QUEUE))
+    router.attach(SubscriptionInbox("p2", last_event_id="e5", follow=False, capacity=_QUEUE))
     return router
 
 
@@ -219,8 +221,8 @@ def _run(router: StreamRouter, plan_id: str, offset: int, length: int) -> str:
     """A batch of ``length`` well-formed events of ``plan_id`` from ``offset``
     past its position: the sequencer's ordinary work between the attacks."""
     position = 0
-    if plan_id in router.sequencer.plan_ids:
-        position = router.sequencer.position(plan_id)[0] or 0
+    if plan_id in router.sequencer._cursors:
+        position = router.sequencer.position(plan_id).seq or 0
     first = max(1, position + offset)
     events = [
         {
@@ -249,7 +251,8 @@ def _check_bounds(router: StreamRouter) -> None:
             assert any(d is not None for d in due), plan  # never a silent stall
     for channel in router.channels.values():
         for inbox in channel.inboxes:
-            assert len(inbox.items) <= _QUEUE, (channel.plan_id, len(inbox.items))
+            queued = len(inbox.items or ())
+            assert queued <= _QUEUE, (channel.plan_id, queued)
 
 
 def _fuzz_property(examples: int) -> Any:

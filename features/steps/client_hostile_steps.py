@@ -90,7 +90,7 @@ def step_flood_server(context: Any, count: int, errors: int) -> None:
 
 @then("the hostile client handled {count:d} server errors tied to no plan")
 def step_errors_handled(context: Any, count: int) -> None:
-    throttle = context.api_host.client._router.error_warnings
+    throttle = context.api_host.client._router.error_lines
 
     def handled() -> int:
         return len(_lines(context, "WARNING", "server error")) + throttle.suppressed

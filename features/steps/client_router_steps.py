@@ -18,9 +18,11 @@ from behave import given, then, when
 from support.servers import on_cleanup, run
 
 from planstream import Event, LogData, LogEvent, Resync, Subscription, SubscriptionError
-from planstream.client.router import StreamRouter
+from planstream.client.inbox import SubscriptionInbox
+from planstream.client.router_signals import ConnectionSignals
 from planstream.codec import decode_server_frame
 from planstream.delivery import Delivery
+from planstream.router import StreamRouter
 from planstream.schema import BatchFrame, PollResponse
 from planstream.sequencer import Sequencer
 
@@ -38,7 +40,8 @@ class _Records(logging.Handler):
 
 
 def _start_router(context: Any, queue_size: int, *, online: bool) -> None:
-    router = StreamRouter(Sequencer(), queue_size=queue_size)
+    router = StreamRouter(Sequencer(), ConnectionSignals())
+    context.router_queue_size = queue_size
     if online:
         router.go_online()
     context.router = router
@@ -69,7 +72,10 @@ def step_router_polling(context: Any, size: int) -> None:
 
 def _attach(context: Any, name: str, plan_id: str, last_event_id: str | None) -> None:
     router: StreamRouter = context.router
-    inbox = router.attach(plan_id, last_event_id=last_event_id, follow=True)
+    inbox = SubscriptionInbox(
+        plan_id, last_event_id=last_event_id, follow=True, capacity=context.router_queue_size
+    )
+    router.attach(inbox)
     subscription = Subscription(inbox, rewind=router.rewind, detach=router.detach)
     context.router_subscribers[name] = subscription
 
@@ -102,7 +108,7 @@ def step_takes(context: Any, name: str, expected: str) -> None:
     wanted = expected.split(",")
     taken = [_describe(run(context, anext(subscription), timeout=2)) for _ in wanted]
     assert taken == wanted, taken
-    queued = [_describe(item) for item in subscription._inbox.items]
+    queued = [_describe(item) for item in subscription._inbox.items or ()]
     assert not queued, f"more is queued: {queued}"
 
 
@@ -121,7 +127,7 @@ def step_looks(context: Any, name: str) -> None:
 def step_waits(context: Any, name: str) -> None:
     inbox = context.router_subscribers[name]._inbox
     assert inbox.overflowed, "the subscriber should be held until its rewind"
-    assert not inbox.items, list(inbox.items)
+    assert not inbox.items, list(inbox.items or ())
     assert inbox.overflows == 0, "joining late is not an overflow"
 
 
@@ -129,7 +135,8 @@ def step_waits(context: Any, name: str) -> None:
 @then('router subscriber "{name}" has {count:d} items queued and has overflowed {times:d} times')
 def step_queued(context: Any, name: str, count: int, times: int) -> None:
     subscription = context.router_subscribers[name]
-    assert len(subscription._inbox.items) == count, list(subscription._inbox.items)
+    queued = list(subscription._inbox.items or ())
+    assert len(queued) == count, queued
     assert subscription.overflows == times, subscription.overflows
 
 
@@ -181,7 +188,7 @@ def _events(plan_id: str, first: int, last: int) -> list[Event]:
 @when('the router receives events {first:d} to {last:d} of plan "{plan_id}" one frame each')
 def step_events(context: Any, first: int, last: int, plan_id: str) -> None:
     for event in _events(plan_id, first, last):
-        context.router.on_frame(event)
+        context.router.on_frame(event, 0.0)
 
 
 @when('the router receives events {first:d} to {last:d} of plan "{plan_id}" in one batch')
@@ -260,19 +267,19 @@ def step_sent(context: Any, expected: str) -> None:
 @then("the router tracks no plan")
 def step_tracks_nothing(context: Any) -> None:
     assert context.router.channels == {}
-    assert context.router.sequencer.plan_ids == ()
+    for subscription in context.router_subscribers.values():
+        plan_id = subscription.plan_id
+        try:
+            position = context.router.sequencer.position(plan_id)
+        except KeyError:
+            continue
+        raise AssertionError(f"the sequencer still tracks {plan_id!r} at {position}")
 
 
 @then("the router counted {count:d} rewind")
 @then("the router counted {count:d} rewinds")
 def step_rewinds(context: Any, count: int) -> None:
     assert context.router.rewinds == count, context.router.rewinds
-
-
-@then("the router counted {count:d} subscribe error")
-@then("the router counted {count:d} subscribe errors")
-def step_subscribe_errors(context: Any, count: int) -> None:
-    assert context.router.subscribe_errors == count, context.router.subscribe_errors
 
 
 @then('the router logged a warning containing "{text}"')

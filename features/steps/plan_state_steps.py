@@ -11,7 +11,7 @@ from pydantic_core import to_jsonable_python
 
 from planstream import PlanSnapshot, PlanState, PlanStateError, PlanStatus, PlanStreamError
 from planstream.codec import decode_server_frame, encode_frame
-from planstream.schema import TERMINAL_PLAN_STATUSES, EventBase, ResyncFrame
+from planstream.schema import TERMINAL_PLAN_STATUSES, EventBase, Head, ResyncFrame
 
 use_step_matcher("parse")
 
@@ -46,8 +46,16 @@ def _state(context: Any) -> PlanState:
     return state
 
 
+def _folded(plan_id: str, events: list[EventBase]) -> PlanState:
+    """A fresh state with ``events`` applied one by one, as a subscriber folds them."""
+    state = PlanState(plan_id)
+    for event in events:
+        state.apply(event)
+    return state
+
+
 def _fold(context: Any, events: list[EventBase], plan_id: str | None = None) -> None:
-    context.plan_state = PlanState.fold(plan_id or context.plan_id, events)
+    context.plan_state = _folded(plan_id or context.plan_id, events)
     context.plan_kept = None
 
 
@@ -223,8 +231,9 @@ def then_steps(context: Any) -> None:
 
 def _head_is(context: Any, event: EventBase) -> None:
     state = _state(context)
-    assert state.head == event.head, (state.head, event.head)
-    assert state.snapshot().head == event.head
+    head = Head(seq=event.seq, event_id=event.event_id)
+    assert state.head == head, (state.head, head)
+    assert state.snapshot().head == head
 
 
 def _updated_at(context: Any, event: EventBase) -> None:
@@ -311,7 +320,7 @@ def then_plan_state_error(context: Any, other: str, own: str) -> None:
 
 @then("the restored plan state's snapshot equals the fold of the whole recorded stream")
 def then_restored_equal(context: Any) -> None:
-    expected = PlanState.fold(context.plan_id, context.plan_events).snapshot()
+    expected = _folded(context.plan_id, context.plan_events).snapshot()
     assert context.plan_restored.snapshot() == expected
     assert context.plan_restored.is_terminal is expected.is_terminal
 

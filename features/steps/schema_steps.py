@@ -253,12 +253,6 @@ def then_attribute_null(context: Any, path: str) -> None:
     assert value is None, (path, value)
 
 
-@then("the decoded wire event's head is its seq and event_id")
-def then_event_head(context: Any) -> None:
-    event = _model(context)
-    assert event.head == planstream.schema.Head(seq=event.seq, event_id=event.event_id), event.head
-
-
 @then("encoding the decoded wire model and decoding it again gives an equal model")
 def then_round_trip(context: Any) -> None:
     model = _model(context)

@@ -9,6 +9,7 @@ from typing import Any
 from behave import then
 from support.sequencer_events import scenario_sequencer
 
+from planstream.plan_cursor import Position
 from planstream.sequencer import Sequencer
 
 
@@ -34,19 +35,19 @@ def sequencer_no_deadline(context: Any) -> None:
 @then('the sequencer position of plan "{plan:w}" is seq {seq:d} at "{event_id:w}"')
 def sequencer_position(context: Any, plan: str, seq: int, event_id: str) -> None:
     got = scenario_sequencer(context).position(plan)
-    assert got == (seq, event_id), got
+    assert got == Position(event_id=event_id, seq=seq), got
 
 
 @then('the sequencer position of plan "{plan:w}" is seq {seq:d} with no event id')
 def sequencer_position_no_id(context: Any, plan: str, seq: int) -> None:
     got = scenario_sequencer(context).position(plan)
-    assert got == (seq, None), got
+    assert got == Position(event_id=None, seq=seq), got
 
 
 @then('the sequencer position of plan "{plan:w}" is unknown seq at "{event_id:w}"')
 def sequencer_position_unknown_seq(context: Any, plan: str, event_id: str) -> None:
     got = scenario_sequencer(context).position(plan)
-    assert got == (None, event_id), got
+    assert got == Position(event_id=event_id, seq=None), got
 
 
 @then('the sequencer buffers {count:d} events of plan "{plan:w}"')
@@ -79,7 +80,8 @@ def sequencer_remembers(context: Any, ids: str, plan: str) -> None:
 @then('the sequencer tracks only plans "{plans}"')
 def sequencer_tracks_only(context: Any, plans: str) -> None:
     expected = tuple(p.strip() for p in plans.split(","))
-    assert scenario_sequencer(context).plan_ids == expected, scenario_sequencer(context).plan_ids
+    tracked = tuple(scenario_sequencer(context)._cursors)
+    assert tracked == expected, tracked
 
 
 @then('building the sequencer fails with a ValueError mentioning "{text}"')

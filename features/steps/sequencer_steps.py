@@ -179,11 +179,6 @@ def sequencer_heartbeat_no_head(context: Any, plan: str, now: float) -> None:
     _heartbeat(context, plan, None, now)
 
 
-@when("the sequencer resumes all plans at time {now:g}")
-def sequencer_resumes_all(context: Any, now: float) -> None:
-    _record(context, [SequencerOutput((), scenario_sequencer(context).resume_all(now))])
-
-
 @when('the sequencer stops tracking plan "{plan:w}"')
 def sequencer_untracks(context: Any, plan: str) -> None:
     scenario_sequencer(context).untrack(plan)

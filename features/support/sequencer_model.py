@@ -110,7 +110,13 @@ class SequencerDriver:
                 return SequencerOutput()
             event_id = model.recent[-1 - back % len(model.recent)]
             return seq.on_event(sequencer_event(plan, self._base(plan) + delta, event_id), now)
-        return SequencerOutput((), seq.resume_all(now))
+        # A reconnect, as the router performs it: every plan is tracked again
+        # from its position when the server answers; the dedup window restarts.
+        for plan, model in self.models.items():
+            position = seq.position(plan)
+            seq.track(plan, last_event_id=position.event_id, last_seq=position.seq)
+            model.recent = deque([position.event_id] if position.event_id else [], maxlen=model.dw)
+        return SequencerOutput()
 
 
 def check_sequencer_output(
@@ -142,8 +148,8 @@ def check_sequencer_output(
     for plan, model in models.items():
         position = seq.position(plan)
         if model.last_seq is None:
-            model.last_seq = position[0]  # learned from a matching `subscribed` head
-        assert position == (model.last_seq, model.last_id), (plan, position, vars(model))
+            model.last_seq = position.seq  # learned from a matching `subscribed` head
+        assert position == (model.last_id, model.last_seq), (plan, position, vars(model))
     return events, markers
 
 

@@ -34,9 +34,12 @@ __all__ = [
 #: What a WebSocket message carries: text or bytes.
 RawFrame: TypeAlias = str | bytes | bytearray
 
-_SERVER_FRAME: Final[TypeAdapter[ServerFrame]] = TypeAdapter(ServerFrame)
-_CLIENT_FRAME: Final[TypeAdapter[ClientFrame]] = TypeAdapter(ClientFrame)
-_EVENT: Final[TypeAdapter[Event]] = TypeAdapter(Event)
+# The adapters' core validators, called directly: TypeAdapter.validate_json is
+# a Python wrapper that costs ~0.6 µs per call (about a tenth of decoding a
+# single-event frame) for options we never pass.
+_SERVER_FRAME: Final = TypeAdapter[ServerFrame](ServerFrame).validator
+_CLIENT_FRAME: Final = TypeAdapter[ClientFrame](ClientFrame).validator
+_EVENT: Final = TypeAdapter[Event](Event).validator
 
 _UNKNOWN_EVENT_LABEL = "UnknownEvent"
 _TAGGED_UNION_PREFIX = "tagged-union["
@@ -56,9 +59,10 @@ def decode_server_frame(raw: RawFrame, *, max_bytes: int | None = None) -> Serve
     if max_bytes is not None:  # (the client's reader passes None: websockets checked it)
         _check_size(raw, max_bytes)
     try:
-        return _SERVER_FRAME.validate_json(raw)
+        frame: ServerFrame = _SERVER_FRAME.validate_json(raw)
     except ValidationError as exc:
         raise InvalidFrameError(_describe(exc.errors(include_input=False)), _text(raw)) from None
+    return frame
 
 
 def event_positions(raw: RawFrame) -> list[tuple[str, int]]:
@@ -97,9 +101,10 @@ def decode_client_frame(raw: RawFrame, *, max_bytes: int | None = None) -> Clien
     """Decode one client frame (the server side of :func:`decode_server_frame`)."""
     _check_size(raw, max_bytes)
     try:
-        return _CLIENT_FRAME.validate_json(raw)
+        frame: ClientFrame = _CLIENT_FRAME.validate_json(raw)
     except ValidationError as exc:
         raise InvalidFrameError(_describe(exc.errors(include_input=False)), _text(raw)) from None
+    return frame
 
 
 def decode_event(value: Any) -> Event:
@@ -120,9 +125,10 @@ def decode_event(value: Any) -> Event:
 def decode_event_json(raw: RawFrame) -> Event:
     """Validate one event from its JSON text (an event as a log stored it)."""
     try:
-        return _EVENT.validate_json(raw)
+        event: Event = _EVENT.validate_json(raw)
     except ValidationError as exc:
         raise InvalidFrameError(_describe(exc.errors(include_input=False)), _text(raw)) from None
+    return event
 
 
 def encode_frame(frame: Any) -> str:

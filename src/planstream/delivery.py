@@ -49,7 +49,6 @@ Delivery: TypeAlias = Event | Resync
 class RepairReason(StrEnum):
     """Why the sequencer asks to re-subscribe a plan."""
 
-    RECONNECT = "reconnect"
     GAP_TIMEOUT = "gap_timeout"
     REORDER_OVERFLOW = "reorder_overflow"
     TAIL_LOST = "tail_lost"
@@ -89,11 +88,16 @@ class SequencerOutput(NamedTuple):
 
     ``plan_id``: the one plan every delivery belongs to, when the input was a
     batch of a single plan (lets the caller queue them at once); else None.
+    ``deadlines``: the input may have set a deadline (a gap timer, a repair
+    awaiting its answer or due later): whoever sleeps until
+    :meth:`~planstream.sequencer.Sequencer.next_deadline` must look again.
+    Never set by in-order events.
     """
 
     deliveries: tuple[Delivery, ...] = ()
     actions: tuple[RepairAction, ...] = ()
     plan_id: str | None = None
+    deadlines: bool = False
 
 
 @dataclass(slots=True)

@@ -11,7 +11,7 @@ questions about the position and applies the changes it is told to.
 from __future__ import annotations
 
 from collections import deque
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from planstream.schema.events import Event, Head
 
@@ -19,7 +19,19 @@ if TYPE_CHECKING:
     from planstream.backoff import BackoffSchedule
     from planstream.delivery import RepairReason
 
-__all__ = ["PlanCursor", "RepairHistory"]
+__all__ = ["PlanCursor", "Position", "RepairHistory"]
+
+
+class Position(NamedTuple):
+    """Where a plan's stream stands: the last event delivered (or resumed after).
+
+    ``event_id`` None: nothing yet, the stream starts at seq 1 (``seq`` 0).
+    ``seq`` None: resumed after an id whose seq is not known yet; the next
+    event (or the server's answer) tells it.
+    """
+
+    event_id: str | None
+    seq: int | None
 
 
 class RepairHistory:
@@ -32,8 +44,8 @@ class RepairHistory:
     __slots__ = ("failed", "position", "problem", "reason", "schedule")
 
     def __init__(self) -> None:
-        #: Where the last repair resumed from ``(last_seq, last_event_id)``.
-        self.position: tuple[int | None, str | None] | None = None
+        #: Where the last repair resumed from.
+        self.position: Position | None = None
         self.failed = 0  # repairs in a row that brought no progress
         self.schedule: BackoffSchedule | None = None  # their delays
         self.reason: RepairReason | None = None  # why the delayed repair is due
@@ -72,6 +84,11 @@ class PlanCursor:
         self.repair_history: RepairHistory | None = None  # see history()
         if last_event_id is not None and last_seq is not None:
             self.remember(last_event_id, last_seq)
+
+    @property
+    def position(self) -> Position:
+        """The last delivered event (or the resume position)."""
+        return Position(self.last_event_id, self.last_seq)
 
     def remember(self, event_id: str, seq: int) -> None:
         """Note ``event_id`` as delivered at ``seq`` (the caller trims the window)."""

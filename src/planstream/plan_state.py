@@ -6,7 +6,6 @@ stream with it, so both sides agree on what a plan looks like.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import datetime
 
 from planstream.errors import PlanStateError
@@ -52,14 +51,6 @@ class PlanState:
         state._steps = {step.step_id: step for step in snapshot.steps}
         state.head = snapshot.head
         state.updated_at = snapshot.updated_at
-        return state
-
-    @classmethod
-    def fold(cls, plan_id: str, events: Iterable[Event]) -> PlanState:
-        """Fold a whole stream into a fresh state."""
-        state = cls(plan_id)
-        for event in events:
-            state.apply(event)
         return state
 
     @property

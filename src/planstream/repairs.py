@@ -38,7 +38,6 @@ from planstream.schema.events import Head
 __all__ = ["RepairPacer"]
 
 _CAUSES = {
-    RepairReason.RECONNECT: "the connection was re-established",
     RepairReason.GAP_TIMEOUT: "a gap in the seqs stayed open past gap_timeout",
     RepairReason.REORDER_OVERFLOW: "an event arrived beyond the reorder window",
     RepairReason.TAIL_LOST: "a heartbeat announced events that never arrived",
@@ -116,7 +115,7 @@ class RepairPacer:
         cursor.repair_deadline = now + self.resubscribe_timeout
         cursor.gap_deadline = None
         cursor.repair_due = None
-        cursor.history().position = (cursor.last_seq, cursor.last_event_id)
+        cursor.history().position = cursor.position
         self.stats.repairs_requested += 1
         return Resubscribe(cursor.plan_id, cursor.last_event_id, reason)
 
@@ -136,21 +135,26 @@ class RepairPacer:
 
     def check_head(
         self, cursor: PlanCursor, head: Head, now: float, actions: list[RepairAction]
-    ) -> None:
-        """Compare a heartbeat's head with what was delivered (protocol §3)."""
+    ) -> bool:
+        """Compare a heartbeat's head with what was delivered (protocol §3);
+        True if that asked for a repair (which sets a deadline)."""
         if cursor.repair_deadline is not None:
-            return  # a repair is on its way
+            return False  # a repair is on its way
         if cursor.last_seq is None:
             # Resumed from an id of unknown seq and nothing arrived, yet the
             # server sent something newer on this connection: a lost replay.
-            if head.event_id != cursor.last_event_id:
-                self.request(cursor, RepairReason.TAIL_LOST, now, actions)
-            return
-        if head.seq > cursor.last_seq:
-            if not cursor.buffer:  # buffered events mean a gap timer already runs
-                self.request(cursor, RepairReason.TAIL_LOST, now, actions)
+            reason = None if head.event_id == cursor.last_event_id else RepairReason.TAIL_LOST
+        elif head.seq > cursor.last_seq:
+            # buffered events mean a gap timer already runs
+            reason = None if cursor.buffer else RepairReason.TAIL_LOST
         elif cursor.contradicts(head.seq, head.event_id):
-            self.request(cursor, RepairReason.STREAM_RESET, now, actions)
+            reason = RepairReason.STREAM_RESET
+        else:
+            reason = None
+        if reason is None:
+            return False
+        self.request(cursor, reason, now, actions)
+        return True
 
     @staticmethod
     def next_deadline(cursors: Iterable[PlanCursor]) -> float | None:
@@ -172,7 +176,7 @@ class RepairPacer:
         if self.policy is None:
             return 0.0
         history = cursor.history()
-        if history.position != (cursor.last_seq, cursor.last_event_id):
+        if history.position != cursor.position:
             history.failed = 0  # progress since the last repair (or none yet)
             history.schedule = None
             return 0.0

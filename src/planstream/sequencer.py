@@ -24,18 +24,20 @@ that are not tracked are counted and dropped.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Sequence
+from itertools import repeat
+from operator import attrgetter
 
 from planstream.backoff import BackoffPolicy, RandomSource
 from planstream.delivery import (
     Delivery,
     RepairAction,
     RepairReason,
-    Resubscribe,
     Resync,
     SequencerOutput,
     SequencerStats,
 )
-from planstream.plan_cursor import PlanCursor
+from planstream.plan_cursor import PlanCursor, Position
 from planstream.repairs import RepairPacer
 from planstream.schema.events import Event, EventBase
 from planstream.schema.frames import (
@@ -52,6 +54,11 @@ __all__ = ["Sequencer"]
 
 
 _NOTHING = SequencerOutput()
+_DEADLINE = SequencerOutput(deadlines=True)
+_PLAN_ID = attrgetter("plan_id")
+_SEQ = attrgetter("seq")
+_EVENT_ID = attrgetter("event_id")
+_POPLEFT = deque.popleft
 
 
 class Sequencer:
@@ -125,15 +132,13 @@ class Sequencer:
         """Stop sequencing ``plan_id``; its later events are dropped."""
         self._cursors.pop(plan_id, None)
 
-    @property
-    def plan_ids(self) -> tuple[str, ...]:
-        """The tracked plans."""
-        return tuple(self._cursors)
+    def position(self, plan_id: str) -> Position:
+        """Where ``plan_id``'s stream stands: the last event delivered.
 
-    def position(self, plan_id: str) -> tuple[int | None, str | None]:
-        """``(last_seq, last_event_id)`` delivered for ``plan_id``."""
-        cursor = self._cursors[plan_id]
-        return cursor.last_seq, cursor.last_event_id
+        Raises:
+            KeyError: ``plan_id`` is not tracked.
+        """
+        return self._cursors[plan_id].position
 
     def seq_of(self, plan_id: str, event_id: str) -> int | None:
         """The seq of ``event_id`` in ``plan_id``'s stream, if it is the position
@@ -144,14 +149,6 @@ class Sequencer:
         if event_id == cursor.last_event_id:
             return cursor.last_seq
         return cursor.recent_ids.get(event_id)
-
-    def resume(self, plan_id: str, now: float) -> Resubscribe:
-        """Action to re-subscribe ``plan_id`` after a reconnect (protocol §3)."""
-        return self.repairs.resubscribe(self._cursors[plan_id], RepairReason.RECONNECT, now)
-
-    def resume_all(self, now: float) -> tuple[Resubscribe, ...]:
-        """Actions to re-subscribe every tracked plan after a reconnect."""
-        return tuple(self.resume(plan_id, now) for plan_id in self._cursors)
 
     # --- inputs ---------------------------------------------------------------
 
@@ -172,91 +169,48 @@ class Sequencer:
     def take_next(self, event: Event) -> bool:
         """The fast path of :meth:`on_event`: accept ``event`` if it is simply the
         next one of its plan (nothing buffered, id not seen) and return True; else
-        return False and change nothing (feed it to :meth:`on_event` then)."""
+        return False and change nothing (then :meth:`place` it)."""
         cursor = self._cursors.get(event.plan_id)
-        if cursor is None or cursor.buffer:
-            return False
-        last_seq = cursor.last_seq
-        seq = event.seq
-        event_id = event.event_id
-        recent_ids = cursor.recent_ids
-        if last_seq is None or seq != last_seq + 1 or event_id in recent_ids:
-            return False
-        # _accept, inlined: this runs once per event received
-        cursor.last_seq = seq
-        cursor.last_event_id = event_id
-        recent_ids[event_id] = seq
-        order = cursor.recent_order
-        if order is None:
-            order = cursor.order()
-        order.append(event_id)
-        if len(order) > self.dedup_window:
-            del recent_ids[order.popleft()]
-        self.stats.delivered += 1
-        return True
+        return cursor is not None and not cursor.buffer and self._accept(cursor, (event,))
 
     def on_event(self, event: Event, now: float) -> SequencerOutput:
         """Feed one event."""
         if self.take_next(event):
-            return SequencerOutput((event,), ())
+            return SequencerOutput((event,))
+        return self.place(event, now)
+
+    def place(self, event: Event, now: float) -> SequencerOutput:
+        """Feed an event :meth:`take_next` refused: out of order (buffered), a
+        duplicate (dropped), the first after a resume of unknown seq, beyond the
+        window (repaired), or of an untracked plan (counted)."""
         deliveries: list[Delivery] = []
         actions: list[RepairAction] = []
         self._sequence(event, now, deliveries, actions)
-        return SequencerOutput(tuple(deliveries), tuple(actions))
+        return SequencerOutput(tuple(deliveries), tuple(actions), None, True)
 
-    def on_batch(self, events: tuple[Event, ...] | list[Event], now: float) -> SequencerOutput:
+    def on_batch(self, events: Sequence[Event], now: float) -> SequencerOutput:
         """Feed the events of one ``batch`` frame."""
+        if not events:
+            return _NOTHING
+        plan_id = events[0].plan_id
+        cursor = self._cursors.get(plan_id)
+        if (
+            cursor is not None
+            and not cursor.buffer
+            and len(set(map(_PLAN_ID, events))) == 1
+            and self._accept(cursor, events)
+        ):  # the hot path: the next events of one plan, accepted at once
+            return SequencerOutput(tuple(events), (), plan_id)
         deliveries: list[Delivery] = []
         actions: list[RepairAction] = []
-        deliver = deliveries.append
-        cursors = self._cursors
-        window = self.dedup_window
-        delivered = 0
-        plans = 0  # how many runs of one plan the batch holds
-        # The hot loop: the fast path of take_next, with the cursor's fields kept
-        # in locals for a run of one plan's events and written back after it.
-        plan_id: str | None = None
-        cursor: PlanCursor | None = None
-        last_seq: int | None = None
-        last_event_id: str | None = None
-        recent_ids: dict[str, int] = {}
-        order: deque[str] = deque()
         for event in events:
-            if event.plan_id != plan_id:
-                if cursor is not None:
-                    cursor.last_seq, cursor.last_event_id = last_seq, last_event_id
-                plan_id = event.plan_id
-                plans += 1
-                cursor = cursors.get(plan_id)
-                if cursor is not None:
-                    last_seq, last_event_id = cursor.last_seq, cursor.last_event_id
-                    recent_ids, order = cursor.recent_ids, cursor.order()
-            seq = event.seq
-            if (
-                cursor is not None
-                and last_seq is not None
-                and seq == last_seq + 1
-                and not cursor.buffer
-                and event.event_id not in recent_ids
-            ):
-                last_seq = seq
-                last_event_id = event.event_id
-                recent_ids[last_event_id] = seq
-                order.append(last_event_id)
-                if len(order) > window:
-                    del recent_ids[order.popleft()]
-                delivered += 1
-                deliver(event)
-                continue
-            if cursor is not None:
-                cursor.last_seq, cursor.last_event_id = last_seq, last_event_id
-            self._sequence(event, now, deliveries, actions)
-            plan_id = cursor = None  # reload: the slow path may have moved the cursor
-        if cursor is not None:
-            cursor.last_seq, cursor.last_event_id = last_seq, last_event_id
-        self.stats.delivered += delivered
+            if self.take_next(event):
+                deliveries.append(event)
+            else:
+                self._sequence(event, now, deliveries, actions)
+        plans = set(map(_PLAN_ID, deliveries))
         return SequencerOutput(
-            tuple(deliveries), tuple(actions), events[0].plan_id if plans == 1 else None
+            tuple(deliveries), tuple(actions), plans.pop() if len(plans) == 1 else None, True
         )
 
     def on_subscribed(self, frame: SubscribedFrame, now: float) -> SequencerOutput:
@@ -278,6 +232,7 @@ class Sequencer:
             )
         if cursor.buffer and cursor.gap_deadline is None:
             cursor.gap_deadline = now + self.gap_timeout
+            return _DEADLINE
         return _NOTHING
 
     def on_resync(self, frame: ResyncFrame, now: float) -> SequencerOutput:
@@ -291,11 +246,12 @@ class Sequencer:
         """Compare the server's heads with what was delivered (protocol §3)."""
         actions: list[RepairAction] = []
         heads = frame.heads
+        repaired = False
         for plan_id, cursor in self._cursors.items():
             head = heads.get(plan_id)
             if head is not None:
-                self.repairs.check_head(cursor, head, now, actions)
-        return SequencerOutput((), tuple(actions)) if actions else _NOTHING
+                repaired |= self.repairs.check_head(cursor, head, now, actions)
+        return SequencerOutput((), tuple(actions), None, True) if repaired else _NOTHING
 
     def on_invalid_event(self, plan_id: str, seq: int, reason: str, now: float) -> None:
         """An event of ``plan_id`` at ``seq`` could not be read (decode failed).
@@ -351,8 +307,7 @@ class Sequencer:
                 self.repairs.request(cursor, RepairReason.STREAM_RESET, now, actions)
             self.stats.duplicates_dropped += 1
             return
-        if seq == cursor.last_seq + 1:
-            self._accept(cursor, event)
+        if seq == cursor.last_seq + 1 and self._accept(cursor, (event,)):  # its id is new
             deliveries.append(event)
             if cursor.buffer:
                 self._drain(cursor, now, deliveries)
@@ -381,12 +336,11 @@ class Sequencer:
             nxt = buffer.pop(cursor.last_seq + 1, None)
             if nxt is None:
                 break
-            if nxt.event_id in cursor.recent_ids:
+            if not self._accept(cursor, (nxt,)):
                 # Same id as a delivered event at another seq: a duplicate, and
                 # its seq is still missing; the gap timer will repair it.
                 self.stats.duplicates_dropped += 1
                 break
-            self._accept(cursor, nxt)
             deliveries.append(nxt)
             self.stats.reordered += 1
         if not buffer:
@@ -394,16 +348,49 @@ class Sequencer:
         elif cursor.repair_deadline is None:
             cursor.gap_deadline = now + self.gap_timeout  # progress restarts the clock
 
-    def _accept(self, cursor: PlanCursor, event: Event) -> None:
-        event_id = event.event_id
-        cursor.last_seq = event.seq
+    def _accept(self, cursor: PlanCursor, events: Sequence[Event]) -> bool:
+        """The one way events are delivered: if ``events`` (of ``cursor``'s plan)
+        are exactly the next ones (consecutive seqs, ids not delivered), move the
+        position past them (True); else change nothing (False). Once per frame:
+        one event takes a short branch, a batch C-level loops (no Python per event)."""
+        last_seq = cursor.last_seq
+        if last_seq is None:
+            return False
+        recent_ids = cursor.recent_ids
+        order = cursor.recent_order
+        if order is None:
+            order = cursor.order()
+        if len(events) == 1:
+            event = events[0]
+            seq = event.seq
+            if seq != last_seq + 1:
+                return False
+            event_id = event.event_id
+            if event_id in recent_ids:
+                return False
+            recent_ids[event_id] = seq
+            order.append(event_id)
+            count = 1
+        else:
+            count = len(events)
+            seqs = list(map(_SEQ, events))
+            if seqs != list(range(last_seq + 1, last_seq + count + 1)):
+                return False
+            ids = list(map(_EVENT_ID, events))
+            if not recent_ids.keys().isdisjoint(ids) or len(set(ids)) != count:
+                return False
+            recent_ids.update(zip(ids, seqs, strict=True))
+            order.extend(ids)
+            seq, event_id = seqs[-1], ids[-1]
+        excess = len(order) - self.dedup_window
+        if excess == 1:
+            del recent_ids[order.popleft()]
+        elif excess > 0:  # forget the oldest ids, in C
+            deque(map(recent_ids.__delitem__, map(_POPLEFT, repeat(order, excess))), 0)
+        cursor.last_seq = seq
         cursor.last_event_id = event_id
-        cursor.recent_ids[event_id] = event.seq
-        order = cursor.order()
-        order.append(event_id)
-        if len(order) > self.dedup_window:
-            del cursor.recent_ids[order.popleft()]
-        self.stats.delivered += 1
+        self.stats.delivered += count
+        return True
 
     def _resync(
         self, cursor: PlanCursor, reason: ResyncReason, snapshot: PlanSnapshot

@@ -5,16 +5,15 @@ The face exports what users write; every name is imported on first use (PEP
 
 * :mod:`~planstream.client.client` - ``PlanStreamClient``, the public API;
 * :mod:`~planstream.client.inbox` - a subscription's bounded inbox and iterator;
-* :mod:`~planstream.client.router` - sequencer, per-plan channels, fan-out;
-* :mod:`~planstream.client.channel` - one plan's channel and resume positions;
 * :mod:`~planstream.client.connection_driver` - ``ConnectionDriver``: feeds the
   connection state machine and performs every action it returns (connect,
   reconnect, poll, probe, resume);
 * :mod:`~planstream.client.websocket_connection` - one open WebSocket: the reader,
   a watchdog timer armed for its next deadline, an outbox sender while there is
   something to send;
-* :mod:`~planstream.client.router_signals` - ``RouterSignals``: what the router
-  tells the connection (outbox ready, channels changed, deadline changed);
+* :mod:`~planstream.client.router_signals` - ``ConnectionSignals``: what the pure
+  router (:mod:`planstream.router`) tells the connection (outbox ready,
+  channels changed, deadline changed);
 * :mod:`~planstream.client.token_source` - the token of each connect (a provider
   or a static token); a failing provider is logged and retried with backoff;
 * :mod:`~planstream.client.polling` - ``PlanPollers``: HTTP long-polling of every plan;

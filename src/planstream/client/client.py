@@ -26,15 +26,15 @@ from typing import Any, Self
 from planstream.backoff import ModuleRandom, RandomSource
 from planstream.client.callbacks import Callback, CallbackRegistry, CallbackTarget
 from planstream.client.connection_driver import ConnectionDriver
-from planstream.client.inbox import Subscription
-from planstream.client.router import StreamRouter
-from planstream.client.router_signals import RouterSignals, bind_router
+from planstream.client.inbox import Subscription, SubscriptionInbox
+from planstream.client.router_signals import ConnectionSignals
 from planstream.client.stats import ClientStats, StateChange
 from planstream.client.token_source import TokenProvider
 from planstream.connection_state import ConnectionState
 from planstream.delivery import Resync
 from planstream.errors import ClientClosedError, InvalidIdError, PlanStreamError
 from planstream.plan_state import PlanState
+from planstream.router import StreamRouter
 from planstream.schema.limits import event_id_problem, plan_id_problem
 from planstream.schema.snapshot import PlanSnapshot
 from planstream.settings import ClientSettings
@@ -130,9 +130,8 @@ class PlanStreamClient:
         settings = self.settings
         # Repairs of one plan back off like reconnects (planstream.repairs).
         sequencer = settings.sequencer.sequencer(settings.reconnect.policy(), self._rng)
-        self._router = StreamRouter(sequencer, queue_size=settings.queue_size)
-        signals = RouterSignals()
-        bind_router(self._router, signals)
+        signals = ConnectionSignals()
+        self._router = StreamRouter(sequencer, signals)
         self._engine = ConnectionDriver(
             self.settings,
             self._router,
@@ -212,7 +211,10 @@ class PlanStreamClient:
         engine = self._require_engine()
         router = self._router
         assert router is not None
-        inbox = router.attach(plan_id, last_event_id=last_event_id, follow=follow)
+        inbox = SubscriptionInbox(
+            plan_id, last_event_id=last_event_id, follow=follow, capacity=self.settings.queue_size
+        )
+        router.attach(inbox)
         if engine.stopped.is_set():
             inbox.end(engine.error or ClientClosedError("the client was closed"))
         return Subscription(inbox, rewind=router.rewind, detach=router.detach)

@@ -37,8 +37,7 @@ from planstream.backoff import RandomSource
 from planstream.client.clock import now, sleep_until
 from planstream.client.flag import Flag
 from planstream.client.polling import PlanPollers
-from planstream.client.router import StreamRouter
-from planstream.client.router_signals import RouterSignals
+from planstream.client.router_signals import ConnectionSignals
 from planstream.client.stats import ConnectionCounters, StateChange
 from planstream.client.token_source import TokenProvider, TokenSource
 from planstream.client.websocket_connection import CLOSE_TIMEOUT, OpenWebSocket
@@ -54,6 +53,7 @@ from planstream.connection_actions import (
 )
 from planstream.connection_state import ConnectionState, ConnectionStateMachine
 from planstream.errors import ClientClosedError, PlanStreamError
+from planstream.router import StreamRouter
 from planstream.settings import ClientSettings
 from planstream.transport.polling import PollingSession, http_base_url
 from planstream.transport.websocket import TransportFailedError, WebSocketSession, open_websocket
@@ -87,7 +87,7 @@ class ConnectionDriver:
         settings: ClientSettings,
         router: StreamRouter,
         *,
-        signals: RouterSignals,
+        signals: ConnectionSignals,
         token_provider: TokenProvider | None,
         rng: RandomSource,
         on_state_change: Callable[[StateChange], None],

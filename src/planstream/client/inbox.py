@@ -1,6 +1,7 @@
 """One subscription's bounded inbox and the iterator the user holds.
 
-The reader task pushes in-order deliveries into a :class:`SubscriptionInbox`;
+The router (:mod:`planstream.router`) pushes in-order deliveries into a
+:class:`SubscriptionInbox` (its :class:`~planstream.channel.SubscriberInbox`);
 the user's ``async for`` takes them out through a :class:`Subscription`.
 The inbox never grows past ``capacity``: when a consumer is too slow the
 items that do not fit are dropped and, once it has taken what is queued, it
@@ -18,7 +19,8 @@ from typing import Self
 
 from planstream.delivery import Delivery, Resync
 from planstream.errors import PlanStreamError
-from planstream.schema.events import Event, PlanStatusEvent
+from planstream.plan_cursor import Position
+from planstream.schema.events import PlanStatusEvent
 
 __all__ = ["Subscription", "SubscriptionInbox"]
 
@@ -55,7 +57,8 @@ class SubscriptionInbox:
         self.plan_id = plan_id
         self.follow = follow
         self.capacity = capacity
-        self.items: deque[Delivery] = deque()
+        #: Created with the first push: an idle subscription costs no deque block.
+        self.items: deque[Delivery] | None = None
         self.waiter: asyncio.Future[None] | None = None
         self.start_event_id = last_event_id
         self.start_seq: int | None = 0 if last_event_id is None else None
@@ -69,7 +72,7 @@ class SubscriptionInbox:
 
     def __repr__(self) -> str:
         return (
-            f"SubscriptionInbox(plan_id={self.plan_id!r}, queued={len(self.items)}, "
+            f"SubscriptionInbox(plan_id={self.plan_id!r}, queued={len(self.items or ())}, "
             f"taken_seq={self.taken_seq}, ended={self.ended})"
         )
 
@@ -95,50 +98,51 @@ class SubscriptionInbox:
             return None if head is None else head.event_id
         return taken.event_id
 
-    def push_many(self, batch: tuple[Delivery, ...]) -> None:
-        """Queue several in-order events of this plan (the sequencer's output for a batch)."""
-        first = batch[0]
-        accepted = self.accepted_seq
-        if (
-            self.overflowed
-            or self.ended
-            or isinstance(first, Resync)
-            or (accepted is not None and first.seq <= accepted)
-            or len(self.items) + len(batch) > self.capacity
-        ):
-            for item in batch:
-                self.push(item)
-            return
-        last = batch[-1]
-        if isinstance(last, Resync):  # never from the sequencer's batches; stay exact
-            for item in batch:
-                self.push(item)
-            return
-        self.items.extend(batch)
-        self.accepted_seq = last.seq
-        self.wake()
+    @property
+    def taken_position(self) -> Position:
+        """Where a rewind of this subscriber resumes: the last item taken."""
+        return Position(self.taken_event_id, self.taken_seq)
 
-    def push_event(self, event: Event) -> None:
-        """:meth:`push` for one event (the hot path: no resync to look for)."""
+    def push(self, items: tuple[Delivery, ...]) -> int:
+        """Queue in-order ``items`` of this plan (a resync marker comes alone)
+        unless they were queued already or the inbox overflowed; return how
+        many items are queued."""
         if self.overflowed or self.ended:
-            return
+            return len(self.items or ())
+        first = items[0]
+        if first.type != "event":
+            return self._push_each(items)  # a resync marker
+        seq = first.seq
         accepted = self.accepted_seq
-        if accepted is not None and event.seq <= accepted:
-            return  # replayed for another subscriber of this plan
-        items = self.items
-        if len(items) >= self.capacity:
-            self._overflow()
-            return
-        items.append(event)
-        self.accepted_seq = event.seq
-        waiter = self.waiter  # wake(), inlined: once per event
+        queue = self.items
+        if queue is None:
+            queue = self.items = deque()
+        count = len(items)
+        if (accepted is not None and seq <= accepted) or len(queue) + count > self.capacity:
+            # Replayed for another subscriber of this plan, or too many: item by item.
+            return self._push_each(items)
+        if count == 1:
+            queue.append(first)
+        else:
+            last = items[-1]
+            if last.type != "event":
+                return self._push_each(items)
+            queue.extend(items)
+            seq = last.seq
+        self.accepted_seq = seq
+        waiter = self.waiter  # wake(), inlined: once per frame
         if waiter is not None:
             self.waiter = None
             if not waiter.done():
                 waiter.set_result(None)
+        return len(queue)
 
-    def push(self, item: Delivery) -> None:
-        """Queue ``item`` unless it was already queued or the inbox overflowed."""
+    def _push_each(self, items: tuple[Delivery, ...]) -> int:
+        for item in items:
+            self._push_one(item)
+        return len(self.items or ())
+
+    def _push_one(self, item: Delivery) -> None:
         if self.overflowed or self.ended:
             return
         if isinstance(item, Resync):
@@ -149,11 +153,13 @@ class SubscriptionInbox:
             if accepted is not None and item.seq <= accepted:
                 return  # replayed for another subscriber of this plan
             seq = item.seq
-        items = self.items
-        if len(items) >= self.capacity:
+        queue = self.items
+        if queue is None:
+            queue = self.items = deque()
+        if len(queue) >= self.capacity:
             self._overflow()
             return
-        items.append(item)
+        queue.append(item)
         self.accepted_seq = seq
         self.wake()
 
@@ -187,11 +193,14 @@ class SubscriptionInbox:
             self.overflowed = True
             self.late = True
 
-    def rewound(self) -> None:
-        """The rewind was requested: accept pushes again from the taken position."""
+    def rewound(self) -> bool:
+        """The rewind was requested: accept pushes again from the taken position.
+        True if the inbox had overflowed (a slow consumer, not a late joiner)."""
+        slow = self.overflowed and not self.late
         self.overflowed = False
         self.late = False
         self.accepted_seq = self.taken_seq
+        return slow
 
     def ends_with(self, item: Delivery) -> bool:
         """Whether the stream ends once the user took ``item`` (a terminal status)."""
@@ -258,7 +267,7 @@ class Subscription:
                 inbox.taken = item
                 kind = type(item)
                 if (kind is PlanStatusEvent or kind is Resync) and inbox.ends_with(item):
-                    items.clear()
+                    inbox.items = None
                     inbox.end(None)
                     self._detach(inbox)
                 return item
@@ -276,7 +285,7 @@ class Subscription:
     async def aclose(self) -> None:
         """Unsubscribe; iterating afterwards ends at once."""
         inbox = self._inbox
-        inbox.items.clear()
+        inbox.items = None
         inbox.end(None)
         self._detach(inbox)
 

@@ -1,22 +1,22 @@
-"""``RouterSignals``: what the router tells the connection, through one small object.
+"""``ConnectionSignals``: what the router tells the connection, through one small object.
 
 The router queues frames and knows when its channels and the sequencer's
 deadlines change; the connection acts on it. Nothing polls for these: the
-router calls :class:`RouterSignals` (``outbox_ready``, ``channels_changed``,
-``deadline_changed``) and the signals reach whoever listens now - the open
+pure router (:mod:`planstream.router`) calls its
+:class:`~planstream.router.RouterSignals` (``outbox_ready``,
+``channels_changed``, ``deadline_changed``), implemented here by
+:class:`ConnectionSignals`, and the signals reach whoever listens now - the open
 WebSocket (:class:`~planstream.client.websocket_connection.OpenWebSocket`)
 for the outbox and the deadlines, the pollers for the channels.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Protocol
 
 from planstream.client.flag import Flag
-from planstream.client.router import StreamRouter
 
-__all__ = ["RouterSignals", "SignalListener", "bind_router"]
+__all__ = ["ConnectionSignals", "SignalListener"]
 
 
 class SignalListener(Protocol):
@@ -29,7 +29,7 @@ class SignalListener(Protocol):
         """A deadline may have moved earlier."""
 
 
-class RouterSignals:
+class ConnectionSignals:
     """What the router tells the connection; one small object, injected.
 
     * :meth:`outbox_ready`: frames wait in the outbox (starts the sender);
@@ -62,27 +62,3 @@ class RouterSignals:
     def listen(self, connection: SignalListener | None) -> None:
         """Send the outbox and deadline signals to ``connection`` (None: nobody)."""
         self._connection = connection
-
-
-class _SignalFlag(Flag):
-    """A router ``Flag`` whose ``set()`` is a signal (today's router raises Flags)."""
-
-    __slots__ = ("_signal",)
-
-    def __init__(self, signal: Callable[[], None]) -> None:
-        super().__init__()
-        self._signal = signal
-
-    def set(self) -> None:
-        self._signal()
-
-
-def bind_router(router: StreamRouter, signals: RouterSignals) -> None:
-    """Route ``router``'s ``outbox_ready`` and ``channels_changed`` through ``signals``.
-
-    Until the router takes a :class:`RouterSignals` itself: its two Flags
-    become signals. ``deadline_changed`` is derived by the reader meanwhile
-    (:class:`~planstream.client.websocket_connection.OpenWebSocket`).
-    """
-    router.outbox_ready = _SignalFlag(signals.outbox_ready)
-    router.channels_changed = _SignalFlag(signals.channels_changed)

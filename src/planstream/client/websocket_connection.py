@@ -12,7 +12,7 @@ connection holds as little as it can and wakes only for its timers:
   ping and its pong timeout, the RTT ping, the sequencer's next deadline, the
   flush of the bad-frame warnings. It acts on what is due and re-arms itself;
   whoever may have made a deadline earlier re-arms it at once
-  (:meth:`~planstream.client.router_signals.RouterSignals.deadline_changed`,
+  (:meth:`~planstream.router.RouterSignals.deadline_changed`,
   a pong, a bad frame). A timer, not
   a task: nothing to await costs nothing to keep;
 * the **outbox sender** is a task that exists only while there is something
@@ -35,14 +35,13 @@ from typing import Final
 
 from planstream.client.clock import now
 from planstream.client.log_throttle import WarningThrottle
-from planstream.client.router import StreamRouter
-from planstream.client.router_signals import RouterSignals
+from planstream.client.router_signals import ConnectionSignals
 from planstream.client.stats import ConnectionCounters
 from planstream.close_codes import Verdict, VerdictKind, classify_heartbeat_timeout
 from planstream.codec import decode_server_frame, event_positions
 from planstream.errors import ConnectionLostError, PlanStreamError, ProtocolError
-from planstream.schema.events import EventBase
-from planstream.schema.frames import BatchFrame, PingFrame, PongFrame
+from planstream.router import StreamRouter
+from planstream.schema.frames import PingFrame, PongFrame
 from planstream.schema.limits import clamp_heartbeat
 from planstream.settings import HeartbeatSettings
 from planstream.transport.websocket import TransportFailedError, WebSocketSession
@@ -89,7 +88,7 @@ class OpenWebSocket:
         self,
         session: WebSocketSession,
         router: StreamRouter,
-        signals: RouterSignals,
+        signals: ConnectionSignals,
         heartbeat: HeartbeatSettings,
         counters: ConnectionCounters,
         tasks: asyncio.TaskGroup,
@@ -123,8 +122,6 @@ class OpenWebSocket:
         router = self.router
         recv = self.session.recv
         on_frame = router.on_frame
-        stats = router.sequencer.stats
-        deadline_changed = self.signals.deadline_changed
         clock = time.monotonic
         self.signals.listen(self)
         try:
@@ -140,20 +137,10 @@ class OpenWebSocket:
                     self.counters.frames_rejected += 1
                     self._skip(raw, exc)
                     continue
-                if isinstance(frame, PongFrame):
+                if type(frame) is PongFrame:
                     self._on_pong(frame, received_at)
                     continue
-                delivered = stats.delivered
-                on_frame(frame, received_at)
-                # Until the router signals deadline_changed itself: anything but
-                # the in-order path may have given the sequencer a new deadline.
-                if isinstance(frame, EventBase):
-                    if stats.delivered - delivered != 1:
-                        deadline_changed()
-                elif not isinstance(frame, BatchFrame) or (
-                    stats.delivered - delivered != len(frame.events)
-                ):
-                    deadline_changed()
+                on_frame(frame, received_at)  # the router signals new deadlines itself
                 if router.backlogged:
                     router.backlogged = False
                     await asyncio.sleep(0)  # let the consumers drain their queues

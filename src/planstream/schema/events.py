@@ -179,11 +179,6 @@ class EventBase(WireModel):
     seq: Seq
     ts: Timestamp
 
-    @property
-    def head(self) -> Head:
-        """This event's position in its plan's stream."""
-        return Head(seq=self.seq, event_id=self.event_id)
-
 
 class PlanStatusEvent(EventBase):
     """The plan changed status."""

@@ -1,36 +1,36 @@
-"""Routes what the server sends to the subscriptions that asked for it.
+"""Routes what the server sends to the subscriptions that asked for it (pure).
 
 One :class:`StreamRouter` serves a client. It owns the pure
-:class:`~planstream.sequencer.Sequencer` and one :class:`PlanChannel` per
-subscribed plan; each channel fans its in-order deliveries out to the
-:class:`~planstream.client.inbox.SubscriptionInbox` of every local subscriber.
-It queues the frames the connection must send (``subscribe`` /
-``unsubscribe``) and never performs I/O itself.
+:class:`~planstream.sequencer.Sequencer` and one
+:class:`~planstream.channel.PlanChannel` per subscribed plan; each channel
+fans its in-order deliveries out to the inbox of every local subscriber
+(:class:`~planstream.channel.SubscriberInbox`). It queues the frames the
+connection must send (``subscribe`` / ``unsubscribe``) and never performs
+I/O itself: like the rest of the pure core it imports no asyncio, is given
+the time (``on_frame(frame, now)``, ``tick(now)``) and tells the asyncio
+layer what changed through :class:`RouterSignals`.
 
-Every (re)subscription of a channel — the first one, the resume after a
-reconnect, the rewind of a slow or late subscriber — goes the same way: the
-plan leaves the sequencer, a ``subscribe`` with a fresh request id is sent, and
-the plan is tracked again from the requested position when the server answers
-that request (``subscribed`` or ``resync``). Anything the server sent for the
-plan in between belongs to the old position and is dropped; the replay
-re-sends it. Repairs asked for by the sequencer itself (gaps, lost tails)
-keep the plan tracked: its position is known.
+Every (re)subscription of a channel (the first, the resume after a reconnect,
+the rewind of a slow or late subscriber) goes one way: the plan leaves the
+sequencer, a ``subscribe`` with a fresh request id is sent, and the plan is
+tracked again from the requested position when that request is answered;
+frames in between are dropped (the replay re-sends them). Repairs the
+sequencer asks for keep the plan tracked: its position is known.
 """
 
 from __future__ import annotations
 
 import logging
-from itertools import count
+from itertools import count, groupby
+from typing import Final, Protocol
 
-from planstream.client.channel import PlanChannel, Position, precedes_or_equals
-from planstream.client.clock import now as clock
-from planstream.client.flag import Flag
-from planstream.client.inbox import SubscriptionInbox
-from planstream.client.log_throttle import WarningThrottle
+from planstream.channel import PlanChannel, SubscriberInbox, precedes_or_equals
 from planstream.codec import encode_frame
-from planstream.delivery import RepairAction, RepairsExhausted, SequencerOutput
+from planstream.delivery import Delivery, RepairAction, RepairsExhausted, SequencerOutput
 from planstream.errors import PlanStreamError, RepairFailedError, SubscriptionError, frame_excerpt
-from planstream.schema.events import EventBase
+from planstream.log_limiter import LogLimiter
+from planstream.plan_cursor import Position
+from planstream.schema.events import Event, EventBase
 from planstream.schema.frames import (
     BatchFrame,
     ErrorFrame,
@@ -45,7 +45,8 @@ from planstream.schema.frames import (
 from planstream.schema.http import PollResponse
 from planstream.sequencer import Sequencer
 
-__all__ = ["StreamRouter"]
+#: Machinery of the client, imported by name; not public API.
+__all__: list[str] = []
 
 logger = logging.getLogger("planstream.client")
 
@@ -54,7 +55,28 @@ logger = logging.getLogger("planstream.client")
 #: collector's young-generation passes and get promoted, which makes the full
 #: passes expensive. Measured on 64-event batches: 16 -> ~1.0x a bare client,
 #: 64 -> ~0.6x (benchmarks/client_bench.py).
-_BACKLOG = 16
+_BACKLOG: Final = 16
+#: Server errors tied to no plan: lines let through per interval, and its length (s).
+_ERROR_BURST: Final = 5
+_ERROR_INTERVAL: Final = 10.0
+
+
+#: Every event model: one ``type()`` lookup picks the hot path out of the frames
+#: (``isinstance`` against a pydantic model costs several times more).
+_EVENT_TYPES: Final = frozenset(EventBase.__subclasses__())
+
+
+class RouterSignals(Protocol):
+    """What the router tells the asyncio layer (which wakes its tasks)."""
+
+    def outbox_ready(self) -> None:
+        """Frames were queued for the connection to send."""
+
+    def channels_changed(self) -> None:
+        """A plan was subscribed or unsubscribed."""
+
+    def deadline_changed(self) -> None:
+        """The sequencer may have an earlier deadline (never said on the in-order path)."""
 
 
 class StreamRouter:
@@ -64,29 +86,24 @@ class StreamRouter:
         "_request_ids",
         "backlogged",
         "channels",
-        "channels_changed",
-        "error_warnings",
+        "error_lines",
         "online",
         "outbox",
-        "outbox_ready",
-        "queue_size",
         "rewinds",
         "sequencer",
-        "subscribe_errors",
+        "signals",
     )
 
-    def __init__(self, sequencer: Sequencer, *, queue_size: int) -> None:
+    def __init__(self, sequencer: Sequencer, signals: RouterSignals) -> None:
         self.sequencer = sequencer
-        self.queue_size = queue_size
+        self.signals = signals
         self.channels: dict[str, PlanChannel] = {}
         self.outbox: list[str] = []  # encoded frames for the connection to send
-        self.outbox_ready = Flag()
-        self.channels_changed = Flag()
         self.online = False  # a WebSocket carries the stream: frames may be queued
         self._request_ids = count(1)
-        self.subscribe_errors = 0
         self.rewinds = 0  # slow subscribers re-subscribed from their position
-        self.error_warnings = WarningThrottle(logger)  # server errors tied to no plan
+        #: Server errors tied to no plan: a flood of them gives a few counted lines.
+        self.error_lines = LogLimiter(_ERROR_INTERVAL, _ERROR_BURST)
         #: Set when a subscriber has more than a few items queued: the reader then
         #: yields to the event loop so consumers catch up. Short queues keep few
         #: objects alive, which keeps the garbage collector's passes cheap.
@@ -94,23 +111,20 @@ class StreamRouter:
 
     # --- subscribers ---------------------------------------------------------------
 
-    def attach(self, plan_id: str, *, last_event_id: str | None, follow: bool) -> SubscriptionInbox:
-        """A new local subscriber of ``plan_id`` resuming after ``last_event_id``."""
-        inbox = SubscriptionInbox(
-            plan_id, last_event_id=last_event_id, follow=follow, capacity=self.queue_size
-        )
+    def attach(self, inbox: SubscriberInbox) -> None:
+        """A new local subscriber of ``inbox.plan_id``, resuming where ``inbox`` starts."""
+        plan_id = inbox.plan_id
         channel = self.channels.get(plan_id)
         if channel is None:
             channel = self.channels[plan_id] = PlanChannel(plan_id)
             channel.inboxes.append(inbox)
-            self._resubscribe(channel, (last_event_id, inbox.taken_seq))
-            self.channels_changed.set()
+            self._resubscribe(channel, inbox.taken_position)
+            self.signals.channels_changed()
         else:
             channel.inboxes.append(inbox)
             self.rewind(inbox)
-        return inbox
 
-    def detach(self, inbox: SubscriptionInbox) -> None:
+    def detach(self, inbox: SubscriberInbox) -> None:
         """The subscriber left; the last one to leave unsubscribes the plan."""
         channel = self.channels.get(inbox.plan_id)
         if channel is None or inbox not in channel.inboxes:
@@ -120,11 +134,11 @@ class StreamRouter:
             return
         del self.channels[channel.plan_id]
         self.sequencer.untrack(channel.plan_id)
-        self.channels_changed.set()
+        self.signals.channels_changed()
         if self.online:
             self.send(UnsubscribeFrame(id=next(self._request_ids), plan_id=channel.plan_id))
 
-    def rewind(self, inbox: SubscriptionInbox) -> None:
+    def rewind(self, inbox: SubscriberInbox) -> None:
         """Make the channel replay from ``inbox``'s position (a slow or late subscriber).
 
         When the order of positions cannot be told yet (ids whose seq is not
@@ -134,7 +148,7 @@ class StreamRouter:
         channel = self.channels.get(inbox.plan_id)
         if channel is None:
             return
-        wanted: Position = (inbox.taken_event_id, inbox.taken_seq)
+        wanted = inbox.taken_position
         if channel.pending_from is not None:
             earlier = precedes_or_equals(wanted, channel.pending_from)
             if earlier is None:
@@ -144,11 +158,10 @@ class StreamRouter:
             if earlier and wanted != channel.pending_from:
                 self._resubscribe(channel, wanted)
             return
-        last_seq, last_event_id = self.sequencer.position(channel.plan_id)
-        if precedes_or_equals((last_event_id, last_seq), wanted) is True:
+        if precedes_or_equals(self.sequencer.position(channel.plan_id), wanted) is True:
             self._rewound(inbox)
             return
-        if not self._pin_positions(channel, inbox):
+        if not channel.pin_positions(inbox, self.sequencer.seq_of):
             # Another subscriber stands at an id whose seq is not known yet: a
             # replay now could hand it events from before that id again.
             channel.rewind_waiting = True
@@ -157,33 +170,9 @@ class StreamRouter:
         self._rewound(inbox)
         self._resubscribe(channel, wanted)
 
-    def _rewound(self, inbox: SubscriptionInbox) -> None:
-        if inbox.overflowed and not inbox.late:
+    def _rewound(self, inbox: SubscriberInbox) -> None:
+        if inbox.rewound():
             self.rewinds += 1  # a slow subscriber, not one that joined late
-        inbox.rewound()
-
-    def _pin_positions(self, channel: PlanChannel, rewinding: SubscriptionInbox) -> bool:
-        """Give each subscriber of ``channel`` that stands at an id of unknown seq
-        the seq the sequencer knows for it, so that a replay skips what it had.
-        False if one stays unknown (``rewinding`` and waiting ones take the replay)."""
-        known = True
-        for inbox in channel.inboxes:
-            if inbox is rewinding or inbox.overflowed or inbox.accepted_seq is not None:
-                continue
-            event_id = inbox.taken_event_id
-            seq = None if event_id is None else self.sequencer.seq_of(channel.plan_id, event_id)
-            if seq is None:
-                known = False
-            else:
-                inbox.accepted_seq = seq
-        return known
-
-    def _wake_waiting(self, channel: PlanChannel) -> None:
-        """Wake the subscribers waiting to be rewound: they retry now."""
-        channel.rewind_waiting = False
-        for inbox in channel.inboxes:
-            if inbox.overflowed:
-                inbox.wake()
 
     def end_all(self, error: PlanStreamError | None) -> None:
         """The client stopped: every subscription ends (with ``error`` once drained)."""
@@ -198,11 +187,10 @@ class StreamRouter:
         self.online = True
         self.outbox.clear()  # frames meant for the previous connection
         for channel in self.channels.values():
-            if channel.pending_from is None:
-                last_seq, last_event_id = self.sequencer.position(channel.plan_id)
-                self._resubscribe(channel, (last_event_id, last_seq))
-            else:
-                self._resubscribe(channel, channel.pending_from)
+            position = channel.pending_from
+            if position is None:
+                position = self.sequencer.position(channel.plan_id)
+            self._resubscribe(channel, position)
 
     def go_offline(self) -> None:
         """The WebSocket is gone; frames wait for the next one."""
@@ -211,33 +199,24 @@ class StreamRouter:
 
     # --- what the server sends -----------------------------------------------------
 
-    def on_frame(self, frame: ServerFrame, now: float | None = None) -> None:
-        """Feed one decoded frame (``hello`` and ``pong`` are the connection's).
-
-        ``now``: the monotonic time; read from the clock when needed if None
-        (the hot path, the next event of its plan, never needs it).
-        """
+    def on_frame(self, frame: ServerFrame, now: float) -> None:
+        """Feed one decoded frame received at monotonic time ``now`` (``hello``
+        and ``pong`` are the connection's)."""
         sequencer = self.sequencer
-        if isinstance(frame, EventBase):
-            if sequencer.take_next(frame):  # the hot path: the next event of its plan
-                channel = self.channels.get(frame.plan_id)
-                if channel is not None:
-                    for inbox in channel.inboxes:
-                        inbox.push_event(frame)
-                        if len(inbox.items) > _BACKLOG:
-                            self.backlogged = True
-                    if channel.rewind_waiting:
-                        self._wake_waiting(channel)
+        if type(frame) in _EVENT_TYPES:
+            event: Event = frame  # type: ignore[assignment]  # (a cast() call costs more)
+            if sequencer.take_next(event):  # the hot path: the next event of its plan
+                self._fan_out(event.plan_id, (event,))
                 return
-            output = sequencer.on_event(frame, clock() if now is None else now)
+            output = sequencer.place(event, now)
         elif isinstance(frame, BatchFrame):
-            output = sequencer.on_batch(frame.events, clock() if now is None else now)
+            output = sequencer.on_batch(frame.events, now)
         elif isinstance(frame, SubscribedFrame | ResyncFrame):
-            output = self._on_answer(frame, clock() if now is None else now)
+            output = self._on_answer(frame, now)
         elif isinstance(frame, HeartbeatFrame):
-            output = sequencer.on_heartbeat(frame, clock() if now is None else now)
+            output = sequencer.on_heartbeat(frame, now)
         elif isinstance(frame, ErrorFrame):
-            self._on_error(frame)
+            self._on_error(frame, now)
             return
         else:
             return  # unsubscribed, and frames the connection consumes
@@ -248,38 +227,39 @@ class StreamRouter:
         self.apply(self.sequencer.tick(now))
 
     def apply(self, output: SequencerOutput) -> None:
-        """Deliver to the subscribers and perform the repair actions."""
-        deliveries, actions, plan_id = output
-        if deliveries:
-            channels = self.channels
-            if plan_id is not None:  # one plan's batch: queue it at once
-                channel = channels.get(plan_id)
-                if channel is not None:
-                    for inbox in channel.inboxes:
-                        inbox.push_many(deliveries)
-                        if len(inbox.items) > _BACKLOG:
-                            self.backlogged = True
-                    if channel.rewind_waiting:
-                        self._wake_waiting(channel)
-            else:
-                for item in deliveries:
-                    channel = channels.get(item.plan_id)
-                    if channel is not None:
-                        for inbox in channel.inboxes:
-                            inbox.push(item)
-                        if channel.rewind_waiting:
-                            self._wake_waiting(channel)
+        """Deliver to the subscribers, perform the repair actions, and signal a
+        deadline the sequencer may have set."""
+        deliveries, actions, plan_id, deadlines = output
+        if plan_id is not None:  # one plan's batch: queue it at once
+            self._fan_out(plan_id, deliveries)
+        elif deliveries:  # runs of one plan each (a resync marker comes alone)
+            for run_plan_id, run in groupby(deliveries, _plan_of):
+                self._fan_out(run_plan_id, tuple(run))
         for action in actions:
             self._repair(action)
+        if deadlines:
+            self.signals.deadline_changed()
+
+    def _fan_out(self, plan_id: str, items: tuple[Delivery, ...]) -> None:
+        """Queue in-order ``items`` of ``plan_id`` for each of its subscribers."""
+        channel = self.channels.get(plan_id)
+        if channel is None or not items:
+            return
+        for inbox in channel.inboxes:
+            if inbox.push(items) > _BACKLOG:
+                self.backlogged = True
+        if channel.rewind_waiting:
+            channel.wake_waiting()
 
     def poll_position(self, plan_id: str) -> tuple[int, str | None] | None:
         """``(generation, after)`` for the next poll of ``plan_id``; None if unsubscribed."""
         channel = self.channels.get(plan_id)
         if channel is None:
             return None
-        if channel.pending_from is not None:
-            return channel.generation, channel.pending_from[0]
-        return channel.generation, self.sequencer.position(plan_id)[1]
+        position = channel.pending_from
+        if position is None:
+            position = self.sequencer.position(plan_id)
+        return channel.generation, position.event_id
 
     def on_poll(self, generation: int, response: PollResponse, now: float) -> None:
         """Feed a poll answer made at ``generation`` (stale answers are dropped)."""
@@ -300,11 +280,12 @@ class StreamRouter:
         # Polls always ask from the sequencer's position: its re-subscriptions
         # are moot (a plan given up still ends).
         given_up = tuple(a for a in output.actions if isinstance(a, RepairsExhausted))
-        self.apply(SequencerOutput(output.deliveries, given_up, output.plan_id))
+        self.apply(output._replace(actions=given_up))
 
     def on_invalid_event(self, plan_id: str, seq: int, reason: str, now: float) -> None:
         """An event of ``plan_id`` at ``seq`` arrived that the client cannot read."""
         self.sequencer.on_invalid_event(plan_id, seq, reason, now)
+        self.signals.deadline_changed()  # a gap timer may have started
 
     # --- internals -----------------------------------------------------------------
 
@@ -316,16 +297,20 @@ class StreamRouter:
         channel.pending_id = request_id
         if self.online:
             self.send(
-                SubscribeFrame(id=request_id, plan_id=channel.plan_id, last_event_id=position[0])
+                SubscribeFrame(
+                    id=request_id, plan_id=channel.plan_id, last_event_id=position.event_id
+                )
             )
 
     def _track(self, channel: PlanChannel) -> None:
-        assert channel.pending_from is not None
-        last_event_id, last_seq = channel.pending_from
-        self.sequencer.track(channel.plan_id, last_event_id=last_event_id, last_seq=last_seq)
+        position = channel.pending_from
+        assert position is not None
+        self.sequencer.track(
+            channel.plan_id, last_event_id=position.event_id, last_seq=position.seq
+        )
         channel.pending_from = None
         channel.pending_id = None
-        self._wake_waiting(channel)
+        channel.wake_waiting()
 
     def _on_answer(self, frame: SubscribedFrame | ResyncFrame, now: float) -> SequencerOutput:
         channel = self.channels.get(frame.plan_id)
@@ -337,15 +322,19 @@ class StreamRouter:
             self._track(channel)
         return self.sequencer.feed(frame, now)
 
-    def _on_error(self, frame: ErrorFrame) -> None:
+    def _on_error(self, frame: ErrorFrame, now: float) -> None:
         channel = self.channels.get(frame.plan_id) if frame.plan_id is not None else None
         if channel is None and frame.id is not None:
             channel = next((ch for ch in self.channels.values() if ch.pending_id == frame.id), None)
         message = frame_excerpt(frame.message)
         if channel is None:  # a flood of these gives a few counted lines
-            self.error_warnings.warning(clock(), "server error %s: %s", frame.code, message)
+            silenced = self.error_lines.allow(now)
+            if silenced is not None:
+                more = (
+                    f" ({silenced} similar warnings suppressed before this one)" if silenced else ""
+                )
+                logger.warning("server error %s: %s%s", frame.code, message, more)
             return
-        self.subscribe_errors += 1
         logger.warning(
             "subscription to plan %r failed (%s): %s", channel.plan_id, frame.code, message
         )
@@ -357,7 +346,7 @@ class StreamRouter:
             inbox.end(error)
         del self.channels[channel.plan_id]
         self.sequencer.untrack(channel.plan_id)
-        self.channels_changed.set()
+        self.signals.channels_changed()
 
     def _repair(self, action: RepairAction) -> None:
         channel = self.channels.get(action.plan_id)
@@ -386,17 +375,20 @@ class StreamRouter:
             channel.plan_id, attempts=action.attempts, last_seq=action.last_seq, cause=action.cause
         )
         logger.error("%s", error)
-        self.subscribe_errors += 1
         self._fail(channel, error)
         if self.online:  # stop the broken stream; the server may keep it otherwise
             self.send(UnsubscribeFrame(id=next(self._request_ids), plan_id=channel.plan_id))
 
     def send(self, frame: SubscribeFrame | UnsubscribeFrame | PingFrame) -> None:
-        """Queue ``frame`` for the connection (sent by its housekeeping task)."""
+        """Queue ``frame`` for the connection to send."""
         self.outbox.append(encode_frame(frame))
-        self.outbox_ready.set()
+        self.signals.outbox_ready()
 
     def take_outbox(self) -> list[str]:
         """The queued frames, oldest first; the queue is left empty."""
         frames, self.outbox = self.outbox, []
         return frames
+
+
+def _plan_of(item: Delivery) -> str:
+    return item.plan_id
