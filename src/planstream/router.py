@@ -205,8 +205,12 @@ class StreamRouter:
         sequencer = self.sequencer
         if type(frame) in _EVENT_TYPES:
             event: Event = frame  # type: ignore[assignment]  # (a cast() call costs more)
-            if sequencer.take_next(event):  # the hot path: the next event of its plan
-                self._fan_out(event.plan_id, (event,))
+            # The hot path: the next event of its plan. One tuple and one read of
+            # each field per event (a pydantic attribute read costs ~70 ns).
+            plan_id = event.plan_id
+            events = (event,)
+            if sequencer.take_next(plan_id, events):
+                self._fan_out(plan_id, events)
                 return
             output = sequencer.place(event, now)
         elif isinstance(frame, BatchFrame):
