@@ -53,9 +53,11 @@ logger = logging.getLogger("planstream.client")
 #: Queued items above which the reader lets consumers run (see ``backlogged``).
 #: Small on purpose: events a consumer has not taken yet survive the garbage
 #: collector's young-generation passes and get promoted, which makes the full
-#: passes expensive. Measured on 64-event batches: 16 -> ~1.0x a bare client,
-#: 64 -> ~0.6x (benchmarks/client_bench.py).
-_BACKLOG: Final = 16
+#: passes expensive (no yield at all: 64-event batches at ~0.6x a bare client).
+#: Not smaller: each yield is an event-loop round trip (~15 µs on the test VM);
+#: at 16, single-event frames paid about 1 µs per event for them, at 64 the
+#: young-generation passes stay as few as at 16 (benchmarks/client_bench.py).
+_BACKLOG: Final = 64
 #: Server errors tied to no plan: lines let through per interval, and its length (s).
 _ERROR_BURST: Final = 5
 _ERROR_INTERVAL: Final = 10.0
@@ -205,8 +207,12 @@ class StreamRouter:
         sequencer = self.sequencer
         if type(frame) in _EVENT_TYPES:
             event: Event = frame  # type: ignore[assignment]  # (a cast() call costs more)
-            if sequencer.take_next(event):  # the hot path: the next event of its plan
-                self._fan_out(event.plan_id, (event,))
+            # The hot path: the next event of its plan. One tuple and one read of
+            # each field per event (a pydantic attribute read costs ~70 ns).
+            plan_id = event.plan_id
+            events = (event,)
+            if sequencer.take_next(plan_id, events):
+                self._fan_out(plan_id, events)
                 return
             output = sequencer.place(event, now)
         elif isinstance(frame, BatchFrame):

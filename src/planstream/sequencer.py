@@ -166,17 +166,19 @@ class Sequencer:
             return self.on_heartbeat(frame, now)
         return _NOTHING
 
-    def take_next(self, event: Event) -> bool:
-        """The fast path of :meth:`on_event`: accept ``event`` if it is simply the
-        next one of its plan (nothing buffered, id not seen) and return True; else
-        return False and change nothing (then :meth:`place` it)."""
-        cursor = self._cursors.get(event.plan_id)
-        return cursor is not None and not cursor.buffer and self._accept(cursor, (event,))
+    def take_next(self, plan_id: str, events: Sequence[Event]) -> bool:
+        """The fast path: accept ``events`` (all of ``plan_id``: the caller made
+        sure) if they are simply the next ones of the plan (nothing buffered,
+        consecutive seqs, ids not seen) and return True; else return False and
+        change nothing (then :meth:`place` them one by one, or feed the batch)."""
+        cursor = self._cursors.get(plan_id)
+        return cursor is not None and not cursor.buffer and self._accept(cursor, events)
 
     def on_event(self, event: Event, now: float) -> SequencerOutput:
         """Feed one event."""
-        if self.take_next(event):
-            return SequencerOutput((event,))
+        events = (event,)
+        if self.take_next(event.plan_id, events):
+            return SequencerOutput(events)
         return self.place(event, now)
 
     def place(self, event: Event, now: float) -> SequencerOutput:
@@ -192,19 +194,15 @@ class Sequencer:
         """Feed the events of one ``batch`` frame."""
         if not events:
             return _NOTHING
-        plan_id = events[0].plan_id
-        cursor = self._cursors.get(plan_id)
-        if (
-            cursor is not None
-            and not cursor.buffer
-            and len(set(map(_PLAN_ID, events))) == 1
-            and self._accept(cursor, events)
-        ):  # the hot path: the next events of one plan, accepted at once
-            return SequencerOutput(tuple(events), (), plan_id)
+        plan_ids = set(map(_PLAN_ID, events))
+        if len(plan_ids) == 1:
+            plan_id = plan_ids.pop()
+            if self.take_next(plan_id, events):  # the next events of one plan, at once
+                return SequencerOutput(tuple(events), (), plan_id)
         deliveries: list[Delivery] = []
         actions: list[RepairAction] = []
         for event in events:
-            if self.take_next(event):
+            if self.take_next(event.plan_id, (event,)):
                 deliveries.append(event)
             else:
                 self._sequence(event, now, deliveries, actions)

@@ -120,30 +120,32 @@ class OpenWebSocket:
         connection awaits through as few coroutine frames as possible.
         """
         router = self.router
-        recv = self.session.recv
+        session = self.session
+        recv = session.receiver  # awaited directly: no wrapper frame per message
         on_frame = router.on_frame
         clock = time.monotonic
         self.signals.listen(self)
         try:
             router.go_online()  # queues the subscribes: starts the sender
             self._check()  # arms the watchdog
-            while True:
-                raw = await recv()
-                self.last_frame_at = received_at = clock()  # the watchdog's sign of life
-                try:
-                    # websockets already refused frames over max_frame_bytes (1009)
-                    frame = decode_server_frame(raw)
-                except ProtocolError as exc:
-                    self.counters.frames_rejected += 1
-                    self._skip(raw, exc)
-                    continue
-                if type(frame) is PongFrame:
-                    self._on_pong(frame, received_at)
-                    continue
-                on_frame(frame, received_at)  # the router signals new deadlines itself
-                if router.backlogged:
-                    router.backlogged = False
-                    await asyncio.sleep(0)  # let the consumers drain their queues
+            with session.receiving():  # the connection's end, translated once
+                while True:
+                    raw = await recv()
+                    self.last_frame_at = received_at = clock()  # the watchdog's sign of life
+                    try:
+                        # websockets already refused frames over max_frame_bytes (1009)
+                        frame = decode_server_frame(raw)
+                    except ProtocolError as exc:
+                        self.counters.frames_rejected += 1
+                        self._skip(raw, exc)
+                        continue
+                    if type(frame) is PongFrame:
+                        self._on_pong(frame, received_at)
+                        continue
+                    on_frame(frame, received_at)  # the router signals new deadlines itself
+                    if router.backlogged:
+                        router.backlogged = False
+                        await asyncio.sleep(0)  # let the consumers drain their queues
         except TransportFailedError as exc:
             verdict = exc.verdict
         finally:
