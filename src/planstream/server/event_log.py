@@ -23,6 +23,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from operator import attrgetter
 from typing import Any, NamedTuple
 
 from planstream.codec import decode_event_json
@@ -233,8 +234,15 @@ ChangeListener = Callable[[LogChange], None]
 
 def refuse_events_after_end(plan_id: str, events: Sequence[NewEvent]) -> None:
     """protocol §6: a stream ends with its terminal status; nothing may follow it."""
-    for index, new in enumerate(events[:-1]):
-        status = new.ends_plan if new.kind == "plan.status" else ""
+    # list.index finds the plan.status events before the last: no Python step per event.
+    kinds = list(map(attrgetter("kind"), events))
+    index = -1
+    while True:
+        try:
+            index = kinds.index("plan.status", index + 1, len(kinds) - 1)
+        except ValueError:
+            return
+        status = events[index].ends_plan
         if status:
             raise PlanClosedError(
                 plan_id,
