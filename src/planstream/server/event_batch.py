@@ -15,7 +15,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from itertools import compress
+from functools import partial
+from itertools import compress, repeat
 from operator import attrgetter
 from typing import Final, cast
 
@@ -51,14 +52,12 @@ STATE_KINDS: Final = frozenset(
 )
 
 _KIND: Final = attrgetter("kind")
+#: ``StoredEvent(*fields)`` without the Python frame of a named tuple's ``__new__``.
+_stored: Final = partial(tuple.__new__, StoredEvent)
 
 
 def _text(value: object) -> str:
     return to_json(value).decode()
-
-
-def _utf8_size(text: str) -> int:
-    return len(text) if text.isascii() else len(text.encode())
 
 
 def stored_event(json: str) -> StoredEvent:
@@ -116,7 +115,8 @@ class EventBatch:
             f'{head}{event_id}","seq":{seq}{common}{kinds[new.kind]},"data":{new.data_json}}}'
             for event_id, seq, new in zip(ids, seqs, events, strict=True)
         ]
-        stored = list(map(StoredEvent, texts, map(_utf8_size, texts), seqs, ids))
+        sizes = [len(text) if text.isascii() else len(text.encode()) for text in texts]
+        stored = list(map(_stored, zip(texts, sizes, seqs, ids, repeat(None))))
         # The events of state kinds and the last one, in order.
         folds = list(compress(range(len(events)), map(STATE_KINDS.__contains__, kinds_of)))
         if events and (not folds or folds[-1] != len(events) - 1):

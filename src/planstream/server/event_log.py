@@ -77,39 +77,43 @@ class NewEvent(NamedTuple):
         return ""
 
 
-class StoredEvent:
+class StoredEvent(NamedTuple):
     """An appended event: its wire JSON, encoded once and shared by every reader.
 
     ``json`` is what every subscriber is sent; ``nbytes`` its UTF-8 size (for
     frame budgets); ``seq`` and ``event_id`` its position, kept flat for the
-    hot paths. ``event`` is the typed model: given when the log built one,
-    otherwise decoded from ``json`` on first use, since most events are only
-    ever sent, never looked at (a ``log`` line changes no plan state).
-    Immutable by convention.
+    hot paths. ``model``: the typed event when the log built one (it does
+    for the events a plan's state folds); :attr:`event` decodes any other
+    from ``json`` when asked, since most events are only ever sent, never
+    looked at (a ``log`` line changes no plan state).
+
+    A named tuple, not a class with slots: a log keeps thousands per plan, and
+    a tuple of strings and numbers costs less to make and drops out of the
+    garbage collector's sight (CPython untracks it), so a full collection
+    does not walk every retained event. Two stored events are equal when
+    their JSON is.
     """
 
-    __slots__ = ("_event", "event_id", "json", "nbytes", "seq")
-
-    def __init__(
-        self, json: str, nbytes: int, seq: int, event_id: str, event: Event | None = None
-    ) -> None:
-        self.json = json
-        self.nbytes = nbytes
-        self.seq = seq
-        self.event_id = event_id
-        self._event = event
+    json: str
+    nbytes: int
+    seq: int
+    event_id: str
+    model: Event | None = None
 
     @property
     def event(self) -> Event:
-        """The event as its typed model."""
-        if self._event is None:
-            self._event = decode_event_json(self.json)
-        return self._event
+        """The event as its typed model (decoded from ``json`` unless the log built it)."""
+        return decode_event_json(self.json) if self.model is None else self.model
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, StoredEvent):
             return NotImplemented
         return self.json == other.json
+
+    def __ne__(self, other: object) -> bool:
+        if not isinstance(other, StoredEvent):
+            return NotImplemented
+        return self.json != other.json
 
     def __hash__(self) -> int:
         return hash(self.json)
