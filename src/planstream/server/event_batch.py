@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 from itertools import compress, repeat
-from operator import attrgetter
 from typing import Final, cast
 
 from pydantic_core import to_json
@@ -33,7 +32,8 @@ from planstream.schema.events import (
     StepStatusEvent,
     UnknownEvent,
 )
-from planstream.server.event_log import NewEvent, StoredEvent
+from planstream.server.event_log import StoredEvent
+from planstream.server.new_events import NewEvent, NewEvents
 
 # Internal to the event logs (memory_log.py, redis_log.py).
 __all__: list[str] = []
@@ -51,7 +51,6 @@ STATE_KINDS: Final = frozenset(
     {EventKind.PLAN_STATUS, EventKind.PLAN_PROGRESS, EventKind.STEP_STATUS}
 )
 
-_KIND: Final = attrgetter("kind")
 #: ``StoredEvent(*fields)`` without the Python frame of a named tuple's ``__new__``.
 _stored: Final = partial(tuple.__new__, StoredEvent)
 
@@ -78,7 +77,7 @@ class EventBatch:
 
     plan_id: str
     ts: datetime
-    events: Sequence[NewEvent]
+    events: NewEvents
     head: str
     common: str
     ends: str
@@ -89,13 +88,13 @@ class EventBatch:
         head = f'{{"type":"event","plan_id":{_text(plan_id)},"event_id":"'
         common = f',"ts":{_text(ts)},"kind":'
         ends = events[-1].ends_plan if events else ""
-        return cls(plan_id, ts, events, head, common, ends)
+        return cls(plan_id, ts, NewEvents.of(events), head, common, ends)
 
     def tails(self) -> list[str]:
         """Each event's JSON after its seq (what the Redis append script splices)."""
-        common = self.common
-        kinds = {kind: _text(kind) for kind in set(map(_KIND, self.events))}
-        return [f'{common}{kinds[new.kind]},"data":{new.data_json}}}' for new in self.events]
+        common, kinds = self.common, self._kind_texts()
+        events = zip(self.events.kinds, self.events.data_json, strict=True)
+        return [f'{common}{kinds[kind]},"data":{data}}}' for kind, data in events]
 
     def stored(self, id_prefix: str, start: int) -> tuple[list[StoredEvent], list[Event]]:
         """The batch appended from seq ``start``, with ids ``<id_prefix><seq>``.
@@ -105,23 +104,27 @@ class EventBatch:
         §5: other kinds only move the head). Only these are built as models
         here; any other's model is decoded from its JSON if ever asked for.
         """
-        events, head, common = self.events, self.head, self.common
-        kinds_of = list(map(_KIND, events))
-        kinds = {kind: _text(kind) for kind in set(kinds_of)}
-        seqs = range(start, start + len(events))
-        # One pass, one string per event for its id and one for its JSON.
+        head, common, kinds = self.head, self.common, self._kind_texts()
+        count = len(self.events)
+        seqs = range(start, start + count)
+        # One string per event for its id and one for its JSON.
         ids = [f"{id_prefix}{seq}" for seq in seqs]
+        events = zip(ids, seqs, self.events.kinds, self.events.data_json, strict=True)
         texts = [
-            f'{head}{event_id}","seq":{seq}{common}{kinds[new.kind]},"data":{new.data_json}}}'
-            for event_id, seq, new in zip(ids, seqs, events, strict=True)
+            f'{head}{event_id}","seq":{seq}{common}{kinds[kind]},"data":{data}}}'
+            for event_id, seq, kind, data in events
         ]
         sizes = [len(text) if text.isascii() else len(text.encode()) for text in texts]
         stored = list(map(_stored, zip(texts, sizes, seqs, ids, repeat(None))))
         # The events of state kinds and the last one, in order.
-        folds = list(compress(range(len(events)), map(STATE_KINDS.__contains__, kinds_of)))
-        if events and (not folds or folds[-1] != len(events) - 1):
-            folds.append(len(events) - 1)
+        folds = list(compress(range(count), map(STATE_KINDS.__contains__, self.events.kinds)))
+        if count and (not folds or folds[-1] != count - 1):
+            folds.append(count - 1)
         return stored, [self._fold(stored, index) for index in folds]
+
+    def _kind_texts(self) -> dict[str, str]:
+        """The JSON of each kind in the batch (one or a few)."""
+        return {kind: _text(kind) for kind in set(self.events.kinds)}
 
     def _fold(self, stored: list[StoredEvent], index: int) -> Event:
         """The model of ``stored[index]``, built from its parts and kept with it."""

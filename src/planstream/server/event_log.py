@@ -23,14 +23,14 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from operator import attrgetter
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from planstream.codec import decode_event_json
 from planstream.errors import PlanStreamError
-from planstream.schema.events import Event, Head, PlanStatusData, WireModel
+from planstream.schema.events import Event, Head
 from planstream.schema.frames import ResyncReason
 from planstream.schema.snapshot import PlanSnapshot
+from planstream.server.new_events import NewEvent, PlanClosedError, refuse_events_after_end
 
 __all__ = [
     "BadCursorError",
@@ -49,32 +49,6 @@ __all__ = [
     "StoredEvent",
     "refuse_events_after_end",
 ]
-
-
-class NewEvent(NamedTuple):
-    """An event to append: validated and encoded once, before any log sees it.
-
-    Made by :func:`~planstream.server.publishing.validate_new_event` or
-    :func:`~planstream.server.publishing.parse_publish_body`; a log trusts it
-    and neither validates ``data`` again nor encodes it again. (A named tuple:
-    a publish makes one per event, and a frozen dataclass costs 5x more.)
-
-    ``data``: the kind's validated data model (a plain dict for an unknown
-    kind); ``data_json``: its compact wire JSON, spliced as is into the
-    event's JSON (protocol §5).
-    """
-
-    kind: str
-    data: WireModel | dict[str, Any]
-    data_json: str
-
-    @property
-    def ends_plan(self) -> str:
-        """The terminal status this event gives its plan, '' if none (protocol §6)."""
-        data = self.data
-        if isinstance(data, PlanStatusData) and data.status.is_terminal:
-            return data.status.value
-        return ""
 
 
 class StoredEvent(NamedTuple):
@@ -160,19 +134,6 @@ class PlanPage:
     next_cursor: str | None
 
 
-class PlanClosedError(PlanStreamError):
-    """The plan's stream ended with a terminal status; nothing more may be appended.
-
-    protocol §6: "Once the plan has a terminal status its stream is closed:
-    any further publish is ``409 conflict``". Nothing of the refused request
-    was appended.
-    """
-
-    def __init__(self, plan_id: str, message: str) -> None:
-        super().__init__(message)
-        self.plan_id = plan_id
-
-
 class LogUnavailableError(PlanStreamError):
     """The log's storage cannot be reached now (Redis down); retry later.
 
@@ -234,25 +195,6 @@ class BadCursorError(PlanStreamError, ValueError):
 
 #: Called synchronously after every append; must not block.
 ChangeListener = Callable[[LogChange], None]
-
-
-def refuse_events_after_end(plan_id: str, events: Sequence[NewEvent]) -> None:
-    """protocol §6: a stream ends with its terminal status; nothing may follow it."""
-    # list.index finds the plan.status events before the last: no Python step per event.
-    kinds = list(map(attrgetter("kind"), events))
-    index = -1
-    while True:
-        try:
-            index = kinds.index("plan.status", index + 1, len(kinds) - 1)
-        except ValueError:
-            return
-        status = events[index].ends_plan
-        if status:
-            raise PlanClosedError(
-                plan_id,
-                f"item {index + 1} follows the terminal status {status!r} "
-                f"of item {index}: a plan's stream ends with its terminal status",
-            )
 
 
 class EventLog(ABC):

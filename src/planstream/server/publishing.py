@@ -11,7 +11,6 @@ sends must be consistent: a step's ``index`` is not negative, and
 from __future__ import annotations
 
 import hashlib
-from functools import partial
 from operator import itemgetter
 from typing import Annotated, Any, Final
 
@@ -21,7 +20,7 @@ from pydantic_core import PydanticSerializationError, to_json
 from planstream.errors import PlanStreamError
 from planstream.schema.events import WireModel
 from planstream.schema.limits import plan_id_problem
-from planstream.server.event_log import NewEvent
+from planstream.server.new_events import NewEvent, NewEvents
 from planstream.server.publish_schema import BODY, DATA_MODELS, MAX_KIND_LENGTH, inconsistency
 
 __all__ = [
@@ -87,9 +86,6 @@ def body_digest(body: bytes) -> str:
 
 _KIND: Final = itemgetter("kind")
 _DATA: Final = itemgetter("data")
-_TEXT: Final = bytes.decode
-#: ``NewEvent._make`` without its Python frame: ``tuple.__new__(NewEvent, (kind, data, text))``.
-_new_event: Final = partial(tuple.__new__, NewEvent)
 
 
 def _too_large(max_data_bytes: int) -> PublishError:
@@ -134,7 +130,7 @@ def validate_new_event(
 
 def parse_publish_body(
     body: bytes, *, allow_unknown_kinds: bool, max_data_bytes: int | None = None
-) -> list[NewEvent]:
+) -> NewEvents:
     """Parse, validate and encode a publish request body into events to append.
 
     One ``validate_json`` call parses the body and validates every item's
@@ -158,11 +154,11 @@ def parse_publish_body(
         raise PublishError(f"at most {MAX_EVENTS_PER_PUBLISH} events per request")
     # The one encoding of each event's data (its bytes are its size on the wire).
     # map() with C callables throughout: no Python frame per event.
-    encoded = list(map(to_json, map(_DATA, parsed)))
+    data = list(map(_DATA, parsed))
+    encoded = list(map(to_json, data))
     if max_data_bytes is not None and max(map(len, encoded)) > max_data_bytes:
         raise _too_large(max_data_bytes)
-    columns = zip(map(_KIND, parsed), map(_DATA, parsed), map(_TEXT, encoded), strict=True)
-    return list(map(_new_event, columns))
+    return NewEvents(list(map(_KIND, parsed)), data, list(map(bytes.decode, encoded)))
 
 
 def _explain(body: bytes, allow_unknown_kinds: bool, exc: ValidationError) -> PublishError:
