@@ -28,7 +28,7 @@ import asyncio
 import json
 import logging
 import time
-from typing import Any, ClassVar, Final
+from typing import Any, ClassVar, Final, cast
 
 import h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
@@ -125,8 +125,9 @@ class HeadWithBody:
             self._pending = self._loop.call_soon(self.flush)
             return
         if self._held:
-            data = self._held + data
-            self._held = b""
+            self._held += data
+            self.flush()
+            return
         self.transport.write(data)
 
     def flush(self) -> None:
@@ -182,9 +183,8 @@ class GuardedH11Protocol(H11Protocol):
 
     def on_response_complete(self) -> None:
         """The answer is written: nothing of it stays held."""
-        writer = self.cycle.transport if self.cycle is not None else None
-        if isinstance(writer, HeadWithBody):
-            writer.flush()
+        # Every cycle writes through one (handle_events gives it).
+        cast("HeadWithBody", self.cycle.transport).flush()
         super().on_response_complete()
 
     def connection_lost(self, exc: Exception | None) -> None:
