@@ -23,3 +23,13 @@ Feature: The publish path validates once and encodes once (issue 12, item 5)
     When the embedded publisher publishes a log event whose message is 1100 times "é" to plan "utf8"
     Then the embedded publisher refused it with a PublishError mentioning "event data larger than 2048 bytes"
     And plan "utf8" has head seq 2 over HTTP
+
+  Scenario: An answer's head waits for its body, so both leave in one send
+    Then a response head written through HeadWithBody leaves with the body in one write
+    And a head written alone leaves at the next loop iteration, and closing sends what is held first
+
+  Scenario: The log line's plain-values schema is derived from its model, and refuses what it cannot derive
+    Then a model's values schema validates to a dict that encodes as the model does
+    And a values schema is refused for a model with an alias, a model validator, a computed field or an int enum
+    And a publish body's events by column read as the NewEvents they hold
+    And a 201 answer for ids JSON must escape is what the encoder writes

@@ -20,6 +20,7 @@ from planstream.server.publishing import (
     parse_publish_body,
     validate_new_event,
 )
+from planstream.server.tcp_guard import HeadWithBody
 
 _STEP = {"step_id": "s", "index": 0, "name": "x", "status": "running"}
 _LOG = {"level": "info", "message": "m", "stream": "stdout"}
@@ -189,3 +190,63 @@ def then_embedded_stored(context: Any, seq: int, plan: str) -> None:
     stored = context.embedded_stored
     assert stored.seq == seq, stored
     assert stored.event.plan_id == plan, stored
+
+
+class _RecordingTransport:
+    """The socket side of HeadWithBody: what was written, in order, and whether it closed."""
+
+    def __init__(self) -> None:
+        self.writes: list[bytes] = []
+        self.closed = False
+
+    def write(self, data: bytes) -> None:
+        if data:  # asyncio's transports ignore an empty write too
+            self.writes.append(bytes(data))
+
+    def close(self) -> None:
+        self.closed = True
+
+    def is_closing(self) -> bool:
+        return self.closed
+
+
+@then("a response head written through HeadWithBody leaves with the body in one write")
+def then_head_with_body(context: Any) -> None:
+    async def answer() -> _RecordingTransport:
+        transport = _RecordingTransport()
+        writer = HeadWithBody(transport, asyncio.get_running_loop())  # type: ignore[arg-type]
+        writer.write(b"HTTP/1.1 201 Created\r\n\r\n")
+        assert transport.writes == [], transport.writes
+        writer.write(b'{"events":[]}')
+        writer.write(b"")  # h11's end of a Content-Length body
+        await asyncio.sleep(0)
+        writer.write(b"more")  # later writes go out as they come
+        return transport
+
+    transport = asyncio.run(answer())
+    assert transport.writes == [b'HTTP/1.1 201 Created\r\n\r\n{"events":[]}', b"more"], transport
+    assert not transport.closed
+
+
+@then(
+    "a head written alone leaves at the next loop iteration, and closing sends what is held first"
+)
+def then_head_alone(context: Any) -> None:
+    async def answer() -> tuple[list[bytes], _RecordingTransport]:
+        alone = _RecordingTransport()
+        writer = HeadWithBody(alone, asyncio.get_running_loop())  # type: ignore[arg-type]
+        writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+        await asyncio.sleep(0)
+        after_one_iteration = list(alone.writes)
+        closing = _RecordingTransport()
+        writer = HeadWithBody(closing, asyncio.get_running_loop())  # type: ignore[arg-type]
+        writer.write(b"HTTP/1.1 500 Internal Server Error\r\n\r\n")
+        writer.close()
+        assert writer.is_closing()
+        await asyncio.sleep(0)  # the pending flush finds nothing more to send
+        return after_one_iteration, closing
+
+    after_one_iteration, closing = asyncio.run(answer())
+    assert after_one_iteration == [b"HTTP/1.1 100 Continue\r\n\r\n"], after_one_iteration
+    assert closing.writes == [b"HTTP/1.1 500 Internal Server Error\r\n\r\n"], closing.writes
+    assert closing.closed

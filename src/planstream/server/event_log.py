@@ -23,13 +23,14 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from planstream.codec import decode_event_json
 from planstream.errors import PlanStreamError
-from planstream.schema.events import Event, Head, PlanStatusData, WireModel
+from planstream.schema.events import Event, Head
 from planstream.schema.frames import ResyncReason
 from planstream.schema.snapshot import PlanSnapshot
+from planstream.server.new_events import NewEvent, PlanClosedError, refuse_events_after_end
 
 __all__ = [
     "BadCursorError",
@@ -50,65 +51,43 @@ __all__ = [
 ]
 
 
-class NewEvent(NamedTuple):
-    """An event to append: validated and encoded once, before any log sees it.
-
-    Made by :func:`~planstream.server.publishing.validate_new_event` or
-    :func:`~planstream.server.publishing.parse_publish_body`; a log trusts it
-    and neither validates ``data`` again nor encodes it again. (A named tuple:
-    a publish makes one per event, and a frozen dataclass costs 5x more.)
-
-    ``data``: the kind's validated data model (a plain dict for an unknown
-    kind); ``data_json``: its compact wire JSON, spliced as is into the
-    event's JSON (protocol §5).
-    """
-
-    kind: str
-    data: WireModel | dict[str, Any]
-    data_json: str
-
-    @property
-    def ends_plan(self) -> str:
-        """The terminal status this event gives its plan, '' if none (protocol §6)."""
-        data = self.data
-        if isinstance(data, PlanStatusData) and data.status.is_terminal:
-            return data.status.value
-        return ""
-
-
-class StoredEvent:
+class StoredEvent(NamedTuple):
     """An appended event: its wire JSON, encoded once and shared by every reader.
 
     ``json`` is what every subscriber is sent; ``nbytes`` its UTF-8 size (for
     frame budgets); ``seq`` and ``event_id`` its position, kept flat for the
-    hot paths. ``event`` is the typed model: given when the log built one,
-    otherwise decoded from ``json`` on first use, since most events are only
-    ever sent, never looked at (a ``log`` line changes no plan state).
-    Immutable by convention.
+    hot paths. ``model``: the typed event when the log built one (it does
+    for the events a plan's state folds); :attr:`event` decodes any other
+    from ``json`` when asked, since most events are only ever sent, never
+    looked at (a ``log`` line changes no plan state).
+
+    A named tuple, not a class with slots: a log keeps thousands per plan, and
+    a tuple of strings and numbers costs less to make and drops out of the
+    garbage collector's sight (CPython untracks it), so a full collection
+    does not walk every retained event. Two stored events are equal when
+    their JSON is.
     """
 
-    __slots__ = ("_event", "event_id", "json", "nbytes", "seq")
-
-    def __init__(
-        self, json: str, nbytes: int, seq: int, event_id: str, event: Event | None = None
-    ) -> None:
-        self.json = json
-        self.nbytes = nbytes
-        self.seq = seq
-        self.event_id = event_id
-        self._event = event
+    json: str
+    nbytes: int
+    seq: int
+    event_id: str
+    model: Event | None = None
 
     @property
     def event(self) -> Event:
-        """The event as its typed model."""
-        if self._event is None:
-            self._event = decode_event_json(self.json)
-        return self._event
+        """The event as its typed model (decoded from ``json`` unless the log built it)."""
+        return decode_event_json(self.json) if self.model is None else self.model
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, StoredEvent):
             return NotImplemented
         return self.json == other.json
+
+    def __ne__(self, other: object) -> bool:
+        if not isinstance(other, StoredEvent):
+            return NotImplemented
+        return self.json != other.json
 
     def __hash__(self) -> int:
         return hash(self.json)
@@ -153,19 +132,6 @@ class PlanPage:
 
     snapshots: list[PlanSnapshot]
     next_cursor: str | None
-
-
-class PlanClosedError(PlanStreamError):
-    """The plan's stream ended with a terminal status; nothing more may be appended.
-
-    protocol §6: "Once the plan has a terminal status its stream is closed:
-    any further publish is ``409 conflict``". Nothing of the refused request
-    was appended.
-    """
-
-    def __init__(self, plan_id: str, message: str) -> None:
-        super().__init__(message)
-        self.plan_id = plan_id
 
 
 class LogUnavailableError(PlanStreamError):
@@ -229,18 +195,6 @@ class BadCursorError(PlanStreamError, ValueError):
 
 #: Called synchronously after every append; must not block.
 ChangeListener = Callable[[LogChange], None]
-
-
-def refuse_events_after_end(plan_id: str, events: Sequence[NewEvent]) -> None:
-    """protocol §6: a stream ends with its terminal status; nothing may follow it."""
-    for index, new in enumerate(events[:-1]):
-        status = new.ends_plan if new.kind == "plan.status" else ""
-        if status:
-            raise PlanClosedError(
-                plan_id,
-                f"item {index + 1} follows the terminal status {status!r} "
-                f"of item {index}: a plan's stream ends with its terminal status",
-            )
 
 
 class EventLog(ABC):

@@ -17,13 +17,16 @@ answered the replay: no request has to wait for another, and none gets a
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+import re
+from collections.abc import Sequence
+from operator import attrgetter
 from typing import Final
 
 from pydantic_core import to_json
 from starlette.requests import Request
 from starlette.responses import Response
 
+from planstream.schema.events import Head
 from planstream.schema.limits import plan_id_problem
 from planstream.server.auth import bearer_token
 from planstream.server.event_log import (
@@ -31,6 +34,7 @@ from planstream.server.event_log import (
     IdempotencyKeyReusedError,
     IdempotentReplay,
     PlanClosedError,
+    StoredEvent,
 )
 from planstream.server.http_support import HttpError, authorize, server_state
 from planstream.server.publishing import (
@@ -44,6 +48,11 @@ from planstream.server.publishing import (
 __all__: list[str] = []
 
 MAX_PUBLISH_BODY: Final = 8 * 1024 * 1024
+
+_EVENT_ID: Final = attrgetter("event_id")
+_SEQ: Final = attrgetter("seq")
+#: What JSON must escape in a string (RFC 8259 §7); to_json writes other characters as they are.
+_NEEDS_ESCAPING: Final = re.compile(r'[\x00-\x1f"\\]')
 
 
 async def post_plan_events(request: Request) -> Response:
@@ -80,21 +89,33 @@ async def post_plan_events(request: Request) -> Response:
         stored = await state.append(plan_id, events, idempotency=idempotency)
     except IdempotentReplay as replay:
         # protocol §6: the first answer again, byte for byte, and nothing appended.
-        replayed = ((head.event_id, head.seq) for head in replay.events)
-        return _created(replayed, {"Idempotent-Replayed": "true"})
+        return _created(replay.events, {"Idempotent-Replayed": "true"})
     except IdempotencyKeyReusedError as exc:
         raise HttpError(422, "idempotency_key_reused", str(exc)) from None
     except PlanClosedError as exc:
         raise HttpError(409, "conflict", str(exc)) from None
-    return _created((s.event_id, s.seq) for s in stored)
+    return _created(stored)
 
 
 def _created(
-    positions: Iterable[tuple[str, int]], headers: dict[str, str] | None = None
+    events: Sequence[Head | StoredEvent], headers: dict[str, str] | None = None
 ) -> Response:
-    """The ``201`` answer: each appended event's id and seq, in request order."""
-    events = [{"event_id": event_id, "seq": seq} for event_id, seq in positions]
-    return Response(to_json({"events": events}), 201, headers, media_type="application/json")
+    """The ``201`` answer: each appended event's id and seq, in request order.
+
+    Written as text, one f-string per event: the ids a log makes need no JSON
+    escaping (checked once over all of them; any other id goes through the
+    encoder). The same bytes as ``to_json({"events": [...]})``.
+    """
+    ids, seqs = list(map(_EVENT_ID, events)), list(map(_SEQ, events))
+    if _NEEDS_ESCAPING.search("".join(ids)) is None:
+        items = ",".join(
+            [f'{{"event_id":"{i}","seq":{s}}}' for i, s in zip(ids, seqs, strict=True)]
+        )
+        body = f'{{"events":[{items}]}}'.encode()
+    else:
+        positions = zip(ids, seqs, strict=True)
+        body = to_json({"events": [{"event_id": i, "seq": s} for i, s in positions]})
+    return Response(body, 201, headers, media_type="application/json")
 
 
 def _idempotency_key(request: Request) -> str | None:

@@ -208,7 +208,7 @@ class RedisEventLog(EventLog):
             idempotency.key if idempotency else "",
             idempotency.body_digest if idempotency else "",
             self.idempotency_keys,
-            *batch.tails,
+            *batch.tails(),
         ]
         async with _redis_calls():
             reply = await self._append(keys=keys.all, args=args)
