@@ -16,10 +16,10 @@ import random
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from planstream import PlanState, Resync
+from planstream import PlanState, Resync, UnknownEvent
 from planstream.codec import decode_event, decode_server_frame, encode_frame
-from planstream.delivery import Resubscribe
-from planstream.schema import BatchFrame, EventBase, Head, SubscribedFrame
+from planstream.delivery import Delivery, Resubscribe
+from planstream.schema import BatchFrame, Head, SubscribedFrame
 from planstream.sequencer import Sequencer
 
 PLAN = "plan-demo"
@@ -88,14 +88,15 @@ def main() -> int:
     delivered: list[int] = []
     now = 0.0
 
-    def handle(deliveries: tuple[EventBase | Resync, ...]) -> None:
+    def handle(deliveries: tuple[Delivery, ...]) -> None:
         for item in deliveries:
             if isinstance(item, Resync):  # never happens here: history is retained
                 print(f"resync: {item.reason}")
                 continue
             state.apply(item)
             delivered.append(item.seq)
-            print(f"  seq {item.seq:>2}  {item.kind:<13} {item.data.model_dump_json()}")
+            data = item.data if isinstance(item, UnknownEvent) else item.data.model_dump_json()
+            print(f"  seq {item.seq:>2}  {item.kind:<13} {data}")
 
     print(f"{len(published)} events published; {len(frames)} frames arrive, seq {lost} lost")
     for raw in frames:
@@ -104,8 +105,9 @@ def main() -> int:
         handle(output.deliveries)
 
     # Time passes; the gap outlives gap_timeout and the sequencer asks for a replay.
-    repairs: tuple[Resubscribe, ...] = sequencer.tick(now + 2.5).actions
-    for action in repairs:
+    for action in sequencer.tick(now + 2.5).actions:
+        if not isinstance(action, Resubscribe):  # RepairsExhausted: not after one gap
+            continue
         print(f"repair: re-subscribe {action.plan_id} after {action.last_event_id}", action.reason)
         after = next(e["seq"] for e in published if e["event_id"] == action.last_event_id)
         head = Head(seq=published[-1]["seq"], event_id=published[-1]["event_id"])
