@@ -1,8 +1,10 @@
 """React to a plan's events with callbacks: ``client.on(...)`` then ``client.run(...)``.
 
-Callbacks are chosen by event kind, event model, ``Resync`` or None (every
-item); plain functions and coroutines both work. Run against ``planstream
-serve`` (or any planstream server)::
+A callback is registered for the model it takes (an event model or
+``Resync``; ``client.on_any`` for every item), so ``mypy --strict`` checks that
+they agree; plain functions and coroutines both work. A callback that raises
+is logged and handed to the ``on_error`` hook; the stream goes on. Run against
+``planstream serve`` (or any planstream server)::
 
     python examples/callbacks.py PLAN_ID [--url ws://127.0.0.1:8765/v1/stream] [--token T]
 
@@ -12,10 +14,12 @@ serve`` (or any planstream server)::
 from __future__ import annotations
 
 import asyncio
+import sys
 
 from example_cli import exit_status, parse_plan_arguments
 
 from planstream import (
+    Event,
     LogEvent,
     PlanProgressEvent,
     PlanStatus,
@@ -26,16 +30,23 @@ from planstream import (
 )
 
 
+def report(error: Exception, item: Event | Resync) -> None:
+    """Called when a callback raised (after the SDK logged the traceback)."""
+    print(
+        f"a callback failed on {type(item).__name__} of {item.plan_id}: {error!r}", file=sys.stderr
+    )
+
+
 async def follow(plan_id: str, url: str | None, token: str | None) -> PlanStatus | None:
-    client = PlanStreamClient(url, token=token)
+    client = PlanStreamClient(url, token=token, on_error=report)
     final: list[PlanStatus] = []
 
-    @client.on("step.status")  # by kind...
+    @client.on(StepStatusEvent)  # the model the callback takes
     def step_changed(event: StepStatusEvent) -> None:
         error = f" ({event.data.error})" if event.data.error else ""
         print(f"step {event.data.index} {event.data.name}: {event.data.status}{error}")
 
-    @client.on(PlanProgressEvent)  # ...or by event model
+    @client.on(PlanProgressEvent)
     def progressed(event: PlanProgressEvent) -> None:
         print(f"progress {event.data.percent:.0f}%")
 

@@ -83,20 +83,20 @@ Feature: Client API: iterators, snapshots, callbacks, stats and a clean shutdown
     And the api client stats count 2 callback errors
     And the api log holds 2 error records with a traceback naming the raising callback
 
-  Scenario: Callbacks pick items by kind, event model, Resync or everything; off() removes one
+  Scenario: Callbacks pick items by event model, Resync or every item; off() removes one
     Given a reference server with settings
       | setting   | value |
       | retention | 5     |
     And 12 events were published to plan "p"
-    When an api client registers callbacks on "log", on StepStatusEvent, on Resync, on everything, a decorated one on "plan.status" and one removed with off()
+    When an api client registers callbacks on LogEvent, on StepStatusEvent, on Resync, on every item, a decorated one on PlanStatusEvent and one removed with off()
     And the api client runs plan "p" in the background until a resync was delivered
     And an api step "step-1" succeeded, a log line and a terminal status "succeeded" are published to plan "p"
     Then the api run of plan "p" completed
     And the api callback on "Resync" saw a "history_expired" resync at seq 12
-    And the api callback on "log" saw seq 14
+    And the api callback on "LogEvent" saw seq 14
     And the api callback on "StepStatusEvent" saw seq 13
     And the api callback on "everything" saw seq 12, 13, 14, 15
-    And the api callback on "decorated plan.status" saw seq 15
+    And the api callback on "decorated PlanStatusEvent" saw seq 15
     And the api callback on "removed" saw nothing
 
   Scenario: Leaving async with ends a waiting iterator, closes with 1000 and leaves no task behind

@@ -44,11 +44,11 @@ Feature: The client's public API edges and its polling failure paths
       | poll_interval | 0.05  |
     And the reference server publishes 2 log events and a "succeeded" status to plan "p"
     And an edge client in transport "websocket" aimed at the reference server
-    Then the edge client raises TypeError mentioning "must be callable" when given a callback that is not callable
-    And the edge client raises TypeError mentioning "target must be" when given a callback for the target 123
+    Then the edge client raises InvalidCallbackError mentioning "must be callable" when given a callback that is not callable
+    And the edge client raises InvalidCallbackError mentioning "a callback target is an event model" when given a callback for the target 123
     And the edge client raises ValueError mentioning "at least one plan id" when run with no plan ids
     And an edge callback registry counts 2 registrations of one callback, and 0 after removing it
-    When the edge callback "all" is registered for everything and "logs" twice for "log", then "logs" is removed
+    When the edge callback "all" is registered for every item and "logs" twice for LogEvent, then "logs" is removed
     And the edge client runs plan "p" into its callbacks
     Then the edge run ended without an error
     And the edge callback "all" received seq 1 to 3 and "logs" received nothing

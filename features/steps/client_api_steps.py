@@ -299,14 +299,14 @@ def step_run_raising(context: Any, plan_id: str, kind: str) -> None:
     connect_and_subscribe(context, "to the reference server", [])
     recorder = context.api_callbacks = CallbackRecorder()
     client = host(context).client
-    client.on(None, recorder.raising(kind))
-    client.on(None, recorder.asynchronous("everything"))
+    client.on_any(recorder.raising(kind))
+    client.on_any(recorder.asynchronous("everything"))
     start_run(context, plan_id)
 
 
 @when(
-    'an api client registers callbacks on "log", on StepStatusEvent, on Resync, on everything, '
-    'a decorated one on "plan.status" and one removed with off()'
+    "an api client registers callbacks on LogEvent, on StepStatusEvent, on Resync, on every item, "
+    "a decorated one on PlanStatusEvent and one removed with off()"
 )
 def step_register_callbacks(context: Any) -> None:
     connect_and_subscribe(context, "to the reference server", [])

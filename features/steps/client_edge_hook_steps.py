@@ -9,7 +9,7 @@ from behave import given, then, when
 from support.client_api_support import until
 from support.servers import run
 
-from planstream import StateChange
+from planstream import LogEvent, StateChange
 
 _SECRET = "edge-provider-internal-detail-0c9a"  # the provider's own error text
 
@@ -43,7 +43,7 @@ def step_static_token(context: Any, token: str) -> None:
 
 
 @when(
-    'the edge callback "all" is registered for everything and "logs" twice for "log", '
+    'the edge callback "all" is registered for every item and "logs" twice for LogEvent, '
     'then "logs" is removed'
 )
 def step_register(context: Any) -> None:
@@ -56,9 +56,9 @@ def step_register(context: Any) -> None:
     def record_logs(item: Any) -> None:
         context.edge_seen["logs"].append(item)
 
-    assert client.on(None)(record_all) is record_all  # the decorator form
-    assert client.on("log", record_logs) is record_logs
-    client.on("log", record_logs)
+    assert client.on_any(record_all) is record_all
+    assert client.on(LogEvent)(record_logs) is record_logs  # the decorator form
+    client.on(LogEvent, record_logs)
     client.off(record_logs)
 
 

@@ -18,7 +18,7 @@ from support.client_api_support import Consumer, LogCapture, until
 from support.edge_proxy import EdgeProxy
 from support.servers import on_cleanup, run
 
-from planstream import ClientSettings, PlanStreamClient, Resync, StateChange
+from planstream import ClientSettings, LogEvent, PlanStreamClient, Resync, StateChange
 from planstream.client.callbacks import CallbackRegistry
 
 _ELSEWHERE = "ws://elsewhere.invalid:1/v1/stream"
@@ -222,7 +222,7 @@ _MISUSES = {
     "subscribing to plan p": lambda c: c.subscribe("p"),
     "subscribing to an empty plan id": lambda c: c.subscribe(""),
     "entered": lambda c: c.__aenter__(),
-    "given a callback that is not callable": lambda c: c.on("log", "not callable"),
+    "given a callback that is not callable": lambda c: c.on(LogEvent, "not callable"),
     "given a callback for the target 123": lambda c: c.on(123, print),
     "run with no plan ids": lambda c: c.run(),
 }
@@ -243,7 +243,7 @@ def step_misuse(context: Any, error: str, text: str, misuse: str) -> None:
 @then("an edge callback registry counts 2 registrations of one callback, and 0 after removing it")
 def step_registry_len(context: Any) -> None:
     registry = CallbackRegistry()
-    registry.add("log", print)
+    registry.add(LogEvent, print)
     registry.add(Resync, print)
     assert len(registry) == 2
     registry.remove(print)

@@ -13,7 +13,7 @@ import asyncio
 import time
 from typing import Any
 
-from planstream import PlanStreamClient, Resync
+from planstream import LogEvent, PlanStatusEvent, PlanStreamClient, Resync
 from planstream.client import TokenProvider
 from planstream.errors import PlanStreamError
 from planstream.schema.events import StepStatusEvent
@@ -135,22 +135,22 @@ class CallbackRecorder:
     def register_every_target(self, client: PlanStreamClient) -> None:
         """Register a recorder for each kind of target ``client.on`` takes.
 
-        ``"log"`` (a kind), ``StepStatusEvent`` (a model), ``Resync``, None
-        (everything), a decorated coroutine on ``"plan.status"``, and one
+        ``LogEvent`` and ``StepStatusEvent`` (models), ``Resync``, every item
+        (``on_any``), a decorated coroutine on ``PlanStatusEvent``, and one
         registered twice then removed with ``off()`` (``"removed"``).
         """
-        log = self.sync("log")
-        assert client.on("log", log) is log
+        log = self.sync("LogEvent")
+        assert client.on(LogEvent, log) is log
         client.on(StepStatusEvent, self.asynchronous("StepStatusEvent"))
         client.on(Resync, self.sync("Resync"))
-        client.on(None, self.asynchronous("everything"))
+        client.on_any(self.asynchronous("everything"))
         removed = self.sync("removed")
-        client.on(None, removed)
-        client.on("log", removed)
-        decorated = self.seen.setdefault("decorated plan.status", [])
+        client.on_any(removed)
+        client.on(LogEvent, removed)
+        decorated = self.seen.setdefault("decorated PlanStatusEvent", [])
 
-        @client.on("plan.status")
-        async def on_status(item: Any) -> None:
+        @client.on(PlanStatusEvent)
+        async def on_status(item: PlanStatusEvent) -> None:
             decorated.append(item)
 
         assert asyncio.iscoroutinefunction(on_status), "the decorator must return the function"

@@ -13,6 +13,7 @@ cross into planstream and never escape raw.
     ├── InvalidStateError             our mistake: a connection input in the wrong state
     ├── ClientClosedError             the client was closed under a running iterator
     ├── InvalidIdError                a bad plan id or resume id, refused locally (a ValueError)
+    ├── InvalidCallbackError          client.on() got no event model or no callable (a TypeError)
     ├── SubscriptionError             the server refused one subscription (``code``)
     │   └── RepairFailedError         one plan's stream stayed broken: that subscription ends
     ├── FatalError                    retrying cannot help: stop and tell the user
@@ -55,6 +56,7 @@ __all__ = [
     "FrameTooLargeError",
     "HeartbeatTimeoutError",
     "IncompatibleProtocolError",
+    "InvalidCallbackError",
     "InvalidFrameError",
     "InvalidIdError",
     "InvalidStateError",
@@ -384,4 +386,23 @@ class UpgradeRefusedError(RetryableError):
 
     def __init__(self, status: int, message: str) -> None:
         self.status = status
+        super().__init__(message)
+
+
+class InvalidCallbackError(PlanStreamError, TypeError):
+    """``client.on(...)`` refused a registration: nothing was registered.
+
+    The target was not an event model (``StepStatusEvent``, ...) or
+    ``Resync`` - a kind string such as ``"step.status"``, ``None``, any other
+    object - or the handler was not callable. The text names what to pass
+    instead (the model of a kind string, the closest model of a misspelled
+    one). Also a ``TypeError``: the argument has the wrong type.
+
+    Attributes:
+        target: what was passed as the target (or the handler, when the
+            handler was the problem).
+    """
+
+    def __init__(self, target: object, message: str) -> None:
+        self.target = target
         super().__init__(message)

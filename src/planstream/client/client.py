@@ -21,10 +21,19 @@ import logging
 import ssl as _ssl
 from collections.abc import AsyncIterator, Callable, Sequence
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Self, overload
 
 from planstream.backoff import ModuleRandom, RandomSource
-from planstream.client.callbacks import Callback, CallbackRegistry, CallbackTarget
+from planstream.client.callbacks import (
+    AnyHandlerT,
+    CallbackRegistry,
+    DeliveryT,
+    ErrorHook,
+    ErrorHookT,
+    HandlerDecorator,
+    HandlerResultT,
+    check_target,
+)
 from planstream.client.connection_driver import ConnectionDriver
 from planstream.client.inbox import Subscription, SubscriptionInbox
 from planstream.client.router_signals import ConnectionSignals
@@ -61,6 +70,8 @@ class PlanStreamClient:
         settings: everything else; by default read from ``PLANSTREAM_*``.
         on_state_change: a hook called with a :class:`StateChange` after each
             transition and each failure (more with :meth:`on_state_change`).
+        on_error: a hook called with a callback's exception and the item it
+            failed on (more with :meth:`on_error`); see :meth:`on`.
         rng: the randomness of the backoff jitter (pass a seeded ``random.Random``
             for reproducible delays).
         ssl: a ready :class:`ssl.SSLContext` for ``wss://`` and the ``https://``
@@ -89,6 +100,7 @@ class PlanStreamClient:
         token_provider: TokenProvider | None = None,
         settings: ClientSettings | None = None,
         on_state_change: StateHook | None = None,
+        on_error: ErrorHook | None = None,
         rng: RandomSource | None = None,
         ssl: _ssl.SSLContext | None = None,
     ) -> None:
@@ -111,6 +123,8 @@ class PlanStreamClient:
         self._rng = rng if rng is not None else ModuleRandom()
         self._state_hooks: list[StateHook] = [] if on_state_change is None else [on_state_change]
         self._callbacks = CallbackRegistry()
+        if on_error is not None:
+            self._callbacks.add_error_hook(on_error)
         self._router: StreamRouter | None = None
         self._engine: ConnectionDriver | None = None
         self._tasks: asyncio.TaskGroup | None = None
@@ -244,23 +258,68 @@ class PlanStreamClient:
 
     # --- callbacks -----------------------------------------------------------------
 
-    def on(self, target: CallbackTarget, callback: Callback | None = None) -> Any:
-        """Register ``callback`` for ``target`` (a kind, an event model, ``Resync``
-        or None for everything); usable as a decorator. Callbacks run while
-        :meth:`run` streams."""
-        if callback is None:
+    @overload
+    def on(self, target: type[DeliveryT], /) -> HandlerDecorator[DeliveryT]: ...
 
-            def decorator(function: Callback) -> Callback:
-                self._callbacks.add(target, function)
+    @overload
+    def on(
+        self, target: type[DeliveryT], handler: Callable[[DeliveryT], HandlerResultT], /
+    ) -> Callable[[DeliveryT], HandlerResultT]: ...
+
+    def on(self, target: object, handler: object = None, /) -> Any:
+        """Call ``handler`` with every item of the model ``target`` while :meth:`run` streams.
+
+        ``target`` is an event model (``PlanStatusEvent``, ``PlanProgressEvent``,
+        ``StepStatusEvent``, ``LogEvent``, ``UnknownEvent``) or ``Resync``;
+        ``handler`` takes that model and is a plain or a coroutine function.
+        Without ``handler``, ``on`` is a decorator returning the function::
+
+            @client.on(StepStatusEvent)
+            def step_changed(event: StepStatusEvent) -> None: ...
+
+        Model classes, not kind strings: mypy checks that the handler takes
+        the model it is registered for. Every item: :meth:`on_any`.
+
+        A handler's exception is counted in ``stats.callback_errors``, logged
+        with its traceback at ERROR (logger ``planstream.client``; written to
+        stderr when the application configured no logging and set no
+        ``on_error`` hook) and passed to the ``on_error`` hooks; the stream
+        and the other handlers go on.
+
+        Raises:
+            InvalidCallbackError: ``target`` is no event model nor ``Resync``
+                (a kind string such as ``"step.status"``: the text names the
+                model), or ``handler`` is not callable. Also a ``TypeError``.
+        """
+        model = check_target(target)
+        if handler is None:
+
+            def decorator(function: object, /) -> object:
+                self._callbacks.add(model, function)
                 return function
 
             return decorator
-        self._callbacks.add(target, callback)
-        return callback
+        self._callbacks.add(model, handler)
+        return handler
 
-    def off(self, callback: Callback) -> None:
-        """Unregister ``callback`` everywhere it was registered."""
-        self._callbacks.remove(callback)
+    def on_any(self, handler: AnyHandlerT, /) -> AnyHandlerT:
+        """Call ``handler`` with every item (events of every kind and ``Resync``);
+        a decorator too. ``handler`` takes ``Event | Resync`` (or a wider type)."""
+        self._callbacks.add_any(handler)
+        return handler
+
+    def on_error(self, hook: ErrorHookT, /) -> ErrorHookT:
+        """Call ``hook(exception, item)`` after each callback's failure; a decorator too.
+
+        ``hook`` is a plain or a coroutine function; hooks run in registration
+        order, after the failure is logged. A hook's own exception is logged.
+        """
+        self._callbacks.add_error_hook(hook)
+        return hook
+
+    def off(self, handler: Callable[..., object], /) -> None:
+        """Unregister ``handler`` everywhere it was registered."""
+        self._callbacks.remove(handler)
 
     async def run(self, *plan_ids: str, follow: bool = False) -> None:
         """Stream ``plan_ids`` into the registered callbacks until every stream ends.
