@@ -212,7 +212,7 @@ def _model_name(name: str) -> str:
 def _describe(value: object) -> str:
     if isinstance(value, type):
         return f"the class {value.__qualname__}"
-    return f"a {type(value).__qualname__} ({value!r:.60})"
+    return f"{value!r:.60} of type {type(value).__qualname__}"
 
 
 def _name(function: object) -> str:
