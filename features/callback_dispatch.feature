@@ -97,5 +97,6 @@ Feature: Callbacks by model, against a real server; a failing callback is loud a
       | setup                                     | stderr tracebacks | stdout tracebacks | hook lines |
       | no logging configured and no on_error hook | 2                 | 0                 | 0          |
       | logging configured to print on stdout     | 0                 | 2                 | 0          |
+      | logging configured but the planstream logger not propagating | 2 | 0              | 0          |
       | an on_error hook and no logging configured | 0                 | 0                 | 2          |
       | logging.lastResort set to None            | 0                 | 0                 | 0          |

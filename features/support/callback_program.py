@@ -6,6 +6,8 @@ every-item handler that counts; it prints ``delivered N`` at the end. SETUP:
 
 * ``bare``: no logging configured, no ``on_error`` hook;
 * ``logging``: ``logging.basicConfig`` printing on stdout;
+* ``not-propagating``: ``logging`` configured likewise, but the ``planstream``
+  logger does not propagate to it;
 * ``hook``: an ``on_error`` hook printing ``HOOK ...`` on stdout;
 * ``no-last-resort``: no logging, no hook, and ``logging.lastResort = None``.
 
@@ -26,8 +28,9 @@ def report(error: Exception, item: Event | Resync) -> None:
 
 
 async def main(url: str, plan_id: str, setup: str) -> int:
-    if setup == "logging":
+    if setup in {"logging", "not-propagating"}:
         logging.basicConfig(stream=sys.stdout, format="LOGGED %(levelname)s %(name)s %(message)s")
+        logging.getLogger("planstream").propagate = setup == "logging"
     elif setup == "no-last-resort":
         logging.lastResort = None
     client = PlanStreamClient(url, on_error=report if setup == "hook" else None)

@@ -73,6 +73,11 @@ _MODELS_BY_KIND: dict[str, type[EventBase]] = {
     "step.status": StepStatusEvent,
     "log": LogEvent,
 }
+#: Ends a failure written to stderr because nothing else would show it.
+_FALLBACK_NOTE = (
+    " (on stderr: no logging handler takes planstream records and no on_error hook"
+    " is set; see the client guide, 'Callbacks')"
+)
 _TARGET_NAMES = (*(m.__name__ for m in _MODELS_BY_KIND.values()), "UnknownEvent", "Resync")
 
 
@@ -240,7 +245,9 @@ def _log_error(
     logger.handle(record)
     fallback = logging.lastResort
     if to_stderr and fallback is not None and not _reaches_a_handler(logger, logging.ERROR):
-        fallback.handle(record)
+        shown = logging.makeLogRecord(record.__dict__)
+        shown.msg = f"{logger.name}: {message}{_FALLBACK_NOTE}"
+        fallback.handle(shown)
 
 
 def _reaches_a_handler(log: logging.Logger, level: int) -> bool:
