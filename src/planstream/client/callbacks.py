@@ -50,6 +50,7 @@ __all__ = [
     "Handler",
     "HandlerDecorator",
     "HandlerResultT",
+    "check_target",
 ]
 
 logger = logging.getLogger("planstream.client")
@@ -118,6 +119,20 @@ class CallbackRegistry:
         """
         model = check_target(target)
         self._registrations.append(_Registration(model, _check_callable(handler, "handler")))
+
+    def register(self, target: object, handler: object = None) -> Any:
+        """``client.on``: :meth:`add` now, or (without ``handler``) return a
+        decorator that adds the function it is given; ``target`` is checked now."""
+        model = check_target(target)
+        if handler is None:
+
+            def decorator(function: object, /) -> object:
+                self.add(model, function)
+                return function
+
+            return decorator
+        self.add(model, handler)
+        return handler
 
     def add_any(self, handler: object) -> None:
         """Call ``handler`` for every item."""

@@ -32,7 +32,6 @@ from planstream.client.callbacks import (
     ErrorHookT,
     HandlerDecorator,
     HandlerResultT,
-    check_target,
 )
 from planstream.client.connection_driver import ConnectionDriver
 from planstream.client.inbox import Subscription, SubscriptionInbox
@@ -269,51 +268,28 @@ class PlanStreamClient:
     def on(self, target: object, handler: object = None, /) -> Any:
         """Call ``handler`` with every item of the model ``target`` while :meth:`run` streams.
 
-        ``target`` is an event model (``PlanStatusEvent``, ``PlanProgressEvent``,
-        ``StepStatusEvent``, ``LogEvent``, ``UnknownEvent``) or ``Resync``;
-        ``handler`` takes that model and is a plain or a coroutine function.
-        Without ``handler``, ``on`` is a decorator returning the function::
-
-            @client.on(StepStatusEvent)
-            def step_changed(event: StepStatusEvent) -> None: ...
-
-        Model classes, not kind strings: mypy checks that the handler takes
-        the model it is registered for. Every item: :meth:`on_any`.
-
-        A handler's exception is counted in ``stats.callback_errors``, logged
-        with its traceback at ERROR (logger ``planstream.client``; written to
-        stderr when the application configured no logging and set no
-        ``on_error`` hook) and passed to the ``on_error`` hooks; the stream
-        and the other handlers go on.
+        ``target``: an event model (``StepStatusEvent``, ``UnknownEvent``, ...)
+        or ``Resync``, never a kind string, so mypy checks that ``handler``
+        (plain or async) takes it; :meth:`on_any` takes every item. Without
+        ``handler``, a decorator. A handler's exception is counted, logged with
+        its traceback at ERROR (on stderr if nothing else would show it) and
+        passed to the :meth:`on_error` hooks; the stream goes on
+        (:mod:`planstream.client.callbacks`).
 
         Raises:
             InvalidCallbackError: ``target`` is no event model nor ``Resync``
-                (a kind string such as ``"step.status"``: the text names the
-                model), or ``handler`` is not callable. Also a ``TypeError``.
+                (the text names the model to pass), or ``handler`` is not callable.
         """
-        model = check_target(target)
-        if handler is None:
-
-            def decorator(function: object, /) -> object:
-                self._callbacks.add(model, function)
-                return function
-
-            return decorator
-        self._callbacks.add(model, handler)
-        return handler
+        return self._callbacks.register(target, handler)
 
     def on_any(self, handler: AnyHandlerT, /) -> AnyHandlerT:
-        """Call ``handler`` with every item (events of every kind and ``Resync``);
-        a decorator too. ``handler`` takes ``Event | Resync`` (or a wider type)."""
+        """Call ``handler`` (taking ``Event | Resync``) with every item; a decorator too."""
         self._callbacks.add_any(handler)
         return handler
 
     def on_error(self, hook: ErrorHookT, /) -> ErrorHookT:
-        """Call ``hook(exception, item)`` after each callback's failure; a decorator too.
-
-        ``hook`` is a plain or a coroutine function; hooks run in registration
-        order, after the failure is logged. A hook's own exception is logged.
-        """
+        """Call ``hook(exception, item)`` (plain or async) after each callback's
+        failure, once it is logged; a decorator too. Its own exception is logged."""
         self._callbacks.add_error_hook(hook)
         return hook
 
