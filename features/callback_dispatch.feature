@@ -42,6 +42,8 @@ Feature: Callbacks by model, against a real server; a failing callback is loud a
       | None                     | for every item use client.on_any(handler)                                                       |
       | the class int            | a callback target is an event model or Resync (PlanStatusEvent, PlanProgressEvent, StepStatusEvent, LogEvent, UnknownEvent, Resync), not the class int |
       | the number 123           | not 123 of type int                                                                             |
+      | the union StepStatusEvent \| LogEvent | a callback target is one model: register the handler for each of StepStatusEvent, LogEvent, or use client.on_any(handler) for every item |
+      | the alias Event          | for each of PlanStatusEvent, PlanProgressEvent, StepStatusEvent, LogEvent, UnknownEvent, or use client.on_any(handler) |
 
   Scenario Outline: A handler or hook that is not callable is refused at registration
     Given a callback client that is not connected

@@ -21,7 +21,14 @@ from support.cli_support import run_command
 from support.client_api_support import WAIT, until
 from support.servers import on_cleanup, run, start_reference_server
 
-from planstream import InvalidCallbackError, LogEvent, PlanStreamClient, PlanStreamError
+from planstream import (
+    Event,
+    InvalidCallbackError,
+    LogEvent,
+    PlanStreamClient,
+    PlanStreamError,
+    StepStatusEvent,
+)
 
 # --- the server and its plans ---------------------------------------------------------
 
@@ -249,7 +256,13 @@ def step_hook_received(context: Any, name: str, seqs: str) -> None:
 
 # --- refused registrations -----------------------------------------------------------------
 
-_TARGETS: dict[str, object] = {"None": None, "the class int": int, "the number 123": 123}
+_TARGETS: dict[str, object] = {
+    "None": None,
+    "the class int": int,
+    "the number 123": 123,
+    "the union StepStatusEvent | LogEvent": StepStatusEvent | LogEvent,
+    "the alias Event": Event,
+}
 
 
 def _target(text: str) -> object:

@@ -29,7 +29,7 @@ import inspect
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeAlias, TypeVar
+from typing import Any, Protocol, TypeAlias, TypeVar, get_args
 
 from planstream.delivery import Delivery, Resync
 from planstream.errors import InvalidCallbackError
@@ -209,6 +209,12 @@ def check_target(target: object) -> type[EventBase | Resync]:
         raise InvalidCallbackError(target, f"{hint} (callback targets are event models)")
     if target is None:
         raise InvalidCallbackError(target, "for every item use client.on_any(handler)")
+    if get_args(target):  # a union such as Event, or StepStatusEvent | LogEvent
+        raise InvalidCallbackError(
+            target,
+            "a callback target is one model: register the handler for each of "
+            f"{', '.join(_members(target))}, or use client.on_any(handler) for every item",
+        )
     raise InvalidCallbackError(
         target,
         f"a callback target is an event model or Resync ({', '.join(_TARGET_NAMES)}), "
@@ -222,6 +228,13 @@ def _check_callable(handler: object, what: str) -> Callable[..., Any]:
             handler, f"the {what} must be callable, not {_describe(handler)}"
         )
     return handler
+
+
+def _members(target: object) -> list[str]:
+    """The class names inside a typing construct (a union, ``Annotated``), in order."""
+    if isinstance(target, type):
+        return [target.__name__]
+    return [name for argument in get_args(target) for name in _members(argument)]
 
 
 def _model_name(name: str) -> str:
