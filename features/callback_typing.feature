@@ -20,3 +20,12 @@ Feature: The callback API is typed: mypy --strict checks every handler against i
   Scenario: The callback section of the client guide passes mypy --strict
     When mypy --strict checks the python blocks of the section "Callbacks: `on`, `on_any` and `run`" of "docs/guide/client.md"
     Then mypy found no error in the files it checked
+
+  Scenario Outline: Every python block of <page> passes mypy --strict
+    When mypy --strict checks every python block of "<page>"
+    Then mypy found no error in the files it checked
+
+    Examples:
+      | page                    |
+      | README.md               |
+      | docs/getting_started.md |

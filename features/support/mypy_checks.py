@@ -88,14 +88,15 @@ def expected_errors(path: Path) -> list[Expected]:
     return marks
 
 
-def markdown_python_blocks(path: Path, heading: str) -> list[str]:
-    """The ```python blocks of the one section titled ``heading`` (to the next heading)."""
-    found: list[list[str]] = []
-    inside, fenced = False, False
+def markdown_python_blocks(path: Path, heading: str | None = None) -> list[str]:
+    """The ```python blocks of the one section titled ``heading`` (to the next
+    heading), or of the whole page."""
+    found: list[list[str]] = [] if heading is not None else [[]]
+    inside, fenced = heading is None, False
     for line in (ROOT / path).read_text().splitlines(keepends=True):
         if line.startswith("```"):
             fenced = not fenced
-        elif not fenced and re.match(r"^#{1,6} ", line):
+        elif heading is not None and not fenced and re.match(r"^#{1,6} ", line):
             inside = line.lstrip("#").strip() == heading
             if inside:
                 found.append([])
