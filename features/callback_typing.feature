@@ -1,8 +1,9 @@
 Feature: The callback API is typed: mypy --strict checks every handler against its model
   A user who checks an integration with mypy --strict must see a handler typed
   for the wrong model, a kind string or a misplaced hook fail type checking, and
-  the decorated functions stay typed. The examples and the client guide's
-  callback section are checked the same way, with the mypy of the test run's venv.
+  the decorated functions stay typed. The examples, the client guide's callback
+  section and the python blocks of README and getting started are checked the
+  same way, with the mypy of the test run's venv.
 
   Scenario: Every example passes mypy --strict
     When mypy --strict checks every Python file of "examples"
