@@ -75,10 +75,7 @@ _MODELS_BY_KIND: dict[str, type[EventBase]] = {
     "log": LogEvent,
 }
 #: Ends a failure written to stderr because nothing else would show it.
-_FALLBACK_NOTE = (
-    " (on stderr: no logging handler takes planstream records and no on_error hook"
-    " is set; see the client guide, 'Callbacks')"
-)
+_FALLBACK_NOTE = " (on stderr: no logging handler takes planstream records{}; see the client guide)"
 _TARGET_NAMES = (*(m.__name__ for m in _MODELS_BY_KIND.values()), "UnknownEvent", "Resync")
 
 
@@ -105,9 +102,9 @@ class CallbackRegistry:
 
     __slots__ = ("_error_hooks", "_registrations", "errors")
 
-    def __init__(self, error_hooks: list[ErrorHook] | None = None) -> None:
+    def __init__(self) -> None:
         self._registrations: list[_Registration] = []
-        self._error_hooks: list[ErrorHook] = [] if error_hooks is None else error_hooks
+        self._error_hooks: list[ErrorHook] = []
         self.errors = 0
 
     def add(self, target: object, handler: object) -> None:
@@ -171,7 +168,7 @@ class CallbackRegistry:
             error,
             "callback %s raised on %s of plan %r",
             (_name(handler), where, item.plan_id),
-            to_stderr=not hooks,
+            stderr_note=None if hooks else " and no on_error hook is set",
         )
         for hook in hooks:
             try:
@@ -183,7 +180,7 @@ class CallbackRegistry:
                     hook_error,
                     "on_error hook %s raised on the error of callback %s",
                     (_name(hook), _name(handler)),
-                    to_stderr=True,
+                    stderr_note="",
                 )
 
 
@@ -253,10 +250,11 @@ def _name(function: object) -> str:
 
 
 def _log_error(
-    error: Exception, message: str, args: tuple[object, ...], *, to_stderr: bool
+    error: Exception, message: str, args: tuple[object, ...], *, stderr_note: str | None
 ) -> None:
-    """Log ``message`` at ERROR with ``error``'s traceback; with ``to_stderr``,
-    also on stderr when the record would reach no handler but a NullHandler."""
+    """Log ``message`` at ERROR with ``error``'s traceback. Unless ``stderr_note``
+    is None, also on stderr (saying why, with the note) when the record would
+    reach no handler but a NullHandler."""
     if not logger.isEnabledFor(logging.ERROR):  # the application silenced us
         return
     path, line, function, _ = logger.findCaller()
@@ -272,9 +270,13 @@ def _log_error(
     )
     logger.handle(record)
     fallback = logging.lastResort
-    if to_stderr and fallback is not None and not _reaches_a_handler(logger, logging.ERROR):
+    if (
+        stderr_note is not None
+        and fallback is not None
+        and not _reaches_a_handler(logger, logging.ERROR)
+    ):
         shown = logging.makeLogRecord(record.__dict__)
-        shown.msg = f"{logger.name}: {message}{_FALLBACK_NOTE}"
+        shown.msg = f"{logger.name}: {message}{_FALLBACK_NOTE.format(stderr_note)}"
         fallback.handle(shown)
 
 
