@@ -13,9 +13,9 @@ import contextlib
 import gc
 import logging
 import signal
-from collections.abc import Generator
+from collections.abc import Generator, Mapping
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Self, overload
 
 import uvicorn
 
@@ -23,6 +23,7 @@ from planstream.schema.frames import STREAM_PATH
 from planstream.server.app import create_app
 from planstream.server.auth import TokenVerifier
 from planstream.server.event_log import EventLog, StoredEvent
+from planstream.server.publishing import PublishData, publish_arguments
 from planstream.server.settings import ServerSettings
 from planstream.server.state import ServerState
 from planstream.server.tcp_guard import (
@@ -198,17 +199,38 @@ class PlanStreamServer:
     ) -> None:
         await self.stop()
 
+    @overload
+    async def publish(
+        self, plan_id: str, data: PublishData, *, idempotency_key: str | None = None
+    ) -> StoredEvent: ...
+
+    @overload
     async def publish(
         self,
         plan_id: str,
         kind: str,
-        data: dict[str, Any],
+        data: Mapping[str, Any],
+        /,
+        *,
+        idempotency_key: str | None = None,
+    ) -> StoredEvent: ...
+
+    async def publish(
+        self,
+        plan_id: str,
+        data: PublishData | str,
+        raw: Mapping[str, Any] | None = None,
         *,
         idempotency_key: str | None = None,
     ) -> StoredEvent:
-        """Validate and append one event (see :meth:`ServerState.publish`); with
-        ``idempotency_key``, a repeat appends nothing (protocol §6)."""
-        return await self.state.publish(plan_id, kind, data, idempotency_key=idempotency_key)
+        """Validate and append one event (see :meth:`ServerState.publish`).
+
+        ``publish(plan_id, LogData(...))`` (the model names the kind) or
+        ``publish(plan_id, "log", {...})``; with ``idempotency_key``, a
+        repeat appends nothing (protocol §6).
+        """
+        kind, values = publish_arguments(data, raw)
+        return await self.state.publish_kind(plan_id, kind, values, idempotency_key=idempotency_key)
 
 
 async def serve(settings: ServerSettings | None = None, *, log_level: str = "info") -> None:
