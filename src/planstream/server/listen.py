@@ -47,7 +47,7 @@ async def bind_listeners(host: str, port: int) -> list[socket.socket]:
         )
     except socket.gaierror as exc:
         raise ServerStartError(
-            f"cannot listen on {host!r}: no such host or address ({exc.strerror})"
+            f"cannot listen on {host!r}: the host name does not resolve ({exc.strerror})"
         ) from None
     bound: list[socket.socket] = []
     try:

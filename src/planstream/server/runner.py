@@ -14,6 +14,7 @@ import gc
 import logging
 import signal
 import socket
+import ssl
 from collections.abc import Generator, Mapping
 from types import TracebackType
 from typing import Any, Self, overload
@@ -169,13 +170,18 @@ class PlanStreamServer:
             return
         try:
             self._config.load()
-        except OSError as exc:  # ssl.SSLError is one; so is a file that went away
-            if self.settings.ssl_certfile is None:
-                raise  # pragma: no cover - only TLS reads files here
-            reason = getattr(exc, "reason", None) or exc.strerror or str(exc)
-            raise ServerStartError(
-                f"cannot load the TLS certificate {self.settings.ssl_certfile}: {reason}"
-            ) from None
+        except OSError as exc:  # only TLS reads files here: ssl.SSLError is an OSError too
+            certfile, keyfile = self.settings.ssl_certfile, self.settings.ssl_keyfile
+            if certfile is None:
+                raise  # pragma: no cover - nothing else in load() touches the system
+            what = f"the TLS certificate {certfile}" + (
+                f" with the key {keyfile}" if keyfile else ""
+            )
+            if isinstance(exc, ssl.SSLError):
+                why = f"not a PEM certificate and private key that match (OpenSSL: {exc.strerror})"
+            else:
+                why = exc.strerror or str(exc)
+            raise ServerStartError(f"cannot load {what}: {why}") from None
 
     async def _serve(self, sockets: list[socket.socket]) -> None:
         try:
