@@ -62,3 +62,13 @@ Feature: A server that cannot start says why in one line
     Given "python -m planstream.server --token flag-token" runs with PLANSTREAM_SERVER_TOKENS=env-token and PLANSTREAM_SERVER_RETENTION=3
     Then the server answers GET /v1/status with 200 for the token "flag-token" and 401 for "env-token"
     And the server keeps 3 events per plan, as PLANSTREAM_SERVER_RETENTION says
+
+  Scenario: An embedded server that found its port in use starts on it once the port is free
+    Given a port on 127.0.0.1 held by a listening socket of the scenario
+    When an embedded stream server is started on that held port, and again once the socket is closed
+    Then the first start raised ServerStartError "port {busy_port} on 127.0.0.1 is already in use (another server listens there)"
+    And the second start serves /healthz on that port
+
+  Scenario: planstream serve binds an IPv6 host and says where it listens
+    When "planstream serve --host ::1 --port 0" runs in the background until it printed its URL
+    Then it printed "planstream server listening on ws://[::1]:PORT/v1/stream" and answers /healthz at http://[::1]:PORT

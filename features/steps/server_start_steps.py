@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+import re
 import shlex
 import socket
 import subprocess
@@ -235,3 +236,62 @@ def then_retention(context: Any, count: int) -> None:
     assert [event["seq"] for event in kept["events"]] == list(range(4, count + 3)), kept
     lost = httpx.get(url, params={"after": ids[1]}, headers=headers).json()
     assert lost["resync"]["reason"] == "history_expired", lost
+
+
+@given("a port on 127.0.0.1 held by a listening socket of the scenario")
+def given_held_port(context: Any) -> None:
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen()
+    context.busy_socket = sock
+    context.busy_port = sock.getsockname()[1]
+
+    async def close() -> None:
+        sock.close()
+
+    on_cleanup(context, close)
+
+
+@when("an embedded stream server is started on that held port, and again once the socket is closed")
+def when_start_twice(context: Any) -> None:
+    server = PlanStreamServer(ServerSettings(port=context.busy_port))
+    _start_embedded(context, server)
+    context.busy_socket.close()
+    run(context, server.start())  # the same server, its configuration already loaded
+    context.start_port = server.port
+
+
+@then('the first start raised ServerStartError "{message}"')
+def then_first_start_error(context: Any, message: str) -> None:
+    then_start_error(context, message)
+
+
+@then("the second start serves /healthz on that port")
+def then_second_start_serves(context: Any) -> None:
+    assert context.start_port == context.busy_port, context.start_port
+
+    async def health() -> int:
+        async with httpx.AsyncClient() as http:
+            answer = await http.get(f"http://127.0.0.1:{context.busy_port}/healthz")
+            return answer.status_code
+
+    assert run(context, health()) == 200
+
+
+@when('"{command}" runs in the background until it printed its URL')
+def when_background_until_url(context: Any, command: str) -> None:
+    background = start_background(context, _argv(command))
+    background.wait_for_output("/v1/stream\n")
+    context.start_background = background
+
+
+@then(
+    'it printed "planstream server listening on ws://[::1]:PORT/v1/stream"'
+    " and answers /healthz at http://[::1]:PORT"
+)
+def then_ipv6_serves(context: Any) -> None:
+    output = context.start_background.stdout
+    found = re.search(r"planstream server listening on ws://\[::1\]:(\d+)/v1/stream\n", output)
+    assert found, output
+    answer = httpx.get(f"http://[::1]:{found.group(1)}/healthz")
+    assert answer.status_code == 200, answer.text
