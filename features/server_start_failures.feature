@@ -72,3 +72,8 @@ Feature: A server that cannot start says why in one line
   Scenario: planstream serve binds an IPv6 host and says where it listens
     When "planstream serve --host ::1 --port 0" runs in the background until it printed its URL
     Then it printed "planstream server listening on ws://[::1]:PORT/v1/stream" and answers /healthz at http://[::1]:PORT
+
+  Scenario: planstream.server.serve() from a program serves until SIGTERM and exits 0
+    When a program running "asyncio.run(serve(ServerSettings(port=PORT)))" serves /healthz
+    And the program gets SIGTERM
+    Then the program exited with status 0

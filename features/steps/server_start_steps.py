@@ -295,3 +295,28 @@ def then_ipv6_serves(context: Any) -> None:
     assert found, output
     answer = httpx.get(f"http://[::1]:{found.group(1)}/healthz")
     assert answer.status_code == 200, answer.text
+
+
+_SERVE_PROGRAM = (
+    "import asyncio, sys; from planstream.server import ServerSettings, serve; "
+    "asyncio.run(serve(ServerSettings(port=int(sys.argv[1]))))"
+)
+
+
+@when('a program running "asyncio.run(serve(ServerSettings(port=PORT)))" serves /healthz')
+def when_serve_program(context: Any) -> None:
+    port = free_port()
+    args = [sys.executable, "-c", _SERVE_PROGRAM, str(port)]
+    context.start_background = start_background(context, args, f"http://127.0.0.1:{port}/healthz")
+
+
+@when("the program gets SIGTERM")
+def when_program_sigterm(context: Any) -> None:
+    context.start_status = context.start_background.stop()
+
+
+@then("the program exited with status {status:d}")
+def then_program_status(context: Any, status: int) -> None:
+    background = context.start_background
+    assert context.start_status == status, (background.stdout, background.stderr)
+    assert "Traceback" not in background.stderr, background.stderr
