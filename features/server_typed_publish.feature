@@ -29,7 +29,7 @@ Feature: The embedded server publishes the typed data models
       | case                     | arguments                 | message                                                                                                                        |
       | a mapping without a kind | a log as a mapping alone  | publish(plan_id, data) takes a LogData, StepStatusData, PlanStatusData or PlanProgressData (the model names the kind), or publish(plan_id, kind, mapping); not dict |
       | a model with more data   | a LogData and a mapping   | publish(plan_id, LogData(...)) takes no more data: the model names its kind ('log')                                           |
-      | a kind with a model      | the kind "log" and a LogData | publish(plan_id, 'log', data): the data of a kind given by name must be a mapping, not LogData                             |
+      | a kind with a model      | the kind "log" and a LogData | data must be a JSON object (a mapping), not LogData (a data model goes alone: publish(plan_id, data))                             |
       | a number                 | the number 42             | not int                                                                                                                        |
 
   Scenario: mypy --strict accepts a program publishing the data models, which runs

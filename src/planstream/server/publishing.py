@@ -111,9 +111,10 @@ def publish_arguments(data: object, raw: object) -> tuple[str, object]:
     """
     if isinstance(data, str):
         if not isinstance(raw, Mapping):
+            hint = " (a data model goes alone: publish(plan_id, data))"
             raise PublishError(
-                f"publish(plan_id, {data!r}, data): the data of a kind given by name must be "
-                f"a mapping, not {type(raw).__name__}"
+                f"data must be a JSON object (a mapping), not {type(raw).__name__}"
+                + (hint if isinstance(raw, WireModel) else "")
             )
         return data, dict(raw)
     for known, model in DATA_MODELS.items():
