@@ -83,7 +83,7 @@ async def publish(stream: ServerState, build_id: str, data: LogData | PlanStatus
         raise HTTPException(status_code=409, detail=str(exc)) from None
     except PublishError as exc:  # e.g. a build id that is no valid plan id
         raise HTTPException(status_code=400, detail=str(exc)) from None
-    return Published(seq=stored.seq, event_id=stored.event.event_id)
+    return Published(seq=stored.seq, event_id=stored.event_id)
 
 
 def build_app(settings: ServerSettings | None = None) -> FastAPI:

@@ -30,9 +30,9 @@ from planstream import (
     StepStatusData,
 )
 from planstream.server import PublishError
-from planstream.server.publishing import PublishData
+from planstream.server.publishing import EventData
 
-_PLAN: list[PublishData] = [
+_PLAN: list[EventData] = [
     PlanStatusData(status=PlanStatus.RUNNING),
     StepStatusData(step_id="build", index=1, name="Build", status=StepStatus.RUNNING),
     LogData(level=LogLevel.INFO, message="compiling", step_id="build", stream=LogStream.STDOUT),

@@ -33,7 +33,7 @@ from planstream.server.publish_schema import BODY, DATA_MODELS, MAX_KIND_LENGTH,
 __all__ = [
     "MAX_EVENTS_PER_PUBLISH",
     "MAX_IDEMPOTENCY_KEY",
-    "PublishData",
+    "EventData",
     "PublishError",
     "body_digest",
     "check_plan_id",
@@ -52,7 +52,7 @@ MAX_IDEMPOTENCY_KEY: Final = 128
 
 #: The data models ``server.publish(plan_id, data)`` takes, each naming its kind
 #: (the same shape as the SDK's HTTP publisher: ``publish(plan_id, LogData(...))``).
-PublishData: TypeAlias = LogData | StepStatusData | PlanStatusData | PlanProgressData
+EventData: TypeAlias = PlanStatusData | PlanProgressData | StepStatusData | LogData
 
 
 class PublishError(PlanStreamError, ValueError):

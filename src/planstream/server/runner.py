@@ -26,7 +26,7 @@ from planstream.server.app import create_app
 from planstream.server.auth import TokenVerifier
 from planstream.server.event_log import EventLog, StoredEvent
 from planstream.server.listen import ServerStartError, bind_listeners
-from planstream.server.publishing import PublishData, publish_arguments
+from planstream.server.publishing import EventData, publish_arguments
 from planstream.server.settings import ServerSettings
 from planstream.server.state import ServerState
 from planstream.server.tcp_guard import (
@@ -233,7 +233,7 @@ class PlanStreamServer:
 
     @overload
     async def publish(
-        self, plan_id: str, data: PublishData, *, idempotency_key: str | None = None
+        self, plan_id: str, data: EventData, *, idempotency_key: str | None = None
     ) -> StoredEvent: ...
 
     @overload
@@ -250,7 +250,7 @@ class PlanStreamServer:
     async def publish(
         self,
         plan_id: str,
-        data: PublishData | str,
+        data: EventData | str,
         raw: Mapping[str, Any] | None = None,
         *,
         idempotency_key: str | None = None,

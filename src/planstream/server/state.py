@@ -29,7 +29,7 @@ from planstream.server.metrics import ServerMetrics
 from planstream.server.plan_expiry import PlanExpiry
 from planstream.server.publish_rate import PublishRateLimiter
 from planstream.server.publishing import (
-    PublishData,
+    EventData,
     PublishError,
     body_digest,
     check_plan_id,
@@ -112,7 +112,7 @@ class ServerState:
 
     @overload
     async def publish(
-        self, plan_id: str, data: PublishData, *, idempotency_key: str | None = None
+        self, plan_id: str, data: EventData, *, idempotency_key: str | None = None
     ) -> StoredEvent: ...
 
     @overload
@@ -129,7 +129,7 @@ class ServerState:
     async def publish(
         self,
         plan_id: str,
-        data: PublishData | str,
+        data: EventData | str,
         raw: Mapping[str, Any] | None = None,
         *,
         idempotency_key: str | None = None,
