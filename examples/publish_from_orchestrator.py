@@ -1,14 +1,19 @@
 """Embed the reference server in an asyncio job runner and publish as jobs run.
 
 An orchestrator already has an event loop; the server runs in it, and the
-runner calls ``await server.publish(...)`` as each step starts, logs and
-ends. Watchers connect as they would to ``planstream serve``::
+runner calls ``await server.publish(plan_id, LogData(...))`` as each step
+starts, logs and ends (the data model names the event's kind, and mypy checks
+its fields). Watchers connect as they would to ``planstream serve``::
 
-    python examples/publish_from_orchestrator.py --port 8765 --linger 60
-    planstream watch nightly-build                      # in another terminal
+    python examples/publish_from_orchestrator.py --port 8766 --token reader --linger 60
+    planstream watch nightly-build --url ws://127.0.0.1:8766/v1/stream --token reader
 
-``--linger`` keeps serving that many seconds after the plan ends (Ctrl-C
-stops earlier) so late watchers still get the whole history.
+This program *is* a server: it cannot share a port with ``planstream serve``
+(on a busy port it says so in one line and exits 2). ``--token`` and
+``--publish-token`` are the tokens watchers (and HTTP publishers) present;
+with neither, the server is open and warns. ``--linger`` keeps serving that
+many seconds after the plan ends (Ctrl-C stops earlier) so late watchers
+still get the whole history.
 """
 
 from __future__ import annotations
@@ -17,11 +22,21 @@ import argparse
 import asyncio
 import contextlib
 import signal
+import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
 
-from planstream.server import PlanStreamServer, ServerSettings
+from planstream import (
+    LogData,
+    LogLevel,
+    LogStream,
+    PlanProgressData,
+    PlanStatus,
+    PlanStatusData,
+    StepStatus,
+    StepStatusData,
+)
+from planstream.server import PlanStreamServer, ServerSettings, ServerStartError
 
 #: A job: given a function to log with, does its work; raising fails its step.
 Job = Callable[[Callable[[str], Awaitable[None]]], Awaitable[None]]
@@ -42,52 +57,52 @@ class JobRunner:
         self.plan_id = plan_id
         self.steps = steps
 
-    async def publish(self, kind: str, data: dict[str, Any]) -> None:
-        await self.server.publish(self.plan_id, kind, data)
+    async def publish(
+        self, data: LogData | StepStatusData | PlanStatusData | PlanProgressData
+    ) -> None:
+        await self.server.publish(self.plan_id, data)
 
-    async def step_status(self, index: int, status: str, error: str | None = None) -> None:
+    async def step_status(self, index: int, status: StepStatus, error: str | None = None) -> None:
         step = self.steps[index]
         await self.publish(
-            "step.status",
-            {
-                "step_id": step.step_id,
-                "index": index + 1,
-                "name": step.name,
-                "status": status,
-                "error": error,
-            },
+            StepStatusData(
+                step_id=step.step_id, index=index + 1, name=step.name, status=status, error=error
+            )
         )
 
-    async def run(self) -> str:
-        await self.publish("plan.status", {"status": "running", "reason": None})
+    async def run(self) -> PlanStatus:
+        await self.publish(PlanStatusData(status=PlanStatus.RUNNING))
         for index, step in enumerate(self.steps):
-            await self.step_status(index, "running")
+            await self.step_status(index, StepStatus.RUNNING)
 
             async def log(message: str, step_id: str = step.step_id) -> None:
                 await self.publish(
-                    "log",
-                    {"level": "info", "message": message, "step_id": step_id, "stream": "stdout"},
+                    LogData(
+                        level=LogLevel.INFO,
+                        message=message,
+                        step_id=step_id,
+                        stream=LogStream.STDOUT,
+                    )
                 )
 
             try:
                 await step.job(log)
             except Exception as exc:  # the job failed: so do its step and the plan
-                await self.step_status(index, "failed", str(exc))
-                await self.publish("plan.status", {"status": "failed", "reason": step.name})
-                return "failed"
-            await self.step_status(index, "succeeded")
+                await self.step_status(index, StepStatus.FAILED, str(exc))
+                await self.publish(PlanStatusData(status=PlanStatus.FAILED, reason=step.name))
+                return PlanStatus.FAILED
+            await self.step_status(index, StepStatus.SUCCEEDED)
             done = index + 1
             await self.publish(
-                "plan.progress",
-                {
-                    "completed_steps": done,
-                    "total_steps": len(self.steps),
-                    "percent": 100 * done / len(self.steps),
-                    "message": f"{step.name} done",
-                },
+                PlanProgressData(
+                    completed_steps=done,
+                    total_steps=len(self.steps),
+                    percent=100 * done / len(self.steps),
+                    message=f"{step.name} done",
+                )
             )
-        await self.publish("plan.status", {"status": "succeeded", "reason": None})
-        return "succeeded"
+        await self.publish(PlanStatusData(status=PlanStatus.SUCCEEDED))
+        return PlanStatus.SUCCEEDED
 
 
 def make_job(*lines: str, pause: float) -> Job:
@@ -99,10 +114,17 @@ def make_job(*lines: str, pause: float) -> Job:
     return job
 
 
-async def main(port: int, plan_id: str, pause: float, linger: float, token: str | None) -> str:
-    settings = ServerSettings(port=port, tokens=[token] if token else [])
+async def main(arguments: argparse.Namespace) -> PlanStatus:
+    settings = ServerSettings(
+        host=arguments.host,
+        port=arguments.port,
+        tokens=arguments.token,
+        publish_tokens=arguments.publish_token,
+    )
+    plan_id: str = arguments.plan
     async with PlanStreamServer(settings) as server:
         print(f"serving {plan_id!r} on {server.url}", flush=True)
+        pause: float = arguments.pause
         steps = [
             Step("fetch", "Fetch sources", make_job("cloning", "checked out", pause=pause)),
             Step("build", "Build", make_job("compiling", "linking", pause=pause)),
@@ -110,6 +132,7 @@ async def main(port: int, plan_id: str, pause: float, linger: float, token: str 
         ]
         runner = JobRunner(server, plan_id, steps)
         outcome = await runner.run()
+        linger: float = arguments.linger
         print(f"plan {plan_id!r} {outcome}; serving for {linger:g} s more", flush=True)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
@@ -120,13 +143,28 @@ async def main(port: int, plan_id: str, pause: float, linger: float, token: str 
     return outcome
 
 
-if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def parse_arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--host", default="127.0.0.1", help="interface to listen on")
     parser.add_argument("--port", type=int, default=8765, help="0 picks a free port")
     parser.add_argument("--plan", default="nightly-build")
     parser.add_argument("--pause", type=float, default=0.3, help="seconds per job line")
-    parser.add_argument("--linger", type=float, default=30.0)
-    parser.add_argument("--token", help="a token watchers must present (default: none)")
-    args = parser.parse_args()
-    result = asyncio.run(main(args.port, args.plan, args.pause, args.linger, args.token))
-    raise SystemExit(0 if result == "succeeded" else 1)
+    parser.add_argument("--linger", type=float, default=30.0, help="seconds to serve after")
+    parser.add_argument(
+        "--token", action="append", default=[], help="a token watchers may read with (repeat)"
+    )
+    parser.add_argument(
+        "--publish-token", action="append", default=[], help="a token that may also publish"
+    )
+    return parser.parse_args()
+
+
+if __name__ == "__main__":
+    try:
+        result = asyncio.run(main(parse_arguments()))
+    except ServerStartError as exc:  # e.g. planstream serve already has the port
+        print(
+            f"publish_from_orchestrator.py: {exc}; pass --port to serve on another", file=sys.stderr
+        )
+        raise SystemExit(2) from None
+    raise SystemExit(0 if result is PlanStatus.SUCCEEDED else 1)

@@ -15,7 +15,7 @@ Feature: The planstream package is tidy: a deliberate API, pure core, typed, one
       | group            | names                                                                                                                                                                                                            |
       | client           | PlanStreamClient, Subscription, StateChange, ClientStats, ConnectionState                                                                                                                                        |
       | settings         | ClientSettings, ReconnectSettings, HeartbeatSettings, PollingSettings, SequencerSettings, SslSettings                                                                                                            |
-      | events and state | Event, PlanStatusEvent, StepStatusEvent, PlanProgressEvent, LogEvent, UnknownEvent, PlanStatus, StepStatus, LogLevel, PlanStatusData, StepStatusData, PlanProgressData, LogData, PlanSnapshot, Resync, ResyncReason, PlanState |
+      | events and state | Event, PlanStatusEvent, StepStatusEvent, PlanProgressEvent, LogEvent, UnknownEvent, PlanStatus, StepStatus, LogLevel, LogStream, PlanStatusData, StepStatusData, PlanProgressData, LogData, PlanSnapshot, Resync, ResyncReason, PlanState |
       | errors           | every exception class of planstream.errors                                                                                                                                                                       |
       | version          | __version__                                                                                                                                                                                                      |
     And every name planstream exports is the same object as in the module that defines it
@@ -31,7 +31,7 @@ Feature: The planstream package is tidy: a deliberate API, pure core, typed, one
     Examples:
       | face              | names                                                                                                                                                                                                  |
       | planstream.client | PlanStreamClient, Subscription, StateChange, ClientStats, TokenProvider                                                                                                                                |
-      | planstream.server | PlanStreamServer, ServerSettings, create_app, serve, ServerState, TokenVerifier, StaticTokenVerifier, Principal, EventLog, MemoryEventLog, RedisEventLog, StoredEvent, PublishError, PlanClosedError, IdempotencyKeyReusedError |
+      | planstream.server | PlanStreamServer, ServerSettings, create_app, serve, ServerState, TokenVerifier, StaticTokenVerifier, Principal, EventLog, MemoryEventLog, RedisEventLog, StoredEvent, PublishError, PlanClosedError, IdempotencyKeyReusedError, ServerStartError |
       | planstream.cli    | main                                                                                                                                                                                                   |
 
   Scenario: The API reference lists the public names where they live

@@ -17,7 +17,13 @@ import click
 
 from planstream import __version__
 
-__all__ = ["COMMANDS", "LazyCommand", "LazyGroup", "main"]
+__all__ = ["COMMANDS", "HELP_CONTEXT", "LazyCommand", "LazyGroup", "main"]
+
+#: How every command's ``--help`` reads: ``-h`` too, and click's own
+#: ``[env var: ...; default: ...]`` after each option (a command's context
+#: inherits both from the group's; ``python -m planstream.server`` passes them
+#: to ``serve`` itself).
+HELP_CONTEXT: dict[str, Any] = {"help_option_names": ["-h", "--help"], "show_default": True}
 
 
 class LazyCommand(NamedTuple):
@@ -75,7 +81,7 @@ class LazyGroup(click.Group):
 @click.group(
     cls=LazyGroup,
     lazy_commands=COMMANDS,
-    context_settings={"help_option_names": ["-h", "--help"]},
+    context_settings=HELP_CONTEXT,
 )
 @click.version_option(__version__, prog_name="planstream")
 def main() -> None:

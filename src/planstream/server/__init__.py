@@ -25,6 +25,7 @@ if TYPE_CHECKING:
         PlanClosedError,
         StoredEvent,
     )
+    from planstream.server.listen import ServerStartError
     from planstream.server.memory_log import MemoryEventLog
     from planstream.server.publishing import PublishError
     from planstream.server.redis_log import RedisEventLog
@@ -44,6 +45,7 @@ else:
                 "planstream.server.event_log",
             ),
             "MemoryEventLog": "planstream.server.memory_log",
+            "ServerStartError": "planstream.server.listen",
             "PublishError": "planstream.server.publishing",
             "RedisEventLog": "planstream.server.redis_log",
             **dict.fromkeys(("PlanStreamServer", "serve"), "planstream.server.runner"),
@@ -62,6 +64,7 @@ __all__ = [
     "PublishError",
     "RedisEventLog",
     "ServerSettings",
+    "ServerStartError",
     "ServerState",
     "StaticTokenVerifier",
     "StoredEvent",

@@ -11,14 +11,21 @@ sends must be consistent: a step's ``index`` is not negative, and
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from operator import itemgetter
-from typing import Annotated, Any, Final
+from typing import Annotated, Any, Final, TypeAlias
 
 from pydantic import BaseModel, ConfigDict, Field, Strict, TypeAdapter, ValidationError
 from pydantic_core import PydanticSerializationError, to_json
 
 from planstream.errors import PlanStreamError
-from planstream.schema.events import WireModel
+from planstream.schema.events import (
+    LogData,
+    PlanProgressData,
+    PlanStatusData,
+    StepStatusData,
+    WireModel,
+)
 from planstream.schema.limits import plan_id_problem
 from planstream.server.new_events import NewEvent, NewEvents
 from planstream.server.publish_schema import BODY, DATA_MODELS, MAX_KIND_LENGTH, inconsistency
@@ -26,11 +33,13 @@ from planstream.server.publish_schema import BODY, DATA_MODELS, MAX_KIND_LENGTH,
 __all__ = [
     "MAX_EVENTS_PER_PUBLISH",
     "MAX_IDEMPOTENCY_KEY",
+    "EventData",
     "PublishError",
     "body_digest",
     "check_plan_id",
     "idempotency_key_problem",
     "parse_publish_body",
+    "publish_arguments",
     "validate_new_event",
 ]
 
@@ -39,6 +48,11 @@ MAX_EVENTS_PER_PUBLISH: Final = 1000
 
 #: protocol §6: an ``Idempotency-Key`` is 1-128 printable ASCII characters.
 MAX_IDEMPOTENCY_KEY: Final = 128
+
+
+#: The data models ``server.publish(plan_id, data)`` takes, each naming its kind
+#: (the same shape as the SDK's HTTP publisher: ``publish(plan_id, LogData(...))``).
+EventData: TypeAlias = PlanStatusData | PlanProgressData | StepStatusData | LogData
 
 
 class PublishError(PlanStreamError, ValueError):
@@ -82,6 +96,41 @@ def idempotency_key_problem(key: str) -> str | None:
 def body_digest(body: bytes) -> str:
     """protocol §6: the digest kept with an idempotency key (hex SHA-256 of the body)."""
     return hashlib.sha256(body).hexdigest()
+
+
+def publish_arguments(data: object, raw: object) -> tuple[str, object]:
+    """The kind and data of ``publish(plan_id, model)`` or ``publish(plan_id, kind, dict)``.
+
+    A data model names its kind (``LogData`` is a ``log``); a kind given as a
+    string takes its data as a mapping, the form for data read from JSON and
+    for the kinds that have no model (``allow_unknown_kinds``).
+
+    Raises:
+        PublishError: neither form: a mapping without its kind, a model with
+            a kind as well, or something else.
+    """
+    if isinstance(data, str):
+        if not isinstance(raw, Mapping):
+            hint = " (a data model goes alone: publish(plan_id, data))"
+            raise PublishError(
+                f"data must be a JSON object (a mapping), not {type(raw).__name__}"
+                + (hint if isinstance(raw, WireModel) else "")
+            )
+        return data, dict(raw)
+    for known, model in DATA_MODELS.items():
+        if isinstance(data, model):
+            kind = str(known)  # the kind's plain string, not its enum member
+            if raw is not None:
+                raise PublishError(
+                    f"publish(plan_id, {type(data).__name__}(...)) takes no more data: "
+                    f"the model names its kind ({kind!r})"
+                )
+            return kind, data
+    raise PublishError(
+        "publish(plan_id, data) takes a LogData, StepStatusData, PlanStatusData or "
+        "PlanProgressData (the model names the kind), or publish(plan_id, kind, mapping); "
+        f"not {type(data).__name__}"
+    )
 
 
 _KIND: Final = itemgetter("kind")

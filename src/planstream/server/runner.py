@@ -13,9 +13,11 @@ import contextlib
 import gc
 import logging
 import signal
-from collections.abc import Generator
+import socket
+import ssl
+from collections.abc import Generator, Mapping
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Self, overload
 
 import uvicorn
 
@@ -23,6 +25,8 @@ from planstream.schema.frames import STREAM_PATH
 from planstream.server.app import create_app
 from planstream.server.auth import TokenVerifier
 from planstream.server.event_log import EventLog, StoredEvent
+from planstream.server.listen import ServerStartError, bind_listeners
+from planstream.server.publishing import EventData, publish_arguments
 from planstream.server.settings import ServerSettings
 from planstream.server.state import ServerState
 from planstream.server.tcp_guard import (
@@ -136,13 +140,21 @@ class PlanStreamServer:
         return "ws" + self.http_url.removeprefix("http") + STREAM_PATH
 
     async def start(self) -> None:
-        """Start serving; returns once the socket listens."""
+        """Start serving; returns once the socket listens.
+
+        Raises:
+            ServerStartError: the port is in use or not allowed, the host is
+                unknown or not this machine's, or the TLS certificate cannot
+                be loaded; nothing is left running.
+        """
         if self._task is not None:
             raise RuntimeError("the server is already started")
+        self._load_config()
+        sockets = await bind_listeners(self.settings.host, self.settings.port)
         logging.getLogger("uvicorn.error").addFilter(self._noise_filter)
         logging.getLogger("asyncio").addFilter(self._accept_filter)
         logging.getLogger("uvicorn.error").addFilter(self._bad_request_filter)
-        self._task = asyncio.create_task(self._serve(), name="planstream-uvicorn")
+        self._task = asyncio.create_task(self._serve(sockets), name="planstream-uvicorn")
         while not self._uvicorn.started:
             if self._task.done():
                 task, self._task = self._task, None  # not started: nothing to stop
@@ -150,20 +162,41 @@ class PlanStreamServer:
                 await task  # raises why it could not start
                 raise RuntimeError("the server stopped before it started")
             await asyncio.sleep(0.01)
-        sockets = [s for server in self._uvicorn.servers for s in server.sockets]
         self.port = sockets[0].getsockname()[1]
 
-    async def _serve(self) -> None:
+    def _load_config(self) -> None:
+        """Let uvicorn load its configuration now, so a bad certificate is one clear error."""
+        if self._config.loaded:
+            return
         try:
-            await self._uvicorn.serve()
+            self._config.load()
+        except OSError as exc:  # only TLS reads files here: ssl.SSLError is an OSError too
+            certfile, keyfile = self.settings.ssl_certfile, self.settings.ssl_keyfile
+            if certfile is None:
+                raise  # pragma: no cover - nothing else in load() touches the system
+            what = f"the TLS certificate {certfile}" + (
+                f" with the key {keyfile}" if keyfile else ""
+            )
+            if isinstance(exc, ssl.SSLError):
+                why = f"not a PEM certificate and private key that match (OpenSSL: {exc.strerror})"
+            else:
+                why = exc.strerror or str(exc)
+            raise ServerStartError(f"cannot load {what}: {why}") from None
+
+    async def _serve(self, sockets: list[socket.socket]) -> None:
+        try:
+            await self._uvicorn.serve(sockets=sockets)
         except SystemExit as exc:
-            # uvicorn calls sys.exit() when it cannot start (e.g. the port is in
-            # use): raised in a task, SystemExit would escape the owner's event
-            # loop instead of being raised by start().
-            raise OSError(
+            # uvicorn calls sys.exit() when it cannot start (its lifespan
+            # failed): raised in a task, SystemExit would escape the owner's
+            # event loop instead of being raised by start().
+            raise ServerStartError(
                 f"the server could not start on {self.settings.host}:{self.settings.port} "
                 f"(uvicorn exit status {exc.code}; its log says why)"
             ) from None
+        finally:
+            for sock in sockets:  # uvicorn closes them when it ran; not when it failed
+                sock.close()
 
     async def stop(self) -> None:
         """Close every WebSocket with 1001, then stop uvicorn and wait for it."""
@@ -198,17 +231,38 @@ class PlanStreamServer:
     ) -> None:
         await self.stop()
 
+    @overload
+    async def publish(
+        self, plan_id: str, data: EventData, *, idempotency_key: str | None = None
+    ) -> StoredEvent: ...
+
+    @overload
     async def publish(
         self,
         plan_id: str,
         kind: str,
-        data: dict[str, Any],
+        data: Mapping[str, Any],
+        /,
+        *,
+        idempotency_key: str | None = None,
+    ) -> StoredEvent: ...
+
+    async def publish(
+        self,
+        plan_id: str,
+        data: EventData | str,
+        raw: Mapping[str, Any] | None = None,
         *,
         idempotency_key: str | None = None,
     ) -> StoredEvent:
-        """Validate and append one event (see :meth:`ServerState.publish`); with
-        ``idempotency_key``, a repeat appends nothing (protocol §6)."""
-        return await self.state.publish(plan_id, kind, data, idempotency_key=idempotency_key)
+        """Validate and append one event (see :meth:`ServerState.publish`).
+
+        ``publish(plan_id, LogData(...))`` (the model names the kind) or
+        ``publish(plan_id, "log", {...})``; with ``idempotency_key``, a
+        repeat appends nothing (protocol §6).
+        """
+        kind, values = publish_arguments(data, raw)
+        return await self.state.publish_kind(plan_id, kind, values, idempotency_key=idempotency_key)
 
 
 async def serve(settings: ServerSettings | None = None, *, log_level: str = "info") -> None:

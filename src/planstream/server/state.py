@@ -7,9 +7,9 @@ import json
 import logging
 import secrets
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, overload
 
 from planstream.close_codes import CloseCode
 from planstream.schema.events import PlanStatusEvent
@@ -29,10 +29,12 @@ from planstream.server.metrics import ServerMetrics
 from planstream.server.plan_expiry import PlanExpiry
 from planstream.server.publish_rate import PublishRateLimiter
 from planstream.server.publishing import (
+    EventData,
     PublishError,
     body_digest,
     check_plan_id,
     idempotency_key_problem,
+    publish_arguments,
     validate_new_event,
 )
 from planstream.server.settings import ServerSettings
@@ -108,15 +110,38 @@ class ServerState:
         if not self.connections:
             self._no_connections.set()
 
+    @overload
+    async def publish(
+        self, plan_id: str, data: EventData, *, idempotency_key: str | None = None
+    ) -> StoredEvent: ...
+
+    @overload
     async def publish(
         self,
         plan_id: str,
         kind: str,
-        data: dict[str, Any],
+        data: Mapping[str, Any],
+        /,
+        *,
+        idempotency_key: str | None = None,
+    ) -> StoredEvent: ...
+
+    async def publish(
+        self,
+        plan_id: str,
+        data: EventData | str,
+        raw: Mapping[str, Any] | None = None,
         *,
         idempotency_key: str | None = None,
     ) -> StoredEvent:
         """Validate and append one event; returns it as stored.
+
+        ``publish(plan_id, LogData(...))``: the data model names the kind
+        (``LogData``, ``StepStatusData``, ``PlanStatusData``,
+        ``PlanProgressData``), the shape of the SDK's HTTP publisher.
+        ``publish(plan_id, "log", {...})``: the kind by name and its data as a
+        mapping, for data read from JSON and for kinds without a model
+        (``allow_unknown_kinds``).
 
         With ``idempotency_key`` (protocol §6), a retry of a publish already
         done appends nothing and returns the event the first one stored. The
@@ -124,17 +149,26 @@ class ServerState:
         used here and over HTTP names two different bodies.
 
         Raises:
-            PublishError: the plan id, the key or the event is invalid.
+            PublishError: the plan id, the key or the event is invalid, or
+                the arguments are neither form.
             PlanClosedError: the plan has already ended (protocol §6).
             IdempotencyKeyReusedError: the key was used on this plan for
                 another event.
             IdempotentReplay: the key was used for this event, which is no
                 longer retained (its positions are in the exception).
         """
+        kind, values = publish_arguments(data, raw)
+        return await self.publish_kind(plan_id, kind, values, idempotency_key=idempotency_key)
+
+    async def publish_kind(
+        self, plan_id: str, kind: str, values: object, *, idempotency_key: str | None = None
+    ) -> StoredEvent:
+        """What both forms of :meth:`publish` come to: ``kind`` and its data
+        (a model or a mapping), validated here."""
         check_plan_id(plan_id)
         new = validate_new_event(
             kind,
-            data,
+            values,
             allow_unknown_kinds=self.settings.allow_unknown_kinds,
             # The bound POST /v1/plans/{id}/events applies, measured the same way.
             max_data_bytes=self.settings.max_frame_bytes // 2,

@@ -12,9 +12,37 @@ from planstream.settings import DEFAULT_URL
 if TYPE_CHECKING:
     from planstream.cli.http_api import ServerApi
 
-__all__ = ["connection_options", "debug_option", "server_api", "several_urls_options"]
+__all__ = [
+    "SettingOption",
+    "connection_options",
+    "debug_option",
+    "server_api",
+    "several_urls_options",
+]
 
 _F = TypeVar("_F", bound=Callable[..., Any])
+
+
+class SettingOption(click.Option):
+    """An option for a setting that a settings model reads from its own variable.
+
+    ``--help`` shows the variable and the default in click's format
+    (``show_envvar``), but click reads neither: the command passes on only
+    what was typed, and the settings model (``ServerSettings``,
+    ``ClientSettings``) reads the variable, parses it and names it in its
+    errors: one parser per setting, and a secret never echoed by click.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("show_envvar", True)
+        super().__init__(*args, **kwargs)
+
+    def resolve_envvar_value(self, ctx: click.Context) -> str | None:
+        return None  # the settings model reads it
+
+    def get_error_hint(self, ctx: click.Context | None) -> str:
+        # click checks only what was typed: its errors name the flag alone.
+        return click.Parameter.get_error_hint(self, ctx)
 
 
 def debug_option(function: _F) -> _F:
@@ -28,9 +56,11 @@ def connection_options(function: _F, *, several_urls: bool = False) -> _F:
     """``--url``, ``--token`` and ``--ca-file``: which server, and how to reach it."""
     function = click.option(
         "--ca-file",
+        cls=SettingOption,
+        envvar="PLANSTREAM_SSL__CA_FILE",
         type=click.Path(exists=True, dir_okay=False),
         help="PEM file of the CA certificates to trust for wss:// and https:// "
-        "[PLANSTREAM_SSL__CA_FILE; the system's].",
+        "(without it: the system's).",
     )(function)
     function = click.option(
         "--token",
@@ -42,7 +72,7 @@ def connection_options(function: _F, *, several_urls: bool = False) -> _F:
     if several_urls:
         help_text += (
             " Repeat it for several nodes sharing one event log: the client moves"
-            " between them [or PLANSTREAM_URLS]."
+            " between them. Without --url, a PLANSTREAM_URLS list wins over PLANSTREAM_URL."
         )
     return click.option(
         "--url",

@@ -1,92 +1,105 @@
-"""``planstream serve``: the reference server until SIGTERM or Ctrl-C."""
+"""``planstream serve``: the reference server until SIGTERM or Ctrl-C.
+
+Also ``python -m planstream.server``: the same command, options and help.
+Each option is a :class:`ServerSettings` field: ``--help`` shows its
+``PLANSTREAM_SERVER_*`` variable and its default (both read from the model),
+and only the options typed on the command line are passed on, over what the
+model reads from the environment. The numbers' ranges are checked by click
+too, so a bad flag is named as the flag, not as its variable.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import click
+from click.core import ParameterSource
 
-from planstream.cli.commands.options import debug_option
+from planstream.cli.commands.options import SettingOption, debug_option
 from planstream.cli.failures import run_command
+from planstream.cli.main import HELP_CONTEXT
 from planstream.cli.serve import run_serve, server_settings
 from planstream.cli.terminal import log_to_stderr
+from planstream.server.settings import SERVER_ENV_PREFIX, ServerSettings
 
 __all__ = ["serve"]
 
+_F = TypeVar("_F", bound=Callable[..., Any])
 
-@click.command()
-@click.option("--host", help="Interface to listen on [env PLANSTREAM_SERVER_HOST; 127.0.0.1].")
-@click.option("--port", type=int, help="TCP port, 0 for a free one [PLANSTREAM_SERVER_PORT; 8765].")
-@click.option(
-    "--token",
-    "tokens",
-    multiple=True,
-    help="A token allowed to read (repeatable) [PLANSTREAM_SERVER_TOKENS].",
-)
-@click.option(
+
+def _setting(*decls: str, setting: str, **attrs: Any) -> Callable[[_F], _F]:
+    """An option for the server setting ``setting``: its variable and default shown."""
+    default = ServerSettings.model_fields[setting].default
+    return click.option(
+        *decls,
+        setting,
+        cls=SettingOption,
+        envvar=SERVER_ENV_PREFIX + setting.upper(),
+        default=default if default not in ((), None) else None,
+        **attrs,
+    )
+
+
+@click.command(context_settings=HELP_CONTEXT)
+@_setting("--host", setting="host", help="Interface to listen on (0.0.0.0: every one).")
+@_setting("--port", setting="port", type=click.IntRange(0, 65535), help="TCP port, 0: a free one.")
+@_setting("--token", setting="tokens", multiple=True, help="A token allowed to read (repeatable).")
+@_setting(
     "--publish-token",
-    "publish_tokens",
+    setting="publish_tokens",
     multiple=True,
-    help="A token allowed to read and publish (repeatable) [PLANSTREAM_SERVER_PUBLISH_TOKENS].",
+    help="A token allowed to read and publish (repeatable).",
 )
-@click.option("--retention", type=int, help="Events kept per plan [PLANSTREAM_SERVER_RETENTION].")
-@click.option(
-    "--heartbeat", type=float, help="Heartbeat period, s [PLANSTREAM_SERVER_HEARTBEAT_S]."
+@_setting(
+    "--retention", setting="retention", type=click.IntRange(min=1), help="Events kept per plan."
 )
-@click.option(
+@_setting(
+    "--heartbeat",
+    setting="heartbeat_s",
+    type=click.FloatRange(min=0, min_open=True),
+    help="Heartbeat period, s.",
+)
+@_setting(
     "--ssl-certfile",
+    setting="ssl_certfile",
     type=click.Path(exists=True, dir_okay=False),
-    help="Serve wss:// and https:// with this PEM certificate [PLANSTREAM_SERVER_SSL_CERTFILE].",
+    help="Serve wss:// and https:// with this PEM certificate.",
 )
-@click.option(
+@_setting(
     "--ssl-keyfile",
+    setting="ssl_keyfile",
     type=click.Path(exists=True, dir_okay=False),
-    help="Its private key, if not in the certificate file [PLANSTREAM_SERVER_SSL_KEYFILE].",
+    help="Its private key, if not in the certificate file.",
 )
-@click.option(
+@_setting(
     "--redis",
-    "redis_url",
+    setting="redis_url",
     metavar="URL",
-    help="Share plans with other nodes through Redis: redis://HOST:PORT/DB, rediss:// for TLS "
-    "[PLANSTREAM_SERVER_REDIS_URL; prefer it for a URL with a password].",
+    help="Share plans with other nodes through Redis: redis://HOST:PORT/DB, rediss:// for "
+    "TLS. Give a URL with a password in the variable, not here.",
 )
-@click.option(
+@_setting(
     "--redis-cluster",
+    setting="redis_cluster",
     is_flag=True,
-    default=None,
-    help="The Redis URL names a node of a Redis Cluster [PLANSTREAM_SERVER_REDIS_CLUSTER].",
+    help="The Redis URL names a node of a Redis Cluster.",
 )
 @debug_option
-def serve(
-    host: str | None,
-    port: int | None,
-    tokens: tuple[str, ...],
-    publish_tokens: tuple[str, ...],
-    retention: int | None,
-    heartbeat: float | None,
-    ssl_certfile: str | None,
-    ssl_keyfile: str | None,
-    redis_url: str | None,
-    redis_cluster: bool | None,
-    debug: bool,
-) -> None:
+def serve(debug: bool, **settings: Any) -> None:
     """Run the reference server until SIGTERM or Ctrl-C."""
+    context = click.get_current_context()
+    # Flags win over the environment: only what was typed goes over ServerSettings.
+    typed = {
+        name: value
+        for name, value in settings.items()
+        if context.get_parameter_source(name) is ParameterSource.COMMANDLINE
+    }
 
     def body() -> int:
         log_to_stderr(logging.INFO, "%(asctime)s %(levelname)s %(name)s: %(message)s")
-        settings = server_settings(
-            host=host,
-            port=port,
-            tokens=tokens or None,
-            publish_tokens=publish_tokens or None,
-            retention=retention,
-            heartbeat_s=heartbeat,
-            ssl_certfile=ssl_certfile,
-            ssl_keyfile=ssl_keyfile,
-            redis_url=redis_url,
-            redis_cluster=redis_cluster,
-        )
-        return asyncio.run(run_serve(settings))
+        return asyncio.run(run_serve(server_settings(**typed)))
 
     run_command(body, debug=debug)
