@@ -106,17 +106,19 @@ Feature: PlanPublisher publishes typed events from Python, each exactly once
   Scenario: mypy --strict accepts the data models and refuses anything else
     When mypy --strict checks this use of PlanPublisher:
       """
-      from planstream import LogData, PlanPublisher, PublishedEvent, StepStatusData
+      from planstream import (
+          LogData, LogLevel, LogStream, PlanPublisher, PublishedEvent, StepStatus, StepStatusData,
+      )
 
       async def main(publisher: PlanPublisher) -> None:
-          placed: PublishedEvent = await publisher.publish(
-              "plan-1", LogData(level="info", message="hi", stream="stdout")
-          )
-          many = await publisher.publish_many(
-              "plan-1", [StepStatusData(step_id="a", index=0, name="A", status="running")]
-          )
+          log = LogData(level=LogLevel.INFO, message="hi", stream=LogStream.STDOUT)
+          placed: PublishedEvent = await publisher.publish("plan-1", log)
+          step = StepStatusData(step_id="a", index=0, name="A", status=StepStatus.RUNNING)
+          many = await publisher.publish_many("plan-1", [step, log])
           print(placed.seq, [one.event_id for one in many])
           await publisher.publish("plan-1", {"level": "info"})  # expect-error
           await publisher.publish("plan-1", "log")  # expect-error
+          await publisher.publish("plan-1", log, idempotency_key=7)  # expect-error
+          not_an_int: int = await publisher.publish("plan-1", log)  # expect-error
       """
     Then mypy reports errors on exactly the lines marked expect-error
