@@ -11,7 +11,9 @@ arrival time) and does what its script says for that request, in order, then
 * ``drop``: send it upstream, read the answer, and close the client's
   connection without a byte of it (a lost answer);
 * ``STATUS [Retry-After]``, e.g. ``429 1`` or ``503``: answer that status
-  with a planstream error body, without asking upstream.
+  with a planstream error body, without asking upstream;
+* ``created-nothing``: answer ``201 {"events": []}`` (no position for the
+  events sent: not a planstream answer).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import json
 import time
 from dataclasses import dataclass, field
 
-from support.scripted_servers import HEAD_LIMIT, ScriptedTcpServer
+from support.scripted_servers import HEAD_LIMIT, ScriptedTcpServer, answer_http
 
 __all__ = ["HttpFaultProxy", "ProxiedRequest"]
 
@@ -86,6 +88,9 @@ class HttpFaultProxy(ScriptedTcpServer):
         body: bytes,
         writer: asyncio.StreamWriter,
     ) -> None:
+        if action == "created-nothing":
+            await answer_http(writer, 201, b'{"events":[]}')
+            return
         if action[0].isdigit():
             status, *retry_after = action.split()
             code = int(status)

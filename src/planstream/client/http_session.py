@@ -335,7 +335,9 @@ class HttpSession:
                 body += chunk
                 if len(body) > cap:
                     # No planstream answer is that long: not worth another attempt.
-                    raise FrameTooLargeError(len(body), cap, bytes(body[:800]), what="HTTP answer")
+                    raise FrameTooLargeError(
+                        len(body), cap, bytes(body[:800]), what="response body"
+                    )
             return _Answer(answer.status_code, answer.reason_phrase, answer.headers, bytes(body))
 
     def _parse(self, request: Request, answer: _Answer, model: type[_Body]) -> _Body:
