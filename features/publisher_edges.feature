@@ -16,6 +16,7 @@ Feature: The HTTP half of the SDK at its edges: every failure typed, nothing sen
       | publish a PlanSnapshot                 | TypeError       | cannot publish a PlanSnapshot         |
       | client.plans(page_size=0)              | SettingsError   | page_size: must be between 1 and 1000 |
       | client.snapshot of plan "bad/id"       | InvalidIdError  | plan_id                               |
+      | HttpSession([])                        | SettingsError   | url: needs at least one server URL    |
     And the reference server holds no plan
 
   Scenario: A proxy's 502 and 504 are retried like a 503
@@ -66,3 +67,19 @@ Feature: The HTTP half of the SDK at its edges: every failure typed, nothing sen
     Given a reference server
     When a must_exist subscription to plan "never" is closed before its first item
     Then iterating it ends at once, and the client never subscribed plan "never"
+
+  Scenario: A publisher takes the URLs users write and shows no token
+    Then a PlanPublisher made with these arguments sends to this HTTP base:
+      | url                                  | base                           |
+      | http://127.0.0.1:8765                | http://127.0.0.1:8765          |
+      | http://127.0.0.1:8765/               | http://127.0.0.1:8765          |
+      | https://example.org/planstream       | https://example.org/planstream |
+      | https://example.org/p/v1/stream      | https://example.org/p          |
+      | ws://127.0.0.1:9000/v1/stream        | http://127.0.0.1:9000          |
+    And a PlanPublisher made with a token and an SSL context shows neither in its repr
+
+  Scenario: A publisher configured by ClientSettings moves to the next node when one is down
+    Given a reference server
+    When a publisher configured by ClientSettings with the nodes "a closed port" and "the reference server" publishes a log line to plan "pub-nodes"
+    Then the publisher got seqs 1 to 1 back, each with an event id
+    And the reference server's plan "pub-nodes" holds 1 events

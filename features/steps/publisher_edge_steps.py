@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from behave import then, when
-from support.publisher_support import _log, attempt, publisher
-from support.servers import on_cleanup, run
+from support.publisher_support import _log, _placed, attempt, publisher
+from support.servers import free_port, on_cleanup, run
 
 import planstream
 from planstream import ClientSettings, PlanPublisher, PlanSnapshot, PlanStreamClient
-from planstream.client.http_session import RequestLimits
+from planstream.client.http_session import HttpSession, RequestLimits
 from planstream.client.plan_api import PlanApi
 
 
@@ -29,6 +30,7 @@ def _calls(context: Any) -> dict[str, Callable[[], Any]]:
     return {
         "RequestLimits(max_attempts=0)": lambda: RequestLimits(max_attempts=0),
         "RequestLimits(deadline=0)": lambda: RequestLimits(deadline=0),
+        "HttpSession([])": lambda: HttpSession([]),
         "publish_many with no event": lambda: run(context, made.publish_many("p", [])),
         'publish to plan "no spaces please"': lambda: run(
             context, made.publish("no spaces please", _log())
@@ -143,3 +145,45 @@ def then_closed_early(context: Any, plan_id: str) -> None:
     items, channels = context.closed_early
     assert items == [], items
     assert channels == 0, channels
+
+
+@then("a PlanPublisher made with these arguments sends to this HTTP base:")
+def then_publisher_bases(context: Any) -> None:
+    for row in context.table:
+        made = PlanPublisher(row["url"])
+        assert repr(made) == f"PlanPublisher(base_url={row['base']!r})", (row["url"], repr(made))
+        run(context, made.aclose())
+
+
+@then("a PlanPublisher made with a token and an SSL context shows neither in its repr")
+def then_publisher_repr(context: Any) -> None:
+    context_ssl = ssl.create_default_context()
+
+    async def made() -> str:
+        async with PlanPublisher(
+            "https://example.org", token="t0ken-in-repr?", ssl=context_ssl
+        ) as publisher:
+            assert publisher.settings.ssl.client_context() is context_ssl
+            return repr(publisher)
+
+    text = run(context, made())
+    assert "t0ken" not in text, text
+    assert "SSLContext" not in text, text
+
+
+@when(
+    'a publisher configured by ClientSettings with the nodes "a closed port" and "the reference '
+    'server" publishes a log line to plan "{plan_id}"'
+)
+def when_publish_nodes(context: Any, plan_id: str) -> None:
+    closed = f"ws://127.0.0.1:{free_port()}/v1/stream"
+    settings = ClientSettings(
+        urls=[closed, context.server.url], reconnect={"initial_delay": 0.05, "max_delay": 0.1}
+    )
+
+    async def publish() -> Any:
+        async with PlanPublisher(settings=settings) as made:
+            return await made.publish(plan_id, _log())
+
+    _placed(context, attempt(context, publish))
+    assert context.publish_error is None, context.publish_error
