@@ -71,3 +71,22 @@ Feature: Plans and snapshots from Python, and plans the server does not know
     When "planstream watch cli-later --json --url {url}" runs in the background until it wrote on stderr "waiting for plan 'cli-later'"
     And plan "cli-later" then runs on the reference server: 1 steps, then "succeeded"
     Then the background watch exits with status 0, its stderr one line, its stdout 6 JSON lines
+
+  Scenario: planstream plans draws its table on a terminal
+    Given a reference server
+    And plan "cli-term" was published on the reference server: 1 steps, then "succeeded"
+    When "planstream plans --url {url}" runs in a 100x20 pseudo-terminal beside the reference server
+    Then the terminal shows a table row for plan "cli-term": succeeded, head seq 6
+
+  Scenario Outline: The HTTP commands say in one line why the server could not be used: <case>
+    Given a reference server
+    And an HTTP fault proxy in front of it that plays "503, 503, 503"
+    When the planstream command runs "<command>" against the fault proxy
+    Then the planstream command exits with status 2
+    And the planstream command printed one error line containing "<text>"
+
+    Examples:
+      | case               | command                                                                               | text                                                          |
+      | unavailable        | plans --url {proxy_url}                                                               | listing plans: gave up after 3 attempts (max_attempts 3)      |
+      | unavailable, POST  | publish cli-503 plan.status --data '{"status": "running"}' --url {proxy_url}          | publishing to plan 'cli-503': gave up after 3 attempts        |
+      | TLS to a plain port | plans --url {https_url}                                                              | cannot reach https://127.0.0.1:                               |

@@ -11,11 +11,20 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import shlex
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import pyte
 from behave import given, then, when
-from support.cli_support import CLI, fill_placeholders, plan_events, start_background
+from support.cli_support import (
+    CLI,
+    fill_placeholders,
+    plan_events,
+    run_cli,
+    run_in_terminal,
+    start_background,
+)
 from support.scripted_servers import ScriptedTcpServer, answer_http
 from support.servers import on_cleanup, run
 
@@ -223,3 +232,36 @@ def then_background_watch(context: Any, status: int, count: int) -> None:
     lines = background.stdout.splitlines()
     assert len(lines) == count, lines
     assert all(json.loads(line)["plan_id"] == "cli-later" for line in lines), lines
+
+
+@when(
+    '"planstream {arguments}" runs in a {columns:d}x{rows:d} pseudo-terminal beside the '
+    "reference server"
+)
+def when_terminal_beside(context: Any, arguments: str, columns: int, rows: int) -> None:
+    args = [*CLI, *shlex.split(fill_placeholders(context, arguments))]
+    # In a thread: the embedded server answers from the scenario's loop meanwhile.
+    status, output = run(
+        context, asyncio.to_thread(run_in_terminal, args, columns=columns, rows=rows), timeout=40
+    )
+    screen = pyte.Screen(columns, rows)
+    pyte.ByteStream(screen).feed(output)
+    context.terminal_status = status
+    context.terminal_lines = [line.rstrip() for line in screen.display]
+
+
+@then('the terminal shows a table row for plan "{plan_id}": {status}, head seq {seq:d}')
+def then_terminal_row(context: Any, plan_id: str, status: str, seq: int) -> None:
+    assert context.terminal_status == 0, context.terminal_lines
+    rows = [line.split() for line in context.terminal_lines if line.strip().startswith(plan_id)]
+    assert len(rows) == 1, context.terminal_lines
+    assert rows[0][1:3] == [status, str(seq)], rows
+    assert any("─" in line for line in context.terminal_lines), context.terminal_lines
+
+
+@when('the planstream command runs "{arguments}" against the fault proxy')
+def when_cli_proxy(context: Any, arguments: str) -> None:
+    text = arguments.replace("{proxy_url}", context.proxy.http_url).replace(
+        "{https_url}", context.server.http_url.replace("http://", "https://")
+    )
+    context.cli = run_cli(context, *shlex.split(fill_placeholders(context, text)))
