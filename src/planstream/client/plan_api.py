@@ -150,7 +150,8 @@ class PlanApi:
         self, *, limit: int = DEFAULT_PAGE_SIZE, cursor: str | None = None
     ) -> PlanList:
         """One page of ``GET /v1/plans``: plans with at least one event."""
-        params: dict[str, str | int] = {"limit": limit}
+        # protocol §6: the server's default is DEFAULT_PAGE_SIZE; only another size is sent.
+        params: dict[str, str | int] = {} if limit == DEFAULT_PAGE_SIZE else {"limit": limit}
         if cursor is not None:
             params["cursor"] = cursor
         request = Request("GET", "/v1/plans", "cannot list plans", "listing plans", params=params)
