@@ -33,10 +33,16 @@ Feature: The HTTP half of the SDK at its edges: every failure typed, nothing sen
     Then the publish failed with InvalidResponseError, its text containing "the server's answer is not a planstream one"
     And the proxy saw 1 POST requests carrying the same Idempotency-Key
 
-  Scenario: Something that is not a planstream server at that URL is said so
+  Scenario Outline: Something that is not a planstream server at that URL is said so: <call>
     Given a plain HTTP file server that answers GET /v1/plans with "hello"
-    When the plan API reads the snapshot of plan "p" from the file server
-    Then the plan API call failed with RequestRefusedError containing "HTTP 404 File not found (no planstream endpoint answers at http://127.0.0.1:"
+    When the plan API <call> of the file server
+    Then the plan API call failed with <error> containing "<text>"
+
+    Examples:
+      | call                          | error                | text                                                                 |
+      | reads the snapshot of plan p  | RequestRefusedError  | HTTP 404 File not found (no planstream endpoint answers at http://127.0.0.1: |
+      | lists the plans               | InvalidResponseError | cannot list plans: the server's answer is not a planstream one       |
+      | publishes a log line to p     | RequestRefusedError  | the server refused the event: HTTP 501 Unsupported method ('POST')   |
 
   Scenario: TLS spoken to a plain HTTP port is a fatal TLSError, not retried
     Given a reference server
@@ -47,15 +53,16 @@ Feature: The HTTP half of the SDK at its edges: every failure typed, nothing sen
     Given a reference server with settings
       | setting        | value  |
       | publish_tokens | writer |
-    When the publisher with a token provider that <provider> publishes a log line to plan "pub-token", 2 attempts at most
+    When the publisher with a token provider that <provider> publishes a log line to plan "pub-token", <attempts> attempts at most
     Then the publish failed with <error>, its text containing "<text>"
     And the reference server's plan "pub-token" holds 0 events
 
     Examples:
-      | case                     | provider                  | error                        | text                                   |
-      | not a header value       | answers "two words"       | AuthenticationError          | cannot be sent as a header             |
-      | stale after a refresh    | answers "stale"           | AuthenticationError          | HTTP 401 unauthorized                  |
-      | the provider raises      | raises RuntimeError       | RequestRetriesExhaustedError | the token provider raised RuntimeError |
+      | case                     | provider                  | attempts | error                        | text                                   |
+      | not a header value       | answers "two words"       | 2        | AuthenticationError          | cannot be sent as a header             |
+      | stale after a refresh    | answers "stale"           | 2        | AuthenticationError          | HTTP 401 unauthorized                  |
+      | stale, no attempt left   | answers "stale"           | 1        | AuthenticationError          | HTTP 401 unauthorized                  |
+      | the provider raises      | raises RuntimeError       | 2        | RequestRetriesExhaustedError | the token provider raised RuntimeError |
 
   Scenario: An answer longer than the limit is refused
     Given a reference server

@@ -75,10 +75,22 @@ def _api_call(context: Any, api: PlanApi, call: Callable[[PlanApi], Awaitable[An
         context.api_error = exc
 
 
-@when('the plan API reads the snapshot of plan "{plan_id}" from the file server')
-def when_api_file_server(context: Any, plan_id: str) -> None:
+@when("the plan API {call} of the file server")
+def when_api_file_server(context: Any, call: str) -> None:
     url = f"ws://127.0.0.1:{context.cli_server_port}/v1/stream"
-    _api_call(context, PlanApi(ClientSettings(url=url)), lambda api: api.snapshot(plan_id))
+
+    async def use(api: PlanApi) -> Any:
+        async with api:
+            base = f"http://127.0.0.1:{context.cli_server_port}"
+            assert repr(api) == f"PlanApi(base_url={base!r})", repr(api)
+            assert repr(api.session) == f"HttpSession(base_url={base!r})", repr(api.session)
+            if call == "reads the snapshot of plan p":
+                return await api.snapshot("p")
+            if call == "lists the plans":
+                return [plan async for plan in api.plans()]
+            return await api.publish_items("p", {"kind": "log", "data": {}})
+
+    _api_call(context, PlanApi(ClientSettings(url=url)), use)
 
 
 @when("the plan API lists the plans reading at most {size:d} bytes an answer")
