@@ -25,6 +25,7 @@ Feature: PlanPublisher publishes typed events from Python, each exactly once
     When the publisher publishes 3 log lines to plan "pub-many" in one publish_many
     Then the publisher got seqs 1 to 3 back, each with an event id
     And the reference server's plan "pub-many" holds 3 events
+    And publish_many of no event returns no position and publishes nothing to plan "pub-many"
 
   Scenario Outline: A retry after a <fault> appends nothing twice
     Given a reference server

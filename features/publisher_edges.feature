@@ -11,7 +11,6 @@ Feature: The HTTP half of the SDK at its edges: every failure typed, nothing sen
       | call                                   | error           | text                                  |
       | RequestLimits(max_attempts=0)          | SettingsError   | max_attempts: must be at least 1      |
       | RequestLimits(deadline=0)              | SettingsError   | deadline: must be a positive number   |
-      | publish_many with no event             | SettingsError   | publish_many needs at least one event |
       | publish to plan "no spaces please"     | InvalidIdError  | plan_id                               |
       | publish a PlanSnapshot                 | TypeError       | cannot publish a PlanSnapshot         |
       | client.plans(page_size=0)              | SettingsError   | page_size: must be between 1 and 1000 |

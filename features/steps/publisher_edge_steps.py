@@ -31,7 +31,6 @@ def _calls(context: Any) -> dict[str, Callable[[], Any]]:
         "RequestLimits(max_attempts=0)": lambda: RequestLimits(max_attempts=0),
         "RequestLimits(deadline=0)": lambda: RequestLimits(deadline=0),
         "HttpSession([])": lambda: HttpSession([]),
-        "publish_many with no event": lambda: run(context, made.publish_many("p", [])),
         'publish to plan "no spaces please"': lambda: run(
             context, made.publish("no spaces please", _log())
         ),

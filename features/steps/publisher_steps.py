@@ -43,6 +43,14 @@ def when_publish_many(context: Any, plan_id: str, count: int) -> None:
     assert context.publish_error is None, context.publish_error
 
 
+@then('publish_many of no event returns no position and publishes nothing to plan "{plan_id}"')
+def then_publish_nothing(context: Any, plan_id: str) -> None:
+    made = publisher(context)
+    before = run(context, context.server.state.log.read(plan_id, 0, 100))
+    assert run(context, made.publish_many(plan_id, [])) == ()
+    assert run(context, context.server.state.log.read(plan_id, 0, 100)) == before
+
+
 @then("the publisher got seqs {first:d} to {last:d} back, each with an event id")
 def then_seqs(context: Any, first: int, last: int) -> None:
     assert [placed.seq for placed in context.placed] == list(range(first, last + 1)), context.placed

@@ -27,7 +27,6 @@ from planstream.backoff import RandomSource
 from planstream.client.http_session import RequestLimits
 from planstream.client.plan_api import PlanApi
 from planstream.client.token_source import TokenProvider
-from planstream.errors import SettingsError
 from planstream.schema.event_data import EventData, publish_item
 from planstream.schema.http import PublishedEvent
 from planstream.settings import ClientSettings
@@ -137,13 +136,14 @@ class PlanPublisher:
         """Append several events atomically (all or none), in order.
 
         Returns:
-            Where each event landed, in the order given.
+            Where each event landed, in the order given (nothing for no event:
+            no request is sent).
 
         Raises:
             The same errors as :meth:`publish`.
         """
         if not data:
-            raise SettingsError([("data", "publish_many needs at least one event")])
+            return ()  # nothing to publish: no request
         items = [publish_item(one) for one in data]
         return await self._api.publish_items(plan_id, items, idempotency_key=idempotency_key)
 
