@@ -89,3 +89,10 @@ Feature: The HTTP half of the SDK at its edges: every failure typed, nothing sen
     When a publisher configured by ClientSettings with the nodes "a closed port" and "the reference server" publishes a log line to plan "pub-nodes"
     Then the publisher got seqs 1 to 1 back, each with an event id
     And the reference server's plan "pub-nodes" holds 1 events
+
+  Scenario: A reconnect.max_attempts in the settings bounds the retries too
+    Given a reference server
+    And an HTTP fault proxy in front of it that plays "503, 503, 503"
+    When the publisher configured with reconnect.max_attempts 1 publishes a log line to plan "pub-bounded" through the proxy
+    Then the publish failed with RequestRetriesExhaustedError, its text containing "(reconnect.max_attempts 1)"
+    And the proxy saw 2 POST requests carrying the same Idempotency-Key

@@ -198,3 +198,15 @@ def when_publish_nodes(context: Any, plan_id: str) -> None:
 
     _placed(context, attempt(context, publish))
     assert context.publish_error is None, context.publish_error
+
+
+@when(
+    "the publisher configured with reconnect.max_attempts {n:d} publishes a log line to plan "
+    '"{plan_id}" through the proxy'
+)
+def when_publish_reconnect_bounded(context: Any, n: int, plan_id: str) -> None:
+    settings = ClientSettings(
+        reconnect={"initial_delay": 0.05, "max_delay": 0.1, "max_attempts": n}
+    )
+    made = publisher(context, context.proxy.http_url, settings=settings)
+    attempt(context, lambda: made.publish(plan_id, _log()))

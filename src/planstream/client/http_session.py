@@ -276,11 +276,10 @@ class HttpSession:
                     raise error
             delay = schedule.next_delay(retry_after)
             why = self._why_stop(attempts, delay, deadline)
-            if why is not None:
+            if why is not None or delay is None:
                 raise RequestRetriesExhaustedError(
-                    request.what, error, attempts, request.idempotency_key, why=why
+                    request.what, error, attempts, request.idempotency_key, why=why or ""
                 )
-            assert delay is not None
             logger.info(
                 "%s: attempt %d failed (%s); next in %.2f s", request.what, attempts, error, delay
             )
@@ -291,7 +290,9 @@ class HttpSession:
         limits = self.limits
         if attempts >= limits.max_attempts:
             return f"max_attempts {limits.max_attempts}"
-        if delay is None or now() + delay >= deadline:
+        if delay is None:  # the backoff policy's own max_attempts (reconnect.max_attempts)
+            return f"reconnect.max_attempts {self.backoff.max_attempts}"
+        if now() + delay >= deadline:
             return f"the next attempt would pass the deadline of {limits.deadline:g} s"
         return None
 
