@@ -212,11 +212,9 @@ class PlanStreamClient:
         """Stream ``plan_id``'s events after ``last_event_id`` (None: from the start).
 
         The iterator ends after a terminal ``plan.status`` (or a ``Resync``
-        whose snapshot is terminal) unless ``follow`` is true. A plan the
-        server does not know yet is waited for, unless ``must_exist``: then
-        the plan is looked up over HTTP first (``GET /v1/plans/{plan_id}``)
-        and the iterator (or ``async with``) raises
-        :class:`~planstream.errors.PlanNotFoundError` for an unknown plan.
+        whose snapshot is terminal) unless ``follow`` is true. An unknown plan is
+        waited for; with ``must_exist`` it is looked up over HTTP first and the
+        iterator raises :class:`~planstream.errors.PlanNotFoundError`.
 
         Raises:
             InvalidIdError: ``plan_id`` or ``last_event_id`` breaks protocol §1
@@ -264,8 +262,7 @@ class PlanStreamClient:
     # --- the HTTP half (protocol §6) ------------------------------------------------
 
     async def snapshot(self, plan_id: str) -> PlanSnapshot:
-        """The plan's state now (``GET /v1/plans/{plan_id}``); ``PlanNotFoundError``
-        when the server does not know it (see :class:`~planstream.client.plan_api.PlanApi`)."""
+        """The plan's state (``GET /v1/plans/{plan_id}``); ``PlanNotFoundError`` if unknown."""
         return await self._http().snapshot(plan_id)
 
     def plans(self, *, page_size: int = DEFAULT_PAGE_SIZE) -> AsyncIterator[PlanSummary]:
@@ -274,7 +271,7 @@ class PlanStreamClient:
 
     def _http(self) -> PlanApi:
         self._require_engine()
-        if self._plan_api is None:
+        if self._plan_api is None:  # the HTTP half, shared with PlanPublisher (plan_api.py)
             self._plan_api = PlanApi(
                 self.settings, token_provider=self._token_provider, rng=self._rng
             )
