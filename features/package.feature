@@ -13,9 +13,9 @@ Feature: The planstream package is tidy: a deliberate API, pure core, typed, one
     When every module of the planstream package is imported
     Then planstream exports exactly these names:
       | group            | names                                                                                                                                                                                                            |
-      | client           | PlanStreamClient, Subscription, StateChange, ClientStats, ConnectionState                                                                                                                                        |
+      | client           | PlanStreamClient, PlanPublisher, Subscription, StateChange, ClientStats, ConnectionState                                                                                                                         |
       | settings         | ClientSettings, ReconnectSettings, HeartbeatSettings, PollingSettings, SequencerSettings, SslSettings                                                                                                            |
-      | events and state | Event, PlanStatusEvent, StepStatusEvent, PlanProgressEvent, LogEvent, UnknownEvent, PlanStatus, StepStatus, LogLevel, LogStream, PlanStatusData, StepStatusData, PlanProgressData, LogData, PlanSnapshot, Resync, ResyncReason, PlanState |
+      | events and state | Event, PlanStatusEvent, StepStatusEvent, PlanProgressEvent, LogEvent, UnknownEvent, PlanStatus, StepStatus, LogLevel, LogStream, PlanStatusData, StepStatusData, PlanProgressData, LogData, PlanSnapshot, Resync, ResyncReason, PlanState, PublishedEvent, PlanSummary |
       | errors           | every exception class of planstream.errors                                                                                                                                                                       |
       | version          | __version__                                                                                                                                                                                                      |
     And every name planstream exports is the same object as in the module that defines it
@@ -30,7 +30,7 @@ Feature: The planstream package is tidy: a deliberate API, pure core, typed, one
 
     Examples:
       | face              | names                                                                                                                                                                                                  |
-      | planstream.client | PlanStreamClient, Subscription, StateChange, ClientStats, TokenProvider                                                                                                                                |
+      | planstream.client | PlanStreamClient, PlanPublisher, Subscription, StateChange, ClientStats, TokenProvider                                                                                                                 |
       | planstream.server | PlanStreamServer, ServerSettings, create_app, serve, ServerState, TokenVerifier, StaticTokenVerifier, Principal, EventLog, MemoryEventLog, RedisEventLog, StoredEvent, PublishError, PlanClosedError, IdempotencyKeyReusedError, ServerStartError |
       | planstream.cli    | main                                                                                                                                                                                                   |
 
@@ -165,6 +165,11 @@ Feature: The planstream package is tidy: a deliberate API, pure core, typed, one
       | SlowConsumerError         | PlanStreamError, RetryableError, SlowConsumerError                    |
       | HeartbeatTimeoutError     | PlanStreamError, RetryableError, HeartbeatTimeoutError                |
       | UpgradeRefusedError       | PlanStreamError, RetryableError, UpgradeRefusedError                  |
+      | PlanNotFoundError         | PlanStreamError, PlanNotFoundError                                    |
+      | RequestRefusedError       | PlanStreamError, FatalError, RequestRefusedError                      |
+      | PlanEndedError            | PlanStreamError, FatalError, RequestRefusedError, PlanEndedError      |
+      | RequestRetriesExhaustedError | PlanStreamError, RetryableError, RequestRetriesExhaustedError      |
+      | InvalidResponseError      | PlanStreamError, ProtocolError, InvalidResponseError                  |
 
   Scenario: Excerpts of offending frames are bounded for text and bytes
     Then frame_excerpt keeps short text as it is and cuts long text to 200 characters

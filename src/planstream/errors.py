@@ -14,6 +14,7 @@ cross into planstream and never escape raw.
     ├── ClientClosedError             the client was closed under a running iterator
     ├── InvalidIdError                a bad plan id or resume id, refused locally (a ValueError)
     ├── InvalidCallbackError          client.on() got no event model or no callable (a TypeError)
+    ├── PlanNotFoundError             the server does not know the plan (HTTP 404; a LookupError)
     ├── SubscriptionError             the server refused one subscription (``code``)
     │   └── RepairFailedError         one plan's stream stayed broken: that subscription ends
     ├── FatalError                    retrying cannot help: stop and tell the user
@@ -23,17 +24,21 @@ cross into planstream and never escape raw.
     │   ├── PolicyViolationError      close 1008: the server saw abuse
     │   ├── MessageTooBigError        close 1009: a frame exceeded one side's limit (``refused_by``)
     │   ├── TLSError                  TLS handshake failed: unknown CA, wrong host name, ...
-    │   └── RetriesExhaustedError     max_attempts used up; ``last_error`` says why
+    │   ├── RetriesExhaustedError     max_attempts used up; ``last_error`` says why
+    │   └── RequestRefusedError       an HTTP request refused (400, 413, 422, ...); ``problem``
+    │       └── PlanEndedError        HTTP 409: the plan has a terminal status, its stream is closed
     ├── RetryableError                transient: reconnect with backoff and resume
     │   ├── ConnectionLostError       abrupt loss (1006), refused connection, DNS failure, timeout
     │   ├── ServerUnavailableError    close 1001/1011/1012/1013, HTTP 503; ``retry_after``
     │   ├── RateLimitedError          close 4029, HTTP 429; ``retry_after``
     │   ├── SlowConsumerError         close 4008: we fell behind; replay is lossless
     │   ├── HeartbeatTimeoutError     no frame for ``heartbeat_s`` x 2.5
-    │   └── UpgradeRefusedError       another HTTP answer to the upgrade (a proxy?); ``status``
+    │   ├── UpgradeRefusedError       another HTTP answer to the upgrade (a proxy?); ``status``
+    │   └── RequestRetriesExhaustedError  an HTTP request failed on every attempt; ``last_error``
     └── ProtocolError                 the peer sent something the protocol forbids
         ├── InvalidFrameError         not JSON, not an object, unknown type, bad fields
-        └── FrameTooLargeError        larger than ``max_frame_bytes``
+        ├── FrameTooLargeError        larger than ``max_frame_bytes``
+        └── InvalidResponseError      an HTTP answer that is not a planstream one
 
 ``IncompatibleProtocolError`` is both a :class:`FatalError` and a
 :class:`ProtocolError`. The transport layer decides whether a
@@ -59,14 +64,19 @@ __all__ = [
     "InvalidCallbackError",
     "InvalidFrameError",
     "InvalidIdError",
+    "InvalidResponseError",
     "InvalidStateError",
     "MessageTooBigError",
+    "PlanEndedError",
+    "PlanNotFoundError",
     "PlanStateError",
     "PlanStreamError",
     "PolicyViolationError",
     "ProtocolError",
     "RateLimitedError",
     "RepairFailedError",
+    "RequestRefusedError",
+    "RequestRetriesExhaustedError",
     "RetriesExhaustedError",
     "RetryableError",
     "ServerUnavailableError",
@@ -406,3 +416,102 @@ class InvalidCallbackError(PlanStreamError, TypeError):
     def __init__(self, target: object, message: str) -> None:
         self.target = target
         super().__init__(message)
+
+
+# --- the HTTP half (protocol §6): plans, snapshots, publishing ------------------------
+
+
+class PlanNotFoundError(PlanStreamError, LookupError):
+    """The server does not know the plan: ``GET /v1/plans/{plan_id}`` answered 404.
+
+    Raised by ``client.snapshot()`` and by ``subscribe(plan_id, must_exist=True)``
+    (checked over HTTP before subscribing). A plan is known from its first event.
+
+    Attributes:
+        plan_id: the plan asked for.
+    """
+
+    def __init__(self, plan_id: str, url: str) -> None:
+        self.plan_id = plan_id
+        super().__init__(
+            f"the server at {url} does not know plan {plan_id!r} "
+            "(a plan exists from its first event)"
+        )
+
+
+class RequestRefusedError(FatalError):
+    """The server refused an HTTP request, and sending it again cannot help.
+
+    A ``400`` (the event or the request is invalid: ``problem`` is the
+    server's explanation), ``413``, ``422`` (an ``Idempotency-Key`` reused
+    with another body), or an answer that is no planstream endpoint's (a
+    ``404`` or ``405`` at a wrong URL). 401 and 403 are
+    :class:`AuthenticationError` and :class:`ForbiddenError`.
+
+    Attributes:
+        status: the HTTP status.
+        code: the server's ``error`` code (``bad_request``, ...), None when the
+            answer was no planstream error body.
+        problem: what the server said (its ``message``, else the reason phrase).
+    """
+
+    def __init__(self, what: str, status: int, code: str | None, problem: str) -> None:
+        self.status = status
+        self.code = code
+        self.problem = problem
+        named = f"{code}: {problem}" if code else problem
+        super().__init__(f"{what}: HTTP {status} {named}".rstrip(": "))
+
+
+class PlanEndedError(RequestRefusedError):
+    """HTTP 409: the plan already has a terminal status, so its stream is closed
+    and nothing more can be published to it (protocol §6)."""
+
+
+class RequestRetriesExhaustedError(RetryableError):
+    """An HTTP request failed with a transient error on every attempt allowed.
+
+    Retryable: the server may answer later. A publish raised this without
+    knowing whether the server appended the events; publishing again with the
+    same ``idempotency_key`` is safe (protocol §6: a repeat appends nothing).
+
+    Attributes:
+        last_error: the failure of the last attempt (also the ``__cause__``).
+        attempts: how many requests were sent.
+        idempotency_key: the key every attempt carried (None for a read).
+    """
+
+    def __init__(
+        self,
+        what: str,
+        last_error: PlanStreamError,
+        attempts: int,
+        idempotency_key: str | None = None,
+        *,
+        why: str = "",
+    ) -> None:
+        self.last_error = last_error
+        self.attempts = attempts
+        self.idempotency_key = idempotency_key
+        message = f"{what}: gave up after {attempts} attempt{'s' if attempts != 1 else ''}"
+        if why:
+            message += f" ({why})"
+        message += f"; last error: {last_error}"
+        if idempotency_key is not None:
+            message += f"; retry with idempotency_key={idempotency_key!r} to publish exactly once"
+        super().__init__(message)
+        self.__cause__ = last_error
+
+
+class InvalidResponseError(ProtocolError):
+    """An HTTP answer that is not a planstream one (another server at that URL?).
+
+    Attributes:
+        status: the HTTP status of the answer.
+        excerpt: the start of its body (at most 200 characters).
+    """
+
+    def __init__(self, what: str, status: int, raw: bytes) -> None:
+        self.status = status
+        self.excerpt = frame_excerpt(raw)
+        super().__init__(f"{what}: the server's answer is not a planstream one")

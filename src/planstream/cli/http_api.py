@@ -1,40 +1,43 @@
 """The HTTP endpoints the ``publish`` and ``plans`` commands call (protocol §6),
-with every failure translated into one :class:`CommandError` line."""
+through the SDK's :class:`~planstream.client.plan_api.PlanApi` (the one place
+for the token, TLS, retries and typed errors), with every failure translated
+into one :class:`CommandError` line."""
 
 from __future__ import annotations
 
-import json
+import asyncio
 import ssl
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any, TypeVar
-from urllib.parse import quote
+from collections.abc import Coroutine
+from typing import Any, Final, TypeVar
 
-import httpx
-from pydantic import BaseModel, ValidationError
-
-from planstream.cli.endpoints import stream_url
+from planstream.cli.endpoints import client_settings, stream_url
 from planstream.cli.failures import CommandError
-from planstream.close_codes import classify_network_error
-from planstream.errors import TLSError
-from planstream.redaction import install_redaction
-from planstream.schema.http import HttpErrorBody, PlanList, PlanSummary, PublishResponse
+from planstream.client.http_session import RequestLimits
+from planstream.client.plan_api import PlanApi
+from planstream.errors import (
+    ConnectionLostError,
+    PlanStreamError,
+    RequestRefusedError,
+    RequestRetriesExhaustedError,
+    TLSError,
+)
+from planstream.schema.http import PlanList, PublishResponse
+from planstream.settings import ClientSettings
 from planstream.transport.polling import http_base_url
-from planstream.transport.websocket import bearer_headers
 
-__all__ = ["ServerApi"]
+__all__ = ["CLI_LIMITS", "ServerApi"]
 
-#: Most pages of ``GET /v1/plans`` one listing follows.
-_MAX_PLAN_PAGES = 10_000
+#: A command retries a transient failure a few times, then says so.
+CLI_LIMITS: Final = RequestLimits(max_attempts=3, deadline=20.0, request_timeout=10.0)
 
-_Body = TypeVar("_Body", bound=BaseModel)
+_T = TypeVar("_T")
 
 
 class ServerApi:
-    """A small synchronous client of the server's HTTP half.
+    """A small synchronous face of :class:`PlanApi` for the commands.
 
-    ``ssl_context``: the TLS context of an ``https://`` server (None: httpx's
-    default verification).
+    ``ssl_context``: the TLS context of an ``https://`` server (None: the
+    settings' own, by default the system's CA certificates).
     """
 
     def __init__(
@@ -42,48 +45,40 @@ class ServerApi:
         url: str,
         token: str | None,
         *,
-        timeout: float = 10.0,
         ssl_context: ssl.SSLContext | None = None,
+        limits: RequestLimits = CLI_LIMITS,
     ) -> None:
         self.base_url = http_base_url(stream_url(url))  # checks --url first
-        install_redaction()
-        headers = bearer_headers(token)  # a PlanStreamError for a header-unsafe token
-        verify: ssl.SSLContext | bool = True if ssl_context is None else ssl_context
-        self._http = httpx.Client(
-            base_url=self.base_url, headers=headers, timeout=timeout, verify=verify
-        )
+        settings = client_settings(url, token, None)
+        if ssl_context is not None:
+            settings = ClientSettings(**{**dict(settings), "ssl": {"context": ssl_context}})
+        self._loop = asyncio.new_event_loop()
+        self._api = PlanApi(settings, limits=limits)
 
     def __repr__(self) -> str:
         return f"ServerApi({self.base_url!r})"
 
     def close(self) -> None:
         """Close the connection pool."""
-        self._http.close()
-
-    @contextmanager
-    def _translated(self) -> Iterator[None]:
-        # httpx's errors end here, as one line naming the server (never the token).
         try:
-            yield
-        except httpx.HTTPError as exc:  # refused, unresolvable, timed out, TLS, ...
-            tls = classify_network_error(exc).error
-            why = tls if isinstance(tls, TLSError) else exc
-            raise CommandError(f"cannot reach {self.base_url}: {why}") from None
+            self._loop.run_until_complete(self._api.aclose())
+        finally:
+            self._loop.close()
 
-    def _answer(self, response: httpx.Response, model: type[_Body], what: str) -> _Body:
-        if response.is_success:
-            try:
-                return model.model_validate_json(response.content)
-            except ValidationError:
-                raise CommandError(f"{what}: the server's answer is not a planstream one") from None
+    def _run(self, call: Coroutine[Any, Any, _T]) -> _T:
+        # The SDK's errors end here, as one line naming the server (never the token).
         try:
-            error = HttpErrorBody.model_validate_json(response.content)
-            reason = f"{error.error}: {error.message or ''}".rstrip(": ")
-        except ValidationError:
-            reason = response.reason_phrase or "no reason given"
-        raise CommandError(
-            f"{what}: HTTP {response.status_code} {reason}", http_status=response.status_code
-        )
+            return self._loop.run_until_complete(call)
+        except RequestRefusedError as exc:
+            raise CommandError(str(exc), http_status=exc.status) from None
+        except RequestRetriesExhaustedError as exc:
+            if isinstance(exc.last_error, ConnectionLostError):
+                raise CommandError(f"cannot reach {self.base_url}: {exc}") from None
+            raise CommandError(str(exc)) from None
+        except TLSError as exc:
+            raise CommandError(f"cannot reach {self.base_url}: {exc}") from None
+        except PlanStreamError as exc:
+            raise CommandError(str(exc)) from None
 
     def publish(
         self,
@@ -94,35 +89,17 @@ class ServerApi:
     ) -> PublishResponse:
         """``POST /v1/plans/{plan_id}/events``: one event or an atomic list.
 
-        With ``idempotency_key`` (protocol §6), a repeat of the same body
-        appends nothing and answers the first positions again.
+        Every attempt carries one ``Idempotency-Key`` (``idempotency_key``, or
+        one made for this call), so a retry never appends twice (protocol §6);
+        with the same ``idempotency_key`` a rerun appends nothing either.
         """
-        headers = {"Content-Type": "application/json"}
-        if idempotency_key is not None:
-            headers["Idempotency-Key"] = idempotency_key
-        with self._translated():
-            response = self._http.post(
-                f"/v1/plans/{quote(plan_id, safe='')}/events",
-                content=json.dumps(body),
-                headers=headers,
-            )
-        return self._answer(response, PublishResponse, "the server refused the event")
+        placed = self._run(self._api.publish_items(plan_id, body, idempotency_key=idempotency_key))
+        return PublishResponse(events=placed)
 
     def plans(self) -> PlanList:
         """``GET /v1/plans``: every plan with at least one event, following the pages."""
-        plans: list[PlanSummary] = []
-        cursor: str | None = None
-        seen: set[str] = set()
-        while True:
-            params = {"cursor": cursor} if cursor is not None else {}
-            with self._translated():
-                response = self._http.get("/v1/plans", params=params)
-            page = self._answer(response, PlanList, "cannot list plans")
-            plans.extend(page.plans)
-            cursor = page.next_cursor
-            if cursor is None:
-                return PlanList(plans=tuple(plans))
-            if cursor in seen or len(seen) >= _MAX_PLAN_PAGES:
-                # A server handing out the same cursor again would keep us here forever.
-                raise CommandError("cannot list plans: the server's pages do not end")
-            seen.add(cursor)
+
+        async def every_page() -> PlanList:
+            return PlanList(plans=tuple([plan async for plan in self._api.plans()]))
+
+        return self._run(every_page())

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from planstream.cli.endpoints import client_settings
 from planstream.cli.failures import EXIT_OK, EXIT_PLAN_FAILED, CommandError
 from planstream.cli.output import LIVE_REFRESH_S, WatchOutput, choose_output
+from planstream.cli.plan_check import note_unknown_plan, subscription
 from planstream.cli.tracking import DEFAULT_LOG_LINES, ConnectionTracker, LogLine, PlanTracker
 from planstream.client.client import PlanStreamClient
 from planstream.client.stats import ClientStats, StateChange
@@ -70,8 +71,13 @@ class PlanWatcher:
         connect_timeout: float,
         last_event_id: str | None = None,
         follow: bool = False,
+        must_exist: bool = False,
+        note_unknown: bool = False,
     ) -> None:
         """Wait for the connection, then stream every plan until each ends.
+
+        ``must_exist``: fail for a plan the server does not know; else, with
+        ``note_unknown``, say once on stderr that the watch waits for it.
 
         Raises:
             ExceptionGroup: of :class:`CommandError` when there is no
@@ -86,7 +92,11 @@ class PlanWatcher:
                     await self._wait_open(connect_timeout)
                     async with asyncio.TaskGroup() as streams:
                         for plan in self.plans:
-                            streams.create_task(self._stream(plan, last_event_id, follow))
+                            streams.create_task(
+                                self._stream(plan, last_event_id, follow, must_exist)
+                            )
+                            if note_unknown and not must_exist:
+                                streams.create_task(note_unknown_plan(self.client, plan.plan_id))
                 finally:
                     ticker.cancel()
         finally:
@@ -103,10 +113,16 @@ class PlanWatcher:
         except PlanStreamError as exc:
             raise CommandError(f"{url}: {exc}") from exc
 
-    async def _stream(self, plan: PlanTracker, last_event_id: str | None, follow: bool) -> None:
+    async def _stream(
+        self, plan: PlanTracker, last_event_id: str | None, follow: bool, must_exist: bool
+    ) -> None:
         output, connection = self.output, self.connection
-        async with self.client.subscribe(
-            plan.plan_id, last_event_id=last_event_id, follow=follow
+        async with subscription(
+            self.client,
+            plan.plan_id,
+            last_event_id=last_event_id,
+            follow=follow,
+            must_exist=must_exist,
         ) as stream:
             async for item in stream:
                 notices = plan.apply(item)
@@ -143,6 +159,7 @@ async def run_watch(
     connect_timeout: float,
     ca_file: str | None = None,
     url_given: bool = True,
+    must_exist: bool = False,
 ) -> int:
     """The ``watch`` command: stream, show, and return the exit status.
 
@@ -158,6 +175,10 @@ async def run_watch(
     )
     async with client:
         await watcher.run(
-            connect_timeout=connect_timeout, last_event_id=last_event_id, follow=follow
+            connect_timeout=connect_timeout,
+            last_event_id=last_event_id,
+            follow=follow,
+            must_exist=must_exist,
+            note_unknown=True,
         )
     return exit_status(watcher.plans)

@@ -17,6 +17,11 @@ The face exports what users write; every name is imported on first use (PEP
 * :mod:`~planstream.client.token_source` - the token of each connect (a provider
   or a static token); a failing provider is logged and retried with backoff;
 * :mod:`~planstream.client.polling` - ``PlanPollers``: HTTP long-polling of every plan;
+* :mod:`~planstream.client.publisher` - ``PlanPublisher``: typed publishing over HTTP;
+* :mod:`~planstream.client.plan_api` - ``PlanApi``: the HTTP endpoints (snapshot,
+  plans, publish) that the client, the publisher and the CLI share;
+* :mod:`~planstream.client.http_session` - ``HttpSession``: token, TLS, retries and
+  typed errors of every HTTP request;
 * :mod:`~planstream.client.callbacks` - ``client.on`` callbacks;
 * :mod:`~planstream.client.stats` - counters and state changes;
 * :mod:`~planstream.client.clock` - the monotonic clock the connection sleeps on;
@@ -31,6 +36,7 @@ from planstream.imports import lazy_import
 if TYPE_CHECKING:
     from planstream.client.client import PlanStreamClient
     from planstream.client.inbox import Subscription
+    from planstream.client.publisher import PlanPublisher
     from planstream.client.stats import ClientStats, StateChange
     from planstream.client.token_source import TokenProvider
 else:
@@ -39,10 +45,18 @@ else:
         {
             "PlanStreamClient": "planstream.client.client",
             "Subscription": "planstream.client.inbox",
+            "PlanPublisher": "planstream.client.publisher",
             "StateChange": "planstream.client.stats",
             "ClientStats": "planstream.client.stats",
             "TokenProvider": "planstream.client.token_source",
         },
     )
 
-__all__ = ["ClientStats", "PlanStreamClient", "StateChange", "Subscription", "TokenProvider"]
+__all__ = [
+    "ClientStats",
+    "PlanPublisher",
+    "PlanStreamClient",
+    "StateChange",
+    "Subscription",
+    "TokenProvider",
+]

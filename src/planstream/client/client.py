@@ -35,6 +35,7 @@ from planstream.client.callbacks import (
 )
 from planstream.client.connection_driver import ConnectionDriver
 from planstream.client.inbox import Subscription, SubscriptionInbox
+from planstream.client.plan_api import DEFAULT_PAGE_SIZE, PlanApi, attach_when_known
 from planstream.client.router_signals import ConnectionSignals
 from planstream.client.stats import ClientStats, StateChange
 from planstream.client.token_source import TokenProvider
@@ -43,6 +44,7 @@ from planstream.delivery import Resync
 from planstream.errors import ClientClosedError, InvalidIdError, PlanStreamError
 from planstream.plan_state import PlanState
 from planstream.router import StreamRouter
+from planstream.schema.http import PlanSummary
 from planstream.schema.limits import event_id_problem, plan_id_problem
 from planstream.schema.snapshot import PlanSnapshot
 from planstream.settings import ClientSettings
@@ -82,6 +84,7 @@ class PlanStreamClient:
         "_closed",
         "_engine",
         "_engine_task",
+        "_plan_api",
         "_rng",
         "_router",
         "_state_hooks",
@@ -128,6 +131,7 @@ class PlanStreamClient:
         self._engine: ConnectionDriver | None = None
         self._tasks: asyncio.TaskGroup | None = None
         self._engine_task: asyncio.Task[None] | None = None
+        self._plan_api: PlanApi | None = None
         self._closed = False
 
     def __repr__(self) -> str:
@@ -184,6 +188,8 @@ class PlanStreamClient:
             # ExceptionGroup, and `except AuthenticationError` around
             # `async with client` would miss it. The connection task is cancelled above.
             await self._tasks.__aexit__(None, None, None)
+        if self._plan_api is not None:
+            await self._plan_api.aclose()
         logger.info("client closed")
 
     async def wait_open(self) -> None:
@@ -209,12 +215,19 @@ class PlanStreamClient:
     # --- streams -------------------------------------------------------------------
 
     def subscribe(
-        self, plan_id: str, *, last_event_id: str | None = None, follow: bool = False
+        self,
+        plan_id: str,
+        *,
+        last_event_id: str | None = None,
+        follow: bool = False,
+        must_exist: bool = False,
     ) -> Subscription:
         """Stream ``plan_id``'s events after ``last_event_id`` (None: from the start).
 
         The iterator ends after a terminal ``plan.status`` (or a ``Resync``
-        whose snapshot is terminal) unless ``follow`` is true.
+        whose snapshot is terminal) unless ``follow`` is true. An unknown plan is
+        waited for; with ``must_exist`` it is looked up over HTTP first and the
+        iterator raises :class:`~planstream.errors.PlanNotFoundError`.
 
         Raises:
             InvalidIdError: ``plan_id`` or ``last_event_id`` breaks protocol §1
@@ -227,10 +240,14 @@ class PlanStreamClient:
         inbox = SubscriptionInbox(
             plan_id, last_event_id=last_event_id, follow=follow, capacity=self.settings.queue_size
         )
-        router.attach(inbox)
+        start = None
         if engine.stopped.is_set():
             inbox.end(engine.error or ClientClosedError("the client was closed"))
-        return Subscription(inbox, rewind=router.rewind, detach=router.detach)
+        elif must_exist:
+            start = attach_when_known(self.snapshot, inbox, router.attach)
+        else:
+            router.attach(inbox)
+        return Subscription(inbox, rewind=router.rewind, detach=router.detach, start=start)
 
     def watch(
         self, plan_id: str, *, last_event_id: str | None = None, follow: bool = False
@@ -254,6 +271,24 @@ class PlanStreamClient:
                 elif not state.apply(item):
                     continue
                 yield state.snapshot()
+
+    # --- the HTTP half (protocol §6) ------------------------------------------------
+
+    async def snapshot(self, plan_id: str) -> PlanSnapshot:
+        """The plan's state (``GET /v1/plans/{plan_id}``); ``PlanNotFoundError`` if unknown."""
+        return await self._http().snapshot(plan_id)
+
+    def plans(self, *, page_size: int = DEFAULT_PAGE_SIZE) -> AsyncIterator[PlanSummary]:
+        """Every plan with at least one event (``GET /v1/plans``, page after page)."""
+        return self._http().plans(page_size=page_size)
+
+    def _http(self) -> PlanApi:
+        self._require_engine()
+        if self._plan_api is None:  # the HTTP half, shared with PlanPublisher (plan_api.py)
+            self._plan_api = PlanApi(
+                self.settings, token_provider=self._token_provider, rng=self._rng
+            )
+        return self._plan_api
 
     # --- callbacks -----------------------------------------------------------------
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from types import TracebackType
 from typing import Self
 
@@ -226,7 +226,7 @@ class Subscription:
     dropping the last reference.
     """
 
-    __slots__ = ("_detach", "_inbox", "_rewind")
+    __slots__ = ("_detach", "_inbox", "_rewind", "_start")
 
     def __init__(
         self,
@@ -234,10 +234,19 @@ class Subscription:
         *,
         rewind: Callable[[SubscriptionInbox], None],
         detach: Callable[[SubscriptionInbox], None],
+        start: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self._inbox = inbox
         self._rewind = rewind
         self._detach = detach
+        #: Awaited once, before the first item or on entering ``async with``
+        #: (``must_exist``: the plan is checked over HTTP, then subscribed).
+        self._start = start
+
+    async def _started(self) -> None:
+        start, self._start = self._start, None
+        if start is not None:
+            await start()
 
     def __repr__(self) -> str:
         return f"Subscription(plan_id={self.plan_id!r}, last_event_id={self.last_event_id!r})"
@@ -261,6 +270,8 @@ class Subscription:
         return self
 
     async def __anext__(self) -> Delivery:
+        if self._start is not None:
+            await self._started()
         inbox = self._inbox
         while True:
             items = inbox.items
@@ -286,12 +297,14 @@ class Subscription:
 
     async def aclose(self) -> None:
         """Unsubscribe; iterating afterwards ends at once."""
+        self._start = None
         inbox = self._inbox
         inbox.items = None
         inbox.end(None)
         self._detach(inbox)
 
     async def __aenter__(self) -> Self:
+        await self._started()
         return self
 
     async def __aexit__(

@@ -1,5 +1,6 @@
 """The wire schema: event models, the plan snapshot and protocol frames (pure)."""
 
+from planstream.schema.event_data import DATA_KINDS, EventData, event_kind, publish_item
 from planstream.schema.events import (
     KNOWN_EVENT_KINDS,
     TERMINAL_PLAN_STATUSES,
@@ -75,6 +76,7 @@ from planstream.schema.snapshot import (
 )
 
 __all__ = [
+    "DATA_KINDS",
     "EVENT_ID_MAX_LENGTH",
     "HEARTBEAT_S_MAX",
     "HEARTBEAT_S_MIN",
@@ -92,6 +94,7 @@ __all__ = [
     "ErrorFrame",
     "Event",
     "EventBase",
+    "EventData",
     "EventIdText",
     "EventKind",
     "Head",
@@ -137,5 +140,7 @@ __all__ = [
     "WireModel",
     "clamp_heartbeat",
     "event_id_problem",
+    "event_kind",
     "plan_id_problem",
+    "publish_item",
 ]

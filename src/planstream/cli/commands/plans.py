@@ -13,15 +13,22 @@ __all__ = ["plans"]
 
 
 @click.command()
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="One JSON object per plan per line (plan_id, status, head, updated_at), for jq.",
+)
 @connection_options
 @debug_option
-def plans(url: str, token: str | None, ca_file: str | None, debug: bool) -> None:
-    """List the server's plans: status, head seq, last update."""
+def plans(as_json: bool, url: str, token: str | None, ca_file: str | None, debug: bool) -> None:
+    """List the server's plans: status, head seq, last update (a table on a
+    terminal, plain columns in a pipe)."""
 
     def body() -> int:
         api = server_api(url, token, ca_file)
         try:
-            return run_plans(api, Console(force_terminal=None))
+            return run_plans(api, Console(force_terminal=None), as_json=as_json)
         finally:
             api.close()
 

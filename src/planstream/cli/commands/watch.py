@@ -21,6 +21,11 @@ __all__ = ["watch"]
 @click.option("--follow", is_flag=True, help="Keep streaming after a terminal status.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per event, for jq.")
 @click.option(
+    "--must-exist",
+    is_flag=True,
+    help="Fail (exit 2) for a plan the server does not know, instead of waiting for it.",
+)
+@click.option(
     "--connect-timeout",
     type=click.FloatRange(min=0.1),
     default=10.0,
@@ -36,6 +41,7 @@ def watch(
     last_event_id: str | None,
     follow: bool,
     as_json: bool,
+    must_exist: bool,
     connect_timeout: float,
     debug: bool,
 ) -> None:
@@ -58,6 +64,7 @@ def watch(
                 as_json=as_json,
                 connect_timeout=connect_timeout,
                 ca_file=ca_file,
+                must_exist=must_exist,
             )
         )
 
