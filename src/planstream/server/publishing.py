@@ -13,17 +13,14 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from operator import itemgetter
-from typing import Annotated, Any, Final, TypeAlias
+from typing import Annotated, Any, Final
 
 from pydantic import BaseModel, ConfigDict, Field, Strict, TypeAdapter, ValidationError
 from pydantic_core import PydanticSerializationError, to_json
 
 from planstream.errors import PlanStreamError
+from planstream.schema.event_data import EventData, event_kind
 from planstream.schema.events import (
-    LogData,
-    PlanProgressData,
-    PlanStatusData,
-    StepStatusData,
     WireModel,
 )
 from planstream.schema.limits import plan_id_problem
@@ -33,7 +30,6 @@ from planstream.server.publish_schema import BODY, DATA_MODELS, MAX_KIND_LENGTH,
 __all__ = [
     "MAX_EVENTS_PER_PUBLISH",
     "MAX_IDEMPOTENCY_KEY",
-    "EventData",
     "PublishError",
     "body_digest",
     "check_plan_id",
@@ -48,11 +44,6 @@ MAX_EVENTS_PER_PUBLISH: Final = 1000
 
 #: protocol §6: an ``Idempotency-Key`` is 1-128 printable ASCII characters.
 MAX_IDEMPOTENCY_KEY: Final = 128
-
-
-#: The data models ``server.publish(plan_id, data)`` takes, each naming its kind
-#: (the same shape as the SDK's HTTP publisher: ``publish(plan_id, LogData(...))``).
-EventData: TypeAlias = PlanStatusData | PlanProgressData | StepStatusData | LogData
 
 
 class PublishError(PlanStreamError, ValueError):
@@ -117,15 +108,14 @@ def publish_arguments(data: object, raw: object) -> tuple[str, object]:
                 + (hint if isinstance(raw, WireModel) else "")
             )
         return data, dict(raw)
-    for known, model in DATA_MODELS.items():
-        if isinstance(data, model):
-            kind = str(known)  # the kind's plain string, not its enum member
-            if raw is not None:
-                raise PublishError(
-                    f"publish(plan_id, {type(data).__name__}(...)) takes no more data: "
-                    f"the model names its kind ({kind!r})"
-                )
-            return kind, data
+    if isinstance(data, EventData):
+        kind = event_kind(data).value  # the kind's plain string, not its enum member
+        if raw is not None:
+            raise PublishError(
+                f"publish(plan_id, {type(data).__name__}(...)) takes no more data: "
+                f"the model names its kind ({kind!r})"
+            )
+        return kind, data
     raise PublishError(
         "publish(plan_id, data) takes a LogData, StepStatusData, PlanStatusData or "
         "PlanProgressData (the model names the kind), or publish(plan_id, kind, mapping); "

@@ -21,12 +21,13 @@ from typing import Any, Self, overload
 
 import uvicorn
 
+from planstream.schema.event_data import EventData
 from planstream.schema.frames import STREAM_PATH
 from planstream.server.app import create_app
 from planstream.server.auth import TokenVerifier
 from planstream.server.event_log import EventLog, StoredEvent
 from planstream.server.listen import ServerStartError, bind_listeners
-from planstream.server.publishing import EventData, publish_arguments
+from planstream.server.publishing import publish_arguments
 from planstream.server.settings import ServerSettings
 from planstream.server.state import ServerState
 from planstream.server.tcp_guard import (

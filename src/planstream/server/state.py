@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any, overload
 
 from planstream.close_codes import CloseCode
+from planstream.schema.event_data import EventData
 from planstream.schema.events import PlanStatusEvent
 from planstream.server.auth import StaticTokenVerifier, TokenVerifier
 from planstream.server.connection import StreamConnection
@@ -29,7 +30,6 @@ from planstream.server.metrics import ServerMetrics
 from planstream.server.plan_expiry import PlanExpiry
 from planstream.server.publish_rate import PublishRateLimiter
 from planstream.server.publishing import (
-    EventData,
     PublishError,
     body_digest,
     check_plan_id,
