@@ -29,8 +29,8 @@ from planstream import (
     StepStatus,
     StepStatusData,
 )
+from planstream.schema.event_data import EventData
 from planstream.server import PublishError
-from planstream.server.publishing import EventData
 
 _PLAN: list[EventData] = [
     PlanStatusData(status=PlanStatus.RUNNING),
