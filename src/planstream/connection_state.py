@@ -33,12 +33,17 @@ The rules it keeps:
   a backoff delay is drawn only after a full round of failures (so
   ``max_attempts`` counts rounds), a ``retry_after`` rests that node only;
   polling stays on its node while its WebSocket probes go round the ring;
-* ``fatal`` verdicts stop the machine; ``close()`` stops it from any state.
+* ``fatal`` verdicts stop the machine; ``close()`` stops it from any state;
+* with a ``connect_timeout``, :meth:`ConnectionStateMachine.start` sets a
+  deadline (:attr:`~ConnectionStateMachine.deadline`) for the first
+  connection; the first WebSocket hello or answered poll lifts it for good.
+  If the driver's timer reaches it first, ``timed_out()`` stops the machine
+  with ``ConnectTimeoutError`` naming the URLs and the last failure.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from enum import StrEnum
 from types import MappingProxyType
 
@@ -55,6 +60,7 @@ from planstream.connection_actions import (
 )
 from planstream.errors import (
     AuthenticationError,
+    ConnectTimeoutError,
     InvalidStateError,
     PlanStreamError,
     RetriesExhaustedError,
@@ -94,6 +100,7 @@ class ConnectionTrigger(StrEnum):
     START = "start"  # start() with transport auto or websocket
     START_POLLING = "start_polling"  # start() with transport polling
     CONNECTED = "connected"  # a WebSocket hello was accepted
+    TIMED_OUT = "timed_out"  # no first connection before the connect deadline
     POLL_SUCCEEDED = "poll_succeeded"  # a poll was answered
     RETRY = "retry"  # a failure to retry after a backoff delay
     REFRESH_TOKEN = "refresh_token"  # noqa: S105 - 401/4001 with a token provider (protocol §2, §4)
@@ -120,6 +127,7 @@ CONNECTION_TRANSITIONS: Mapping[tuple[ConnectionState, ConnectionTrigger], Conne
             (_S.CONNECTING, _T.REFRESH_TOKEN): _S.RECONNECTING,
             (_S.CONNECTING, _T.FALL_BACK): _S.POLLING,
             (_S.CONNECTING, _T.STOP): _S.CLOSED,
+            (_S.CONNECTING, _T.TIMED_OUT): _S.CLOSED,
             (_S.CONNECTING, _T.CLOSE): _S.CLOSED,
             (_S.OPEN, _T.RETRY): _S.RECONNECTING,
             (_S.OPEN, _T.REFRESH_TOKEN): _S.RECONNECTING,
@@ -130,6 +138,7 @@ CONNECTION_TRANSITIONS: Mapping[tuple[ConnectionState, ConnectionTrigger], Conne
             (_S.RECONNECTING, _T.REFRESH_TOKEN): _S.RECONNECTING,
             (_S.RECONNECTING, _T.FALL_BACK): _S.POLLING,
             (_S.RECONNECTING, _T.STOP): _S.CLOSED,
+            (_S.RECONNECTING, _T.TIMED_OUT): _S.CLOSED,
             (_S.RECONNECTING, _T.CLOSE): _S.CLOSED,
             (_S.POLLING, _T.CONNECTED): _S.OPEN,  # a WebSocket probe succeeded
             (_S.POLLING, _T.POLL_SUCCEEDED): _S.POLLING,
@@ -137,6 +146,7 @@ CONNECTION_TRANSITIONS: Mapping[tuple[ConnectionState, ConnectionTrigger], Conne
             (_S.POLLING, _T.REFRESH_TOKEN): _S.POLLING,
             (_S.POLLING, _T.PROBE_FAILED): _S.POLLING,
             (_S.POLLING, _T.STOP): _S.CLOSED,
+            (_S.POLLING, _T.TIMED_OUT): _S.CLOSED,  # no poll answered yet
             (_S.POLLING, _T.CLOSE): _S.CLOSED,
         }
     )
@@ -163,10 +173,16 @@ class ConnectionStateMachine:
             WebSocket probes.
         nodes: how many server URLs the client may use (see
             :mod:`planstream.node_ring` for the policy).
+        connect_timeout: seconds from ``start()`` within which a first
+            connection must open, or None to wait for ever.
+        urls: the server URLs, named by ``ConnectTimeoutError`` (default:
+            none named).
     """
 
     __slots__ = (
+        "_deadline",
         "_healthy_since",
+        "_last_error",
         "_probe_at",
         "_probe_node",
         "_refreshed",
@@ -174,10 +190,12 @@ class ConnectionStateMachine:
         "_ring",
         "_schedule",
         "_state",
+        "connect_timeout",
         "fallback_after",
         "has_token_provider",
         "reset_after",
         "transport",
+        "urls",
         "websocket_retry_interval",
     )
 
@@ -192,6 +210,8 @@ class ConnectionStateMachine:
         fallback_after: int = 2,
         websocket_retry_interval: float = 30.0,
         nodes: int = 1,
+        connect_timeout: float | None = None,
+        urls: Sequence[str] = (),
     ) -> None:
         if not reset_after >= 0:
             raise ValueError("reset_after must not be negative")
@@ -199,6 +219,10 @@ class ConnectionStateMachine:
             raise ValueError("fallback_after must be at least 1")
         if not websocket_retry_interval > 0:
             raise ValueError("websocket_retry_interval must be positive")
+        if connect_timeout is not None and not connect_timeout > 0:
+            raise ValueError("connect_timeout must be positive (None: wait for ever)")
+        self.connect_timeout = connect_timeout
+        self.urls = tuple(urls)
         self.transport = TransportMode(transport)
         self.reset_after = reset_after
         self.has_token_provider = has_token_provider
@@ -212,11 +236,19 @@ class ConnectionStateMachine:
         self._probe_at: float | None = None  # next WebSocket probe while polling (auto)
         self._ring = NodeRing(nodes)  # raises ValueError below one node
         self._probe_node = 0  # the node of the next probe while polling
+        self._deadline: float | None = None  # the first connection's, until it opens
+        self._last_error: PlanStreamError | None = None  # the latest failure
 
     @property
     def state(self) -> ConnectionState:
         """The current state."""
         return self._state
+
+    @property
+    def deadline(self) -> float | None:
+        """When :meth:`timed_out` is due: ``start()`` + ``connect_timeout``
+        until a first connection opens, then None for good."""
+        return self._deadline
 
     @property
     def node(self) -> int:
@@ -235,6 +267,8 @@ class ConnectionStateMachine:
         self._refusals = 0
         self._probe_at = None
         self._ring.reset()
+        self._last_error = None
+        self._deadline = None if self.connect_timeout is None else now + self.connect_timeout
         if polling:
             return StartPolling(at=now, probe_at=None, node=0)
         return Connect(websocket=True, at=now, node=0)
@@ -252,6 +286,7 @@ class ConnectionStateMachine:
         # protocol §2: the token was accepted; a later 401/4001 may refresh again
         self._refreshed = False
         self._refusals = 0
+        self._deadline = None  # a first connection opened: no more deadline
         if not websocket:
             if self._healthy_since is None:
                 self._healthy_since = now
@@ -288,6 +323,7 @@ class ConnectionStateMachine:
         trigger, error, refusals = self._judge(verdict, probe, healthy, next_node is None)
         self._fire(trigger)
         # The table accepted the input; from here on the machine changes.
+        self._last_error = verdict.error
         self._refusals = refusals
         self._refreshed = trigger is _T.REFRESH_TOKEN
         if not probe:
@@ -296,6 +332,7 @@ class ConnectionStateMachine:
             self._schedule.reset()
         ring = self._ring
         if trigger is _T.STOP:
+            self._deadline = None
             return Stop(error)
         if trigger is _T.REFRESH_TOKEN:
             if probe:
@@ -329,11 +366,30 @@ class ConnectionStateMachine:
         node, at = ring.after_backoff(now + delay)
         return Connect(websocket=True, at=at, node=node)
 
+    def timed_out(self, now: float) -> ConnectionAction:
+        """The driver's timer reached :attr:`deadline` before a first connection:
+        stop with ``ConnectTimeoutError`` (the URLs, the last failure).
+
+        Raises:
+            InvalidStateError: no deadline is pending (none set, already
+                lifted by a connection, or not reached at ``now``).
+        """
+        deadline = self._deadline
+        if deadline is None or now < deadline:
+            raise InvalidStateError(self._state, "a connect deadline that is not due")
+        self._fire(_T.TIMED_OUT)
+        self._deadline = None
+        self._healthy_since = None
+        self._probe_at = None
+        assert self.connect_timeout is not None  # a deadline comes from it
+        return Stop(ConnectTimeoutError(self.urls, self.connect_timeout, self._last_error))
+
     def close(self) -> ConnectionAction:
         """The user closed the client: from any state, stop with no error."""
         self._fire(_T.CLOSE)
         self._healthy_since = None
         self._probe_at = None
+        self._deadline = None
         return Stop(None)
 
     # --- internals ------------------------------------------------------------------

@@ -9,6 +9,7 @@ cross into planstream and never escape raw.
 
     PlanStreamError
     ├── SettingsError                 bad configuration (also a ValueError)
+    │   └── InvalidUrlError           a server URL planstream cannot use (shown redacted)
     ├── PlanStateError                an event folded into the wrong plan (also a ValueError)
     ├── InvalidStateError             our mistake: a connection input in the wrong state
     ├── ClientClosedError             the client was closed under a running iterator
@@ -22,7 +23,8 @@ cross into planstream and never escape raw.
     │   ├── PolicyViolationError      close 1008: the server saw abuse
     │   ├── MessageTooBigError        close 1009: a frame exceeded one side's limit (``refused_by``)
     │   ├── TLSError                  TLS handshake failed: unknown CA, wrong host name, ...
-    │   └── RetriesExhaustedError     max_attempts used up; ``last_error`` says why
+    │   ├── RetriesExhaustedError     max_attempts used up; ``last_error`` says why
+    │   └── ConnectTimeoutError       no first connection within ``connect_timeout``
     ├── RetryableError                transient: reconnect with backoff and resume
     │   ├── ConnectionLostError       abrupt loss (1006), refused connection, DNS failure, timeout
     │   ├── ServerUnavailableError    close 1001/1011/1012/1013, HTTP 503; ``retry_after``
@@ -30,9 +32,15 @@ cross into planstream and never escape raw.
     │   ├── SlowConsumerError         close 4008: we fell behind; replay is lossless
     │   ├── HeartbeatTimeoutError     no frame for ``heartbeat_s`` x 2.5
     │   └── UpgradeRefusedError       another HTTP answer to the upgrade (a proxy?); ``status``
+    │       └── EndpointNotFoundError no planstream endpoint answers at that URL (a wrong path)
     └── ProtocolError                 the peer sent something the protocol forbids
         ├── InvalidFrameError         not JSON, not an object, unknown type, bad fields
         └── FrameTooLargeError        larger than ``max_frame_bytes``
+
+``PlanStreamWarning`` (also a ``UserWarning``) is the category of the warnings
+planstream emits with :func:`warnings.warn`, e.g. for a ``PLANSTREAM_*``
+variable no setting reads (a misspelling); it is never raised unless the
+warnings filter turns it into an error.
 
 ``IncompatibleProtocolError`` is both a :class:`FatalError` and a
 :class:`ProtocolError`. The transport layer decides whether a
@@ -46,10 +54,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from planstream.redaction import redact_secrets
+
 __all__ = [
     "AuthenticationError",
     "ClientClosedError",
+    "ConnectTimeoutError",
     "ConnectionLostError",
+    "EndpointNotFoundError",
     "FatalError",
     "ForbiddenError",
     "FrameTooLargeError",
@@ -58,9 +70,11 @@ __all__ = [
     "InvalidFrameError",
     "InvalidIdError",
     "InvalidStateError",
+    "InvalidUrlError",
     "MessageTooBigError",
     "PlanStateError",
     "PlanStreamError",
+    "PlanStreamWarning",
     "PolicyViolationError",
     "ProtocolError",
     "RateLimitedError",
@@ -385,3 +399,85 @@ class UpgradeRefusedError(RetryableError):
     def __init__(self, status: int, message: str) -> None:
         self.status = status
         super().__init__(message)
+
+
+# --- fail loudly (issue 13): wrong URLs, no first connection, misspelled settings ----
+
+
+class InvalidUrlError(SettingsError):
+    """A server URL planstream cannot use (``ServerEndpoints.from_url``).
+
+    The message shows the URL with its credentials redacted and says what is
+    wrong; it names no environment variable (the URL may be an argument).
+
+    Attributes:
+        url: the URL as given, credentials redacted.
+        problem: what is wrong with it.
+        reason: ``"credentials"`` (user:password@ or a credential query
+            parameter: protocol §2 never accepts tokens in URLs) or ``"form"``.
+    """
+
+    def __init__(self, url: str, problem: str, *, reason: str = "form") -> None:
+        self.url = redact_secrets(url)
+        shown = frame_excerpt(self.url)
+        self.problem = problem
+        self.reason = reason
+        self.problems = (("url", f"{shown!r} {problem}"),)
+        PlanStreamError.__init__(self, f"the server URL {shown!r} {problem}")
+
+
+class ConnectTimeoutError(FatalError):
+    """No connection opened within ``connect_timeout`` of the client's start.
+
+    Every waiting ``subscribe()`` iterator and ``wait_open()`` raise it. It is
+    only about the *first* connection: once one opened, later outages are
+    retried as ``reconnect.*`` says.
+
+    Attributes:
+        urls: the server URLs tried (credentials redacted).
+        timeout: the ``connect_timeout`` that ran out, seconds.
+        last_error: the last attempt's failure (also the ``__cause__``), or
+            None when no attempt had failed yet (one was still under way).
+    """
+
+    def __init__(
+        self, urls: Sequence[str], timeout: float, last_error: PlanStreamError | None
+    ) -> None:
+        self.urls = tuple(redact_secrets(url) for url in urls)
+        self.timeout = timeout
+        self.last_error = last_error
+        where = ", ".join(self.urls) if self.urls else "the server"
+        why = f"last failure: {last_error}" if last_error is not None else "no attempt had failed"
+        super().__init__(f"no connection to {where} within {timeout:g} s (connect_timeout); {why}")
+        self.__cause__ = last_error
+
+
+class EndpointNotFoundError(UpgradeRefusedError):
+    """No planstream endpoint answers at the URL: something else refused the upgrade.
+
+    A 404, or a 403 that is not a planstream refusal (a planstream server's
+    403 carries its JSON error body, protocol §2/§6): typically a wrong path,
+    or a server mounted under a prefix the URL does not name
+    (``http://host:8001/planstream``). Retryable like every
+    :class:`UpgradeRefusedError` (a proxy may answer so during a deploy); the
+    ``connect_timeout`` ends the wait for a first connection.
+
+    Attributes:
+        url: the URL tried (credentials redacted).
+        status: the HTTP status.
+    """
+
+    def __init__(self, status: int, url: str, detail: str = "") -> None:
+        self.url = redact_secrets(url)
+        suffix = f": {detail}" if detail else ""
+        super().__init__(
+            status,
+            f"no planstream endpoint answers at {self.url} (HTTP {status}{suffix}); "
+            "check the URL's host, port and path",
+        )
+
+
+class PlanStreamWarning(PlanStreamError, UserWarning):  # noqa: N818 - a warning category
+    """The category of planstream's warnings (``warnings.warn``), e.g. an
+    unknown ``PLANSTREAM_*`` variable. Filter it with
+    ``warnings.filterwarnings("ignore", category=PlanStreamWarning)``."""
