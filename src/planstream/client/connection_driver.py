@@ -204,7 +204,10 @@ class ConnectionDriver:
             verdict.error,
             retry,
         )
-        self.changed(verdict.error, retry_in)
+        # A stop reports why the client gives up (RetriesExhaustedError wraps the
+        # last failure): the move to closed is the last change, never repeated.
+        stopped_by = action.error if isinstance(action, Stop) else None
+        self.changed(stopped_by or verdict.error, retry_in)
         return action
 
     # --- connecting ----------------------------------------------------------------
