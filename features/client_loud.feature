@@ -44,6 +44,11 @@ Feature: The client fails loudly and takes server URLs as users write them
       | a password           | https://robot:S3cr3t-pw@example.org    | 'https://***@example.org' must not carry credentials |
       | a token parameter    | wss://example.org/ps?token=S3cr3t-pw   | query parameter 'token'                   |
 
+  Scenario: A bad URL among several is named by its place in the urls argument
+    When client settings are built with arguments {"urls": ["ws://a:1", "ftp://b:2"]}
+    Then building the client settings fails with a SettingsError naming "urls[1]"
+    And the SettingsError message mentions "'ftp://b:2' must be ws:// or wss://"
+
   Scenario: The polling transport's HTTP base comes from the same place
     Then http_base_url of "wss://example.org/planstream/v1/stream" is "https://example.org/planstream"
     And http_base_url of "http://example.org:8001/planstream/" is "http://example.org:8001/planstream"
@@ -179,3 +184,48 @@ Feature: The client fails loudly and takes server URLs as users write them
     When the loud client subscribes to plan "p" and waits at most 10 seconds
     Then the loud subscription ended with the error RetriesExhaustedError
     And the loud client's state changes end with "reconnecting -> closed" and none is "closed -> closed"
+
+  # --- the deadline in the pure connection machine (item 2) -----------------------------------
+
+  Scenario Outline: The machine's connect deadline stops it from <state> with ConnectTimeoutError
+    Given a deadline machine over transport "<transport>" with connect_timeout 5 for "ws://a:1/v1/stream"
+    When the deadline machine starts at 10 and <then>
+    Then the deadline machine's deadline is 15
+    And the deadline machine times out at 15 with ConnectTimeoutError naming "ws://a:1/v1/stream" and "<last>"
+    And the deadline machine is "closed" with no deadline
+
+    Examples:
+      | state        | transport | then                                 | last                         |
+      | connecting   | websocket | nothing else happens                 | no attempt had failed        |
+      | reconnecting | websocket | its first attempt is refused at 11   | could not reach the server   |
+      | polling      | polling   | nothing else happens                 | no attempt had failed        |
+      | polling      | auto      | two upgrades are refused with 404    | no planstream endpoint answers at ws://a:1/v1/stream |
+
+  Scenario: The machine's deadline is lifted for good by a first connection, and refused when not due
+    Given a deadline machine over transport "websocket" with connect_timeout 5 for "ws://a:1/v1/stream"
+    Then the deadline machine refuses timed_out at 3 before it starts
+    When the deadline machine starts at 0 and nothing else happens
+    Then the deadline machine refuses timed_out at 3 before its deadline
+    When the deadline machine connects at 1
+    Then the deadline machine has no deadline
+    And the deadline machine refuses timed_out at 9 with no deadline
+    When the deadline machine's connection fails at 2
+    Then the deadline machine has no deadline
+
+  Scenario: A first answered poll lifts the deadline; a fatal stop and close() clear it
+    Given a deadline machine over transport "polling" with connect_timeout 5 for "ws://a:1/v1/stream"
+    When the deadline machine starts at 0 and a poll is answered at 1
+    Then the deadline machine has no deadline
+    Given a deadline machine over transport "websocket" with connect_timeout 5 for "ws://a:1/v1/stream"
+    When the deadline machine starts at 0 and its first attempt is refused with 403 at 1
+    Then the deadline machine is "closed" with no deadline
+    Given a deadline machine over transport "websocket" with connect_timeout 5 for "ws://a:1/v1/stream"
+    When the deadline machine starts at 0 and nothing else happens
+    And the deadline machine is closed
+    Then the deadline machine is "closed" with no deadline
+
+  Scenario: A machine without connect_timeout has no deadline; a zero or negative one is refused
+    Given a deadline machine over transport "websocket" with no connect_timeout
+    When the deadline machine starts at 0 and nothing else happens
+    Then the deadline machine has no deadline
+    And a deadline machine with connect_timeout 0 is refused with "connect_timeout must be positive"

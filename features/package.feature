@@ -91,6 +91,7 @@ Feature: The planstream package is tidy: a deliberate API, pure core, typed, one
       | planstream.repairs            |
       | planstream.node_ring          |
       | planstream.endpoints          |
+      | planstream.connection_transitions |
       | planstream.settings_env       |
       | planstream.redaction          |
       | planstream.imports            |

@@ -4,11 +4,12 @@ Everything that decides the connection's lifecycle lives here, written as
 data where it can be (h11's ``_state.py`` is the model):
 
 * the states are :class:`ConnectionState`;
-* every state change is one entry of :data:`CONNECTION_TRANSITIONS`, keyed by
+* every state change is one entry of :data:`CONNECTION_TRANSITIONS` (the
+  table and its enums live in :mod:`planstream.connection_transitions`), keyed by
   ``(state, trigger)``; an input whose trigger has no entry for the current
   state raises :class:`~planstream.errors.InvalidStateError`;
 * each input (:meth:`ConnectionStateMachine.start`, ``connected``, ``failed``,
-  ``close``) returns one action
+  ``timed_out``, ``close``) returns one action
   (:data:`~planstream.connection_actions.ConnectionAction`) that the asyncio
   transport performs. Time is an argument, randomness comes only from the
   injected ``rng`` of the backoff schedule; nothing here sleeps or connects.
@@ -43,9 +44,7 @@ The rules it keeps:
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from enum import StrEnum
-from types import MappingProxyType
+from collections.abc import Sequence
 
 from planstream.backoff import BackoffPolicy, RandomSource
 from planstream.close_codes import Verdict, VerdictKind
@@ -57,6 +56,12 @@ from planstream.connection_actions import (
     Stop,
     StopPolling,
     Wait,
+)
+from planstream.connection_transitions import (
+    CONNECTION_TRANSITIONS,
+    ConnectionState,
+    ConnectionTrigger,
+    TransportMode,
 )
 from planstream.errors import (
     AuthenticationError,
@@ -76,81 +81,8 @@ __all__ = [
 ]
 
 
-class TransportMode(StrEnum):
-    """How the client reaches the server."""
-
-    AUTO = "auto"  # WebSocket, falling back to HTTP long-polling (protocol §6)
-    WEBSOCKET = "websocket"
-    POLLING = "polling"
-
-
-class ConnectionState(StrEnum):
-    """Where the connection is in its lifecycle."""
-
-    CONNECTING = "connecting"  # the first WebSocket attempt is under way
-    OPEN = "open"  # a WebSocket is up and its hello was accepted
-    RECONNECTING = "reconnecting"  # a WebSocket failed; the next attempt is scheduled
-    POLLING = "polling"  # HTTP long-polling carries the stream (protocol §6)
-    CLOSED = "closed"  # not started, closed by the user, or stopped for good
-
-
-class ConnectionTrigger(StrEnum):
-    """What happened, as the transition table sees it (derived from each input)."""
-
-    START = "start"  # start() with transport auto or websocket
-    START_POLLING = "start_polling"  # start() with transport polling
-    CONNECTED = "connected"  # a WebSocket hello was accepted
-    TIMED_OUT = "timed_out"  # no first connection before the connect deadline
-    POLL_SUCCEEDED = "poll_succeeded"  # a poll was answered
-    RETRY = "retry"  # a failure to retry after a backoff delay
-    REFRESH_TOKEN = "refresh_token"  # noqa: S105 - 401/4001 with a token provider (protocol §2, §4)
-    FALL_BACK = "fall_back"  # auto: too many HTTP answers to the upgrade
-    PROBE_FAILED = "probe_failed"  # polling: the WebSocket probe failed
-    STOP = "stop"  # a fatal failure, or the attempts are used up
-    CLOSE = "close"  # the user closed the client
-
-
 _S = ConnectionState
 _T = ConnectionTrigger
-
-#: Every state change: ``(state, trigger) -> next state``. Nothing else moves
-#: the machine; a pair that is missing is an input the state does not accept.
-CONNECTION_TRANSITIONS: Mapping[tuple[ConnectionState, ConnectionTrigger], ConnectionState] = (
-    MappingProxyType(
-        {
-            # A new machine is closed; start() opens it (again).
-            (_S.CLOSED, _T.START): _S.CONNECTING,
-            (_S.CLOSED, _T.START_POLLING): _S.POLLING,
-            (_S.CLOSED, _T.CLOSE): _S.CLOSED,
-            (_S.CONNECTING, _T.CONNECTED): _S.OPEN,
-            (_S.CONNECTING, _T.RETRY): _S.RECONNECTING,
-            (_S.CONNECTING, _T.REFRESH_TOKEN): _S.RECONNECTING,
-            (_S.CONNECTING, _T.FALL_BACK): _S.POLLING,
-            (_S.CONNECTING, _T.STOP): _S.CLOSED,
-            (_S.CONNECTING, _T.TIMED_OUT): _S.CLOSED,
-            (_S.CONNECTING, _T.CLOSE): _S.CLOSED,
-            (_S.OPEN, _T.RETRY): _S.RECONNECTING,
-            (_S.OPEN, _T.REFRESH_TOKEN): _S.RECONNECTING,
-            (_S.OPEN, _T.STOP): _S.CLOSED,
-            (_S.OPEN, _T.CLOSE): _S.CLOSED,
-            (_S.RECONNECTING, _T.CONNECTED): _S.OPEN,
-            (_S.RECONNECTING, _T.RETRY): _S.RECONNECTING,
-            (_S.RECONNECTING, _T.REFRESH_TOKEN): _S.RECONNECTING,
-            (_S.RECONNECTING, _T.FALL_BACK): _S.POLLING,
-            (_S.RECONNECTING, _T.STOP): _S.CLOSED,
-            (_S.RECONNECTING, _T.TIMED_OUT): _S.CLOSED,
-            (_S.RECONNECTING, _T.CLOSE): _S.CLOSED,
-            (_S.POLLING, _T.CONNECTED): _S.OPEN,  # a WebSocket probe succeeded
-            (_S.POLLING, _T.POLL_SUCCEEDED): _S.POLLING,
-            (_S.POLLING, _T.RETRY): _S.POLLING,  # a poll failed: back off, keep polling
-            (_S.POLLING, _T.REFRESH_TOKEN): _S.POLLING,
-            (_S.POLLING, _T.PROBE_FAILED): _S.POLLING,
-            (_S.POLLING, _T.STOP): _S.CLOSED,
-            (_S.POLLING, _T.TIMED_OUT): _S.CLOSED,  # no poll answered yet
-            (_S.POLLING, _T.CLOSE): _S.CLOSED,
-        }
-    )
-)
 
 
 #: States in which a WebSocket upgrade is being attempted (refusals count there).
