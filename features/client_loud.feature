@@ -229,3 +229,20 @@ Feature: The client fails loudly and takes server URLs as users write them
     When the deadline machine starts at 0 and nothing else happens
     Then the deadline machine has no deadline
     And a deadline machine with connect_timeout 0 is refused with "connect_timeout must be positive"
+
+  # --- an upgrade refusal from something that is not a planstream endpoint (item 2) -------------
+
+  Scenario Outline: HTTP <status> with <body> at the upgrade URL is <error>
+    When an upgrade refusal with HTTP <status> and body "<body>" at "ws://h:1/x/v1/stream?token=S3cr3t-pw" is classified
+    Then the connection machine verdict is "<kind>" with error class <error>
+    And the connection machine verdict's error message includes "<mentions>"
+    And the connection machine verdict's error message never shows "S3cr3t-pw"
+
+    Examples:
+      | status | body                       | kind     | error                 | mentions                                                      |
+      | 404    | empty                      | fallback | EndpointNotFoundError | no planstream endpoint answers at ws://h:1/x/v1/stream?token=*** (HTTP 404) |
+      | 404    | a JSON not_found           | fallback | EndpointNotFoundError | (HTTP 404: Not Found); check the URL's host, port and path    |
+      | 403    | empty                      | fallback | EndpointNotFoundError | no planstream endpoint answers at                             |
+      | 403    | a proxy's JSON             | fallback | EndpointNotFoundError | (HTTP 403: edge proxy)                                        |
+      | 403    | planstream's forbidden     | fatal    | ForbiddenError        | HTTP 403: this token may not read (forbidden)                 |
+      | 502    | empty                      | fallback | UpgradeRefusedError   | HTTP 502                                                      |

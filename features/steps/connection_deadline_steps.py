@@ -133,3 +133,28 @@ def then_machine_refused(context: Any, seconds: float, text: str) -> None:
         refusal = exc
     assert refusal is not None
     assert text in str(refusal), str(refusal)
+
+
+# --- refusals classified with the URL tried ---------------------------------------------------
+
+_BODIES = {
+    "empty": b"",
+    "a JSON not_found": b'{"error":"not_found","message":"Not Found"}',
+    "a proxy's JSON": b'{"error":"edge","message":"edge proxy"}',
+    "planstream's forbidden": _FORBIDDEN,
+}
+
+
+@when('an upgrade refusal with HTTP {status:d} and body "{body}" at "{url}" is classified')
+def when_refusal_at(context: Any, status: int, body: str, url: str) -> None:
+    context.cm_status = status
+    context.cm_verdict = classify_http_status(
+        status, body=_BODIES[body], has_token_provider=True, url=url
+    )
+
+
+@then('the connection machine verdict\'s error message never shows "{secret}"')
+def then_never_shows(context: Any, secret: str) -> None:
+    error = context.cm_verdict.error
+    assert secret not in str(error), str(error)
+    assert secret not in getattr(error, "url", ""), error
