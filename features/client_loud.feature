@@ -171,6 +171,14 @@ Feature: The client fails loudly and takes server URLs as users write them
     When client settings are built with no arguments, recording warnings
     Then one PlanStreamWarning says "PLANSTREAM_XYZZY is not a planstream setting and is ignored (see docs/reference/settings.md)"
 
+  Scenario: A CLI command warns about a misspelled variable in one plain line
+    When the planstream command runs "watch p --url ws://127.0.0.1:{free_port} --connect-timeout 0.3" with the environment variable PLANSTREAM_RECONECT__INITIAL_DELAY=1
+    Then the planstream command exits with status 2
+    And the planstream command's stderr starts with these lines:
+      | line                                                                                                                               |
+      | planstream: warning: PLANSTREAM_RECONECT__INITIAL_DELAY is not a planstream setting and is ignored; did you mean PLANSTREAM_RECONNECT__INITIAL_DELAY? |
+      | planstream: error: cannot reach ws://127.0.0.1:                                                                                    |
+
   Scenario: A PlanStreamWarning is a planstream error too, so one filter can make it fatal
     Then PlanStreamWarning is a UserWarning and a PlanStreamError
 

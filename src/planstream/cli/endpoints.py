@@ -12,11 +12,13 @@ place. ``watch`` takes ``--url`` several times for several server nodes
 
 from __future__ import annotations
 
+import sys
+import warnings
 from collections.abc import Sequence
 
 from planstream.cli.failures import CommandError
 from planstream.endpoints import STREAM_PATH, ServerEndpoints
-from planstream.errors import InvalidUrlError
+from planstream.errors import InvalidUrlError, PlanStreamWarning
 from planstream.settings import ClientSettings
 
 __all__ = ["STREAM_PATH", "client_settings", "server_endpoints", "stream_url"]
@@ -78,4 +80,9 @@ def client_settings(
         overrides["ssl"] = {"ca_file": ca_file}
     if connect_timeout is not None:
         overrides["connect_timeout"] = connect_timeout
-    return ClientSettings(**overrides)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", PlanStreamWarning)
+        settings = ClientSettings(**overrides)
+    for warning in caught:  # one plain line each, like the command's errors
+        print(f"planstream: warning: {warning.message}", file=sys.stderr)
+    return settings
