@@ -12,12 +12,19 @@ action that comes back is performed here, in one place:
   (:class:`~planstream.client.websocket_connection.OpenWebSocket`: the reader,
   a watchdog timer armed for its next deadline, an outbox sender while there is
   something to send) until it fails, and report why;
-* ``StartPolling``: poll over HTTP (:mod:`planstream.client.polling`, given only
-  what to poll and how to report) while the driver probes the WebSocket; a
-  poll's failure is reported here and its retry time comes back from the machine;
+* ``StartPolling``: run a :class:`~planstream.client.polling_phase.PollingPhase`:
+  poll over HTTP (:mod:`planstream.client.polling`, given only what to poll and
+  how to report) while probing the WebSocket; a poll's failure is reported
+  here and its retry time comes back from the machine;
 * ``StopPolling``: a probe's WebSocket carries the stream: polling ends, the
   WebSocket is served;
 * ``Stop``: end every subscription and stop.
+
+The first connection's deadline (``connect_timeout``, the machine's
+``deadline``) is kept without a timer task: a ``Connect`` due after it sleeps
+until the deadline and reports ``timed_out``; an attempt under way gets only
+the time left as its ``open_timeout``; a polling phase has one task that
+sleeps until the deadline (:class:`~planstream.client.polling_phase.PollingPhase`).
 
 With several server URLs the machine names the node of every attempt; once a
 WebSocket is open every plan is re-subscribed from its last event, so the
