@@ -123,6 +123,13 @@ Feature: The client fails loudly and takes server URLs as users write them
     Then the loud client received seq 1 to 2 of plan "loud-poll"
     And the loud client is still "polling" after 1 seconds
 
+  Scenario: Without connect_timeout polling has no deadline at all
+    Given a reference server with a plan "loud-forever" of 2 events
+    And a loud client with connect_timeout 0 in transport "polling" aimed at the reference server
+    When the loud client subscribes to plan "loud-forever" and waits at most 1 seconds
+    Then the loud client received seq 1 to 2 of plan "loud-forever"
+    And the loud client is still "polling" after 0.2 seconds
+
   Scenario: connect_timeout is 30 s by default; 0 or None waits for ever
     Then client settings built with these connect timeouts hold these values:
       | given                             | value |
