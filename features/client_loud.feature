@@ -154,6 +154,21 @@ Feature: The client fails loudly and takes server URLs as users write them
     And every "reconnecting" line on the planstream command's stderr says "; retry in" with at most 3 decimals
     And the planstream command's last stderr line contains "cannot reach ws://127.0.0.1:" and "(gave up after 0.6 s)"
 
+  Scenario: An outage during watch --json is told on stderr, one line per change, while stdout stays JSON
+    Given "planstream serve" runs with "--token loud-reader --publish-token loud-writer"
+    When the planstream command runs "publish loud-out plan.status --data '{"status": "running", "reason": null}' --token loud-writer --url {http_url}"
+    And "planstream watch loud-out --json --follow --token loud-reader --url {http_url}" runs in the background until it printed "plan.status"
+    And "planstream serve" is stopped with SIGTERM
+    And the background planstream command is interrupted with SIGINT after 1.5 seconds
+    Then the background planstream command's stdout is 1 JSON line
+    And the background planstream command's stderr has the lines, in order:
+      | line                                                    |
+      | planstream: connection closed -> connecting             |
+      | planstream: connection connecting -> open               |
+      | planstream: connection open -> reconnecting:            |
+      | planstream: connection reconnecting -> reconnecting: ConnectionLostError: could not reach the server |
+    And every reconnecting line of the background planstream command says "; retry in" and a delay
+
   Scenario: watch --connect-timeout reads PLANSTREAM_CONNECT_TIMEOUT
     When the planstream command runs "watch p --url ws://127.0.0.1:{free_port}" with the environment variable PLANSTREAM_CONNECT_TIMEOUT=0.4
     Then the planstream command exits with status 2

@@ -5,7 +5,9 @@ and the CLI's stderr story."""
 from __future__ import annotations
 
 import asyncio
+import json
 import re
+import signal
 import time
 from typing import Any
 
@@ -338,3 +340,40 @@ def then_last_stderr(context: Any, first: str, second: str) -> None:
 @then('the planstream command\'s stdout mentions "{text}"')
 def then_stdout_mentions(context: Any, text: str) -> None:
     assert text in context.cli.stdout, str(context.cli)
+
+
+# --- a background watch through an outage -------------------------------------------------------
+
+
+@when("the background planstream command is interrupted with SIGINT after {seconds:g} seconds")
+def when_background_interrupted(context: Any, seconds: float) -> None:
+    time.sleep(seconds)  # the server is another process: nothing here needs the loop
+    context.cli_background_status = context.cli_background.stop(sig=signal.SIGINT)
+
+
+@then("the background planstream command's stdout is {count:d} JSON line")
+def then_background_json(context: Any, count: int) -> None:
+    lines = context.cli_background.stdout.splitlines()
+    assert len(lines) == count, lines
+    assert all(json.loads(line)["type"] == "event" for line in lines), lines
+
+
+@then("the background planstream command's stderr has the lines, in order:")
+def then_background_stderr(context: Any) -> None:
+    lines = context.cli_background.stderr.splitlines()
+    position = 0
+    for row in context.table:
+        while position < len(lines) and not lines[position].startswith(row["line"]):
+            position += 1
+        assert position < len(lines), (row["line"], lines)
+        position += 1
+
+
+@then('every reconnecting line of the background planstream command says "{text}" and a delay')
+def then_background_retry(context: Any, text: str) -> None:
+    lines = [
+        line for line in context.cli_background.stderr.splitlines() if "-> reconnecting" in line
+    ]
+    assert lines, context.cli_background.stderr
+    assert all(re.search(r"; retry in \d+(\.\d{1,3})? s$", line) for line in lines), lines
+    assert all(text in line for line in lines), lines
