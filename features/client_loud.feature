@@ -181,6 +181,8 @@ Feature: The client fails loudly and takes server URLs as users write them
     When client settings are built with no arguments, recording warnings
     Then one PlanStreamWarning says "PLANSTREAM_RECONECT__INITIAL_DELAY is not a planstream setting and is ignored; did you mean PLANSTREAM_RECONNECT__INITIAL_DELAY?"
     And no warning shows "0.123"
+    When a PlanStreamClient is built with no arguments, recording warnings
+    Then one PlanStreamWarning says "PLANSTREAM_RECONECT__INITIAL_DELAY is not a planstream setting and is ignored; did you mean PLANSTREAM_RECONNECT__INITIAL_DELAY?"
 
   Scenario: Variables the project reads elsewhere are not reported; one far from every name gets no guess
     Given the PLANSTREAM environment variable "PLANSTREAM_SERVER_PORT" is "8001"

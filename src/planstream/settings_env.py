@@ -19,6 +19,7 @@ by default (and can be filtered, or made an error in tests).
 from __future__ import annotations
 
 import difflib
+import sys
 import warnings
 from collections.abc import Collection, Iterable, Mapping
 from typing import Final
@@ -45,6 +46,10 @@ ENV_NESTED_DELIMITER: Final = "__"
 #: reference server's settings (``planstream.server.settings``) and what the
 #: test suite and benchmarks read. Never reported as unknown.
 OTHER_VARIABLE_PREFIXES: Final = ("PLANSTREAM_SERVER_", "PLANSTREAM_TEST_", "PLANSTREAM_BENCH_")
+
+
+#: The modules whose frames a warning skips to reach the user's code.
+_OURS: Final = "planstream."
 
 
 def env_var_name(loc: tuple[int | str, ...], prefix: str = ENV_PREFIX) -> str:
@@ -118,15 +123,25 @@ def unknown_variables(
     return found
 
 
-def warn_unknown_variables(
-    environ: Mapping[str, str], known: Collection[str], *, stacklevel: int = 2
-) -> None:
+def warn_unknown_variables(environ: Mapping[str, str], known: Collection[str]) -> None:
     """Warn (:class:`~planstream.errors.PlanStreamWarning`) about each
-    ``PLANSTREAM_*`` variable no setting reads; never shows a value."""
-    for variable, closest in unknown_variables(environ, known):
+    ``PLANSTREAM_*`` variable no setting reads; never shows a value.
+
+    The warning points at the first caller outside planstream (the line that
+    built the settings or the client), as a warning about one's own code should.
+    """
+    unknown = unknown_variables(environ, known)
+    if not unknown:
+        return
+    stacklevel = 2
+    frame = sys._getframe(1)  # what warnings.warn walks itself
+    while frame.f_back is not None and frame.f_globals.get("__name__", "").startswith(_OURS):
+        frame = frame.f_back
+        stacklevel += 1
+    for variable, closest in unknown:
         hint = f"; did you mean {closest}?" if closest else " (see docs/reference/settings.md)"
         warnings.warn(
             f"{variable} is not a planstream setting and is ignored{hint}",
             PlanStreamWarning,
-            stacklevel=stacklevel + 1,
+            stacklevel=stacklevel,
         )
