@@ -235,8 +235,19 @@ def then_connect_timeout(context: Any, text: str) -> None:
     assert url in str(error), str(error)
     assert text in str(error), str(error)
     assert error.timeout == context.loud_client.settings.connect_timeout
-    assert error.last_error is not None
     assert error.__cause__ is error.last_error
+
+
+@then("the ConnectTimeoutError has no last failure")
+def then_no_last_failure(context: Any) -> None:
+    assert context.loud_error.last_error is None, repr(context.loud_error.last_error)
+    # The attempt cut short by the deadline is not reported as a failure of its own.
+    assert [c.error for c in _changes(context) if c.error is not None] == [context.loud_error]
+
+
+@then("the silent server saw {count:d} connection")
+def then_silent_connections(context: Any, count: int) -> None:
+    assert context.loud_server.connections == count, context.loud_server.connections
 
 
 @then("the loud client's wait_open() raised ConnectTimeoutError too")

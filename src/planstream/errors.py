@@ -436,8 +436,9 @@ class ConnectTimeoutError(FatalError):
     Attributes:
         urls: the server URLs tried (credentials redacted).
         timeout: the ``connect_timeout`` that ran out, seconds.
-        last_error: the last attempt's failure (also the ``__cause__``), or
-            None when no attempt had failed yet (one was still under way).
+        last_error: the last failure before the deadline (also the
+            ``__cause__``), or None when none had failed (the first attempt
+            was still under way: a server that accepts and never answers).
     """
 
     def __init__(
@@ -447,7 +448,11 @@ class ConnectTimeoutError(FatalError):
         self.timeout = timeout
         self.last_error = last_error
         where = ", ".join(self.urls) if self.urls else "the server"
-        why = f"last failure: {last_error}" if last_error is not None else "no attempt had failed"
+        why = (
+            f"last failure: {last_error}"
+            if last_error is not None
+            else "no answer yet (the first attempt was still under way)"
+        )
         super().__init__(f"no connection to {where} within {timeout:g} s (connect_timeout); {why}")
         self.__cause__ = last_error
 

@@ -2,8 +2,11 @@
 
 Nested values use ``__``: ``PLANSTREAM_RECONNECT__INITIAL_DELAY=0.1``. A bad
 value fails at construction with :class:`~planstream.errors.SettingsError`
-naming the environment variable that sets it; the value itself is never
-echoed (it may be the token).
+naming the environment variable that sets it (or the argument, when code
+passed it: :mod:`planstream.settings_env`); the value itself is never echoed
+(it may be the token). A ``PLANSTREAM_*`` variable no setting reads is
+reported with a :class:`~planstream.errors.PlanStreamWarning`. Server URLs are
+read by :mod:`planstream.endpoints`, in every form users write.
 """
 
 from __future__ import annotations

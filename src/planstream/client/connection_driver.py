@@ -167,7 +167,12 @@ class ConnectionDriver:
                     try:
                         session = await self.open_websocket(action.node, deadline)
                     except TransportFailedError as exc:
-                        action = self.report_failure(exc.verdict)
+                        if deadline is not None and now() >= deadline:
+                            # Cut short by the deadline: its timeout would hide
+                            # the last real failure (a 404, a refusal) from the error.
+                            action = self.timed_out(deadline)
+                        else:
+                            action = self.report_failure(exc.verdict)
                         continue
                     action = machine.connected(now())
                     continue
