@@ -96,11 +96,12 @@ Feature: What the planstream command shows, computed without a network
       | url                                   | stream                              | http                      |
       | ws://127.0.0.1:8765/v1/stream         | ws://127.0.0.1:8765/v1/stream       | http://127.0.0.1:8765     |
       | http://127.0.0.1:8765                 | ws://127.0.0.1:8765/v1/stream       | http://127.0.0.1:8765     |
-      | https://example.org/ps/               | wss://example.org/ps                | https://example.org/ps    |
+      | https://example.org/ps/               | wss://example.org/ps/v1/stream      | https://example.org/ps    |
+      | http://127.0.0.1:8001/planstream      | ws://127.0.0.1:8001/planstream/v1/stream | http://127.0.0.1:8001/planstream |
       | wss://example.org/ps/v1/stream        | wss://example.org/ps/v1/stream      | https://example.org/ps    |
 
   Scenario: A --url that is no server address fails with one line
-    Then the URL "ftp://example.org" is refused with "--url must look like ws://HOST:PORT/v1/stream or http://HOST:PORT, not 'ftp://example.org'"
+    Then the URL "ftp://example.org" is refused with "--url must look like ws://HOST:PORT/v1/stream or http://HOST:PORT[/PREFIX], not 'ftp://example.org'"
 
   Scenario Outline: A command body that <does> exits <status> with "<stderr>"
     When a command body that <does> runs

@@ -27,7 +27,7 @@ Feature: The client moves between several server nodes and resumes exactly
   Scenario: Every URL of the list obeys the URL rules, and a bad list names PLANSTREAM_URLS without echoing it
     Then multi-node URL lists are refused like this:
       | urls                                  | message                             |
-      | ws://a:1,http://b:2                   | ws:// or wss://                     |
+      | ws://a:1,ftp://b:2                    | ws:// or wss://                     |
       | ws://a:1,ws://robot:S3cr3t-pw@b:2     | must not carry credentials          |
       | ws://a:1,ws://b:2/?token=S3cr3t-pw    | must not carry credentials          |
       | ws://a:1,ws://a:1/v1/stream           | lists the same URL twice            |

@@ -90,6 +90,9 @@ Feature: The planstream package is tidy: a deliberate API, pure core, typed, one
       | planstream.connection_actions |
       | planstream.repairs            |
       | planstream.node_ring          |
+      | planstream.endpoints          |
+      | planstream.connection_transitions |
+      | planstream.settings_env       |
       | planstream.redaction          |
       | planstream.imports            |
       | planstream.router             |

@@ -21,7 +21,7 @@ Feature: Secrets never reach a log, and server text never steers a terminal
 
   Scenario Outline: A URL carrying credentials (<what>) is refused without echoing them
     When client settings are built with the URL "<url>"
-    Then building them fails with a SettingsError naming "PLANSTREAM_URL" without "S3cr3t-V4lue"
+    Then building them fails with a SettingsError naming "url" without "S3cr3t-V4lue"
     When "planstream watch p1" runs with the URL "<url>"
     Then the command failed with one error line saying "must not carry credentials" without "S3cr3t-V4lue"
 
@@ -34,7 +34,7 @@ Feature: Secrets never reach a log, and server text never steers a terminal
 
   Scenario: A token that cannot be a header value is refused without echoing it
     When client settings are built with a token holding a newline
-    Then building them fails with a SettingsError naming "PLANSTREAM_TOKEN" without "S3cr3t-V4lue"
+    Then building them fails with a SettingsError naming "token" without "S3cr3t-V4lue"
     When a client whose token provider returns a token holding a newline streams over WebSocket, then over polling
     Then each stream fails with an AuthenticationError that does not quote the token
 

@@ -43,8 +43,8 @@ Feature: TLS end to end: wss:// and https:// with a CA of the test's own
   Scenario: Bad TLS settings fail at construction, naming their variable
     Then client settings with PLANSTREAM_SSL__CA_FILE pointing to a text file fail naming "PLANSTREAM_SSL__CA_FILE"
     And client settings with PLANSTREAM_SSL__CA_FILE pointing nowhere fail naming "PLANSTREAM_SSL__CA_FILE"
-    And client settings with a key file but no certificate file fail naming "PLANSTREAM_SSL__KEY_FILE"
-    And client settings with a client certificate that is not PEM fail naming "PLANSTREAM_SSL"
+    And client settings with a key file but no certificate file fail naming "ssl.key_file"
+    And client settings with a client certificate that is not PEM fail naming "ssl"
     And server settings with an ssl key file but no certificate file fail naming "PLANSTREAM_SERVER_SSL_KEYFILE"
 
   Scenario: A client certificate is presented (mutual TLS settings)

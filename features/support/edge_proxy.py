@@ -11,6 +11,8 @@ from support.scripted_servers import answer_http
 
 __all__ = ["EdgeProxy"]
 
+_FORBIDDEN = b'{"error": "forbidden", "message": "edge proxy: this token may not read"}'
+
 
 class EdgeProxy(UpgradeGateProxy):
     """An :class:`UpgradeGateProxy` that answers WebSocket upgrades with any status:
@@ -33,7 +35,10 @@ class EdgeProxy(UpgradeGateProxy):
         if status is None:
             return False
         self.answered.append(status)
-        await answer_http(writer, status, b'{"error": "edge", "message": "edge proxy"}')
+        # A 403 plays the planstream server's own refusal (protocol §2: its JSON
+        # body); any other 403 means no planstream endpoint answers there.
+        body = _FORBIDDEN if status == 403 else b'{"error": "edge", "message": "edge proxy"}'
+        await answer_http(writer, status, body)
         return True
 
     def _piped(self, upstream: asyncio.StreamWriter) -> None:

@@ -27,6 +27,7 @@ from pydantic import ValidationError
 from planstream.errors import (
     AuthenticationError,
     ConnectionLostError,
+    EndpointNotFoundError,
     ForbiddenError,
     HeartbeatTimeoutError,
     IncompatibleProtocolError,
@@ -230,6 +231,7 @@ def classify_http_status(
     retry_after: float | str | None = None,
     protocols_header: str | None = None,
     request: str = "the WebSocket upgrade",
+    url: str | None = None,
 ) -> Verdict:
     """Classify an HTTP answer that refused the WebSocket upgrade (protocol §2, §6).
 
@@ -242,6 +244,10 @@ def classify_http_status(
         protocols_header: the ``X-Planstream-Protocols`` header, if any.
         request: what was refused, for the error text (``"a poll"`` for
             protocol §6 long-polls, which share these rules).
+        url: the URL requested (redacted in the error). With it, a 404, or a
+            403 without a planstream ``forbidden`` body, is reported as
+            :class:`~planstream.errors.EndpointNotFoundError`: no planstream
+            endpoint answers there (a wrong path, a missing mount prefix).
 
     Returns:
         The verdict. Statuses a planstream server does not use for the upgrade
@@ -263,6 +269,13 @@ def classify_http_status(
         return Verdict(VerdictKind.FATAL, incompatible_subprotocols(supported))
     if status == 401:
         return _unauthorized(f"{text} (unauthorized)", has_token_provider)
+    ours = parsed is not None and parsed.error == "forbidden"
+    if url is not None and (status == 404 or (status == 403 and not ours)):
+        # protocol §2/§6: a planstream server refuses a token with 403 and its
+        # JSON body; a bare 403/404 comes from something else (a framework's
+        # unknown route, a proxy): the URL is wrong, not the token.
+        detail = frame_excerpt(parsed.message, _EXCERPT) if parsed and parsed.message else ""
+        return Verdict(VerdictKind.FALLBACK, EndpointNotFoundError(status, url, detail))
     if status == 403:
         return Verdict(VerdictKind.FATAL, ForbiddenError(f"{text} (forbidden)"))
     if status in (429, 503):

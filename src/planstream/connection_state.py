@@ -4,11 +4,12 @@ Everything that decides the connection's lifecycle lives here, written as
 data where it can be (h11's ``_state.py`` is the model):
 
 * the states are :class:`ConnectionState`;
-* every state change is one entry of :data:`CONNECTION_TRANSITIONS`, keyed by
+* every state change is one entry of :data:`CONNECTION_TRANSITIONS` (the
+  table and its enums live in :mod:`planstream.connection_transitions`), keyed by
   ``(state, trigger)``; an input whose trigger has no entry for the current
   state raises :class:`~planstream.errors.InvalidStateError`;
 * each input (:meth:`ConnectionStateMachine.start`, ``connected``, ``failed``,
-  ``close``) returns one action
+  ``timed_out``, ``close``) returns one action
   (:data:`~planstream.connection_actions.ConnectionAction`) that the asyncio
   transport performs. Time is an argument, randomness comes only from the
   injected ``rng`` of the backoff schedule; nothing here sleeps or connects.
@@ -33,14 +34,17 @@ The rules it keeps:
   a backoff delay is drawn only after a full round of failures (so
   ``max_attempts`` counts rounds), a ``retry_after`` rests that node only;
   polling stays on its node while its WebSocket probes go round the ring;
-* ``fatal`` verdicts stop the machine; ``close()`` stops it from any state.
+* ``fatal`` verdicts stop the machine; ``close()`` stops it from any state;
+* with a ``connect_timeout``, :meth:`ConnectionStateMachine.start` sets a
+  deadline (:attr:`~ConnectionStateMachine.deadline`) for the first
+  connection; the first WebSocket hello or answered poll lifts it for good.
+  If the driver's timer reaches it first, ``timed_out()`` stops the machine
+  with ``ConnectTimeoutError`` naming the URLs and the last failure.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from enum import StrEnum
-from types import MappingProxyType
+from collections.abc import Sequence
 
 from planstream.backoff import BackoffPolicy, RandomSource
 from planstream.close_codes import Verdict, VerdictKind
@@ -53,8 +57,15 @@ from planstream.connection_actions import (
     StopPolling,
     Wait,
 )
+from planstream.connection_transitions import (
+    CONNECTION_TRANSITIONS,
+    ConnectionState,
+    ConnectionTrigger,
+    TransportMode,
+)
 from planstream.errors import (
     AuthenticationError,
+    ConnectTimeoutError,
     InvalidStateError,
     PlanStreamError,
     RetriesExhaustedError,
@@ -70,77 +81,8 @@ __all__ = [
 ]
 
 
-class TransportMode(StrEnum):
-    """How the client reaches the server."""
-
-    AUTO = "auto"  # WebSocket, falling back to HTTP long-polling (protocol §6)
-    WEBSOCKET = "websocket"
-    POLLING = "polling"
-
-
-class ConnectionState(StrEnum):
-    """Where the connection is in its lifecycle."""
-
-    CONNECTING = "connecting"  # the first WebSocket attempt is under way
-    OPEN = "open"  # a WebSocket is up and its hello was accepted
-    RECONNECTING = "reconnecting"  # a WebSocket failed; the next attempt is scheduled
-    POLLING = "polling"  # HTTP long-polling carries the stream (protocol §6)
-    CLOSED = "closed"  # not started, closed by the user, or stopped for good
-
-
-class ConnectionTrigger(StrEnum):
-    """What happened, as the transition table sees it (derived from each input)."""
-
-    START = "start"  # start() with transport auto or websocket
-    START_POLLING = "start_polling"  # start() with transport polling
-    CONNECTED = "connected"  # a WebSocket hello was accepted
-    POLL_SUCCEEDED = "poll_succeeded"  # a poll was answered
-    RETRY = "retry"  # a failure to retry after a backoff delay
-    REFRESH_TOKEN = "refresh_token"  # noqa: S105 - 401/4001 with a token provider (protocol §2, §4)
-    FALL_BACK = "fall_back"  # auto: too many HTTP answers to the upgrade
-    PROBE_FAILED = "probe_failed"  # polling: the WebSocket probe failed
-    STOP = "stop"  # a fatal failure, or the attempts are used up
-    CLOSE = "close"  # the user closed the client
-
-
 _S = ConnectionState
 _T = ConnectionTrigger
-
-#: Every state change: ``(state, trigger) -> next state``. Nothing else moves
-#: the machine; a pair that is missing is an input the state does not accept.
-CONNECTION_TRANSITIONS: Mapping[tuple[ConnectionState, ConnectionTrigger], ConnectionState] = (
-    MappingProxyType(
-        {
-            # A new machine is closed; start() opens it (again).
-            (_S.CLOSED, _T.START): _S.CONNECTING,
-            (_S.CLOSED, _T.START_POLLING): _S.POLLING,
-            (_S.CLOSED, _T.CLOSE): _S.CLOSED,
-            (_S.CONNECTING, _T.CONNECTED): _S.OPEN,
-            (_S.CONNECTING, _T.RETRY): _S.RECONNECTING,
-            (_S.CONNECTING, _T.REFRESH_TOKEN): _S.RECONNECTING,
-            (_S.CONNECTING, _T.FALL_BACK): _S.POLLING,
-            (_S.CONNECTING, _T.STOP): _S.CLOSED,
-            (_S.CONNECTING, _T.CLOSE): _S.CLOSED,
-            (_S.OPEN, _T.RETRY): _S.RECONNECTING,
-            (_S.OPEN, _T.REFRESH_TOKEN): _S.RECONNECTING,
-            (_S.OPEN, _T.STOP): _S.CLOSED,
-            (_S.OPEN, _T.CLOSE): _S.CLOSED,
-            (_S.RECONNECTING, _T.CONNECTED): _S.OPEN,
-            (_S.RECONNECTING, _T.RETRY): _S.RECONNECTING,
-            (_S.RECONNECTING, _T.REFRESH_TOKEN): _S.RECONNECTING,
-            (_S.RECONNECTING, _T.FALL_BACK): _S.POLLING,
-            (_S.RECONNECTING, _T.STOP): _S.CLOSED,
-            (_S.RECONNECTING, _T.CLOSE): _S.CLOSED,
-            (_S.POLLING, _T.CONNECTED): _S.OPEN,  # a WebSocket probe succeeded
-            (_S.POLLING, _T.POLL_SUCCEEDED): _S.POLLING,
-            (_S.POLLING, _T.RETRY): _S.POLLING,  # a poll failed: back off, keep polling
-            (_S.POLLING, _T.REFRESH_TOKEN): _S.POLLING,
-            (_S.POLLING, _T.PROBE_FAILED): _S.POLLING,
-            (_S.POLLING, _T.STOP): _S.CLOSED,
-            (_S.POLLING, _T.CLOSE): _S.CLOSED,
-        }
-    )
-)
 
 
 #: States in which a WebSocket upgrade is being attempted (refusals count there).
@@ -163,10 +105,16 @@ class ConnectionStateMachine:
             WebSocket probes.
         nodes: how many server URLs the client may use (see
             :mod:`planstream.node_ring` for the policy).
+        connect_timeout: seconds from ``start()`` within which a first
+            connection must open, or None to wait for ever.
+        urls: the server URLs, named by ``ConnectTimeoutError`` (default:
+            none named).
     """
 
     __slots__ = (
+        "_deadline",
         "_healthy_since",
+        "_last_error",
         "_probe_at",
         "_probe_node",
         "_refreshed",
@@ -174,10 +122,12 @@ class ConnectionStateMachine:
         "_ring",
         "_schedule",
         "_state",
+        "connect_timeout",
         "fallback_after",
         "has_token_provider",
         "reset_after",
         "transport",
+        "urls",
         "websocket_retry_interval",
     )
 
@@ -192,6 +142,8 @@ class ConnectionStateMachine:
         fallback_after: int = 2,
         websocket_retry_interval: float = 30.0,
         nodes: int = 1,
+        connect_timeout: float | None = None,
+        urls: Sequence[str] = (),
     ) -> None:
         if not reset_after >= 0:
             raise ValueError("reset_after must not be negative")
@@ -199,6 +151,10 @@ class ConnectionStateMachine:
             raise ValueError("fallback_after must be at least 1")
         if not websocket_retry_interval > 0:
             raise ValueError("websocket_retry_interval must be positive")
+        if connect_timeout is not None and not connect_timeout > 0:
+            raise ValueError("connect_timeout must be positive (None: wait for ever)")
+        self.connect_timeout = connect_timeout
+        self.urls = tuple(urls)
         self.transport = TransportMode(transport)
         self.reset_after = reset_after
         self.has_token_provider = has_token_provider
@@ -212,11 +168,19 @@ class ConnectionStateMachine:
         self._probe_at: float | None = None  # next WebSocket probe while polling (auto)
         self._ring = NodeRing(nodes)  # raises ValueError below one node
         self._probe_node = 0  # the node of the next probe while polling
+        self._deadline: float | None = None  # the first connection's, until it opens
+        self._last_error: PlanStreamError | None = None  # the latest failure
 
     @property
     def state(self) -> ConnectionState:
         """The current state."""
         return self._state
+
+    @property
+    def deadline(self) -> float | None:
+        """When :meth:`timed_out` is due: ``start()`` + ``connect_timeout``
+        until a first connection opens, then None for good."""
+        return self._deadline
 
     @property
     def node(self) -> int:
@@ -235,6 +199,8 @@ class ConnectionStateMachine:
         self._refusals = 0
         self._probe_at = None
         self._ring.reset()
+        self._last_error = None
+        self._deadline = None if self.connect_timeout is None else now + self.connect_timeout
         if polling:
             return StartPolling(at=now, probe_at=None, node=0)
         return Connect(websocket=True, at=now, node=0)
@@ -252,6 +218,7 @@ class ConnectionStateMachine:
         # protocol §2: the token was accepted; a later 401/4001 may refresh again
         self._refreshed = False
         self._refusals = 0
+        self._deadline = None  # a first connection opened: no more deadline
         if not websocket:
             if self._healthy_since is None:
                 self._healthy_since = now
@@ -288,6 +255,7 @@ class ConnectionStateMachine:
         trigger, error, refusals = self._judge(verdict, probe, healthy, next_node is None)
         self._fire(trigger)
         # The table accepted the input; from here on the machine changes.
+        self._last_error = verdict.error
         self._refusals = refusals
         self._refreshed = trigger is _T.REFRESH_TOKEN
         if not probe:
@@ -296,6 +264,7 @@ class ConnectionStateMachine:
             self._schedule.reset()
         ring = self._ring
         if trigger is _T.STOP:
+            self._deadline = None
             return Stop(error)
         if trigger is _T.REFRESH_TOKEN:
             if probe:
@@ -329,11 +298,30 @@ class ConnectionStateMachine:
         node, at = ring.after_backoff(now + delay)
         return Connect(websocket=True, at=at, node=node)
 
+    def timed_out(self, now: float) -> ConnectionAction:
+        """The driver's timer reached :attr:`deadline` before a first connection:
+        stop with ``ConnectTimeoutError`` (the URLs, the last failure).
+
+        Raises:
+            InvalidStateError: no deadline is pending (none set, already
+                lifted by a connection, or not reached at ``now``).
+        """
+        deadline = self._deadline
+        if deadline is None or now < deadline:
+            raise InvalidStateError(self._state, "a connect deadline that is not due")
+        self._fire(_T.TIMED_OUT)
+        self._deadline = None
+        self._healthy_since = None
+        self._probe_at = None
+        assert self.connect_timeout is not None  # a deadline comes from it
+        return Stop(ConnectTimeoutError(self.urls, self.connect_timeout, self._last_error))
+
     def close(self) -> ConnectionAction:
         """The user closed the client: from any state, stop with no error."""
         self._fire(_T.CLOSE)
         self._healthy_since = None
         self._probe_at = None
+        self._deadline = None
         return Stop(None)
 
     # --- internals ------------------------------------------------------------------

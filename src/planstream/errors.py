@@ -9,6 +9,7 @@ cross into planstream and never escape raw.
 
     PlanStreamError
     ├── SettingsError                 bad configuration (also a ValueError)
+    │   └── InvalidUrlError           a server URL planstream cannot use (shown redacted)
     ├── PlanStateError                an event folded into the wrong plan (also a ValueError)
     ├── InvalidStateError             our mistake: a connection input in the wrong state
     ├── ClientClosedError             the client was closed under a running iterator
@@ -25,8 +26,9 @@ cross into planstream and never escape raw.
     │   ├── MessageTooBigError        close 1009: a frame exceeded one side's limit (``refused_by``)
     │   ├── TLSError                  TLS handshake failed: unknown CA, wrong host name, ...
     │   ├── RetriesExhaustedError     max_attempts used up; ``last_error`` says why
-    │   └── RequestRefusedError       an HTTP request refused (400, 413, 422, ...); ``problem``
-    │       └── PlanEndedError        HTTP 409: the plan has a terminal status, its stream is closed
+    │   ├── RequestRefusedError       an HTTP request refused (400, 413, 422, ...); ``problem``
+    │   │   └── PlanEndedError        HTTP 409: the plan has a terminal status, its stream is closed
+    │   └── ConnectTimeoutError       no first connection within ``connect_timeout``
     ├── RetryableError                transient: reconnect with backoff and resume
     │   ├── ConnectionLostError       abrupt loss (1006), refused connection, DNS failure, timeout
     │   ├── ServerUnavailableError    close 1001/1011/1012/1013, HTTP 503; ``retry_after``
@@ -34,11 +36,17 @@ cross into planstream and never escape raw.
     │   ├── SlowConsumerError         close 4008: we fell behind; replay is lossless
     │   ├── HeartbeatTimeoutError     no frame for ``heartbeat_s`` x 2.5
     │   ├── UpgradeRefusedError       another HTTP answer to the upgrade (a proxy?); ``status``
+    │   │   └── EndpointNotFoundError no planstream endpoint answers at that URL (a wrong path)
     │   └── RequestRetriesExhaustedError  an HTTP request failed on every attempt; ``last_error``
     └── ProtocolError                 the peer sent something the protocol forbids
         ├── InvalidFrameError         not JSON, not an object, unknown type, bad fields
         ├── FrameTooLargeError        larger than ``max_frame_bytes``
         └── InvalidResponseError      an HTTP answer that is not a planstream one
+
+``PlanStreamWarning`` (also a ``UserWarning``) is the category of the warnings
+planstream emits with :func:`warnings.warn`, e.g. for a ``PLANSTREAM_*``
+variable no setting reads (a misspelling); it is never raised unless the
+warnings filter turns it into an error.
 
 ``IncompatibleProtocolError`` is both a :class:`FatalError` and a
 :class:`ProtocolError`. The transport layer decides whether a
@@ -52,10 +60,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from planstream.redaction import redact_secrets
+
 __all__ = [
     "AuthenticationError",
     "ClientClosedError",
+    "ConnectTimeoutError",
     "ConnectionLostError",
+    "EndpointNotFoundError",
     "FatalError",
     "ForbiddenError",
     "FrameTooLargeError",
@@ -66,11 +78,13 @@ __all__ = [
     "InvalidIdError",
     "InvalidResponseError",
     "InvalidStateError",
+    "InvalidUrlError",
     "MessageTooBigError",
     "PlanEndedError",
     "PlanNotFoundError",
     "PlanStateError",
     "PlanStreamError",
+    "PlanStreamWarning",
     "PolicyViolationError",
     "ProtocolError",
     "RateLimitedError",
@@ -515,3 +529,90 @@ class InvalidResponseError(ProtocolError):
         self.status = status
         self.excerpt = frame_excerpt(raw)
         super().__init__(f"{what}: the server's answer is not a planstream one")
+
+
+# --- fail loudly (issue 13): wrong URLs, no first connection, misspelled settings ----
+
+
+class InvalidUrlError(SettingsError):
+    """A server URL planstream cannot use (``ServerEndpoints.from_url``).
+
+    The message shows the URL with its credentials redacted and says what is
+    wrong; it names no environment variable (the URL may be an argument).
+
+    Attributes:
+        url: the URL as given, credentials redacted.
+        problem: what is wrong with it.
+        reason: ``"credentials"`` (user:password@ or a credential query
+            parameter: protocol §2 never accepts tokens in URLs) or ``"form"``.
+    """
+
+    def __init__(self, url: str, problem: str, *, reason: str = "form") -> None:
+        self.url = redact_secrets(url)
+        shown = frame_excerpt(self.url)
+        self.problem = problem
+        self.reason = reason
+        self.problems = (("url", f"{shown!r} {problem}"),)
+        PlanStreamError.__init__(self, f"the server URL {shown!r} {problem}")
+
+
+class ConnectTimeoutError(FatalError):
+    """No connection opened within ``connect_timeout`` of the client's start.
+
+    Every waiting ``subscribe()`` iterator and ``wait_open()`` raise it. It is
+    only about the *first* connection: once one opened, later outages are
+    retried as ``reconnect.*`` says.
+
+    Attributes:
+        urls: the server URLs tried (credentials redacted).
+        timeout: the ``connect_timeout`` that ran out, seconds.
+        last_error: the last failure before the deadline (also the
+            ``__cause__``), or None when none had failed (the first attempt
+            was still under way: a server that accepts and never answers).
+    """
+
+    def __init__(
+        self, urls: Sequence[str], timeout: float, last_error: PlanStreamError | None
+    ) -> None:
+        self.urls = tuple(redact_secrets(url) for url in urls)
+        self.timeout = timeout
+        self.last_error = last_error
+        where = ", ".join(self.urls) if self.urls else "the server"
+        why = (
+            f"last failure: {last_error}"
+            if last_error is not None
+            else "no answer yet (the first attempt was still under way)"
+        )
+        super().__init__(f"no connection to {where} within {timeout:g} s (connect_timeout); {why}")
+        self.__cause__ = last_error
+
+
+class EndpointNotFoundError(UpgradeRefusedError):
+    """No planstream endpoint answers at the URL: something else refused the upgrade.
+
+    A 404, or a 403 that is not a planstream refusal (a planstream server's
+    403 carries its JSON error body, protocol §2/§6): typically a wrong path,
+    or a server mounted under a prefix the URL does not name
+    (``http://host:8001/planstream``). Retryable like every
+    :class:`UpgradeRefusedError` (a proxy may answer so during a deploy); the
+    ``connect_timeout`` ends the wait for a first connection.
+
+    Attributes:
+        url: the URL tried (credentials redacted).
+        status: the HTTP status.
+    """
+
+    def __init__(self, status: int, url: str, detail: str = "") -> None:
+        self.url = redact_secrets(url)
+        suffix = f": {detail}" if detail else ""
+        super().__init__(
+            status,
+            f"no planstream endpoint answers at {self.url} (HTTP {status}{suffix}); "
+            "check the URL's host, port and path",
+        )
+
+
+class PlanStreamWarning(PlanStreamError, UserWarning):  # noqa: N818 - a warning category
+    """The category of planstream's warnings (``warnings.warn``), e.g. an
+    unknown ``PLANSTREAM_*`` variable. Filter it with
+    ``warnings.filterwarnings("ignore", category=PlanStreamWarning)``."""

@@ -2,19 +2,22 @@
 
 Nested values use ``__``: ``PLANSTREAM_RECONNECT__INITIAL_DELAY=0.1``. A bad
 value fails at construction with :class:`~planstream.errors.SettingsError`
-naming the environment variable that sets it; the value itself is never
-echoed (it may be the token).
+naming the environment variable that sets it (or the argument, when code
+passed it: :mod:`planstream.settings_env`); the value itself is never echoed
+(it may be the token). A ``PLANSTREAM_*`` variable no setting reads is
+reported with a :class:`~planstream.errors.PlanStreamWarning`. Server URLs are
+read by :mod:`planstream.endpoints`, in every form users write.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import ssl
 from pathlib import Path
 from ssl import SSLContext
 from typing import Annotated, Any
-from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 from pydantic import (
     AfterValidator,
@@ -35,10 +38,18 @@ from pydantic_settings import SettingsError as PydanticSettingsError
 
 from planstream.backoff import BackoffPolicy, JitterMode, RandomSource
 from planstream.connection_state import TransportMode
+from planstream.endpoints import STREAM_PATH, ServerEndpoints
 from planstream.errors import SettingsError
-from planstream.redaction import is_credential_parameter, is_header_safe
-from planstream.schema.frames import STREAM_PATH
+from planstream.redaction import is_header_safe
 from planstream.sequencer import Sequencer
+from planstream.settings_env import (
+    ENV_NESTED_DELIMITER,
+    ENV_PREFIX,
+    env_var_name,
+    known_variables,
+    settings_problems,
+    warn_unknown_variables,
+)
 
 __all__ = [
     "DEFAULT_URL",
@@ -49,10 +60,10 @@ __all__ = [
     "ReconnectSettings",
     "SequencerSettings",
     "SslSettings",
+    "env_var_name",
+    "settings_problems",
 ]
 
-ENV_PREFIX = "PLANSTREAM_"
-ENV_NESTED_DELIMITER = "__"
 DEFAULT_URL = f"ws://127.0.0.1:8765{STREAM_PATH}"
 #: The most server URLs one client accepts (a list, not a discovery service).
 MAX_URLS = 64
@@ -240,25 +251,8 @@ class SslSettings(_Section):
 
 
 def _stream_url(value: str) -> str:
-    parts = urlsplit(value)
-    if parts.scheme not in {"ws", "wss"} or not parts.hostname:
-        raise ValueError("must be a ws:// or wss:// URL with a host")
-    # protocol §2: tokens are never accepted in the URL (they end up in logs,
-    # proxies' access logs and shell histories); the value is never echoed.
-    if parts.username is not None or parts.password is not None:
-        raise ValueError("must not carry credentials; set PLANSTREAM_TOKEN instead")
-    for name, _ in parse_qsl(parts.query, keep_blank_values=True):
-        if is_credential_parameter(name):
-            raise ValueError(
-                f"must not carry credentials (query parameter {name[:40]!r}); "
-                "set PLANSTREAM_TOKEN instead"
-            )
-    try:
-        parts.port  # noqa: B018 - parsing the port validates it
-    except ValueError:
-        raise ValueError("has an invalid port") from None
-    path = parts.path if parts.path not in {"", "/"} else STREAM_PATH
-    return urlunsplit((parts.scheme, parts.netloc, path, parts.query, ""))
+    """Any URL form users write (``planstream.endpoints``) -> the stream URL."""
+    return ServerEndpoints.from_url(value).stream_url
 
 
 def _url_list(value: object) -> object:
@@ -303,7 +297,8 @@ class ClientSettings(BaseSettings):
     )
 
     url: Annotated[str, AfterValidator(_stream_url)] = Field(
-        DEFAULT_URL, description="WebSocket endpoint, ws:// or wss://"
+        DEFAULT_URL,
+        description="the server: ws(s)://HOST[:PORT][/PREFIX][/v1/stream] or http(s)://HOST[:PORT][/PREFIX]",
     )
     urls: Annotated[
         list[Annotated[str, AfterValidator(_stream_url)]] | None,
@@ -312,7 +307,7 @@ class ClientSettings(BaseSettings):
         AfterValidator(_distinct_urls),
     ] = Field(
         None,
-        description="several nodes' WebSocket endpoints, tried in order; wins over url",
+        description="several nodes' URLs (each like url), tried in order; wins over url",
     )
     token: SecretStr | None = Field(None, description="Bearer token; never logged")
     transport: TransportMode = Field(TransportMode.AUTO, description="auto|websocket|polling")
@@ -327,16 +322,25 @@ class ClientSettings(BaseSettings):
     open_timeout: float = Field(
         10.0, gt=0, allow_inf_nan=False, description="connect + handshake + hello, s"
     )
+    connect_timeout: float | None = Field(
+        30.0,
+        ge=0,
+        allow_inf_nan=False,
+        description="no first connection by then: fail with ConnectTimeoutError, s; 0/None: wait",
+    )
     max_frame_bytes: int = Field(1_048_576, ge=1024, description="largest frame accepted")
     queue_size: int = Field(
         4096, ge=1, le=10_000_000, description="items buffered per subscription"
     )
 
     def __init__(self, **values: Any) -> None:
+        warn_unknown_variables(os.environ, _KNOWN_VARIABLES)
         try:
             super().__init__(**values)
         except ValidationError as exc:
-            raise SettingsError(settings_problems(exc)) from None
+            # A value passed as an argument is named as such, not as the
+            # variable the user may never have set.
+            raise SettingsError(settings_problems(exc, arguments=values)) from None
         except PydanticSettingsError as exc:
             # e.g. a section variable holding malformed JSON
             match = re.search(r'field "([^"]+)"', str(exc))
@@ -353,6 +357,16 @@ class ClientSettings(BaseSettings):
             raise ValueError("must be printable ASCII without spaces (an HTTP header value)")
         return token
 
+    @field_validator("connect_timeout", mode="after")
+    @classmethod
+    def _zero_waits_forever(cls, seconds: float | None) -> float | None:
+        return seconds or None
+
+    @property
+    def server_endpoints(self) -> tuple[ServerEndpoints, ...]:
+        """The stream URL and HTTP base of each of :attr:`endpoints`."""
+        return tuple(ServerEndpoints.from_url(url) for url in self.endpoints)
+
     @property
     def endpoints(self) -> tuple[str, ...]:
         """The server URLs the client uses, in order: ``urls`` when set, else ``url``."""
@@ -367,15 +381,5 @@ class ClientSettings(BaseSettings):
         return self.ssl.client_context() if url.startswith("wss:") else None
 
 
-def env_var_name(loc: tuple[int | str, ...], prefix: str = ENV_PREFIX) -> str:
-    """The environment variable that sets the field at ``loc``."""
-    fields = [str(part) for part in loc if isinstance(part, str)]
-    return prefix + ENV_NESTED_DELIMITER.join(fields).upper()
-
-
-def settings_problems(exc: ValidationError, prefix: str = ENV_PREFIX) -> list[tuple[str, str]]:
-    """``(env var, message)`` for each error; input values are left out (secrets)."""
-    return [
-        (env_var_name(error["loc"], prefix), error["msg"].removeprefix("Value error, "))
-        for error in exc.errors(include_input=False, include_url=False)
-    ]
+#: Every ``PLANSTREAM_*`` variable a client setting reads.
+_KNOWN_VARIABLES = known_variables(ClientSettings)

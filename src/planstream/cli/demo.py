@@ -195,6 +195,7 @@ async def run_demo(
             settings=ClientSettings(
                 url=server.url,
                 token=token,
+                connect_timeout=10.0,
                 # quick but visible: the view shows "reconnecting…" for a moment
                 reconnect={
                     "initial_delay": 0.25,
@@ -215,7 +216,7 @@ async def run_demo(
         script = demo_script(chaos=chaos)
         async with client, asyncio.TaskGroup() as tasks:
             publisher = tasks.create_task(_publish(server, client, script, seconds))
-            await watcher.run(connect_timeout=10.0)
+            await watcher.run()
         published = publisher.result()
         plan: PlanTracker = watcher.plans[0]
         summary = DemoSummary(

@@ -1,51 +1,49 @@
 """The server's two addresses from the one ``--url`` a user gives.
 
-Commands accept the WebSocket endpoint (``ws://host:8765/v1/stream``, what
-``PLANSTREAM_URL`` holds for the client) or the server's HTTP base
-(``http://host:8765``); the streaming commands need the first, the HTTP ones
-(``publish``, ``plans``) the second, derived from the first by
-:func:`planstream.transport.polling.http_base_url` as the SDK's polling
-does. ``watch`` takes ``--url`` several times for several server nodes
+Commands accept every form :class:`planstream.endpoints.ServerEndpoints`
+understands, as the SDK does: the WebSocket endpoint
+(``ws://host:8765/v1/stream``), the server's HTTP base (``http://host:8765``),
+and either under a prefix for a server mounted in another app
+(``http://host:8001/planstream``). The streaming commands use the stream URL,
+the HTTP ones (``publish``, ``plans``) the HTTP base, both derived in that one
+place. ``watch`` takes ``--url`` several times for several server nodes
 (``ClientSettings.urls``).
 """
 
 from __future__ import annotations
 
+import sys
+import warnings
 from collections.abc import Sequence
-from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 from planstream.cli.failures import CommandError
-from planstream.redaction import is_credential_parameter, redact_secrets
-from planstream.schema.frames import STREAM_PATH
+from planstream.endpoints import STREAM_PATH, ServerEndpoints
+from planstream.errors import InvalidUrlError, PlanStreamWarning
 from planstream.settings import ClientSettings
 
-__all__ = ["STREAM_PATH", "client_settings", "stream_url"]
-
-_TO_WS = {"http": "ws", "https": "wss", "ws": "ws", "wss": "wss"}
+__all__ = ["STREAM_PATH", "client_settings", "server_endpoints", "stream_url"]
 
 
-def _split(url: str) -> tuple[str, str, str]:
-    parts = urlsplit(url.strip())
-    if parts.scheme not in _TO_WS or not parts.netloc:
+def server_endpoints(url: str) -> ServerEndpoints:
+    """The stream URL and HTTP base of ``--url``, or a one-line CommandError."""
+    try:
+        return ServerEndpoints.from_url(url)
+    except InvalidUrlError as exc:
+        if exc.reason == "credentials":
+            # protocol §2: tokens are never accepted in the URL; never echo them either.
+            raise CommandError(
+                "--url must not carry credentials; pass --token (or PLANSTREAM_TOKEN)"
+            ) from None
         raise CommandError(
-            "--url must look like ws://HOST:PORT/v1/stream or http://HOST:PORT, "
-            f"not {redact_secrets(url)!r}"
-        )
-    # protocol §2: tokens are never accepted in the URL; never echo them either.
-    credentials = "@" in parts.netloc or any(
-        is_credential_parameter(name) for name, _ in parse_qsl(parts.query)
-    )
-    if credentials:
-        raise CommandError("--url must not carry credentials; pass --token (or PLANSTREAM_TOKEN)")
-    return parts.scheme, parts.netloc, parts.path.rstrip("/")
+            "--url must look like ws://HOST:PORT/v1/stream or http://HOST:PORT[/PREFIX], "
+            f"not {exc.url!r}"
+        ) from None
 
 
 def stream_url(url: str) -> str:
-    """The WebSocket endpoint: ``http://h:1`` -> ``ws://h:1/v1/stream``."""
-    scheme, netloc, path = _split(url)
-    if not path:
-        path = STREAM_PATH
-    return urlunsplit((_TO_WS[scheme], netloc, path, "", ""))
+    """The WebSocket endpoint: ``http://h:1`` -> ``ws://h:1/v1/stream``,
+    ``http://h:1/mount`` -> ``ws://h:1/mount/v1/stream``."""
+    return server_endpoints(url).stream_url
 
 
 def client_settings(
@@ -54,6 +52,7 @@ def client_settings(
     ca_file: str | None,
     *,
     url_given: bool = True,
+    connect_timeout: float | None = None,
 ) -> ClientSettings:
     """The client settings of a command: ``PLANSTREAM_*`` with its options on top.
 
@@ -65,6 +64,8 @@ def client_settings(
         url_given: False when ``url`` is not from the command line (the default
             or ``PLANSTREAM_URL``): then a ``PLANSTREAM_URLS`` list in the
             environment wins, as in the SDK.
+        connect_timeout: ``--connect-timeout`` (``ClientSettings.connect_timeout``;
+            0 waits for ever), or None to keep the SDK's.
     """
     urls = [stream_url(url)] if isinstance(url, str) else [stream_url(one) for one in url]
     if not urls:
@@ -77,4 +78,11 @@ def client_settings(
         overrides["token"] = token
     if ca_file:
         overrides["ssl"] = {"ca_file": ca_file}
-    return ClientSettings(**overrides)
+    if connect_timeout is not None:
+        overrides["connect_timeout"] = connect_timeout
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", PlanStreamWarning)
+        settings = ClientSettings(**overrides)
+    for warning in caught:  # one plain line each, like the command's errors
+        print(f"planstream: warning: {warning.message}", file=sys.stderr)
+    return settings

@@ -9,17 +9,20 @@ until each one ends (a terminal status, unless following).
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections import deque
 from collections.abc import Sequence
+from typing import IO
 
 from planstream.cli.endpoints import client_settings
 from planstream.cli.failures import EXIT_OK, EXIT_PLAN_FAILED, CommandError
 from planstream.cli.output import LIVE_REFRESH_S, WatchOutput, choose_output
 from planstream.cli.plan_check import note_unknown_plan, subscription
+from planstream.cli.terminal import printable
 from planstream.cli.tracking import DEFAULT_LOG_LINES, ConnectionTracker, LogLine, PlanTracker
 from planstream.client.client import PlanStreamClient
 from planstream.client.stats import ClientStats, StateChange
-from planstream.errors import PlanStreamError
+from planstream.errors import ConnectTimeoutError, PlanStreamError
 from planstream.schema.events import PlanStatus
 from planstream.settings import ClientSettings
 
@@ -40,8 +43,11 @@ class PlanWatcher:
         title: str,
         as_json: bool = False,
         output: WatchOutput | None = None,
+        state_log: IO[str] | None = None,
     ) -> None:
         self.client = client
+        # --json keeps stdout for events; the connection's story goes to stderr.
+        self.state_log = state_log if state_log is not None else (sys.stderr if as_json else None)
         self.logs: deque[LogLine] = deque(maxlen=DEFAULT_LOG_LINES)
         self.plans = [PlanTracker(plan_id, logs=self.logs) for plan_id in plan_ids]
         self.connection = ConnectionTracker(self.plans)
@@ -63,12 +69,16 @@ class PlanWatcher:
         return self.client.stats
 
     def _state_changed(self, change: StateChange) -> None:
+        if self.state_log is not None:
+            # One line per change, reason and retry delay included: an outage
+            # is never silent, even when stdout is pure JSON.
+            self.state_log.write(f"planstream: connection {printable(str(change))}\n")
+            self.state_log.flush()
         self.output.notices(self.connection.change(change))
 
     async def run(
         self,
         *,
-        connect_timeout: float,
         last_event_id: str | None = None,
         follow: bool = False,
         must_exist: bool = False,
@@ -81,15 +91,15 @@ class PlanWatcher:
 
         Raises:
             ExceptionGroup: of :class:`CommandError` when there is no
-                connection within ``connect_timeout`` or the server refused
-                us; of :class:`~planstream.errors.PlanStreamError` when a
-                stream failed for good (``run_command`` reports the first).
+                connection within the client's ``connect_timeout`` or the
+                server refused us; of :class:`~planstream.errors.PlanStreamError`
+                when a stream failed for good (``run_command`` reports the first).
         """
         try:
             async with asyncio.TaskGroup() as tasks:
                 ticker = tasks.create_task(self._tick())
                 try:
-                    await self._wait_open(connect_timeout)
+                    await self._wait_open()
                     async with asyncio.TaskGroup() as streams:
                         for plan in self.plans:
                             streams.create_task(
@@ -102,14 +112,15 @@ class PlanWatcher:
         finally:
             self.output.close()
 
-    async def _wait_open(self, seconds: float) -> None:
+    async def _wait_open(self) -> None:
         url = _servers(self.client.settings)
         try:
-            async with asyncio.timeout(seconds):
-                await self.client.wait_open()
-        except TimeoutError:
-            why = self.connection.last_error or "no answer"
-            raise CommandError(f"cannot reach {url}: {why} (gave up after {seconds:g} s)") from None
+            await self.client.wait_open()  # bounded by the settings' connect_timeout
+        except ConnectTimeoutError as exc:
+            why = exc.last_error or "no answer"
+            raise CommandError(
+                f"cannot reach {url}: {why} (gave up after {exc.timeout:g} s)"
+            ) from None
         except PlanStreamError as exc:
             raise CommandError(f"{url}: {exc}") from exc
 
@@ -156,18 +167,22 @@ async def run_watch(
     last_event_id: str | None,
     follow: bool,
     as_json: bool,
-    connect_timeout: float,
+    connect_timeout: float | None,
     ca_file: str | None = None,
     url_given: bool = True,
     must_exist: bool = False,
 ) -> int:
     """The ``watch`` command: stream, show, and return the exit status.
 
-    ``url``: one server, or several nodes sharing one event log.
+    ``url``: one server, or several nodes sharing one event log;
+    ``connect_timeout``: ``ClientSettings.connect_timeout`` (0: wait for ever;
+    None: the SDK's, from ``PLANSTREAM_CONNECT_TIMEOUT`` or its default).
     """
     if last_event_id is not None and len(plan_ids) != 1:
         raise CommandError("--from needs exactly one PLAN_ID (an event id belongs to one plan)")
-    settings = client_settings(url, token, ca_file, url_given=url_given)
+    settings = client_settings(
+        url, token, ca_file, url_given=url_given, connect_timeout=connect_timeout
+    )
     client = PlanStreamClient(settings=settings)
     names = ", ".join(plan_ids)
     watcher = PlanWatcher(
@@ -175,7 +190,6 @@ async def run_watch(
     )
     async with client:
         await watcher.run(
-            connect_timeout=connect_timeout,
             last_event_id=last_event_id,
             follow=follow,
             must_exist=must_exist,

@@ -12,12 +12,19 @@ action that comes back is performed here, in one place:
   (:class:`~planstream.client.websocket_connection.OpenWebSocket`: the reader,
   a watchdog timer armed for its next deadline, an outbox sender while there is
   something to send) until it fails, and report why;
-* ``StartPolling``: poll over HTTP (:mod:`planstream.client.polling`, given only
-  what to poll and how to report) while the driver probes the WebSocket; a
-  poll's failure is reported here and its retry time comes back from the machine;
+* ``StartPolling``: run a :class:`~planstream.client.polling_phase.PollingPhase`:
+  poll over HTTP (:mod:`planstream.client.polling`, given only what to poll and
+  how to report) while probing the WebSocket; a poll's failure is reported
+  here and its retry time comes back from the machine;
 * ``StopPolling``: a probe's WebSocket carries the stream: polling ends, the
   WebSocket is served;
 * ``Stop``: end every subscription and stop.
+
+The first connection's deadline (``connect_timeout``, the machine's
+``deadline``) is kept without a timer task: a ``Connect`` due after it sleeps
+until the deadline and reports ``timed_out``; an attempt under way gets only
+the time left as its ``open_timeout``; a polling phase has one task that
+sleeps until the deadline (:class:`~planstream.client.polling_phase.PollingPhase`).
 
 With several server URLs the machine names the node of every attempt; once a
 WebSocket is open every plan is re-subscribed from its last event, so the
@@ -36,7 +43,7 @@ from collections.abc import Callable
 from planstream.backoff import RandomSource
 from planstream.client.clock import now, sleep_until
 from planstream.client.flag import Flag
-from planstream.client.polling import PlanPollers
+from planstream.client.polling_phase import PollingPhase
 from planstream.client.router_signals import ConnectionSignals
 from planstream.client.stats import ConnectionCounters, StateChange
 from planstream.client.token_source import TokenProvider, TokenSource
@@ -55,12 +62,14 @@ from planstream.connection_state import ConnectionState, ConnectionStateMachine
 from planstream.errors import ClientClosedError, PlanStreamError
 from planstream.router import StreamRouter
 from planstream.settings import ClientSettings
-from planstream.transport.polling import PollingSession, http_base_url
 from planstream.transport.websocket import TransportFailedError, WebSocketSession, open_websocket
 
 __all__ = ["ConnectionDriver"]
 
 logger = logging.getLogger("planstream.client")
+
+#: The shortest handshake allowed to an attempt cut short by the connect deadline, s.
+_LEAST_OPEN_TIMEOUT = 0.001
 
 
 class ConnectionDriver:
@@ -114,6 +123,8 @@ class ConnectionDriver:
             fallback_after=settings.polling.fallback_after,
             websocket_retry_interval=settings.polling.websocket_retry_interval,
             nodes=len(settings.endpoints),
+            connect_timeout=settings.connect_timeout,
+            urls=settings.endpoints,
         )
 
     # --- the main loop: every action the machine returns is performed here ------------
@@ -147,11 +158,21 @@ class ConnectionDriver:
                 if isinstance(action, Connect | RefreshTokenThenConnect):
                     # A poll's retry is performed by the polling phase, never here.
                     assert action.websocket, action
+                    deadline = machine.deadline  # the first connection's, if pending
+                    if deadline is not None and action.at >= deadline:
+                        await sleep_until(deadline)
+                        action = self.timed_out(deadline)
+                        continue
                     await sleep_until(action.at)
                     try:
-                        session = await self.open_websocket(action.node)
+                        session = await self.open_websocket(action.node, deadline)
                     except TransportFailedError as exc:
-                        action = self.report_failure(exc.verdict)
+                        if deadline is not None and now() >= deadline:
+                            # Cut short by the deadline: its timeout would hide
+                            # the last real failure (a 404, a refusal) from the error.
+                            action = self.timed_out(deadline)
+                        else:
+                            action = self.report_failure(exc.verdict)
                         continue
                     action = machine.connected(now())
                     continue
@@ -195,16 +216,23 @@ class ConnectionDriver:
             verdict.error,
             retry,
         )
-        self.changed(verdict.error, retry_in)
+        # A stop reports why the client gives up (RetriesExhaustedError wraps the
+        # last failure): the move to closed is the last change, never repeated.
+        stopped_by = action.error if isinstance(action, Stop) else None
+        self.changed(stopped_by or verdict.error, retry_in)
         return action
 
     # --- connecting ----------------------------------------------------------------
 
-    async def open_websocket(self, node: int) -> WebSocketSession:
+    async def open_websocket(self, node: int, deadline: float | None = None) -> WebSocketSession:
         """One WebSocket attempt (protocol §2) to the URL of ``node``; raises
-        TransportFailedError."""
+        TransportFailedError. ``deadline``: the first connection's; the
+        attempt gives up by then (a shorter ``open_timeout``)."""
         settings = self.settings
         url = settings.endpoints[node]
+        open_timeout = settings.open_timeout
+        if deadline is not None:
+            open_timeout = max(min(open_timeout, deadline - now()), _LEAST_OPEN_TIMEOUT)
         return await open_websocket(
             url,
             token=await self.tokens.token(),
@@ -214,7 +242,7 @@ class ConnectionDriver:
             # connection than websockets' own keepalive).
             ping_interval=None,
             ping_timeout=None,
-            open_timeout=settings.open_timeout,
+            open_timeout=open_timeout,
             compression=settings.compression,
             ssl_context=settings.ssl_context(url),
         )
@@ -244,78 +272,27 @@ class ConnectionDriver:
         """Perform ``StartPolling``: poll every plan until the machine says
         ``StopPolling`` (a probe's WebSocket, returned) or ``Stop``."""
         await sleep_until(start.at)
-        settings = self.settings
         # The polling stays on the node the machine named; the probes go round.
-        self.url = url = settings.endpoints[start.node]
-        try:
-            token = await self.tokens.token()
-        except TransportFailedError as exc:  # logged by token(); the server may not need one
-            token = None
-            logger.warning("polling without a token: %s", exc)
-        http = PollingSession(
-            http_base_url(url),
-            token=token,
-            has_token_provider=self.tokens.provider is not None,
-            request_timeout=settings.polling.request_timeout,
-            ssl_context=settings.ssl_context(url),
-            max_response_bytes=settings.polling.max_response_bytes,
-        )
-        phase = _PollingPhase(self, http)
-        pollers = PlanPollers(http, self.router, self.signals.channels, settings.polling, phase)
-        async with http, asyncio.TaskGroup() as tasks:
-            polling = tasks.create_task(pollers.run())
-            probe = None
-            if start.probe_at is not None:
-                probe = tasks.create_task(self._probe(phase, start.probe_at, start.probe_node))
-            try:
-                outcome = await phase.ended
-            finally:
-                polling.cancel()
-                if probe is not None:
-                    probe.cancel()
+        self.url = self.settings.endpoints[start.node]
+        outcome = await PollingPhase(self, start).run()
         self.up.clear()
         return outcome
 
-    @staticmethod
-    def _poll_retry_at(action: ConnectionAction) -> float:
-        """When a poll is retried: what the machine answered a poll failure with."""
-        assert isinstance(action, Connect | RefreshTokenThenConnect), action
-        assert not action.websocket, action
-        return action.at
-
-    async def _probe(self, phase: _PollingPhase, at: float, node: int) -> None:
-        """Retry the WebSocket at the times (and on the nodes) the machine names;
-        its ``StopPolling`` after a success ends the phase."""
-        while True:
-            await sleep_until(at)
-            try:
-                session = await self.open_websocket(node)
-            except TransportFailedError as exc:
-                if phase.ended.done():
-                    return
-                action = self.report_failure(exc.verdict, websocket=True)
-                if isinstance(action, Stop):
-                    phase.end(action)
-                    return
-                assert isinstance(action, Connect | RefreshTokenThenConnect), action
-                at, node = action.at, action.node
-                continue
-            if phase.ended.done():
-                await session.close()
-                return
-            stop_polling = self.machine.connected(now(), websocket=True)
-            assert isinstance(stop_polling, StopPolling), stop_polling
-            logger.info("the WebSocket is back; polling ends")
-            phase.end((session, stop_polling))
-            return
+    def timed_out(self, deadline: float) -> Stop:
+        """The first connection's deadline passed: the machine stops; say why."""
+        action = self.machine.timed_out(max(now(), deadline))
+        assert isinstance(action, Stop), action
+        logger.error("%s", action.error)
+        self.changed(action.error)
+        return action
 
     # --- state ---------------------------------------------------------------------
 
     def changed(self, error: PlanStreamError | None = None, retry_in: float | None = None) -> None:
         """Call the state hooks if the machine moved, or a failure is reported."""
         previous, current = self.state, self.machine.state
-        if previous is current and error is None:
-            return
+        if previous is current and (error is None or current is ConnectionState.CLOSED):
+            return  # nothing moved (a stop's failure was reported as it moved to closed)
         self.state = current
         self._on_state_change(StateChange(previous, current, error, retry_in))
 
@@ -335,56 +312,3 @@ class ConnectionDriver:
             self.machine.close()
         self.changed(error)
         self.stopped.set()
-
-
-class _PollingPhase:
-    """One polling phase as the driver sees it: where its pollers report.
-
-    Implements :class:`~planstream.client.polling.PollReports`: every report
-    goes to the machine through the driver, and what comes back is performed
-    here (``Wait``: carry on; a retry time; ``Stop``: the phase ends).
-    """
-
-    __slots__ = ("driver", "ended", "http")
-
-    def __init__(self, driver: ConnectionDriver, http: PollingSession) -> None:
-        self.driver = driver
-        self.http = http
-        self.ended: asyncio.Future[tuple[WebSocketSession, StopPolling] | Stop] = (
-            asyncio.get_running_loop().create_future()
-        )
-
-    def end(self, outcome: tuple[WebSocketSession, StopPolling] | Stop) -> None:
-        if not self.ended.done():
-            self.ended.set_result(outcome)
-
-    def answered(self) -> bool:
-        """A poll was answered: the machine says ``Wait`` (carry on polling).
-        False once the phase is over: the answer is dropped."""
-        if self.ended.done():
-            return False
-        driver = self.driver
-        driver.counters.polls += 1
-        wait = driver.machine.connected(now(), websocket=False)
-        assert isinstance(wait, Wait), wait
-        if not driver.up.is_set():
-            driver.up.set()
-            logger.info("polling %s over HTTP (WebSocket unavailable)", driver.url)
-        return True
-
-    async def failed(self, verdict: Verdict) -> float | None:
-        """A poll failed: when to poll again, or None (the phase is over)."""
-        if self.ended.done():
-            return None
-        driver = self.driver
-        action = driver.report_failure(verdict, websocket=False)
-        if isinstance(action, Stop):
-            self.end(action)
-            return None
-        at = driver._poll_retry_at(action)
-        if isinstance(action, RefreshTokenThenConnect):
-            try:
-                self.http.set_token(await driver.tokens.token())
-            except TransportFailedError as exc:  # the next 401 is fatal (refused twice)
-                logger.warning("token refresh failed: %s", exc)
-        return at

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from planstream.connection_state import ConnectionState
 from planstream.errors import PlanStreamError
 
-__all__ = ["ClientStats", "ConnectionCounters", "StateChange"]
+__all__ = ["ClientStats", "ConnectionCounters", "StateChange", "display_seconds"]
 
 
 @dataclass(slots=True)
@@ -57,7 +57,12 @@ class ClientStats:
     last_rtt: float | None
 
 
-@dataclass(frozen=True, slots=True)
+def display_seconds(seconds: float) -> str:
+    """A duration for people: ``0.2``, not ``0.19999999999998863`` (to the millisecond)."""
+    return repr(round(seconds, 3))
+
+
+@dataclass(frozen=True, slots=True, repr=False)
 class StateChange:
     """Passed to state-change hooks after every transition and every failure.
 
@@ -72,3 +77,19 @@ class StateChange:
     state: ConnectionState
     error: PlanStreamError | None = None
     retry_in: float | None = None
+
+    def __repr__(self) -> str:
+        retry = "None" if self.retry_in is None else display_seconds(self.retry_in)
+        return (
+            f"StateChange(previous={self.previous.value!r}, state={self.state.value!r}, "
+            f"error={self.error!r}, retry_in={retry})"
+        )
+
+    def __str__(self) -> str:
+        """One line: ``reconnecting -> reconnecting: ConnectionLostError: ...; retry in 0.2 s``."""
+        line = f"{self.previous.value} -> {self.state.value}"
+        if self.error is not None:
+            line += f": {type(self.error).__name__}: {self.error}"
+        if self.retry_in is not None:
+            line += f"; retry in {display_seconds(self.retry_in)} s"
+        return line

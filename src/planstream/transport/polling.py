@@ -16,7 +16,7 @@ import ssl
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Final, Self
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import quote
 
 import httpx
 from pydantic import ValidationError
@@ -27,9 +27,9 @@ from planstream.close_codes import (
     classify_http_status,
     classify_network_error,
 )
+from planstream.endpoints import ServerEndpoints
 from planstream.errors import ConnectionLostError, FrameTooLargeError, InvalidFrameError
 from planstream.redaction import install_redaction
-from planstream.schema.frames import STREAM_PATH
 from planstream.schema.http import PollResponse
 from planstream.transport.websocket import TransportFailedError, bearer_headers
 
@@ -42,15 +42,15 @@ DEFAULT_MAX_RESPONSE_BYTES: Final = 8 * 1024 * 1024
 
 
 def http_base_url(stream_url: str) -> str:
-    """The HTTP base of a WebSocket stream URL.
+    """The HTTP base of a server URL (:class:`~planstream.endpoints.ServerEndpoints`).
 
     ``ws://host:8765/v1/stream`` → ``http://host:8765``;
     ``wss://host/planstream/v1/stream`` → ``https://host/planstream``.
+
+    Raises:
+        InvalidUrlError: ``stream_url`` is no server URL.
     """
-    parts = urlsplit(stream_url)
-    scheme = {"ws": "http", "wss": "https"}.get(parts.scheme, parts.scheme)
-    path = parts.path.removesuffix("/").removesuffix(STREAM_PATH)
-    return urlunsplit((scheme, parts.netloc, path, "", ""))
+    return ServerEndpoints.from_url(stream_url).http_base
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,11 +139,10 @@ class PollingSession:
         if after is not None:
             params["after"] = after
         deadline = wait + self._request_timeout
+        path = f"/v1/plans/{quote(plan_id, safe='')}/events"
         try:
             async with asyncio.timeout(deadline):
-                status, headers, content = await self._get(
-                    f"/v1/plans/{quote(plan_id, safe='')}/events", params, deadline
-                )
+                status, headers, content = await self._get(path, params, deadline)
         except TimeoutError:
             error = ConnectionLostError(
                 f"the client gave up on a poll after {deadline:g} s "
@@ -160,6 +159,7 @@ class PollingSession:
                     has_token_provider=self._has_token_provider,
                     retry_after=headers.get("Retry-After"),
                     request="a poll",
+                    url=self.base_url + path,
                 )
             )
         try:

@@ -252,6 +252,7 @@ async def open_websocket(
                 has_token_provider=has_token_provider,
                 retry_after=response.headers.get("Retry-After"),
                 protocols_header=response.headers.get("X-Planstream-Protocols"),
+                url=url,
             )
         ) from None
     except InvalidURI as exc:

@@ -27,10 +27,12 @@ __all__ = ["watch"]
 )
 @click.option(
     "--connect-timeout",
-    type=click.FloatRange(min=0.1),
+    type=click.FloatRange(min=0),
     default=10.0,
     show_default=True,
-    help="Give up if the first connection takes longer, s.",
+    envvar="PLANSTREAM_CONNECT_TIMEOUT",
+    show_envvar=True,
+    help="Give up if the first connection takes longer, s (0: wait for ever).",
 )
 @debug_option
 def watch(
