@@ -10,7 +10,7 @@ import ssl
 from collections.abc import Coroutine
 from typing import Any, Final, TypeVar
 
-from planstream.cli.endpoints import client_settings, stream_url
+from planstream.cli.endpoints import client_settings
 from planstream.cli.failures import CommandError
 from planstream.client.http_session import RequestLimits
 from planstream.client.plan_api import PlanApi
@@ -23,7 +23,6 @@ from planstream.errors import (
 )
 from planstream.schema.http import PlanList, PublishResponse
 from planstream.settings import ClientSettings
-from planstream.transport.polling import http_base_url
 
 __all__ = ["CLI_LIMITS", "ServerApi"]
 
@@ -48,8 +47,8 @@ class ServerApi:
         ssl_context: ssl.SSLContext | None = None,
         limits: RequestLimits = CLI_LIMITS,
     ) -> None:
-        self.base_url = http_base_url(stream_url(url))  # checks --url first
-        settings = client_settings(url, token, None)
+        settings = client_settings(url, token, None)  # checks --url first
+        self.base_url = settings.server_endpoints[0].http_base
         if ssl_context is not None:
             settings = ClientSettings(**{**dict(settings), "ssl": {"context": ssl_context}})
         self._loop = asyncio.new_event_loop()

@@ -24,6 +24,7 @@ from types import TracebackType
 from typing import Any, Self, overload
 
 from planstream.backoff import ModuleRandom, RandomSource
+from planstream.client.arguments import settings_with_arguments
 from planstream.client.callbacks import (
     AnyHandlerT,
     CallbackRegistry,
@@ -41,11 +42,11 @@ from planstream.client.stats import ClientStats, StateChange
 from planstream.client.token_source import TokenProvider
 from planstream.connection_state import ConnectionState
 from planstream.delivery import Resync
-from planstream.errors import ClientClosedError, InvalidIdError, PlanStreamError
+from planstream.errors import ClientClosedError, PlanStreamError
 from planstream.plan_state import PlanState
 from planstream.router import StreamRouter
 from planstream.schema.http import PlanSummary
-from planstream.schema.limits import event_id_problem, plan_id_problem
+from planstream.schema.limits import check_stream_ids
 from planstream.schema.snapshot import PlanSnapshot
 from planstream.settings import ClientSettings
 
@@ -106,20 +107,7 @@ class PlanStreamClient:
         rng: RandomSource | None = None,
         ssl: _ssl.SSLContext | None = None,
     ) -> None:
-        overrides: dict[str, Any] = {}
-        if ssl is not None:
-            overrides["ssl"] = {"context": ssl}
-        if url is not None:
-            overrides["url"] = url
-            overrides["urls"] = None  # an argument wins over PLANSTREAM_URLS
-        if urls is not None:
-            overrides["urls"] = list(urls)
-        if token is not None:
-            overrides["token"] = token
-        if settings is None:
-            settings = ClientSettings(**overrides)
-        elif overrides:
-            settings = ClientSettings(**{**dict(settings), **overrides})
+        settings = settings_with_arguments(settings, url=url, urls=urls, token=token, ssl=ssl)
         self.settings = settings
         self._token_provider = token_provider
         self._rng = rng if rng is not None else ModuleRandom()
@@ -233,7 +221,7 @@ class PlanStreamClient:
             InvalidIdError: ``plan_id`` or ``last_event_id`` breaks protocol §1
                 (also a ``ValueError``); nothing was sent.
         """
-        _check_ids(plan_id, last_event_id)
+        check_stream_ids(plan_id, last_event_id)
         engine = self._require_engine()
         router = self._router
         assert router is not None
@@ -257,7 +245,7 @@ class PlanStreamClient:
         Raises:
             InvalidIdError: at once, like :meth:`subscribe`.
         """
-        _check_ids(plan_id, last_event_id)
+        check_stream_ids(plan_id, last_event_id)
         return self._watch(plan_id, last_event_id, follow)
 
     async def _watch(
@@ -341,7 +329,7 @@ class PlanStreamClient:
         if not plan_ids:
             raise ValueError("run() needs at least one plan id")
         for plan_id in plan_ids:
-            _check_ids(plan_id, None)
+            check_stream_ids(plan_id, None)
         try:
             async with asyncio.TaskGroup() as tasks:
                 for plan_id in plan_ids:
@@ -384,23 +372,8 @@ class PlanStreamClient:
         """A snapshot of the counters."""
         router, engine = self._router, self._engine
         if router is None or engine is None:
-            return ClientStats(self.state, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, None)
-        counters, sequencer = engine.counters, router.sequencer.stats
-        return ClientStats(
-            state=self.state,
-            connects=counters.connects,
-            reconnects=max(counters.connects - 1, 0),
-            polls=counters.polls,
-            events_delivered=sequencer.delivered,
-            duplicates_dropped=sequencer.duplicates_dropped,
-            reordered=sequencer.reordered,
-            gaps_repaired=sequencer.repairs_requested,
-            resyncs=sequencer.resyncs,
-            frames_rejected=counters.frames_rejected,
-            slow_consumer_rewinds=router.rewinds,
-            callback_errors=self._callbacks.errors,
-            last_rtt=counters.last_rtt,
-        )
+            return ClientStats.before_start(self.state)
+        return ClientStats.collect(self.state, engine.counters, router, self._callbacks.errors)
 
     # --- internals -----------------------------------------------------------------
 
@@ -417,15 +390,3 @@ class PlanStreamClient:
                 hook(change)
             except Exception:  # user code
                 logger.exception("state-change hook %r raised", hook)
-
-
-def _check_ids(plan_id: object, last_event_id: object) -> None:
-    """protocol §1: refuse a bad id here, before anything is sent, so that the
-    server's ``bad_request`` never reaches a connection shared by other plans."""
-    problem = plan_id_problem(plan_id)
-    if problem is not None:
-        raise InvalidIdError("plan_id", problem)
-    if last_event_id is not None:
-        problem = event_id_problem(last_event_id)
-        if problem is not None:
-            raise InvalidIdError("last_event_id", problem)

@@ -28,7 +28,6 @@ from planstream.schema.http import PlanList, PlanSummary, PublishedEvent, Publis
 from planstream.schema.limits import plan_id_problem
 from planstream.schema.snapshot import PlanSnapshot
 from planstream.settings import ClientSettings
-from planstream.transport.polling import http_base_url
 
 __all__ = [
     "DEFAULT_PAGE_SIZE",
@@ -104,8 +103,7 @@ class PlanApi:
         settings = settings if settings is not None else ClientSettings()
         self.settings = settings
         token = settings.token.get_secret_value() if settings.token is not None else None
-        # TODO(endpoints): the lead reroutes this through planstream.endpoints.
-        bases = [http_base_url(url) for url in settings.endpoints]
+        bases = [endpoints.http_base for endpoints in settings.server_endpoints]
         self.session = HttpSession(
             bases,
             token=token,

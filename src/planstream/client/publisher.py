@@ -21,9 +21,10 @@ from __future__ import annotations
 import ssl as _ssl
 from collections.abc import Sequence
 from types import TracebackType
-from typing import Any, Self
+from typing import Self
 
 from planstream.backoff import RandomSource
+from planstream.client.arguments import settings_with_arguments
 from planstream.client.http_session import RequestLimits
 from planstream.client.plan_api import PlanApi
 from planstream.client.token_source import TokenProvider
@@ -67,18 +68,7 @@ class PlanPublisher:
         request_timeout: float = 10.0,
         rng: RandomSource | None = None,
     ) -> None:
-        overrides: dict[str, Any] = {}
-        if url is not None:
-            overrides["url"] = _stream_url(url)
-            overrides["urls"] = None
-        if token is not None:
-            overrides["token"] = token
-        if ssl is not None:
-            overrides["ssl"] = {"context": ssl}
-        if settings is None:
-            settings = ClientSettings(**overrides)
-        elif overrides:
-            settings = ClientSettings(**{**dict(settings), **overrides})
+        settings = settings_with_arguments(settings, url=url, token=token, ssl=ssl)
         self.settings = settings
         limits = RequestLimits(
             max_attempts=max_attempts, deadline=deadline, request_timeout=request_timeout
@@ -146,17 +136,3 @@ class PlanPublisher:
             return ()  # nothing to publish: no request
         items = [publish_item(one) for one in data]
         return await self._api.publish_items(plan_id, items, idempotency_key=idempotency_key)
-
-
-def _stream_url(url: str) -> str:
-    """The stream URL of ``http(s)://HOST[:PORT][/PREFIX]`` (others unchanged).
-
-    TODO(endpoints): the lead reroutes this through planstream.endpoints.
-    """
-    for http, ws in (("http://", "ws://"), ("https://", "wss://")):
-        if url.startswith(http):
-            rest = url.removeprefix(http).rstrip("/")
-            if "/" not in rest:
-                return f"{ws}{rest}/v1/stream"
-            return f"{ws}{rest}" if rest.endswith("/v1/stream") else f"{ws}{rest}/v1/stream"
-    return url

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from planstream.connection_state import ConnectionState
 from planstream.errors import PlanStreamError
+
+if TYPE_CHECKING:
+    from planstream.router import StreamRouter
 
 __all__ = ["ClientStats", "ConnectionCounters", "StateChange", "display_seconds"]
 
@@ -55,6 +59,37 @@ class ClientStats:
     slow_consumer_rewinds: int
     callback_errors: int
     last_rtt: float | None
+
+    @classmethod
+    def before_start(cls, state: ConnectionState) -> ClientStats:
+        """The counters of a client not entered yet (or closed before it started)."""
+        return cls(state, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, None)
+
+    @classmethod
+    def collect(
+        cls,
+        state: ConnectionState,
+        counters: ConnectionCounters,
+        router: StreamRouter,
+        callback_errors: int,
+    ) -> ClientStats:
+        """The counters now, from the connection's, the router's and its sequencer's."""
+        sequencer = router.sequencer.stats
+        return cls(
+            state=state,
+            connects=counters.connects,
+            reconnects=max(counters.connects - 1, 0),
+            polls=counters.polls,
+            events_delivered=sequencer.delivered,
+            duplicates_dropped=sequencer.duplicates_dropped,
+            reordered=sequencer.reordered,
+            gaps_repaired=sequencer.repairs_requested,
+            resyncs=sequencer.resyncs,
+            frames_rejected=counters.frames_rejected,
+            slow_consumer_rewinds=router.rewinds,
+            callback_errors=callback_errors,
+            last_rtt=counters.last_rtt,
+        )
 
 
 def display_seconds(seconds: float) -> str:

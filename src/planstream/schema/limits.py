@@ -12,6 +12,8 @@ from typing import Annotated, Final, TypeAlias
 
 from pydantic import AfterValidator, Field, Strict
 
+from planstream.errors import InvalidIdError
+
 __all__ = [
     "EVENT_ID_MAX_LENGTH",
     "HEARTBEAT_S_MAX",
@@ -22,6 +24,7 @@ __all__ = [
     "EventIdText",
     "JsonSafeInt",
     "PlanId",
+    "check_stream_ids",
     "clamp_heartbeat",
     "event_id_problem",
     "plan_id_problem",
@@ -72,6 +75,22 @@ def event_id_problem(event_id: object) -> str | None:
             f"at most {EVENT_ID_MAX_LENGTH} are allowed"
         )
     return None
+
+
+def check_stream_ids(plan_id: object, last_event_id: object) -> None:
+    """protocol §1: refuse a bad id before anything is sent, so that the
+    server's ``bad_request`` never reaches a connection shared by other plans.
+
+    Raises:
+        InvalidIdError: which id breaks which rule (never the id itself).
+    """
+    problem = plan_id_problem(plan_id)
+    if problem is not None:
+        raise InvalidIdError("plan_id", problem)
+    if last_event_id is not None:
+        problem = event_id_problem(last_event_id)
+        if problem is not None:
+            raise InvalidIdError("last_event_id", problem)
 
 
 def clamp_heartbeat(heartbeat_s: float) -> float:
