@@ -72,6 +72,9 @@ Feature: The client fails loudly and takes server URLs as users write them
     When the planstream command runs "plans --url {mount_url}" against the mounted server
     Then the planstream command exits with status 0
     And the planstream command's stdout mentions "mounted"
+    When the planstream command runs "plans --url {mount_url}/elsewhere" against the mounted server
+    Then the planstream command exits with status 2
+    And the planstream command printed one error line containing "no planstream endpoint answers at http://127.0.0.1"
     When a loud client in transport "polling" built with the mounted URL streams plan "mounted"
     Then the loud client received seq 1 to 6 of plan "mounted"
     When a loud client in transport "websocket" built with the mounted URL streams plan "mounted"

@@ -159,15 +159,18 @@ def refusal(
     if parsed is None:
         # Not a planstream error body: something else answers at that URL.
         problem = reason or "no reason given"
-        if status in (404, 405):
-            problem += f" (no planstream endpoint answers at {url})"
+    plan_unknown = status == 404 and code == "not_found" and request.plan_id is not None
+    if status in (404, 405) and not plan_unknown:
+        # Every route but a plan's own exists on a planstream server, so a 404
+        # here (even in planstream's JSON) means a wrong path or mount prefix.
+        problem += f" (no planstream endpoint answers at {url})"
     named = f"{code}: {problem}" if code and problem else (code or problem)
     text = f"{request.refused}: HTTP {status} {named}"
     if status == 401:
         return AuthenticationError(text)
     if status == 403:
         return ForbiddenError(text)
-    if status == 404 and code == "not_found" and request.plan_id is not None:
+    if plan_unknown and request.plan_id is not None:
         return PlanNotFoundError(request.plan_id, url)
     if status == 409:
         return PlanEndedError(request.refused, status, code, problem)
