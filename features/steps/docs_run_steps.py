@@ -1,0 +1,125 @@
+"""Steps of features/docs_run.feature: every code block of the docs runs.
+
+The blocks are found by :mod:`support.doc_blocks` and run by
+:mod:`support.doc_runner`; this module wires them to the scenarios and prints
+the tally (how many blocks ran, were type-checked, compiled, parsed or
+skipped, and why).
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from collections import Counter
+from typing import Any
+
+from behave import given, then, when
+from support.cli_support import ROOT
+from support.doc_blocks import DocBlock, doc_pages, page_blocks
+from support.doc_runner import PageRun, block_file_name
+
+#: Handlings whose Python is a complete program, checked by mypy --strict.
+_COMPLETE = {"run", "background", "server", "typecheck"}
+#: Commands run once per docs run: the same line on two pages (the README's
+#: main job is getting started's first step) runs the first time only.
+_ALREADY_RAN: dict[str, str] = {}
+
+
+def _all_blocks() -> list[DocBlock]:
+    return [block for page in doc_pages(ROOT) for block in page_blocks(ROOT, page)]
+
+
+@given("the code blocks of the documentation pages")
+def given_doc_blocks(context: Any) -> None:
+    context.doc_blocks = _all_blocks()
+
+
+@then("every page of the docs with a code block to run has a row in this feature's outline")
+def then_pages_listed(context: Any) -> None:
+    feature = (ROOT / "features/docs_run.feature").read_text(encoding="utf-8")
+    listed = set(re.findall(r"^\s*\| ([\w/.-]+\.md)\s*\|", feature, re.M))
+    pages = {block.page for block in context.doc_blocks if block.kind is not None}
+    assert len(pages) >= 7, pages
+    assert pages <= listed, sorted(pages - listed)
+
+
+@then("every block is shown only (text, json) or is python or sh with a known marker")
+def then_blocks_known(context: Any) -> None:
+    unknown = [
+        f"{block.where} ```{block.language}"
+        for block in context.doc_blocks
+        if block.kind is None and block.language not in {"text", "json"}
+    ]
+    assert not unknown, unknown
+
+
+@then("at least {count:d} blocks run and at most {most:d} are skipped, each with a reason")
+def then_tally(context: Any, count: int, most: int) -> None:
+    executed = [block for block in context.doc_blocks if block.kind is not None]
+    tally = Counter(block.handling for block in executed)
+    skipped = [block for block in executed if block.handling == "skip"]
+    print(f"docs code blocks: {len(executed)} to execute: {dict(sorted(tally.items()))}")
+    for block in executed:
+        if block.reason:
+            print(f"  {block.handling} {block.where}: {block.reason}")
+    running = tally["run"] + tally["background"] + tally["server"]
+    assert running >= count, tally
+    assert len(skipped) <= most, [block.where for block in skipped]
+    assert all(block.reason.strip() for block in skipped)
+
+
+@then("every complete Python block passes mypy --strict, as a user's own program would")
+def then_blocks_typecheck(context: Any) -> None:
+    blocks = [b for b in context.doc_blocks if b.kind == "python" and b.handling in _COMPLETE]
+    assert len(blocks) >= 8, [block.where for block in blocks]
+    folder = ROOT / "build" / "docs-mypy"
+    folder.mkdir(parents=True, exist_ok=True)
+    for stale in folder.glob("*.py"):
+        stale.unlink()
+    names = {}
+    for block in blocks:
+        (folder / block_file_name(block)).write_text(block.text, encoding="utf-8")
+        names[block_file_name(block)] = block.where
+    # No project config: the strict flags alone, as in the reader's own project.
+    result = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--cache-dir", ".cache", *sorted(names)],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    report = re.sub(
+        r"^(\S+\.py):(\d+)",
+        lambda m: f"{names[m.group(1)]} +{m.group(2)}",
+        result.stdout,
+        flags=re.M,
+    )
+    assert result.returncode == 0, report + result.stderr
+
+
+@given('the page "{page}" with its own "planstream serve --token reader --publish-token writer"')
+def given_page(context: Any, page: str) -> None:
+    context.page_blocks = page_blocks(ROOT, page)
+    context.page_run = PageRun(context)
+
+
+@when("every code block of the page runs as its marker says")
+def when_page_runs(context: Any) -> None:
+    run: PageRun = context.page_run
+    for block in context.page_blocks:
+        if block.kind is None:
+            continue
+        key = f"{block.handling} {block.attributes} {block.text}"
+        if block.handling == "run" and "plan" not in block.attributes and key in _ALREADY_RAN:
+            print(f"{block.where}: the same as {_ALREADY_RAN[key]}, which ran")
+            continue
+        run.run(block)
+        _ALREADY_RAN.setdefault(key, block.where)
+
+
+@then("every block ended as declared: programs exit 0, servers served until stopped")
+def then_page_ended(context: Any) -> None:
+    tally = context.page_run.finish()
+    print(f"{dict(sorted(tally.items()))}")
