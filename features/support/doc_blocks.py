@@ -184,14 +184,16 @@ def _block(
         if block.kind not in kinds:
             raise ValueError(f"{block.where}: {handling!r} is for {sorted(kinds)} blocks")
         if handling in NEEDS_REASON and not block.reason.strip():
-            raise ValueError(f"{block.where}: {handling!r} needs a reason=\"...\"")
+            raise ValueError(f'{block.where}: {handling!r} needs a reason="..."')
     return block
 
 
 def doc_pages(root: Path) -> list[str]:
     """The pages whose blocks must run: README, getting started, every guide,
     security and architecture (relative to ``root``)."""
-    guides = sorted(path.relative_to(root).as_posix() for path in (root / "docs/guide").glob("*.md"))
+    guides = sorted(
+        path.relative_to(root).as_posix() for path in (root / "docs/guide").glob("*.md")
+    )
     return [
         "README.md",
         "docs/getting_started.md",

@@ -275,8 +275,7 @@ class PageRun:
             if process.process.poll() is not None or time.monotonic() > deadline:
                 process.stop()
                 raise AssertionError(
-                    f"{block.where} never served on {ports} (ready: {ready!r}):\n"
-                    f"{process.output()}"
+                    f"{block.where} never served on {ports} (ready: {ready!r}):\n{process.output()}"
                 )
             time.sleep(0.05)
 
@@ -307,7 +306,7 @@ def _exec_last_command(script: str) -> str:
     """The script with ``exec`` before its last command (after its ``VAR=value``
     words): the server then is the process that gets SIGTERM and exits."""
     lines = re.sub(r"\\\n\s*", " ", script).strip().splitlines()
-    words = lines[-1].split(" ")
+    words = lines[-1].split()
     first = next(i for i, word in enumerate(words) if not re.match(r"[A-Z_]+=", word))
     lines[-1] = " ".join([*words[:first], "exec", *words[first:]])
     return "\n".join(lines) + "\n"
