@@ -19,6 +19,23 @@ Feature: Every command and code block of the docs runs
     Given the code blocks of the documentation pages
     Then every complete Python block passes mypy --strict, as a user's own program would
 
+  Scenario: A block that fails, hangs or is wrongly marked fails the docs run, naming its line
+    Then each of these pages fails the docs run with its message
+      | page                                                                  | message                                     |
+      | ```python\nraise SystemExit(3)\n```                                   | broken.md:1 exited 3                        |
+      | ```python\nawait main()\n```                                          | broken.md:1 exited 1                        |
+      | ```sh\nplanstream watch build-42 --no-such-option\n```                | broken.md:1 exited 2                        |
+      | <!-- doc-test: background timeout="1" -->\n```sh\nsleep 5\n```        | broken.md:2 (background) ended with None    |
+      | <!-- doc-test: server timeout="3" -->\n```python\nprint("bye")\n```   | broken.md:2 never served                    |
+      | <!-- doc-test: parse-only reason="x" -->\n```sh\nplanstream plans --nope\n``` | broken.md:2: planstream plans has no --nope |
+      | <!-- doc-test: skip -->\n```sh\ntrue\n```                             | broken.md:2: 'skip' needs a reason="..."    |
+      | <!-- doc-test: fragment -->\n```sh\ntrue\n```                         | broken.md:2: 'fragment' is for ['python']   |
+      | <!-- doc-test: later -->\n```sh\ntrue\n```                            | broken.md:1: unknown doc-test marker        |
+      | <!-- doc-test: skip reason="x" -->\nsome prose\n                       | broken.md:2: a doc-test marker not followed |
+
+  Scenario: Getting started says which install each example needs, and it is enough
+    Then getting started names the install of every example, and that install provides its imports
+
   Scenario Outline: The code blocks of <page> run against planstream serve
     Given the page "<page>" with its own "planstream serve --token reader --publish-token writer"
     When every code block of the page runs as its marker says

@@ -8,15 +8,19 @@ skipped, and why).
 
 from __future__ import annotations
 
+import ast
 import re
 import subprocess
 import sys
 from collections import Counter
+from importlib import metadata
+from pathlib import Path
 from typing import Any
 
 from behave import given, then, when
 from support.cli_support import ROOT
 from support.doc_blocks import DocBlock, doc_pages, page_blocks
+from support.doc_install_check import normalized, provided_distributions, spec_extras
 from support.doc_runner import PageRun, block_file_name
 
 #: Handlings whose Python is a complete program, checked by mypy --strict.
@@ -123,3 +127,67 @@ def when_page_runs(context: Any) -> None:
 def then_page_ended(context: Any) -> None:
     tally = context.page_run.finish()
     print(f"{dict(sorted(tally.items()))}")
+
+
+_EXAMPLE_ROW = re.compile(
+    r"^\| `examples/(\w+\.py)[^`]*` \|.*\| `pip install -e ([^`]+)` \|$", re.M
+)
+
+
+def _third_party_imports(path: Path) -> set[str]:
+    """Top-level modules ``path`` imports that are neither stdlib, planstream
+    nor a module of examples/ itself."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    modules = {
+        alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import)
+        for alias in node.names
+    }
+    modules |= {
+        node.module
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module
+    }
+    local = {sibling.stem for sibling in path.parent.glob("*.py")}
+    tops = {module.split(".")[0] for module in modules}
+    return tops - set(sys.stdlib_module_names) - local - {"planstream", "__future__"}
+
+
+@then("getting started names the install of every example, and that install provides its imports")
+def then_examples_extras(context: Any) -> None:
+    text = (ROOT / "docs/getting_started.md").read_text(encoding="utf-8")
+    installs = dict(_EXAMPLE_ROW.findall(text))
+    helpers = {"example_cli.py"}  # imported by the examples, not run on its own
+    examples = {path.name for path in (ROOT / "examples").glob("*.py")} - helpers
+    assert set(installs) == examples, (sorted(installs), sorted(examples))
+    owners = metadata.packages_distributions()
+    problems = []
+    for name, spec in sorted(installs.items()):
+        provided = provided_distributions(spec_extras(spec))
+        for module in sorted(_third_party_imports(ROOT / "examples" / name)):
+            dists = {normalized(dist) for dist in owners.get(module, [module])}
+            if not dists & provided:
+                problems.append(f"{name} imports {module}, which `pip install -e {spec}` lacks")
+    assert not problems, problems
+
+
+@then("each of these pages fails the docs run with its message")
+def then_broken_pages_fail(context: Any) -> None:
+    from support.doc_blocks import extract_blocks
+
+    run = PageRun(context)
+    for row in context.table:
+        text = row["page"].replace("\\n", "\n")
+        try:
+            for block in extract_blocks("broken.md", text):
+                run.run(block)
+            run.finish()
+        except (AssertionError, ValueError) as error:
+            message = str(error)
+        else:
+            raise AssertionError(f"{text!r} passed the docs run")
+        finally:
+            run.background.clear()
+            run.servers.clear()
+        assert row["message"] in message, (row["message"], message)

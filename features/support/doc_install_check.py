@@ -61,6 +61,37 @@ def missing_requirements(extras: set[str]) -> list[str]:
     return missing
 
 
+def provided_distributions(extras: set[str]) -> set[str]:
+    """The distributions ``pip install -e .[extras]`` asks for by name (normalized)."""
+    dist = metadata.distribution("planstream")
+    names = set()
+    pending, seen = {"", *extras}, set()
+    while pending:
+        extra = pending.pop()
+        seen.add(extra)
+        for line in dist.requires or []:
+            requirement = Requirement(line)
+            marker = requirement.marker
+            if (marker is None) != (extra == "") or (
+                marker is not None and not marker.evaluate({"extra": extra})
+            ):
+                continue
+            if requirement.name == "planstream":
+                pending |= set(requirement.extras) - seen
+            else:
+                names.add(normalized(requirement.name))
+    return names
+
+
+def normalized(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def spec_extras(spec: str) -> set[str]:
+    """``{"fastapi"}`` for ``.[fastapi]`` (quotes allowed)."""
+    return _extras(spec)
+
+
 def main(spec: str) -> int:
     direct = metadata.distribution("planstream").read_text("direct_url.json") or ""
     problems = missing_requirements(_extras(spec))
