@@ -206,10 +206,9 @@ class PageRun:
     def _publish_plan(self, plan_id: str) -> None:
         headers = {"Authorization": "Bearer writer"}
         url = f"http://127.0.0.1:{self.port}/v1/plans/{plan_id}/events"
-        with httpx.Client(timeout=10) as client:
-            for kind, data in plan_events(2, "succeeded"):
-                answer = client.post(url, json={"kind": kind, "data": data}, headers=headers)
-                assert answer.status_code == 201, answer.text
+        events = [{"kind": kind, "data": data} for kind, data in plan_events(2, "succeeded")]
+        answer = httpx.post(url, json=events, headers=headers, timeout=10)  # one atomic list
+        assert answer.status_code == 201, answer.text
 
     # --- running ------------------------------------------------------------------
 
