@@ -19,7 +19,7 @@ from typing import Any
 
 from behave import given, then, when
 from support.cli_support import ROOT
-from support.doc_blocks import DocBlock, doc_pages, page_blocks
+from support.doc_blocks import DocBlock, doc_pages, page_blocks, planstream_command_lines
 from support.doc_install_check import normalized, provided_distributions, spec_extras
 from support.doc_runner import PageRun, block_file_name
 
@@ -58,15 +58,29 @@ def then_blocks_known(context: Any) -> None:
     assert not unknown, unknown
 
 
+@then("no block left to run to its end starts a server or follows a plan forever")
+def then_long_running_marked(context: Any) -> None:
+    unmarked = [
+        block.where
+        for block in context.doc_blocks
+        if block.kind == "sh" and block.handling == "run"
+        for words in planstream_command_lines(block.commands())
+        if words[:1] == ["serve"] or "--follow" in words
+    ]
+    assert not unmarked, f"mark them <!-- doc-test: server --> or background: {unmarked}"
+
+
 @then("at least {count:d} blocks run and at most {most:d} are skipped, each with a reason")
 def then_tally(context: Any, count: int, most: int) -> None:
     executed = [block for block in context.doc_blocks if block.kind is not None]
     tally = Counter(block.handling for block in executed)
     skipped = [block for block in executed if block.handling == "skip"]
-    print(f"docs code blocks: {len(executed)} to execute: {dict(sorted(tally.items()))}")
-    for block in executed:
-        if block.reason:
-            print(f"  {block.handling} {block.where}: {block.reason}")
+    lines = [f"docs code blocks: {len(executed)} to execute: {dict(sorted(tally.items()))}"]
+    lines += [f"  {b.handling} {b.where}: {b.reason}" for b in executed if b.reason]
+    report = "\n".join(lines) + "\n"
+    print(report, end="")
+    (ROOT / "build").mkdir(exist_ok=True)
+    (ROOT / "build" / "docs-blocks.txt").write_text(report, encoding="utf-8")
     running = tally["run"] + tally["background"] + tally["server"]
     assert running >= count, tally
     assert len(skipped) <= most, [block.where for block in skipped]
