@@ -14,6 +14,7 @@ Feature: Every command and code block of the docs runs
     Then every page of the docs with a code block to run has a row in this feature's outline
     And every block is shown only (text, json) or is python or sh with a known marker
     And no block left to run to its end starts a server or follows a plan forever
+    And every planstream command quoted inline in the docs' prose uses options its command has
     And at least 15 blocks run and at most 5 are skipped, each with a reason
 
   Scenario: The complete Python programs of the docs pass mypy --strict

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import re
+import shlex
 import subprocess
 import sys
 from collections import Counter
@@ -17,11 +18,12 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+import click
 from behave import given, then, when
 from support.cli_support import ROOT
 from support.doc_blocks import DocBlock, doc_pages, page_blocks, planstream_command_lines
 from support.doc_install_check import normalized, provided_distributions, spec_extras
-from support.doc_runner import PageRun, block_file_name
+from support.doc_runner import PageRun, block_file_name, check_options
 
 #: Handlings whose Python is a complete program, checked by mypy --strict.
 _COMPLETE = {"run", "background", "server", "typecheck"}
@@ -205,3 +207,21 @@ def then_broken_pages_fail(context: Any) -> None:
             run.background.clear()
             run.servers.clear()
         assert row["message"] in message, (row["message"], message)
+
+
+@then("every planstream command quoted inline in the docs' prose uses options its command has")
+def then_inline_commands(context: Any) -> None:
+    from planstream.cli.main import main
+
+    names = set(main.list_commands(click.Context(main)))
+    checked = []
+    for page in doc_pages(ROOT):
+        prose = re.sub(r"```.*?```", "", (ROOT / page).read_text(encoding="utf-8"), flags=re.S)
+        for span in re.findall(r"`(planstream [^`]+)`", prose.replace("\n", " ")):
+            words = shlex.split(span)[1:]
+            for separator in ("|", "&&"):
+                words = words[: words.index(separator)] if separator in words else words
+            if words and words[0] in names:  # not "planstream server listening on ..."
+                check_options(words, f"{page}: `{span}`")
+                checked.append(span)
+    assert len(checked) >= 20, checked

@@ -31,7 +31,7 @@ from support.cli_support import cli_env, plan_events, start_cli_server
 from support.doc_blocks import DocBlock, planstream_command_lines
 from support.servers import free_port
 
-__all__ = ["BIN", "PageRun", "block_file_name", "fragment_compiles"]
+__all__ = ["BIN", "PageRun", "block_file_name", "check_options", "fragment_compiles"]
 
 ROOT = Path(__file__).resolve().parents[2]
 #: The virtualenv the tests run in: ``.venv/bin/`` of a command means this one.
@@ -53,7 +53,7 @@ def fragment_compiles(block: DocBlock) -> None:
     compile(block.text, block.where, "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
 
 
-def _check_options(words: list[str], where: str) -> None:
+def check_options(words: list[str], where: str) -> None:
     """A ``planstream`` command line whose options (names and non-path values)
     the real command accepts; paths name files of the reader's machine."""
     from planstream.cli.main import main
@@ -76,7 +76,8 @@ def _check_options(words: list[str], where: str) -> None:
             continue
         if not has_value:
             value, index = args[index], index + 1
-        if not isinstance(param.type, click.Path):
+        placeholder = re.fullmatch(r"[A-Z_]+|\$.*", value) is not None  # SECONDS, $TOKEN
+        if not isinstance(param.type, click.Path) and not placeholder:
             param.type.convert(value, param, click.Context(command))
 
 
@@ -227,7 +228,7 @@ class PageRun:
             lines = planstream_command_lines(block.commands())
             assert lines, f"{block.where}: parse-only, but no planstream command in it"
             for words in lines:
-                _check_options(words, block.where)
+                check_options(words, block.where)
         else:
             args, env, fresh = self._command(block)
             if handling == "run":
