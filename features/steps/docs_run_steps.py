@@ -77,8 +77,19 @@ def then_tally(context: Any, count: int, most: int) -> None:
     executed = [block for block in context.doc_blocks if block.kind is not None]
     tally = Counter(block.handling for block in executed)
     skipped = [block for block in executed if block.handling == "skip"]
-    lines = [f"docs code blocks: {len(executed)} to execute: {dict(sorted(tally.items()))}"]
-    lines += [f"  {b.handling} {b.where}: {b.reason}" for b in executed if b.reason]
+    typed = sum(1 for b in executed if b.kind == "python" and b.handling in _COMPLETE)
+    lines = [
+        f"docs code blocks: {len(executed)} (python and sh) of {len(context.doc_blocks)}",
+        f"  ran: {tally['run']} to their end, {tally['background']} in the background, "
+        f"{tally['server']} servers stopped at the page's end",
+        f"  type-checked by mypy --strict: {typed} python programs "
+        f"({tally['typecheck']} of them not run)",
+        f"  compiled only (fragments): {tally['fragment']}",
+        f"  parsed by the real command only: {tally['parse-only']}",
+        f"  skipped: {tally['skip']}",
+        "  the reasons:",
+    ]
+    lines += [f"    {b.handling} {b.where}: {b.reason}" for b in executed if b.reason]
     report = "\n".join(lines) + "\n"
     print(report, end="")
     (ROOT / "build").mkdir(exist_ok=True)
