@@ -27,6 +27,7 @@ Feature: Every command and code block of the docs runs
       | ```python\nraise SystemExit(3)\n```                                   | broken.md:1 exited 3                        |
       | ```python\nawait main()\n```                                          | broken.md:1 exited 1                        |
       | ```sh\nplanstream watch build-42 --no-such-option\n```                | broken.md:1 exited 2                        |
+      | <!-- doc-test: run expect="done" -->\n```python\nprint("started")\n``` | broken.md:2 never printed 'done'           |
       | <!-- doc-test: background timeout="1" -->\n```sh\nsleep 5\n```        | broken.md:2 (background) ended with None    |
       | <!-- doc-test: server timeout="3" -->\n```python\nprint("bye")\n```   | broken.md:2 never served                    |
       | <!-- doc-test: parse-only reason="x" -->\n```sh\nplanstream plans --nope\n``` | broken.md:2: planstream plans has no --nope |

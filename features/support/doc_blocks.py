@@ -32,7 +32,8 @@ right before it (blank lines between are allowed); a block without one runs:
 
 Attributes of any marker: ``plan="ID"`` (before the block, the harness
 publishes a finished plan ``ID``: 2 steps, then ``succeeded``), ``env="K=V ..."``
-(extra environment), ``prelude='...'`` (sh: a line run before the block, say
+(extra environment), ``expect="TEXT"`` (run and background blocks: what
+stdout must hold at the end), ``prelude='...'`` (sh: a line run before the block, say
 the definition of a command the text assumes), ``timeout="S"`` (seconds,
 default 30). A value may be in single quotes instead, to hold double ones.
 

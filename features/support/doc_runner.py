@@ -265,6 +265,10 @@ class PageRun:
             f"{block.where} exited {result.returncode} after {took:.1f} s\n{block.text}"
             f"--- stdout\n{result.stdout}--- stderr\n{result.stderr}"
         )
+        expected = block.attributes.get("expect", "")
+        assert expected in result.stdout, (
+            f"{block.where} never printed {expected!r}:\n{result.stdout}"
+        )
 
     def _wait_serving(self, process: BlockProcess, ports: list[int]) -> None:
         """Until the server block listens on its ports (and printed ``ready``)."""
@@ -285,7 +289,8 @@ class PageRun:
         for process in self.background:
             status = process.wait(self._timeout(process.block))
             process.stop()
-            if status != 0:
+            printed = process.out_path.read_text(errors="replace")
+            if status != 0 or process.block.attributes.get("expect", "") not in printed:
                 failures.append(
                     f"{process.block.where} (background) ended with {status}\n{process.output()}"
                 )
