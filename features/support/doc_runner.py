@@ -9,10 +9,10 @@ on; :meth:`PageRun.finish` waits for the first and stops the second.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 import shlex
+import shutil
 import signal
 import socket
 import subprocess
@@ -29,7 +29,7 @@ import httpx
 
 from support.cli_support import cli_env, plan_events, start_cli_server
 from support.doc_blocks import DocBlock, planstream_command_lines
-from support.servers import free_port
+from support.servers import free_port, on_cleanup
 
 __all__ = ["BIN", "PageRun", "block_file_name", "check_options", "fragment_compiles"]
 
@@ -113,13 +113,15 @@ class BlockProcess:
             return None
 
     def stop(self) -> int:
-        """SIGTERM to the group (coverage writes its data), SIGKILL if it lingers."""
-        with contextlib.suppress(ProcessLookupError):
+        """SIGTERM to the group (coverage writes its data), SIGKILL if it lingers.
+
+        Only while the group's leader runs: then the group id is surely ours."""
+        if self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGTERM)
-        status = self.wait(15)
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.process.pid, signal.SIGKILL)
-        return status if status is not None else self.process.wait()
+            if self.wait(15) is None:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+        return self.process.returncode
 
 
 @dataclass
@@ -142,6 +144,14 @@ class PageRun:
     servers: list[BlockProcess] = field(default_factory=list)
 
     _port: int | None = None
+
+    def __post_init__(self) -> None:
+        async def cleanup() -> None:  # also after a failed block: nothing keeps running
+            for process in [*self.background, *self.servers]:
+                process.stop()
+            shutil.rmtree(self.workdir, ignore_errors=True)
+
+        on_cleanup(self.context, cleanup)
 
     @property
     def port(self) -> int:
@@ -223,7 +233,7 @@ class PageRun:
         elif handling == "fragment":
             fragment_compiles(block)
         elif handling == "typecheck":
-            compile(block.text, block.where, "exec")  # mypy reads it: docs_typecheck
+            compile(block.text, block.where, "exec")  # mypy --strict checks it (docs_run.feature)
         elif handling == "parse-only":
             lines = planstream_command_lines(block.commands())
             assert lines, f"{block.where}: parse-only, but no planstream command in it"
