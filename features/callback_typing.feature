@@ -1,9 +1,9 @@
 Feature: The callback API is typed: mypy --strict checks every handler against its model
   A user who checks an integration with mypy --strict must see a handler typed
   for the wrong model, a kind string or a misplaced hook fail type checking, and
-  the decorated functions stay typed. The examples, the client guide's callback
-  section and the python blocks of README and getting started are checked the
-  same way, with the mypy of the test run's venv.
+  the decorated functions stay typed. The examples are checked the same way, with
+  the mypy of the test run's venv (the docs' python blocks, the client guide's
+  callback section among them, in docs_run.feature).
 
   Scenario: Every example passes mypy --strict
     When mypy --strict checks every Python file of "examples"
@@ -17,16 +17,3 @@ Feature: The callback API is typed: mypy --strict checks every handler against i
     When mypy --strict checks "features/typing/typed_misuse.py"
     Then every line marked "# error:" in "features/typing/typed_misuse.py" failed with its code and text, and no other line failed
     And mypy reported at least 11 errors in "features/typing/typed_misuse.py"
-
-  Scenario: The callback section of the client guide passes mypy --strict
-    When mypy --strict checks the python blocks of the section "Callbacks: `on`, `on_any` and `run`" of "docs/guide/client.md"
-    Then mypy found no error in the files it checked
-
-  Scenario Outline: Every python block of <page> passes mypy --strict
-    When mypy --strict checks every python block of "<page>"
-    Then mypy found no error in the files it checked
-
-    Examples:
-      | page                    |
-      | README.md               |
-      | docs/getting_started.md |

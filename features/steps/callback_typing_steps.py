@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from behave import then, when
 from support.cli_support import ROOT
-from support.mypy_checks import expected_errors, markdown_python_blocks, reported_errors, run_mypy
-from support.servers import on_cleanup
+from support.mypy_checks import expected_errors, reported_errors, run_mypy
 
 
 @when('mypy --strict checks every Python file of "{directory}"')
@@ -25,29 +22,6 @@ def step_mypy_directory(context: Any, directory: str) -> None:
 def step_mypy_file(context: Any, path: str) -> None:
     context.mypy_files = [ROOT / path]
     context.mypy_run = run_mypy(context, ROOT / path)
-
-
-@when('mypy --strict checks the python blocks of the section "{heading}" of "{path}"')
-@when('mypy --strict checks every python block of "{path}"')
-def step_mypy_markdown(context: Any, path: str, heading: str | None = None) -> None:
-    blocks = markdown_python_blocks(Path(path), heading)
-    assert blocks, f"{path} has no python block" + (f" in {heading!r}" if heading else "")
-    directory = Path(tempfile.mkdtemp(prefix="planstream-docs-"))
-    on_cleanup(context, _remover(directory))
-    files = []
-    for number, block in enumerate(blocks, start=1):
-        file = directory / f"block_{number}.py"
-        file.write_text(block)
-        files.append(file)
-    context.mypy_files = files
-    context.mypy_run = run_mypy(context, *files)
-
-
-def _remover(directory: Path) -> Any:
-    async def remove() -> None:
-        shutil.rmtree(directory, ignore_errors=True)
-
-    return remove
 
 
 @then("mypy found no error in the files it checked")

@@ -18,13 +18,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from support.cli_support import ROOT, CommandResult, run_command
+from support.cli_support import CommandResult, run_command
 
 __all__ = [
     "Expected",
     "Reported",
     "expected_errors",
-    "markdown_python_blocks",
     "reported_errors",
     "run_mypy",
 ]
@@ -86,22 +85,3 @@ def expected_errors(path: Path) -> list[Expected]:
             pending = None
     assert pending is None, f"{path}: a mark at the end of the file marks no line"
     return marks
-
-
-def markdown_python_blocks(path: Path, heading: str | None = None) -> list[str]:
-    """The ```python blocks of the one section titled ``heading`` (to the next
-    heading), or of the whole page."""
-    found: list[list[str]] = [] if heading is not None else [[]]
-    inside, fenced = heading is None, False
-    for line in (ROOT / path).read_text().splitlines(keepends=True):
-        if line.startswith("```"):
-            fenced = not fenced
-        elif heading is not None and not fenced and re.match(r"^#{1,6} ", line):
-            inside = line.lstrip("#").strip() == heading
-            if inside:
-                found.append([])
-                continue
-        if inside:
-            found[-1].append(line)
-    assert len(found) == 1, f"{path} has {len(found)} sections titled {heading!r}"
-    return re.findall(r"^```python\n(.*?)^```", "".join(found[0]), re.DOTALL | re.MULTILINE)
