@@ -67,3 +67,10 @@ Feature: Resuming from the last event of a finished plan ends at once
     When the planstream command runs "watch rae-cli-failed --from {event_id_6} --url {url}"
     Then the planstream command exits with status 1
     And the planstream command printed the line "rae-cli-failed: already failed at seq 6; nothing after it"
+
+  Scenario: A resume closed while its look-up waits ends with nothing and subscribes nothing
+    Given a reference server
+    And plan "rae-closed" was published on the reference server: 1 steps, then "succeeded"
+    And an HTTP gate in front of the reference server that plays "withhold"
+    When a client's resume of plan "rae-closed" after its event seq 3 is closed while the gate holds its look-up
+    Then the closed resume ended with no item, and the client never subscribed plan "rae-closed"

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from behave import given, then, when
+from support.client_api_support import until
 from support.http_gate import HttpGate
 from support.servers import on_cleanup, run
 
@@ -106,6 +107,39 @@ def when_follow(context: Any, plan_id: str, seq: int, seconds: float) -> None:
             return Resumed(items, sub.already_ended, time.monotonic() - started)
 
     context.resumed = run(context, follow(), timeout=seconds + 15)
+
+
+@when(
+    'a client\'s resume of plan "{plan_id}" after its event seq {seq:d} is closed while the '
+    "gate holds its look-up"
+)
+def when_closed_during_lookup(context: Any, plan_id: str, seq: int) -> None:
+    last_event_id = _event_id(context, plan_id, seq)
+    gate: HttpGate = context.gate
+
+    async def body() -> tuple[list[Delivery], int]:
+        async with PlanStreamClient(gate.url) as client:
+            stream = client.subscribe(plan_id, last_event_id=last_event_id)
+            async with asyncio.TaskGroup() as tasks:
+                taken = tasks.create_task(_all(stream))
+                await until(lambda: bool(gate.gets_of(f"/v1/plans/{plan_id}")), "the look-up")
+                await stream.aclose()
+            router = client._router
+            assert router is not None
+            return taken.result(), len(router.channels)
+
+    context.closed_resume = run(context, body(), timeout=RESUME_LOOKUP_TIMEOUT + 15)
+
+
+async def _all(stream: Any) -> list[Delivery]:
+    return [item async for item in stream]
+
+
+@then('the closed resume ended with no item, and the client never subscribed plan "{plan_id}"')
+def then_closed_resume(context: Any, plan_id: str) -> None:
+    items, channels = context.closed_resume
+    assert items == [], items
+    assert channels == 0, (plan_id, channels)
 
 
 @then('the resumed subscription ended with no item, already ended "{status}" at seq {seq:d}')
