@@ -12,8 +12,15 @@ This program *is* a server: it cannot share a port with ``planstream serve``
 (on a busy port it says so in one line and exits 2). ``--token`` and
 ``--publish-token`` are the tokens watchers (and HTTP publishers) present;
 with neither, the server is open and warns. ``--linger`` keeps serving that
-many seconds after the plan ends (Ctrl-C stops earlier) so late watchers
-still get the whole history.
+many seconds after the plan ends so late watchers still get the whole history.
+
+SIGTERM or Ctrl-C stops it cleanly at any time once it runs. While the plan
+runs, the running job is cancelled, the plan's end is published as
+``cancelled`` ("stopped by SIGTERM"), as an orchestrator records it, and
+the line ``plan 'nightly-build' cancelled (stopped by SIGTERM)`` is printed;
+then the server shuts down (its watchers are closed with 1001). The exit
+status is the plan's outcome: 0 if it succeeded (a stop while lingering
+changes nothing), 1 if it failed or was cancelled.
 """
 
 from __future__ import annotations
@@ -114,7 +121,30 @@ def make_job(*lines: str, pause: float) -> Job:
     return job
 
 
+async def run_until_stopped(runner: JobRunner, stop: asyncio.Event) -> PlanStatus | None:
+    """The plan's outcome, or None when ``stop`` was set first (the run is cancelled)."""
+    async with asyncio.TaskGroup() as tasks:
+        run = tasks.create_task(runner.run())
+        stopped = tasks.create_task(stop.wait())
+        await asyncio.wait({run, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        stopped.cancel()
+        run.cancel()  # nothing if the plan ended
+    return None if run.cancelled() else run.result()
+
+
 async def main(arguments: argparse.Namespace) -> PlanStatus:
+    # Signals first: a SIGTERM while the server starts or the plan runs must
+    # stop us cleanly too, not kill the process with the plan left running.
+    stop = asyncio.Event()
+    received: list[signal.Signals] = []
+
+    def on_signal(signum: signal.Signals) -> None:
+        received.append(signum)
+        stop.set()
+
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, on_signal, signum)
     settings = ServerSettings(
         host=arguments.host,
         port=arguments.port,
@@ -131,13 +161,14 @@ async def main(arguments: argparse.Namespace) -> PlanStatus:
             Step("test", "Test", make_job("running 120 tests", "120 passed", pause=pause)),
         ]
         runner = JobRunner(server, plan_id, steps)
-        outcome = await runner.run()
+        outcome = await run_until_stopped(runner, stop)
+        if outcome is None:  # stopped before the plan ended: record how it ended
+            why = f"stopped by {received[0].name}"
+            await runner.publish(PlanStatusData(status=PlanStatus.CANCELLED, reason=why))
+            print(f"plan {plan_id!r} cancelled ({why})", flush=True)
+            return PlanStatus.CANCELLED
         linger: float = arguments.linger
         print(f"plan {plan_id!r} {outcome}; serving for {linger:g} s more", flush=True)
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(signum, stop.set)
         with contextlib.suppress(TimeoutError):  # lingered long enough
             await asyncio.wait_for(stop.wait(), linger)
     return outcome

@@ -23,3 +23,10 @@ Feature: The examples run against a real server
     And the JSON lines tell 3 steps succeeding, then the plan succeeding at seq 17
     When the example server is stopped with SIGTERM
     Then the example server exited with status 0 after printing "plan 'nightly-build' succeeded"
+
+  Scenario: A SIGTERM while its plan runs cancels the plan and stops the job runner cleanly
+    Given the example "examples/publish_from_orchestrator.py" serves with "--pause 5 --linger 60 --token reader"
+    When "planstream watch nightly-build --json --token reader --url {url}" runs in the background until it printed "nightly-build"
+    And the example server is stopped with SIGTERM
+    Then the example server exited with status 1 after printing "plan 'nightly-build' cancelled (stopped by SIGTERM)"
+    And the example server's last line says the plan was cancelled by SIGTERM, and its stderr holds no traceback

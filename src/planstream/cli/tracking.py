@@ -112,6 +112,16 @@ class PlanTracker:
             self.logs.append(LogLine(item.plan_id, item.seq, log.level, log.step_id, log.message))
         return notices
 
+    def ended_before(self, snapshot: PlanSnapshot) -> list[str]:
+        """The plan had ended at the resume point (``--from`` its last event):
+        take its final state from ``snapshot``; return the notice saying so."""
+        self.state = PlanState.from_snapshot(snapshot)
+        status, head = snapshot.status, snapshot.head
+        # Subscription.already_ended's promise: a terminal status, and a head.
+        assert status is not None
+        assert head is not None
+        return [f"{self.plan_id}: already {status.value} at seq {head.seq}; nothing after it"]
+
 
 class ConnectionTracker:
     """The connection's story for the view: its state and the latest notice.

@@ -139,6 +139,10 @@ class PlanWatcher:
                 notices = plan.apply(item)
                 connection.note(notices)
                 output.item(plan, item, notices)
+            if stream.already_ended is not None:  # --from was the plan's last event
+                notices = plan.ended_before(stream.already_ended)
+                connection.note(notices)
+                output.notices(notices)
 
     async def _tick(self) -> None:
         while True:

@@ -215,7 +215,9 @@ class PlanStreamClient:
         The iterator ends after a terminal ``plan.status`` (or a ``Resync``
         whose snapshot is terminal) unless ``follow`` is true. An unknown plan is
         waited for; with ``must_exist`` it is looked up over HTTP first and the
-        iterator raises :class:`~planstream.errors.PlanNotFoundError`.
+        iterator raises :class:`~planstream.errors.PlanNotFoundError`. A resume
+        (``last_event_id``, no ``follow``) looks the plan up too, within a few
+        seconds: from a finished plan's last event the iterator ends at once.
 
         Raises:
             InvalidIdError: ``plan_id`` or ``last_event_id`` breaks protocol §1
@@ -231,8 +233,9 @@ class PlanStreamClient:
         start = None
         if engine.stopped.is_set():
             inbox.end(engine.error or ClientClosedError("the client was closed"))
-        elif must_exist:
-            start = attach_when_known(self.snapshot, inbox, router.attach)
+        elif must_exist or (last_event_id is not None and not follow):
+            # A resume may start after the plan's last event: look it up first.
+            start = attach_when_known(self.snapshot, inbox, router.attach, must_exist=must_exist)
         else:
             router.attach(inbox)
         return Subscription(inbox, rewind=router.rewind, detach=router.detach, start=start)

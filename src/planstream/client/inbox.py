@@ -21,6 +21,7 @@ from planstream.delivery import Delivery, Resync
 from planstream.errors import PlanStreamError
 from planstream.plan_cursor import Position
 from planstream.schema.events import PlanStatusEvent
+from planstream.schema.snapshot import PlanSnapshot
 
 __all__ = ["Subscription", "SubscriptionInbox"]
 
@@ -36,6 +37,7 @@ class SubscriptionInbox:
 
     __slots__ = (
         "accepted_seq",
+        "already_ended",
         "capacity",
         "ended",
         "error",
@@ -69,6 +71,8 @@ class SubscriptionInbox:
         self.overflows = 0
         self.ended = False  # no more items will be pushed
         self.error: PlanStreamError | None = None  # raised once the items are taken
+        #: The finished plan's snapshot when the start was already its end.
+        self.already_ended: PlanSnapshot | None = None
 
     def __repr__(self) -> str:
         return (
@@ -260,6 +264,13 @@ class Subscription:
     def last_event_id(self) -> str | None:
         """The id of the last event taken (or of a resync's head); resume from it."""
         return self._inbox.taken_event_id
+
+    @property
+    def already_ended(self) -> PlanSnapshot | None:
+        """The plan's snapshot when the iterator ended at once, with nothing,
+        because ``last_event_id`` was the last event of a finished plan (its
+        terminal status); None otherwise."""
+        return self._inbox.already_ended
 
     @property
     def overflows(self) -> int:

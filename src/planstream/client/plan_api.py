@@ -12,7 +12,9 @@ provider, the TLS settings, and the reconnect backoff between attempts.
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from types import TracebackType
@@ -32,16 +34,22 @@ from planstream.settings import ClientSettings
 __all__ = [
     "DEFAULT_PAGE_SIZE",
     "MAX_PAGE_SIZE",
+    "RESUME_LOOKUP_TIMEOUT",
     "PlanApi",
     "attach_when_known",
     "checked_plan_id",
     "new_idempotency_key",
 ]
 
+logger = logging.getLogger("planstream.client")
+
 #: Plans asked for per page of ``GET /v1/plans`` (the server's default too).
 DEFAULT_PAGE_SIZE: Final = 100
 #: The most plans a server gives per page (protocol §6).
 MAX_PAGE_SIZE: Final = 1000
+#: Seconds a resume's look-up of its plan may take (:func:`attach_when_known`)
+#: before the plan is subscribed without it.
+RESUME_LOOKUP_TIMEOUT: Final = 3.0
 #: Pages one walk follows at most: a server repeating its cursors cannot keep it forever.
 _MAX_PAGES: Final = 100_000
 
@@ -63,21 +71,65 @@ def attach_when_known(
     snapshot: Callable[[str], Awaitable[PlanSnapshot]],
     inbox: SubscriptionInbox,
     attach: Callable[[SubscriptionInbox], None],
+    *,
+    must_exist: bool = True,
 ) -> Callable[[], Awaitable[None]]:
-    """The start of a ``subscribe(..., must_exist=True)``: look the plan up over
-    HTTP, then subscribe; an unknown plan ends the subscription with
-    :class:`~planstream.errors.PlanNotFoundError` (and nothing is subscribed)."""
+    """The start of a subscription that looks its plan up over HTTP first, then
+    subscribes (one look-up serves both reasons):
+
+    * ``must_exist``: an unknown plan (or a failed look-up) ends the
+      subscription with that error, e.g.
+      :class:`~planstream.errors.PlanNotFoundError` (and nothing is subscribed);
+    * a resume without ``follow`` from the last event of a finished plan ends
+      it at once, with nothing: the server would replay nothing after that
+      event and no terminal status would ever come (protocol §3: ``subscribed``
+      carries only the head). Without ``must_exist`` this look-up is only a
+      shortcut: it is bounded by :data:`RESUME_LOOKUP_TIMEOUT` and, when it
+      fails, the plan is subscribed as usual.
+    """
 
     async def start() -> None:
         try:
-            await snapshot(inbox.plan_id)
+            found = await (snapshot(inbox.plan_id) if must_exist else _looked_up(snapshot, inbox))
         except PlanStreamError as exc:
             inbox.end(exc)
             raise
-        if not inbox.ended:  # not closed meanwhile
-            attach(inbox)
+        if inbox.ended:  # closed meanwhile
+            return
+        if found is not None and _resumed_at_end(found, inbox):
+            inbox.already_ended = found
+            inbox.end(None)
+            return
+        attach(inbox)
 
     return start
+
+
+async def _looked_up(
+    snapshot: Callable[[str], Awaitable[PlanSnapshot]], inbox: SubscriptionInbox
+) -> PlanSnapshot | None:
+    """The plan's snapshot, or None when it cannot be had within the bound."""
+    try:
+        async with asyncio.timeout(RESUME_LOOKUP_TIMEOUT):
+            return await snapshot(inbox.plan_id)
+    except (PlanStreamError, TimeoutError) as exc:
+        why = str(exc) or f"no answer within {RESUME_LOOKUP_TIMEOUT:g} s"
+        logger.debug("plan %r: subscribing without its snapshot (%s)", inbox.plan_id, why)
+        return None
+
+
+def _resumed_at_end(snapshot: PlanSnapshot, inbox: SubscriptionInbox) -> bool:
+    """Whether ``inbox`` resumes, without following, right after the terminal
+    status that ended the plan: its stream has nothing more to give."""
+    head, status = snapshot.head, snapshot.status
+    return (
+        not inbox.follow
+        and inbox.start_event_id is not None
+        and head is not None
+        and head.event_id == inbox.start_event_id
+        and status is not None
+        and status.is_terminal
+    )
 
 
 class PlanApi:
