@@ -97,6 +97,7 @@ Feature: The planstream package is tidy: a deliberate API, pure core, typed, one
       | planstream.imports            |
       | planstream.router             |
       | planstream.channel            |
+      | planstream.closing            |
     And the modules forbidden in pure code are "asyncio, websockets, socket, time, threading, httpx"
     When each pure planstream module is imported alone in a fresh interpreter
     Then no pure planstream module loaded "asyncio, websockets, httpx, starlette, uvicorn"

@@ -17,14 +17,14 @@ import json
 import logging
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from types import TracebackType
-from typing import Any, Final, Self
+from typing import Any, Final
 from urllib.parse import quote
 
 from planstream.backoff import RandomSource
 from planstream.client.http_session import HttpSession, Request, RequestLimits
 from planstream.client.inbox import SubscriptionInbox
 from planstream.client.token_source import TokenProvider
+from planstream.closing import AsyncClosing
 from planstream.errors import InvalidIdError, InvalidResponseError, PlanStreamError, SettingsError
 from planstream.schema.http import PlanList, PlanSummary, PublishedEvent, PublishResponse
 from planstream.schema.limits import plan_id_problem
@@ -132,7 +132,7 @@ def _resumed_at_end(snapshot: PlanSnapshot, inbox: SubscriptionInbox) -> bool:
     )
 
 
-class PlanApi:
+class PlanApi(AsyncClosing):
     """Typed calls to the HTTP half of a planstream server.
 
     Args:
@@ -168,17 +168,6 @@ class PlanApi:
 
     def __repr__(self) -> str:
         return f"PlanApi(base_url={self.session.base_url!r})"
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
     async def aclose(self) -> None:
         """Close the connection pool."""

@@ -20,14 +20,13 @@ from __future__ import annotations
 
 import ssl as _ssl
 from collections.abc import Sequence
-from types import TracebackType
-from typing import Self
 
 from planstream.backoff import RandomSource
 from planstream.client.arguments import settings_with_arguments
 from planstream.client.http_session import RequestLimits
 from planstream.client.plan_api import PlanApi
 from planstream.client.token_source import TokenProvider
+from planstream.closing import AsyncClosing
 from planstream.schema.event_data import EventData, publish_item
 from planstream.schema.http import PublishedEvent
 from planstream.settings import ClientSettings
@@ -35,7 +34,7 @@ from planstream.settings import ClientSettings
 __all__ = ["PlanPublisher"]
 
 
-class PlanPublisher:
+class PlanPublisher(AsyncClosing):
     """Publishes typed events to plans over HTTP (a token with publish rights).
 
     Args:
@@ -77,17 +76,6 @@ class PlanPublisher:
 
     def __repr__(self) -> str:
         return f"PlanPublisher(base_url={self._api.session.base_url!r})"
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
     async def aclose(self) -> None:
         """Close the connection pool."""

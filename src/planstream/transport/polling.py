@@ -14,8 +14,7 @@ from __future__ import annotations
 import asyncio
 import ssl
 from dataclasses import dataclass
-from types import TracebackType
-from typing import Final, Self
+from typing import Final
 from urllib.parse import quote
 
 import httpx
@@ -27,6 +26,7 @@ from planstream.close_codes import (
     classify_http_status,
     classify_network_error,
 )
+from planstream.closing import AsyncClosing
 from planstream.endpoints import ServerEndpoints
 from planstream.errors import ConnectionLostError, FrameTooLargeError, InvalidFrameError
 from planstream.redaction import install_redaction
@@ -61,7 +61,7 @@ class PollResult:
     poll_interval: float
 
 
-class PollingSession:
+class PollingSession(AsyncClosing):
     """Long-polls ``GET /v1/plans/{plan_id}/events`` with the bearer token.
 
     Args:
@@ -109,17 +109,6 @@ class PollingSession:
         """
         self._http.headers.pop("Authorization", None)
         self._http.headers.update(bearer_headers(token))
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
     async def aclose(self) -> None:
         """Close the HTTP connection pool."""
