@@ -44,6 +44,19 @@ FOREIGN_LOGGERS: Final = (
     "planstream.client",
 )
 
+#: The loggers that see the reference server's upgrade requests: websockets'
+#: server side writes every request header at DEBUG (``< authorization: ...``,
+#: ``< sec-websocket-protocol: planstream.v1, planstream.bearer.<token>``) on
+#: the logger uvicorn hands it, ``uvicorn.error``; ``uvicorn.access`` writes
+#: request lines. The server app puts the filter on them (protocol §2: the
+#: offered subprotocols are never logged).
+SERVER_LOGGERS: Final = (
+    "uvicorn.error",
+    "uvicorn.access",
+    "websockets.server",
+    "planstream.server",
+)
+
 #: Query parameters that carry credentials (compared in lower case, ``-`` as ``_``).
 CREDENTIAL_PARAMETERS: Final = frozenset(
     {

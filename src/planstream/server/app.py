@@ -24,9 +24,11 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket
 
+from planstream.redaction import SERVER_LOGGERS, install_redaction
 from planstream.schema.frames import STREAM_PATH, SUBPROTOCOL
 from planstream.server.admission import ConnectionCap
-from planstream.server.auth import TokenVerifier, bearer_token
+from planstream.server.auth import Principal, TokenVerifier, bearer_token
+from planstream.server.browser_auth import OfferedAuth, read_offer
 from planstream.server.event_log import EventLog
 from planstream.server.http_api import http_routes
 from planstream.server.settings import ServerSettings
@@ -41,8 +43,9 @@ SUPPORTED_SUBPROTOCOLS = (SUBPROTOCOL,)
 async def stream_endpoint(websocket: WebSocket) -> None:
     """``/v1/stream``: check the offer and the token before the upgrade (§2)."""
     state: ServerState = websocket.app.state.planstream
-    offered = websocket.scope.get("subprotocols") or []
-    if not any(protocol in SUPPORTED_SUBPROTOCOLS for protocol in offered):
+    # The offered list may hold the browser form of the token: never log it.
+    offer = read_offer(websocket.scope.get("subprotocols") or [])
+    if not any(protocol in SUPPORTED_SUBPROTOCOLS for protocol in offer.protocols):
         await _deny(
             websocket,
             400,
@@ -53,7 +56,7 @@ async def stream_endpoint(websocket: WebSocket) -> None:
     if state.shutting_down:
         await _deny(websocket, 503, {"error": "unavailable", "message": "shutting down"})
         return
-    principal = await state.verifier.verify(bearer_token(websocket.headers.get("authorization")))
+    principal = await _principal(state, websocket, offer)
     if principal is None or not principal.can_read:
         state.metrics.auth_failures += 1
         if principal is None:
@@ -70,6 +73,23 @@ async def stream_endpoint(websocket: WebSocket) -> None:
         await connection.run()
     finally:
         state.forget_connection(connection)
+
+
+async def _principal(
+    state: ServerState, websocket: WebSocket, offer: OfferedAuth
+) -> Principal | None:
+    """Who the upgrade request is: the header's token, else the subprotocol's (§2).
+
+    A request carrying an ``Authorization`` header is judged by it alone; a
+    malformed ``planstream.bearer.*`` offer is a bad token (401, even on a
+    server without tokens), decided here without consulting the verifier.
+    """
+    authorization = websocket.headers.get("authorization")
+    if authorization is not None:
+        return await state.verifier.verify(bearer_token(authorization))
+    if offer.problem is not None:
+        return None
+    return await state.verifier.verify(offer.token)
 
 
 async def _deny(
@@ -104,6 +124,9 @@ def create_app(
 ) -> Starlette:
     """Build the ASGI app; its :class:`ServerState` is ``app.state.planstream``."""
     state = ServerState(settings, log=log, verifier=verifier)
+    # protocol §2: the token (header or subprotocol) never reaches a log, even
+    # at DEBUG, whoever serves the app (process-wide and idempotent).
+    install_redaction(SERVER_LOGGERS)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
