@@ -26,7 +26,7 @@ from typing import Final
 
 from planstream.redaction import is_header_safe
 
-__all__ = ["BEARER_PREFIX", "MAX_TOKEN_BYTES", "OfferedAuth", "read_offer"]
+__all__ = ["BEARER_PREFIX", "MAX_TOKEN_BYTES", "OfferedAuth", "read_offer", "scrub_offer_header"]
 
 #: The subprotocol prefix of the browser form of the token (case-sensitive, RFC 6455).
 BEARER_PREFIX: Final = "planstream.bearer."
@@ -38,6 +38,11 @@ MAX_TOKEN_BYTES: Final = 4096
 
 _MAX_ENCODED: Final = -(-MAX_TOKEN_BYTES * 4 // 3)  # ceil(4n/3): no padding
 _BASE64URL: Final = re.compile(r"[A-Za-z0-9_-]+")
+# An RFC 7230 token: what a subprotocol may be (RFC 6455 §4.1).
+_TOKEN: Final = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+#: What :func:`scrub_offer_header` puts instead of a bearer entry that is no
+#: token: a valid token that is no base64url, so :func:`read_offer` refuses it.
+MALFORMED_BEARER: Final = BEARER_PREFIX + "~malformed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,3 +95,22 @@ def _decode(encoded: str) -> tuple[str | None, str | None]:
     if not is_header_safe(token):
         return None, "bearer subprotocol whose token is not printable ASCII"
     return token, None
+
+
+def scrub_offer_header(value: bytes) -> bytes:
+    """A ``Sec-WebSocket-Protocol`` value whose bearer entries that are no token
+    (``=`` padding, spaces, non-ASCII...) are replaced by :data:`MALFORMED_BEARER`.
+
+    The WebSocket library parses the header before the app sees it, and
+    refuses one that is not a list of tokens with a plain-text 400 quoting the
+    whole value, the token included. Scrubbed, the request reaches
+    :func:`read_offer`, which answers it like any malformed offer.
+    """
+    entries = value.decode("latin-1").split(",")
+    scrubbed = [
+        f" {MALFORMED_BEARER}"
+        if BEARER_PREFIX in entry and _TOKEN.fullmatch(entry.strip()) is None
+        else entry
+        for entry in entries
+    ]
+    return ",".join(scrubbed).encode("latin-1")

@@ -34,6 +34,7 @@ import h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from planstream.log_limiter import LogLimiter
+from planstream.server.browser_auth import scrub_offer_header
 from planstream.server.metrics import FAULT_LOG_INTERVAL, ServerMetrics
 
 #: Machinery of PlanStreamServer (uvicorn's protocol), imported by name; not public API.
@@ -193,6 +194,15 @@ class GuardedH11Protocol(H11Protocol):
             self._handshake_deadline.cancel()
             self._handshake_deadline = None
         super().connection_lost(exc)
+
+    def handle_websocket_upgrade(self, event: h11.Request) -> None:
+        """Hand the upgrade to the WebSocket protocol, bearer offers that are no
+        token scrubbed (protocol §2: the library would echo them in its 400)."""
+        self.headers = [
+            (name, scrub_offer_header(value) if name == b"sec-websocket-protocol" else value)
+            for name, value in self.headers
+        ]
+        super().handle_websocket_upgrade(event)
 
     def send_400_response(self, msg: str) -> None:
         """A request head h11 cannot parse gets the JSON error of protocol §6, not
