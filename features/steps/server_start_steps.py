@@ -23,7 +23,7 @@ from typing import Any
 import httpx
 from behave import given, then, when
 from support.cli_support import CLI, ROOT, CommandResult, cli_env, start_background
-from support.servers import free_port, on_cleanup, run
+from support.servers import free_port, on_cleanup, run, start_embedded
 
 from planstream.server import MemoryEventLog, PlanStreamServer, ServerSettings, ServerStartError
 
@@ -152,21 +152,11 @@ def given_file(context: Any, name: str, text: str) -> None:
     context.start_file = path
 
 
-def _start_embedded(context: Any, server: PlanStreamServer) -> None:
-    on_cleanup(context, server.stop)
-    try:
-        run(context, server.start())
-    except Exception as exc:
-        context.stream_start_error = exc
-    else:
-        context.stream_start_error = None
-
-
 @when("an embedded stream server is started with that file as its certificate, deleted just before")
 def when_embedded_certificate_gone(context: Any) -> None:
     server = PlanStreamServer(ServerSettings(port=0, ssl_certfile=context.start_file))
     context.start_file.unlink()
-    _start_embedded(context, server)
+    start_embedded(context, server)
 
 
 class _LogThatCannotStart(MemoryEventLog):
@@ -180,7 +170,7 @@ class _LogThatCannotStart(MemoryEventLog):
 def when_embedded_log_fails(context: Any) -> None:
     context.start_port = free_port()
     server = PlanStreamServer(ServerSettings(port=context.start_port), log=_LogThatCannotStart())
-    _start_embedded(context, server)
+    start_embedded(context, server)
 
 
 @then('starting it raised ServerStartError "{message}"')
@@ -255,7 +245,7 @@ def given_held_port(context: Any) -> None:
 @when("an embedded stream server is started on that held port, and again once the socket is closed")
 def when_start_twice(context: Any) -> None:
     server = PlanStreamServer(ServerSettings(port=context.busy_port))
-    _start_embedded(context, server)
+    start_embedded(context, server)
     context.busy_socket.close()
     run(context, server.start())  # the same server, its configuration already loaded
     context.start_port = server.port

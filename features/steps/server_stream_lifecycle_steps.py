@@ -15,7 +15,7 @@ from behave import given, then, when
 from support.server_stream_support import (
     log_data,
 )
-from support.servers import on_cleanup, run, start_process
+from support.servers import on_cleanup, run, start_embedded, start_process
 
 from planstream.server import MemoryEventLog, PlanStreamServer, ServerSettings
 
@@ -90,14 +90,7 @@ def step_port_in_use(context: Any) -> None:
 
 @when("an embedded stream server is started on that port")
 def step_start_busy(context: Any) -> None:
-    server = PlanStreamServer(ServerSettings(port=context.busy_port))
-    on_cleanup(context, server.stop)
-    try:
-        run(context, server.start())
-    except Exception as exc:
-        context.stream_start_error = exc
-    else:
-        context.stream_start_error = None
+    start_embedded(context, PlanStreamServer(ServerSettings(port=context.busy_port)))
 
 
 @then("starting the embedded stream server failed with an OSError naming the port")

@@ -65,6 +65,18 @@ def start_reference_server(
     return server
 
 
+def start_embedded(context: Any, server: PlanStreamServer) -> None:
+    """Start ``server`` (stopped at cleanup); its start-up failure, or None, is
+    ``context.stream_start_error`` for the Then steps to judge."""
+    on_cleanup(context, server.stop)
+    try:
+        run(context, server.start())
+    except Exception as exc:
+        context.stream_start_error = exc
+    else:
+        context.stream_start_error = None
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

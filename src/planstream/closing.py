@@ -1,8 +1,10 @@
-"""``async with`` for the objects that only need closing on the way out.
+"""``async with`` for the objects that close with ``aclose()`` on the way out.
 
-A publisher, the HTTP plan API and the polling session own a connection pool
-and nothing else to start: entering gives the object itself, leaving awaits
-its ``aclose()``. One base, so the three cannot drift apart.
+The client, a subscription, a publisher, the HTTP plan API and the polling
+session all leave ``async with`` by awaiting their ``aclose()``; entering
+gives the object itself, unless a subclass has something to start there (the
+client its connection, a subscription its look-up) and overrides
+``__aenter__``. One base, so they cannot drift apart.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ class AsyncClosing(ABC):
 
     @abstractmethod
     async def aclose(self) -> None:
-        """Release what the object holds (its connection pool)."""
+        """Release what the object holds (connections, subscriptions, pools)."""
 
     async def __aenter__(self) -> Self:
         return self

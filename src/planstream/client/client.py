@@ -20,7 +20,6 @@ import asyncio
 import logging
 import ssl as _ssl
 from collections.abc import AsyncIterator, Callable, Sequence
-from types import TracebackType
 from typing import Any, Self, overload
 
 from planstream.backoff import ModuleRandom, RandomSource
@@ -40,6 +39,7 @@ from planstream.client.plan_api import DEFAULT_PAGE_SIZE, PlanApi, attach_when_k
 from planstream.client.router_signals import ConnectionSignals
 from planstream.client.stats import ClientStats, StateChange
 from planstream.client.token_source import TokenProvider
+from planstream.closing import AsyncClosing
 from planstream.connection_state import ConnectionState
 from planstream.delivery import Resync
 from planstream.errors import ClientClosedError, PlanStreamError
@@ -57,7 +57,7 @@ logger = logging.getLogger("planstream.client")
 StateHook = Callable[[StateChange], Any]
 
 
-class PlanStreamClient:
+class PlanStreamClient(AsyncClosing):
     """Streams plan updates exactly once, in order, through drops and restarts.
 
     Args:
@@ -151,14 +151,6 @@ class PlanStreamClient:
             self._engine.run(self._tasks), name="planstream-engine"
         )
         return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
     async def aclose(self) -> None:
         """Close the connection (code 1000) and end every subscription.

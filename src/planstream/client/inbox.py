@@ -14,9 +14,9 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from collections.abc import Awaitable, Callable
-from types import TracebackType
 from typing import Self
 
+from planstream.closing import AsyncClosing
 from planstream.delivery import Delivery, Resync
 from planstream.errors import PlanStreamError
 from planstream.plan_cursor import Position
@@ -218,7 +218,7 @@ class SubscriptionInbox:
         return isinstance(item, PlanStatusEvent) and item.data.status.is_terminal
 
 
-class Subscription:
+class Subscription(AsyncClosing):
     """``async for item in client.subscribe(plan_id)``: events and ``Resync`` markers.
 
     Ends (``StopAsyncIteration``) after a terminal ``plan.status`` unless
@@ -317,14 +317,6 @@ class Subscription:
     async def __aenter__(self) -> Self:
         await self._started()
         return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
     def __del__(self) -> None:
         # Dropped without aclose() (e.g. ``break`` out of ``async for``): free the slot.
