@@ -29,6 +29,7 @@ from planstream.schema.frames import STREAM_PATH, SUBPROTOCOL
 from planstream.server.admission import ConnectionCap
 from planstream.server.auth import Principal, TokenVerifier, bearer_token
 from planstream.server.browser_auth import OfferedAuth, read_offer
+from planstream.server.dashboard import dashboard_routes
 from planstream.server.event_log import EventLog
 from planstream.server.http_api import http_routes
 from planstream.server.settings import ServerSettings
@@ -139,6 +140,7 @@ def create_app(
         routes=[
             WebSocketRoute(STREAM_PATH, stream_endpoint),
             *http_routes(),
+            *(dashboard_routes() if state.settings.dashboard else ()),
         ],
         lifespan=lifespan,
         exception_handlers={HTTPException: _json_http_error},

@@ -56,6 +56,10 @@ class ServerSettings(BaseSettings):
     bad_frame_limit: int = Field(
         10, ge=10, description="bad frames in a row tolerated (1008 after)"
     )
+    dashboard: bool = Field(
+        False,
+        description="serve the browser dashboard at / (planstream serve and demo turn it on)",
+    )
     allow_unknown_kinds: bool = Field(False, description="accept publishes of unknown kinds")
     compression: bool = Field(False, description="permessage-deflate on the WebSocket")
     ws_ping_interval: float = Field(20.0, gt=0, description="WebSocket keepalive ping, s")
