@@ -8,12 +8,20 @@ server drops every connection a few times mid-plan (close 1012, a service
 restart) and the view shows the client reconnect and resume. The summary is
 computed, not asserted: the sequence numbers received are compared with the
 ones the server assigned on publish.
+
+The server also serves the browser dashboard; its URL is printed before the
+plan starts. Anyone who reaches the loopback port may read (the page needs no
+token) and nobody may publish over the network: the demo publishes in-process.
+With ``open_browser`` the page is opened in the default browser
+(:func:`webbrowser.open`, which honours ``$BROWSER``); with it or
+``keep_serving`` the server stays up after the plan, until SIGTERM or Ctrl-C,
+so the page still shows the finished plan.
 """
 
 from __future__ import annotations
 
 import asyncio
-import secrets
+import webbrowser
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,13 +33,15 @@ from planstream.cli.watch import PlanWatcher
 from planstream.client.client import PlanStreamClient
 from planstream.client.stats import ClientStats
 from planstream.close_codes import CloseCode
-from planstream.server.runner import PlanStreamServer
+from planstream.server.auth import Principal
+from planstream.server.runner import PlanStreamServer, stop_signals
 from planstream.server.settings import ServerSettings
 from planstream.settings import ClientSettings
 
 __all__ = [
     "DEMO_PLAN_ID",
     "DEMO_STEPS",
+    "DemoReaders",
     "DemoStep",
     "DemoSummary",
     "ScriptEntry",
@@ -157,6 +167,32 @@ class DemoSummary:
         )
 
 
+class DemoReaders:
+    """The demo server's token verifier: anyone may read, nobody may publish.
+
+    The dashboard opens without a token, and the demo's own publishing does
+    not go through HTTP (``PlanStreamServer.publish``).
+    """
+
+    def __repr__(self) -> str:
+        return "DemoReaders()"
+
+    async def verify(self, token: str | None) -> Principal | None:
+        """Every caller, with or without a token, is a reader."""
+        return Principal("demo-reader", can_read=True, can_publish=False)
+
+
+async def _open_dashboard(url: str, console: Console) -> None:
+    """Open ``url`` in the default browser; say so when none could be started."""
+    # webbrowser may wait for the browser command ($BROWSER): not in the loop.
+    if not await asyncio.to_thread(webbrowser.open, url):
+        console.print(
+            "dashboard: no browser could be started (set BROWSER to one); open the URL yourself",
+            highlight=False,
+            soft_wrap=True,
+        )
+
+
 async def _drop_connections(server: PlanStreamServer, client: PlanStreamClient) -> None:
     """Close every stream connection with 1012 (what a restarting server sends)."""
     # The client may be between two attempts: drop only a connection that is up
@@ -184,17 +220,29 @@ async def _publish(
 
 
 async def run_demo(
-    *, seconds: float = DEFAULT_SECONDS, chaos: bool = False, console: Console | None = None
+    *,
+    seconds: float = DEFAULT_SECONDS,
+    chaos: bool = False,
+    open_browser: bool = False,
+    keep_serving: bool = False,
+    console: Console | None = None,
 ) -> tuple[int, DemoSummary]:
-    """Run the demo; return the exit status and the summary."""
+    """Run the demo; return the exit status and the summary.
+
+    Args:
+        seconds: how long the simulated plan runs.
+        chaos: drop every connection 3 times mid-plan.
+        open_browser: open the dashboard in the default browser (implies
+            ``keep_serving``).
+        keep_serving: after the plan, serve until SIGTERM or SIGINT.
+        console: where to print (default: stdout, live view on a terminal).
+    """
     console = console if console is not None else Console(force_terminal=None)
-    token = secrets.token_urlsafe(16)
-    settings = ServerSettings(host="127.0.0.1", port=0, tokens=[token])
-    async with PlanStreamServer(settings, log_level="warning") as server:
+    settings = ServerSettings(host="127.0.0.1", port=0, dashboard=True)
+    async with PlanStreamServer(settings, verifier=DemoReaders(), log_level="warning") as server:
         client = PlanStreamClient(
             settings=ClientSettings(
                 url=server.url,
-                token=token,
                 connect_timeout=10.0,
                 # quick but visible: the view shows "reconnecting…" for a moment
                 reconnect={
@@ -213,6 +261,10 @@ async def run_demo(
             highlight=False,
             soft_wrap=True,
         )
+        dashboard = f"{server.http_url}/"
+        console.print(f"dashboard: {dashboard}", highlight=False, soft_wrap=True)
+        if open_browser:
+            await _open_dashboard(dashboard, console)
         script = demo_script(chaos=chaos)
         async with client, asyncio.TaskGroup() as tasks:
             publisher = tasks.create_task(_publish(server, client, script, seconds))
@@ -226,5 +278,13 @@ async def run_demo(
             stats=client.stats,
             drops=watcher.connection.drops,
         )
-    console.print(summary.line(), highlight=False, soft_wrap=True)
+        console.print(summary.line(), highlight=False, soft_wrap=True)
+        if open_browser or keep_serving:
+            with stop_signals() as stop:
+                console.print(
+                    f"dashboard: still serving {dashboard} with the finished plan; Ctrl-C stops it",
+                    highlight=False,
+                    soft_wrap=True,
+                )
+                await stop.wait()
     return (EXIT_OK if summary.ok else EXIT_PLAN_FAILED), summary

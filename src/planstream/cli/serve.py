@@ -9,16 +9,28 @@ below warning.
 from __future__ import annotations
 
 import logging
+import os
 import time
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, Final
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from planstream.cli.failures import EXIT_OK
 from planstream.server.runner import PlanStreamServer, serve_until_signal
-from planstream.server.settings import ServerSettings
+from planstream.server.settings import SERVER_ENV_PREFIX, ServerSettings
 
-__all__ = ["ConnectionLogMiddleware", "run_serve", "server_settings"]
+__all__ = [
+    "SERVE_DEFAULTS",
+    "ConnectionLogMiddleware",
+    "run_serve",
+    "serve_settings",
+    "server_settings",
+]
+
+#: Settings whose default differs for ``planstream serve`` (a server someone
+#: opens in a browser) from the model's (an app mounted in another backend).
+SERVE_DEFAULTS: Final[Mapping[str, Any]] = {"dashboard": True}
 
 logger = logging.getLogger("planstream.cli.serve")
 
@@ -69,6 +81,24 @@ class ConnectionLogMiddleware:
 def server_settings(**flags: Any) -> ServerSettings:
     """``ServerSettings`` from the environment, with the flags given (not None) on top."""
     return ServerSettings(**{name: value for name, value in flags.items() if value is not None})
+
+
+def serve_settings(environ: Mapping[str, str] | None = None, **flags: Any) -> ServerSettings:
+    """The settings of ``planstream serve``: flags, then the environment, then
+    :data:`SERVE_DEFAULTS`, then the model's defaults.
+
+    ``environ`` (default ``os.environ``) is only looked at to see which
+    variables are set; ``ServerSettings`` reads and parses them.
+    """
+    environment = os.environ if environ is None else environ
+    # pydantic-settings matches variable names without regard to case.
+    set_names = {name.upper() for name in environment}
+    defaults = {
+        name: value
+        for name, value in SERVE_DEFAULTS.items()
+        if SERVER_ENV_PREFIX + name.upper() not in set_names
+    }
+    return server_settings(**(defaults | flags))
 
 
 async def run_serve(settings: ServerSettings) -> int:

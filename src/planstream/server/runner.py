@@ -140,6 +140,11 @@ class PlanStreamServer:
         """URL of the WebSocket endpoint."""
         return "ws" + self.http_url.removeprefix("http") + STREAM_PATH
 
+    @property
+    def dashboard_url(self) -> str | None:
+        """URL of the browser dashboard, None when ``settings.dashboard`` is off."""
+        return f"{self.http_url}/" if self.settings.dashboard else None
+
     async def start(self) -> None:
         """Start serving; returns once the socket listens.
 
@@ -279,21 +284,35 @@ async def serve_until_signal(server: PlanStreamServer, *, log: logging.Logger = 
     serve``: stopping closes every connection with 1001. ``log`` gets the
     event log's description at start and a line when stopping.
     """
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, stop.set)
-    try:
+    with stop_signals() as stop:
         async with server:
             # Everything loaded so far lives as long as the process: keep it out
             # of the collector's full passes, which otherwise walk it again and
             # again while publishes allocate (CPython's gc.freeze() advice).
             gc.freeze()
             print(f"planstream server listening on {server.url}", flush=True)
+            if server.dashboard_url is not None:
+                print(f"planstream dashboard on {server.dashboard_url}", flush=True)
             # The log's repr never holds a password (issue 11 item 2).
             log.info("event log: %r", server.state.log)
             await stop.wait()
             log.info("stopping: closing connections with 1001")
+
+
+# Not in __all__: the serving loop's and ``planstream demo``'s way to wait for Ctrl-C.
+@contextlib.contextmanager
+def stop_signals() -> Generator[asyncio.Event, None, None]:
+    """An event set by SIGTERM or SIGINT while the block runs (in the running loop).
+
+    Inside the block neither signal interrupts the program: the owner waits
+    for the event and shuts down in order.
+    """
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        yield stop
     finally:
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(signum)

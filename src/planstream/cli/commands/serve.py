@@ -5,7 +5,9 @@ Each option is a :class:`ServerSettings` field: ``--help`` shows its
 ``PLANSTREAM_SERVER_*`` variable and its default (both read from the model),
 and only the options typed on the command line are passed on, over what the
 model reads from the environment. The numbers' ranges are checked by click
-too, so a bad flag is named as the flag, not as its variable.
+too, so a bad flag is named as the flag, not as its variable. A few settings
+have another default for this command (``SERVE_DEFAULTS``: the dashboard is
+on), still below their variable.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from click.core import ParameterSource
 from planstream.cli.commands.options import SettingOption, debug_option
 from planstream.cli.failures import run_command
 from planstream.cli.main import HELP_CONTEXT
-from planstream.cli.serve import run_serve, server_settings
+from planstream.cli.serve import SERVE_DEFAULTS, run_serve, serve_settings
 from planstream.cli.terminal import log_to_stderr
 from planstream.server.settings import SERVER_ENV_PREFIX, ServerSettings
 
@@ -32,7 +34,7 @@ _F = TypeVar("_F", bound=Callable[..., Any])
 
 def _setting(*decls: str, setting: str, **attrs: Any) -> Callable[[_F], _F]:
     """An option for the server setting ``setting``: its variable and default shown."""
-    default = ServerSettings.model_fields[setting].default
+    default = SERVE_DEFAULTS.get(setting, ServerSettings.model_fields[setting].default)
     return click.option(
         *decls,
         setting,
@@ -87,6 +89,11 @@ def _setting(*decls: str, setting: str, **attrs: Any) -> Callable[[_F], _F]:
     is_flag=True,
     help="The Redis URL names a node of a Redis Cluster.",
 )
+@_setting(
+    "--dashboard/--no-dashboard",
+    setting="dashboard",
+    help="Serve the browser dashboard at / (on unless the variable turns it off).",
+)
 @debug_option
 def serve(debug: bool, **settings: Any) -> None:
     """Run the reference server until SIGTERM or Ctrl-C."""
@@ -100,6 +107,6 @@ def serve(debug: bool, **settings: Any) -> None:
 
     def body() -> int:
         log_to_stderr(logging.INFO, "%(asctime)s %(levelname)s %(name)s: %(message)s")
-        return asyncio.run(run_serve(server_settings(**typed)))
+        return asyncio.run(run_serve(serve_settings(**typed)))
 
     run_command(body, debug=debug)
