@@ -9,18 +9,28 @@ carries a strict Content-Security-Policy: scripts, styles, images and
 connections from this origin only, no inline script or style, no framing.
 The page speaks to the same origin's ``/v1/stream`` and ``/v1/...`` routes,
 relative to its own URL, so it works under a mount prefix too.
+
+Only files of the types in :data:`MEDIA_TYPES` are served, each with its type
+named here rather than guessed from the machine's ``mime.types`` (a module
+script needs a JavaScript type); anything else, a directory, or a path
+leaving ``static/`` is the JSON 404 of every unknown path.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
+import os
+from collections.abc import Mapping
+from pathlib import Path, PurePath
 from typing import Final
 
+from starlette.datastructures import Headers
+from starlette.exceptions import HTTPException
+from starlette.responses import FileResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
-from starlette.staticfiles import StaticFiles
+from starlette.staticfiles import NotModifiedResponse, StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["CONTENT_SECURITY_POLICY", "STATIC_DIRECTORY", "dashboard_routes"]
+__all__ = ["CONTENT_SECURITY_POLICY", "MEDIA_TYPES", "STATIC_DIRECTORY", "dashboard_routes"]
 
 #: The dashboard's files, inside the installed package.
 STATIC_DIRECTORY: Final = Path(__file__).resolve().parent / "static"
@@ -42,6 +52,41 @@ _SECURITY_HEADERS: Final = (
 )
 
 
+#: The file types the dashboard may ship, by suffix (text types get ``charset=utf-8``).
+MEDIA_TYPES: Final[Mapping[str, str]] = {
+    ".html": "text/html",
+    ".js": "text/javascript",
+    ".css": "text/css",
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+    ".ico": "image/x-icon",
+    ".json": "application/json",
+    ".woff2": "font/woff2",
+}
+
+
+class _DashboardFiles(StaticFiles):
+    """Starlette's static files, limited to :data:`MEDIA_TYPES` and typed by it."""
+
+    def file_response(
+        self,
+        full_path: str | os.PathLike[str],
+        stat_result: os.stat_result,
+        scope: Scope,
+        status_code: int = 200,
+    ) -> Response:
+        media_type = MEDIA_TYPES.get(PurePath(full_path).suffix.lower())
+        if media_type is None:
+            raise HTTPException(status_code=404)
+        # Starlette's own file_response, with the type named instead of guessed.
+        response = FileResponse(
+            full_path, status_code=status_code, stat_result=stat_result, media_type=media_type
+        )
+        if self.is_not_modified(response.headers, Headers(scope=scope)):
+            return NotModifiedResponse(response.headers)
+        return response
+
+
 class _SecurityHeaders:
     """Adds the policy headers to every answer of the wrapped static app."""
 
@@ -61,8 +106,8 @@ class _SecurityHeaders:
 
 def dashboard_routes() -> list[BaseRoute]:
     """``/`` (the page) and ``/dashboard/...`` (its modules, styles, icon)."""
-    files = _SecurityHeaders(StaticFiles(directory=STATIC_DIRECTORY / "assets"))
-    index = _SecurityHeaders(StaticFiles(directory=STATIC_DIRECTORY, html=True))
+    files = _SecurityHeaders(_DashboardFiles(directory=STATIC_DIRECTORY / "assets"))
+    index = _SecurityHeaders(_DashboardFiles(directory=STATIC_DIRECTORY, html=True))
     return [
         Mount("/dashboard", app=files, name="dashboard"),
         Route("/", endpoint=index, include_in_schema=False),
