@@ -26,6 +26,7 @@ Feature: The planstream command line
   Scenario: The live view renders in a terminal
     When "planstream demo --seconds 1" runs in a 110x45 pseudo-terminal
     Then the command in the terminal exits with status 0
+    And the terminal screen shows the dashboard URL under the demo's first line
     And the terminal screen shows a full progress bar with "100.0%" and "6/6 steps"
     And the terminal screen shows the step table with every step "succeeded"
     And the terminal screen shows the recent log and the connection line
