@@ -41,6 +41,7 @@ Feature: Every command's --help reads the same way
       | --ssl-keyfile   | ssl_keyfile    | [env var: PLANSTREAM_SERVER_SSL_KEYFILE]                   |
       | --redis         | redis_url      | [env var: PLANSTREAM_SERVER_REDIS_URL]                     |
       | --redis-cluster | redis_cluster  | [env var: PLANSTREAM_SERVER_REDIS_CLUSTER]                 |
+      | --dashboard     | dashboard      | [env var: PLANSTREAM_SERVER_DASHBOARD]                     |
 
   Scenario: A bad serve flag is named as the flag, not as its variable
     When the planstream command runs "serve --port 70000"

@@ -53,4 +53,5 @@ Feature: Every command and code block of the docs runs
       | docs/guide/server.md              |
       | docs/guide/payloads_and_resume.md |
       | docs/guide/scale_out.md           |
+      | docs/dashboard.md                 |
       | docs/security.md                  |

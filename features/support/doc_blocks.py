@@ -191,7 +191,7 @@ def _block(
 
 def doc_pages(root: Path) -> list[str]:
     """The pages whose blocks must run: README, getting started, every guide,
-    security and architecture (relative to ``root``)."""
+    the dashboard, security and architecture (relative to ``root``)."""
     guides = sorted(
         path.relative_to(root).as_posix() for path in (root / "docs/guide").glob("*.md")
     )
@@ -199,6 +199,7 @@ def doc_pages(root: Path) -> list[str]:
         "README.md",
         "docs/getting_started.md",
         *guides,
+        "docs/dashboard.md",
         "docs/security.md",
         "docs/architecture.md",
     ]

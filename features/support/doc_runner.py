@@ -63,7 +63,10 @@ def check_options(words: list[str], where: str) -> None:
     ctx = click.Context(main)
     command = main.get_command(ctx, name)
     assert command is not None, f"{where}: no command planstream {name}"
-    options = {opt: param for param in command.params for opt in param.opts}
+    # secondary_opts: the "off" side of a flag pair (--no-dashboard)
+    options = {
+        opt: param for param in command.params for opt in [*param.opts, *param.secondary_opts]
+    }
     index = 0
     while index < len(args):
         option, has_value, value = args[index].partition("=")

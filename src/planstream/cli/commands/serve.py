@@ -23,7 +23,7 @@ from click.core import ParameterSource
 from planstream.cli.commands.options import SettingOption, debug_option
 from planstream.cli.failures import run_command
 from planstream.cli.main import HELP_CONTEXT
-from planstream.cli.serve import SERVE_DEFAULTS, run_serve, serve_settings
+from planstream.cli.serve import run_serve, serve_settings
 from planstream.cli.terminal import log_to_stderr
 from planstream.server.settings import SERVER_ENV_PREFIX, ServerSettings
 
@@ -34,14 +34,10 @@ _F = TypeVar("_F", bound=Callable[..., Any])
 
 def _setting(*decls: str, setting: str, **attrs: Any) -> Callable[[_F], _F]:
     """An option for the server setting ``setting``: its variable and default shown."""
-    default = SERVE_DEFAULTS.get(setting, ServerSettings.model_fields[setting].default)
+    default = ServerSettings.model_fields[setting].default
+    attrs.setdefault("default", default if default not in ((), None) else None)
     return click.option(
-        *decls,
-        setting,
-        cls=SettingOption,
-        envvar=SERVER_ENV_PREFIX + setting.upper(),
-        default=default if default not in ((), None) else None,
-        **attrs,
+        *decls, setting, cls=SettingOption, envvar=SERVER_ENV_PREFIX + setting.upper(), **attrs
     )
 
 
@@ -92,7 +88,8 @@ def _setting(*decls: str, setting: str, **attrs: Any) -> Callable[[_F], _F]:
 @_setting(
     "--dashboard/--no-dashboard",
     setting="dashboard",
-    help="Serve the browser dashboard at / (on unless the variable turns it off).",
+    default=None,  # SERVE_DEFAULTS: on, unless the variable is set
+    help="Serve the browser dashboard at / (default: on, unless the variable is set).",
 )
 @debug_option
 def serve(debug: bool, **settings: Any) -> None:
