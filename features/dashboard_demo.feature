@@ -23,3 +23,10 @@ Feature: planstream demo serves the dashboard
     And the demo's dashboard URL answers the page with the Content-Security-Policy
     When the demo is stopped with SIGTERM
     Then the demo exited with status 0, its summary and then its still-serving line ending its output
+
+  Scenario: When no browser can be started, demo --open says so and still serves the dashboard
+    When the demo runs with "--seconds 0.5 --open" and a $BROWSER that fails, until it says "Ctrl-C stops it"
+    Then the demo said "dashboard: no browser could be started (set BROWSER to one); open the URL yourself" right after its dashboard line
+    And the demo's dashboard URL answers the page with the Content-Security-Policy
+    When the demo is stopped with SIGTERM
+    Then the demo exited with status 0, its summary and then its still-serving line ending its output

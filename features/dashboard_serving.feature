@@ -37,6 +37,7 @@ Feature: The reference server serves the browser dashboard
     Then each of these paths answers the JSON 404 "not_found"
       | path                                   |
       | /dashboard/no-such-module.js           |
+      | /dashboard/favicon.svg.txt             |
       | /dashboard/                            |
       | /dashboard/../settings.py              |
       | /dashboard/../../server/settings.py    |

@@ -47,22 +47,39 @@ def when_demo_runs(context: Any, flags: str, text: str) -> None:
     _start_demo(context, flags, text)
 
 
-@when(
-    'the demo runs with "{flags}" and a $BROWSER that records what it is given,'
-    ' until it says "{text}"'
-)
-def when_demo_opens(context: Any, flags: str, text: str) -> None:
+def _browser(context: Any, script: str) -> Path:
+    """An executable ``script`` in a folder of its own (removed after the scenario)."""
     folder = Path(tempfile.mkdtemp(prefix="planstream-browser-"))
 
     async def remove() -> None:
         shutil.rmtree(folder, ignore_errors=True)
 
     on_cleanup(context, remove)
-    browser = folder / "record-browser"
-    browser.write_text(_RECORDING_BROWSER, encoding="utf-8")
+    browser = folder / "test-browser"
+    browser.write_text(script, encoding="utf-8")
     browser.chmod(browser.stat().st_mode | stat.S_IXUSR)
-    context.demo_browser_record = folder / "opened.txt"
+    return browser
+
+
+@when(
+    'the demo runs with "{flags}" and a $BROWSER that records what it is given,'
+    ' until it says "{text}"'
+)
+def when_demo_opens(context: Any, flags: str, text: str) -> None:
+    browser = _browser(context, _RECORDING_BROWSER)
+    context.demo_browser_record = browser.parent / "opened.txt"
     _start_demo(context, flags, text, env={"BROWSER": str(browser)})
+
+
+@when('the demo runs with "{flags}" and a $BROWSER that fails, until it says "{text}"')
+def when_demo_browser_fails(context: Any, flags: str, text: str) -> None:
+    browser = _browser(context, "#!/bin/sh\nexit 3\n")
+    _start_demo(context, flags, text, env={"BROWSER": str(browser)})
+
+
+@then('the demo said "{text}" right after its dashboard line')
+def then_demo_said(context: Any, text: str) -> None:
+    assert context.demo_lines[2] == text, context.demo_lines[:4]
 
 
 @then(

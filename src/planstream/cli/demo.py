@@ -174,9 +174,6 @@ class DemoReaders:
     not go through HTTP (``PlanStreamServer.publish``).
     """
 
-    def __repr__(self) -> str:
-        return "DemoReaders()"
-
     async def verify(self, token: str | None) -> Principal | None:
         """Every caller, with or without a token, is a reader."""
         return Principal("demo-reader", can_read=True, can_publish=False)

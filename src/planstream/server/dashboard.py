@@ -68,6 +68,12 @@ MEDIA_TYPES: Final[Mapping[str, str]] = {
 class _DashboardFiles(StaticFiles):
     """Starlette's static files, limited to :data:`MEDIA_TYPES` and typed by it."""
 
+    async def get_response(self, path: str, scope: Scope) -> Response:
+        # "." is the folder itself: index.html, for the page's route.
+        if path != "." and PurePath(path).suffix.lower() not in MEDIA_TYPES:
+            raise HTTPException(status_code=404)
+        return await super().get_response(path, scope)
+
     def file_response(
         self,
         full_path: str | os.PathLike[str],
@@ -75,12 +81,12 @@ class _DashboardFiles(StaticFiles):
         scope: Scope,
         status_code: int = 200,
     ) -> Response:
-        media_type = MEDIA_TYPES.get(PurePath(full_path).suffix.lower())
-        if media_type is None:
-            raise HTTPException(status_code=404)
         # Starlette's own file_response, with the type named instead of guessed.
         response = FileResponse(
-            full_path, status_code=status_code, stat_result=stat_result, media_type=media_type
+            full_path,
+            status_code=status_code,
+            stat_result=stat_result,
+            media_type=MEDIA_TYPES[PurePath(full_path).suffix.lower()],
         )
         if self.is_not_modified(response.headers, Headers(scope=scope)):
             return NotModifiedResponse(response.headers)
