@@ -21,6 +21,7 @@ so the page still shows the finished plan.
 from __future__ import annotations
 
 import asyncio
+import errno
 import webbrowser
 from dataclasses import dataclass
 from typing import Any
@@ -167,6 +168,15 @@ class DemoSummary:
         )
 
 
+class _DemoConsole(Console):
+    """rich's console for the demo's own lines, where a reader that left
+    (``planstream demo | head -2``) is a ``BrokenPipeError``: the CLI's quiet
+    exit 141, as for every other line, not rich's own exit status 1."""
+
+    def on_broken_pipe(self) -> None:
+        raise BrokenPipeError(errno.EPIPE, "the reader of stdout left")
+
+
 class DemoReaders:
     """The demo server's token verifier: anyone may read, nobody may publish.
 
@@ -234,7 +244,7 @@ async def run_demo(
         keep_serving: after the plan, serve until SIGTERM or SIGINT.
         console: where to print (default: stdout, live view on a terminal).
     """
-    console = console if console is not None else Console(force_terminal=None)
+    console = console if console is not None else _DemoConsole(force_terminal=None)
     settings = ServerSettings(host="127.0.0.1", port=0, dashboard=True)
     async with PlanStreamServer(settings, verifier=DemoReaders(), log_level="warning") as server:
         client = PlanStreamClient(
