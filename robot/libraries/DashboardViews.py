@@ -129,11 +129,10 @@ class DashboardViews:
         headers = {}
         if server.publish_token:
             headers["Authorization"] = f"Bearer {server.publish_token}"
-        answer = server.http.post(
-            f"/v1/plans/{plan_id}/events", json=list(events), headers=headers
-        )
+        answer = server.http.post(f"/v1/plans/{plan_id}/events", json=list(events), headers=headers)
         if answer.status_code != 201:
-            raise AssertionError(f"publish to {plan_id} answered {answer.status_code}: {answer.text}")
+            status = answer.status_code
+            raise AssertionError(f"publish to {plan_id} answered {status}: {answer.text}")
         return [event["seq"] for event in answer.json()["events"]]
 
     def publish_plan_status(self, name: str, plan_id: str, status: str) -> None:
@@ -205,7 +204,7 @@ class DashboardViews:
         """Like ``Browser Console Should Have No Errors``, but allowing the 401s
         Chromium itself logs when the server refuses a token (the page shows
         them in its banner; it logs nothing). Return how many were allowed."""
-        browser = BuiltIn().get_library_instance("DashboardBrowser")
+        browser: Any = BuiltIn().get_library_instance("DashboardBrowser")
         allowed, errors = 0, []
         for message in browser.browser_console_messages():
             if message.get("level") != "SEVERE":
