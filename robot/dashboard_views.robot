@@ -166,6 +166,44 @@ Invalid Plan Id In The Address Shows A Clear Message
     Click Link    id:back-to-list
     Wait Until Element Is Visible    id:plan-list
 
+Routes Accept Exactly The Plan Ids Of Protocol Section 1 And The Builder Refuses Handlers
+    Open Dashboard    ${MAIN}    \#/no-such-page    ${READER}
+    ${script}=    Catenate    SEPARATOR=\n
+    ...    const main = await import('./dashboard/js/main.js');
+    ...    const dom = await import('./dashboard/js/dom.js');
+    ...    const route = (hash) => main.parseRoute(hash);
+    ...    let refused = 0;
+    ...    for (const attrs of [{onclick: 'x()'}, {style: 'color: red'}, {href: 'javascript:x()'}]) {
+    ...    try { dom.el('a', {attrs}); } catch { refused += 1; }
+    ...    }
+    ...    return {
+    ...    list: [route(''), route('#'), route('#/')].map((r) => r.name),
+    ...    symbols: route('#/plans/a.b_c:d@e-f9').planId,
+    ...    encoded: route('#/plans/a%3Ab').planId,
+    ...    longest: route('#/plans/' + 'p'.repeat(256)).name,
+    ...    tooLong: route('#/plans/' + 'p'.repeat(257)).name,
+    ...    space: route('#/plans/a%20b').name,
+    ...    slash: route('#/plans/a%2Fb').name,
+    ...    badEscape: route('#/plans/%E0%A4%A').name,
+    ...    empty: route('#/plans/').name,
+    ...    unknown: route('#/elsewhere').name,
+    ...    pictures: dom.visibleText('\\x1b[1m\\x07\\x00\\x7f\\ttab\\nline\\r'),
+    ...    refused,
+    ...    };
+    ${checks}=    Run Page Script    ${script}
+    Should Be Equal    ${checks}[list]    ${{ ["list", "list", "list"] }}
+    Should Be Equal    ${checks}[symbols]    a.b_c:d@e-f9
+    Should Be Equal    ${checks}[encoded]    a:b
+    Should Be Equal    ${checks}[longest]    plan
+    Should Be Equal    ${checks}[tooLong]    invalid-plan
+    Should Be Equal    ${checks}[space]    invalid-plan
+    Should Be Equal    ${checks}[slash]    invalid-plan
+    Should Be Equal    ${checks}[badEscape]    invalid-plan
+    Should Be Equal    ${checks}[empty]    invalid-plan
+    Should Be Equal    ${checks}[unknown]    unknown
+    Should Be Equal    ${checks}[pictures]    \u241b[1m\u2407\u2400\u2421\ttab\nline\u240d
+    Should Be Equal As Integers    ${checks}[refused]    3
+
 Anonymous Server Needs No Token
     Publish Plan Status    open    open-plan    running
     Open Dashboard    ${OPEN}    \#/    ${None}
