@@ -61,6 +61,16 @@ class PlanRow {
       if (this.destroyed) return;
     }
     this.render();
+    if (this.destroyed) return;
+    try {
+      this.subscribe();
+    } catch {
+      // The client stopped on a fatal problem (shown in the banner): the row stays as read.
+      this.subscription = null;
+    }
+  }
+
+  subscribe() {
     this.subscription = this.client.subscribe(this.planId, {
       lastEventId: this.state.head?.event_id ?? null,
       onEvent: (event) => {

@@ -77,12 +77,17 @@ export class PlanPage {
   /** Subscribe and start rendering. */
   mount() {
     this.render();
-    this.subscription = this.client.subscribe(this.planId, {
-      lastEventId: null,
-      onEvent: (event) => this.onEvent(event),
-      onResync: (resync) => this.onResync(resync),
-      onError: (problem) => this.onError(problem),
-    });
+    try {
+      this.subscription = this.client.subscribe(this.planId, {
+        lastEventId: null,
+        onEvent: (event) => this.onEvent(event),
+        onResync: (resync) => this.onResync(resync),
+        onError: (problem) => this.onError(problem),
+      });
+    } catch {
+      // The client stopped on a fatal problem: the banner already says which.
+      this.subscription = null;
+    }
   }
 
   /** Unsubscribe and stop every timer. */
