@@ -204,6 +204,24 @@ Routes Accept Exactly The Plan Ids Of Protocol Section 1 And The Builder Refuses
     Should Be Equal    ${checks}[pictures]    \u241b[1m\u2407\u2400\u2421\ttab\nline\u240d
     Should Be Equal As Integers    ${checks}[refused]    3
 
+Plan Page Marks A Resync In The Log And Shows The Snapshot
+    Publish Plan Status    open    resync-plan    running
+    Publish Progress    open    resync-plan    1    4
+    Publish Log Lines    open    resync-plan    30
+    Open Dashboard    ${OPEN}    \#/plans/resync-plan    ${None}
+    # The server keeps 20 events: the first ones are gone, so the page starts from a snapshot.
+    Wait Until Page Contains Element    css:#log-tail .log-resync
+    Element Text Should Be    css:#log-tail .log-resync
+    ...    history before this point is not available: history_expired
+    Element Attribute Value Should Be    id:plan-status    data-status    running
+    Element Text Should Be    id:progress-text    1/4 steps · 25%
+    Element Attribute Value Should Be    id:progress-bar    value    25
+    Page Should Not Contain Element    ${LOG_ROWS}
+    ${seq}=    Publish Log    open    resync-plan    after the resync
+    Wait Until Page Contains Element    css:#log-tail .log-resync + .log-row[data-seq="${seq}"]
+    ${stats}=    Execute Javascript    return window.planstreamDashboard.stats()
+    Should Be Equal As Integers    ${stats}[resyncs]    1
+
 Anonymous Server Needs No Token
     Publish Plan Status    open    open-plan    running
     Open Dashboard    ${OPEN}    \#/    ${None}
@@ -245,7 +263,7 @@ Token Form Keeps The Token In The Tab And Forget Clears It
 *** Keywords ***
 Start Servers And Browser
     ${main}=    Start Dashboard Server    main    ${READER}    ${PUBLISHER}    ${OUTPUT DIR}
-    ${open}=    Start Dashboard Server    open    output_dir=${OUTPUT DIR}
+    ${open}=    Start Dashboard Server    open    output_dir=${OUTPUT DIR}    retention=${20}
     Set Suite Variable    ${MAIN}    ${main}
     Set Suite Variable    ${OPEN}    ${open}
     Start Dashboard Browser

@@ -73,10 +73,12 @@ class DashboardViews:
         read_token: str | None = None,
         publish_token: str | None = None,
         output_dir: str = "build/robot",
+        retention: int | None = None,
     ) -> str:
         """Start a reference server with the dashboard on; return its page URL.
 
         Without tokens the server is open (anonymous readers and publishers).
+        ``retention``: events kept per plan (older ones make a subscriber resync).
         """
         port = _free_port()
         env = {
@@ -86,8 +88,10 @@ class DashboardViews:
                 [str(_ROOT / "src"), *filter(None, [os.environ.get("PYTHONPATH")])]
             ),
         }
-        for variable in ("PLANSTREAM_SERVER_TOKENS", "PLANSTREAM_SERVER_PUBLISH_TOKENS"):
-            env.pop(variable, None)
+        for variable in ("TOKENS", "PUBLISH_TOKENS", "RETENTION"):
+            env.pop(f"PLANSTREAM_SERVER_{variable}", None)
+        if retention is not None:
+            env["PLANSTREAM_SERVER_RETENTION"] = str(int(retention))
         if read_token:
             env["PLANSTREAM_SERVER_TOKENS"] = read_token
         if publish_token:
