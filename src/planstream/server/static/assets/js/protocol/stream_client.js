@@ -46,7 +46,7 @@ export class StreamClient {
   #api; #streamUrl; #token; #schedule; #random; #backoff; #pollWait; #healthyAfterS; #helloTimeoutS;
   #sequencer; #subscriptions = new Map(); #pollers = new Map();
   #stateListeners = new Set(); #fatalListeners = new Set();
-  #state = { state: 'connecting', retryInSeconds: null, attempt: 0, reason: null };
+  #state = { state: null, retryInSeconds: null, attempt: 0, reason: null }; // null: not started
   #started = false; #over = false; #socket = null; #transport = null; #helloCount = 0;
   #blockedInARow = 0; #probe = null; #retryTimer = null; #healthyTimer = null; #tickTimer = null;
   #requestId = 0;
@@ -82,7 +82,7 @@ export class StreamClient {
 
   /** The current connection state (one of the states given to `onState` listeners). */
   get state() {
-    return this.#state.state;
+    return this.#state.state ?? 'connecting';
   }
 
   /**
@@ -129,7 +129,7 @@ export class StreamClient {
    * @returns {{unsubscribe: () => void}}
    */
   subscribe(planId, { lastEventId = null, onEvent, onResync, onError } = {}) {
-    if (this.#over) throw new Error(`the stream client is ${this.#state.state}`);
+    if (this.#over) throw new Error(`the stream client is ${this.state}`);
     const subscription = { planId, onEvent, onResync, onError };
     this.#stopPoller(planId);
     this.#subscriptions.set(planId, subscription);
