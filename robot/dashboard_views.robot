@@ -126,7 +126,7 @@ Log Tail Stops Following When Scrolled Up And Resumes On Jump To Latest
     Wait Until Page Contains Element    css:#log-tail .log-row[data-seq="${seq}"]
     Wait Until Keyword Succeeds    5 s    0.1 s    Log Tail Should Be At The Bottom
 
-Step Table Shows Running And Finished Durations
+Step Table Shows Running And Finished Durations And The Final State
     Publish Plan Status    main    durations    running
     Publish Step    main    durations    0    compile    running
     Publish Step    main    durations    1    ship    pending
@@ -143,6 +143,11 @@ Step Table Shows Running And Finished Durations
     Wait Until Keyword Succeeds    3 s    0.5 s    Element Text Should Be    ${compile} .step-duration    ${finished}
     Element Text Should Be    css:#step-table tr[data-step-id="s0"] .step-index    0
     Element Text Should Be    css:#step-table tr[data-step-id="s0"] .step-name    compile
+    Page Should Not Contain Element    id:plan-final
+    Publish Plan Status    main    durations    cancelled    stopped by <ops>
+    Wait Until Element Attribute Is    id:plan-final    data-status    cancelled
+    Element Text Should Be    id:plan-final    cancelled
+    Element Should Contain    css:.final-line .final-reason    stopped by <ops>
 
 Control Characters Show As Control Pictures, Markup As Text
     ${seq}=    Publish Log    main    control-chars    \x1b[31mred\x1b[0m bell\x07 nul\x00 <b>bold</b> <script>window.pwned=1</script>

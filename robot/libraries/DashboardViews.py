@@ -139,9 +139,11 @@ class DashboardViews:
             raise AssertionError(f"publish to {plan_id} answered {status}: {answer.text}")
         return [event["seq"] for event in answer.json()["events"]]
 
-    def publish_plan_status(self, name: str, plan_id: str, status: str) -> None:
-        """Publish one ``plan.status``."""
-        self.publish_events(name, plan_id, _status(status))
+    def publish_plan_status(
+        self, name: str, plan_id: str, status: str, reason: str | None = None
+    ) -> None:
+        """Publish one ``plan.status`` (with its ``reason``, if any)."""
+        self.publish_events(name, plan_id, _status(status, reason))
 
     def publish_progress(self, name: str, plan_id: str, completed: int, total: int) -> None:
         """Publish one ``plan.progress`` (``completed`` of ``total`` steps)."""
@@ -223,8 +225,8 @@ class DashboardViews:
         return allowed
 
 
-def _status(status: str) -> dict[str, Any]:
-    return {"kind": "plan.status", "data": {"status": status, "reason": None}}
+def _status(status: str, reason: str | None = None) -> dict[str, Any]:
+    return {"kind": "plan.status", "data": {"status": status, "reason": reason}}
 
 
 def _progress(completed: int, total: int) -> dict[str, Any]:
