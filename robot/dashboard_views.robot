@@ -227,6 +227,33 @@ Plan Page Marks A Resync In The Log And Shows The Snapshot
     ${stats}=    Execute Javascript    return window.planstreamDashboard.stats()
     Should Be Equal As Integers    ${stats}[resyncs]    1
 
+Incompatible Server Shows A Banner And The Page Does Not Retry
+    Go To    ${SCRIPTED}incompatible/\#/plans/any-plan
+    Wait Until Page Contains Element    css:#banner[data-kind="incompatible"]
+    Element Should Contain    id:banner    This server speaks an incompatible protocol version
+    Wait Until Connection State Is    failed
+    Page Should Contain Element    css:#plan-page[data-plan-id="any-plan"]
+    Scripted Connections Should Be    incompatible    1
+
+A Refused Subscription Shows A Banner For That Plan Only
+    Go To    ${SCRIPTED}refusing/\#/plans/secret-plan
+    Wait Until Page Contains Element    css:#banner[data-kind="forbidden"]
+    Element Should Contain    id:banner    This token may not read this plan.
+    Element Should Contain    id:banner    secret-plan
+    Page Should Contain Element    css:#plan-page[data-plan-id="secret-plan"]
+    Wait Until Connection State Is    connected
+    Go To    ${SCRIPTED}refusing/\#/plans/ghost-plan
+    Wait Until Page Contains Element    css:#banner[data-kind="not_found"]
+    Element Should Contain    id:banner    The server knows no plan with this id.
+    Go To    ${SCRIPTED}refusing/\#/plans/fine-plan
+    Wait Until Page Contains Element    css:#plan-page[data-plan-id="fine-plan"]
+    Page Should Not Contain Element    id:banner
+    Element Text Should Be    id:plan-status    no status yet
+    Go To    ${SCRIPTED}refusing/\#/
+    Wait Until Element Is Visible    id:plan-list-empty
+    Element Should Contain    id:plan-list-empty    No plan has published an event yet.
+    Scripted Connections Should Be    refusing    1
+
 Anonymous Server Needs No Token
     Publish Plan Status    open    open-plan    running
     Open Dashboard    ${OPEN}    \#/    ${None}
@@ -271,11 +298,14 @@ Start Servers And Browser
     ${open}=    Start Dashboard Server    open    output_dir=${OUTPUT DIR}    retention=${20}
     Set Suite Variable    ${MAIN}    ${main}
     Set Suite Variable    ${OPEN}    ${open}
+    ${scripted}=    Start Scripted Dashboard Server
+    Set Suite Variable    ${SCRIPTED}    ${scripted}
     Start Dashboard Browser
 
 Stop Servers And Browser
     Close Dashboard Browser
     Stop Dashboard Servers
+    Stop Scripted Dashboard Server
 
 Open Dashboard
     [Documentation]    Open the page at ``hash`` with ``token`` kept in the tab (none: no token).

@@ -4,25 +4,40 @@ They start real reference servers with the dashboard on (``python -m
 planstream.server`` in a subprocess, on a free port of 127.0.0.1), publish
 over HTTP with a publish token, read what the HTTP API lists, and check the
 browser console while allowing exactly the refusals a token test provokes.
+For what the reference server never does (a hello of another schema major, a
+subscription refused), a small scripted server serves the real dashboard
+under a mount prefix per behaviour (``/incompatible/``, ``/refusing/``).
 The browser itself is driven by SeleniumLibrary and ``DashboardBrowser``.
 """
 
 from __future__ import annotations
 
+import asyncio
+import json
 import os
 import re
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
+import uvicorn
 from robot.api import logger
 from robot.libraries.BuiltIn import BuiltIn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from planstream.server.dashboard import dashboard_routes
 
 __all__ = ["DashboardViews"]
 
@@ -64,6 +79,10 @@ class DashboardViews:
 
     def __init__(self) -> None:
         self._servers: dict[str, _Server] = {}
+        self._scripted: uvicorn.Server | None = None
+        self._scripted_thread: threading.Thread | None = None
+        #: WebSockets the page opened, per behaviour of the scripted server.
+        self.scripted_connections: Counter[str] = Counter()
 
     # --- servers --------------------------------------------------------------
 
@@ -124,6 +143,78 @@ class DashboardViews:
                 server.process.kill()
                 server.process.wait()
         self._servers.clear()
+
+    def start_scripted_dashboard_server(self) -> str:
+        """Start the scripted server (a thread of this process); return its root URL.
+
+        ``<root>incompatible/`` says hello with schema 2.0; ``<root>refusing/``
+        answers ``subscribe`` with ``error`` ``forbidden`` for ``secret-*`` plans
+        and ``not_found`` for ``ghost-*`` plans, ``subscribed`` otherwise.
+        """
+        listener = socket.socket()
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(16)
+        port = listener.getsockname()[1]
+        app = Starlette(
+            routes=[
+                Mount(f"/{behaviour}", app=self._scripted_app(behaviour))
+                for behaviour in ("incompatible", "refusing")
+            ]
+        )
+        config = uvicorn.Config(app, ws="websockets-sansio", log_level="warning", lifespan="off")
+        server = uvicorn.Server(config)
+        thread = threading.Thread(
+            target=lambda: asyncio.run(server.serve(sockets=[listener])),
+            name="scripted-dashboard-server",
+            daemon=True,
+        )
+        thread.start()
+        deadline = time.monotonic() + 10
+        while not server.started and thread.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        if not server.started:
+            raise AssertionError("the scripted dashboard server did not start")
+        self._scripted, self._scripted_thread = server, thread
+        return f"http://127.0.0.1:{port}/"
+
+    def stop_scripted_dashboard_server(self) -> None:
+        """Stop the scripted server (safe when it is not running)."""
+        if self._scripted is not None and self._scripted_thread is not None:
+            self._scripted.should_exit = True
+            self._scripted_thread.join(10)
+        self._scripted = self._scripted_thread = None
+
+    def _scripted_app(self, behaviour: str) -> Starlette:
+        async def plans(request: Request) -> JSONResponse:
+            return JSONResponse({"plans": [], "next_cursor": None})
+
+        async def stream(websocket: WebSocket) -> None:
+            self.scripted_connections[behaviour] += 1
+            await websocket.accept(subprotocol="planstream.v1")
+            schema = "2.0" if behaviour == "incompatible" else "1.0"
+            await websocket.send_text(json.dumps({**_HELLO, "schema": schema}))
+            try:
+                while True:
+                    frame = json.loads(await websocket.receive_text())
+                    answer = _scripted_answer(frame)
+                    if answer is not None:
+                        await websocket.send_text(json.dumps(answer))
+            except WebSocketDisconnect:
+                return
+
+        return Starlette(
+            routes=[
+                *dashboard_routes(),
+                Route("/v1/plans", plans),
+                WebSocketRoute("/v1/stream", stream),
+            ]
+        )
+
+    def scripted_connections_should_be(self, behaviour: str, expected: int) -> None:
+        """Fail unless the page opened ``expected`` WebSockets to ``behaviour``."""
+        seen = self.scripted_connections[behaviour]
+        if seen != int(expected):
+            raise AssertionError(f"{behaviour}: {seen} WebSocket connections, expected {expected}")
 
     # --- publishing -----------------------------------------------------------
 
@@ -223,6 +314,33 @@ class DashboardViews:
         if errors:
             raise AssertionError("the browser console has errors:\n" + "\n".join(errors))
         return allowed
+
+
+_HELLO = {
+    "type": "hello",
+    "protocol": 1,
+    "server": "scripted-dashboard/0",
+    "session_id": "scripted",
+    "heartbeat_s": 15.0,
+    "max_frame_bytes": 1048576,
+}
+
+
+def _scripted_answer(frame: dict[str, Any]) -> dict[str, Any] | None:
+    """The scripted server's answer to one client frame (protocol §3)."""
+    request_id, plan_id = frame.get("id"), frame.get("plan_id")
+    if frame.get("type") == "ping":
+        return {"type": "pong", "id": request_id, "ts": "2026-01-01T00:00:00Z"}
+    if frame.get("type") == "unsubscribe":
+        return {"type": "unsubscribed", "id": request_id, "plan_id": plan_id}
+    if frame.get("type") != "subscribe":
+        return None
+    for prefix, code in (("secret-", "forbidden"), ("ghost-", "not_found")):
+        if str(plan_id).startswith(prefix):
+            message = f"scripted refusal: {code}"
+            error = {"id": request_id, "plan_id": plan_id, "code": code, "message": message}
+            return {"type": "error", **error}
+    return {"type": "subscribed", "id": request_id, "plan_id": plan_id, "head": None}
 
 
 def _status(status: str, reason: str | None = None) -> dict[str, Any]:
