@@ -135,6 +135,11 @@ Duplicates And Out-Of-Order Events Are Delivered Once, In Order
     Should Be Equal    ${report}[state]    connected
     ${offered}=    Offered Subprotocols    reorder
     Should Be Equal    ${offered}    ${{['planstream.v1']}}    no token: no bearer subprotocol
+    ${closed}=    Run Client Script
+    ...    h.client.close();
+    ...    return report();
+    Should Be Equal    ${closed}[states][-1]    closed
+    Wait Until Keyword Succeeds    5 s    50 ms    Client Close Code Should Be    reorder    1000
 
 A Resync Frame Is Delivered And The Stream Continues From Its Head
     Load Script Page    resync
