@@ -234,6 +234,22 @@ A Blocked WebSocket Falls Back To Polling And Comes Back Without Loss
     ${subscribes}=    Subscribe Frames    blocked    ${connections}
     Should Be Equal    ${subscribes}[0][last_event_id]    evt-4
 
+A Resync In A Poll Answer Is Delivered And Polling Continues From Its Head
+    Set Test Variable    ${FORGIVE REFUSALS}    ${True}
+    Load Script Page    polled-resync
+    ${report}=    Run Client Script
+    ...    await startClient({ pollWait: 1 }); follow('plan-1');
+    ...    await waitFor(() => seqs().length >= 3, 'the resync and seqs 11, 12');
+    ...    return report();
+    Should Be Equal    ${report}[plans][plan-1][seqs]    ${{['resync@10', 11, 12]}}
+    Should Be Equal    ${report}[plans][plan-1][resyncs][0][reason]    history_expired
+    Should Be Equal As Integers    ${report}[stats][resyncs]    1
+    Should Be Equal As Integers    ${report}[stats][duplicates]    1
+    Should Be Equal    ${report}[stats][transport]    polling
+    Should Be Equal    ${report}[state]    polling
+    ${polls}=    Http Requests    polled-resync
+    Should Be Equal    ${polls}[1]    poll after=evt-10 wait=1
+
 A Refused Token Is Fatal Unauthorized After The HTTP Probe
     Set Test Variable    ${FORGIVE REFUSALS}    ${True}
     Load Script Page    unauthorized

@@ -185,6 +185,37 @@ class BlockedWebSocket(Script):
         await socket.hold()
 
 
+class PolledResync(Script):
+    """Upgrades always refused; the first poll answers ``resync`` (head 10), then 11, 12."""
+
+    async def refuse(self, index: int) -> Response | None:
+        return Response("blocked by the proxy", status_code=403, media_type="text/plain")
+
+    async def poll_events(self, request: Request, plan_id: str) -> Response:
+        after = request.query_params.get("after")
+        self.recording.http.append(f"poll after={after} wait={request.query_params.get('wait')}")
+        headers = {"X-Poll-Interval": "0.05"}
+        if after is None:
+            snapshot = {
+                "plan_id": plan_id,
+                "status": "running",
+                "progress": None,
+                "steps": [],
+                "head": head(10),
+                "updated_at": "2026-01-01T00:00:10.000000Z",
+            }
+            resync = {"reason": "history_expired", "snapshot": snapshot}
+            body = {"plan_id": plan_id, "events": [], "head": head(10), "resync": resync}
+            return JSONResponse(body, headers=headers)
+        if after == "evt-10":
+            events = [event_frame(10), event_frame(11), event_frame(12)]
+            body = {"plan_id": plan_id, "events": events, "head": head(12), "resync": None}
+            return JSONResponse(body, headers=headers)
+        await asyncio.sleep(1)  # a short long-poll: nothing newer
+        body = {"plan_id": plan_id, "events": [], "head": head(12), "resync": None}
+        return JSONResponse(body, headers=headers)
+
+
 class Unauthorized(Script):
     """The token is refused on the upgrade (401) and over HTTP (401)."""
 
@@ -259,6 +290,7 @@ SCRIPTS: dict[str, type[Script]] = {
     "close-4029": Close4029,
     "close-1012": Close1012,
     "blocked": BlockedWebSocket,
+    "polled-resync": PolledResync,
     "unauthorized": Unauthorized,
     "server-down": ServerDown,
     "forbidden-beside": ForbiddenBeside,
