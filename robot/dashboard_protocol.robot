@@ -135,6 +135,11 @@ Duplicates And Out-Of-Order Events Are Delivered Once, In Order
     Should Be Equal    ${report}[state]    connected
     ${offered}=    Offered Subprotocols    reorder
     Should Be Equal    ${offered}    ${{['planstream.v1']}}    no token: no bearer subprotocol
+    ${closed}=    Run Client Script
+    ...    h.client.close();
+    ...    return report();
+    Should Be Equal    ${closed}[states][-1]    closed
+    Wait Until Keyword Succeeds    5 s    50 ms    Client Close Code Should Be    reorder    1000
 
 A Resync Frame Is Delivered And The Stream Continues From Its Head
     Load Script Page    resync
@@ -228,6 +233,22 @@ A Blocked WebSocket Falls Back To Polling And Comes Back Without Loss
     Should Be True    ${connections} >= 3    two refusals before polling, then the way back
     ${subscribes}=    Subscribe Frames    blocked    ${connections}
     Should Be Equal    ${subscribes}[0][last_event_id]    evt-4
+
+A Resync In A Poll Answer Is Delivered And Polling Continues From Its Head
+    Set Test Variable    ${FORGIVE REFUSALS}    ${True}
+    Load Script Page    polled-resync
+    ${report}=    Run Client Script
+    ...    await startClient({ pollWait: 1 }); follow('plan-1');
+    ...    await waitFor(() => seqs().length >= 3, 'the resync and seqs 11, 12');
+    ...    return report();
+    Should Be Equal    ${report}[plans][plan-1][seqs]    ${{['resync@10', 11, 12]}}
+    Should Be Equal    ${report}[plans][plan-1][resyncs][0][reason]    history_expired
+    Should Be Equal As Integers    ${report}[stats][resyncs]    1
+    Should Be Equal As Integers    ${report}[stats][duplicates]    1
+    Should Be Equal    ${report}[stats][transport]    polling
+    Should Be Equal    ${report}[state]    polling
+    ${polls}=    Http Requests    polled-resync
+    Should Be Equal    ${polls}[1]    poll after=evt-10 wait=1
 
 A Refused Token Is Fatal Unauthorized After The HTTP Probe
     Set Test Variable    ${FORGIVE REFUSALS}    ${True}

@@ -44,7 +44,8 @@ async function startClient(options = {}) {
   return client;
 }
 function follow(planId, lastEventId = null) {
-  const plan = (h.record.plans[planId] = { seqs: [], ids: [], messages: [], resyncs: [], errors: [] });
+  const plan = { seqs: [], ids: [], messages: [], resyncs: [], errors: [] };
+  h.record.plans[planId] = plan;
   return h.client.subscribe(planId, {
     lastEventId,
     onEvent: (event) => {
@@ -72,7 +73,9 @@ async function waitFor(condition, what, timeoutS = 10) {
   for (;;) {
     const value = condition();
     if (value) return value;
-    if (performance.now() > end) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(report())}`);
+    if (performance.now() > end) {
+      throw new Error(`timed out waiting for ${what}: ${JSON.stringify(report())}`);
+    }
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
@@ -84,7 +87,10 @@ const pause = (seconds) => new Promise((resolve) => setTimeout(resolve, seconds 
 #: fetch (``Failed to load resource: the server responded with a status of
 #: 401``). Nothing in a page can prevent these; the suite forgives them only in
 #: the tests that make the server refuse on purpose.
-REFUSAL_MARKERS = ("WebSocket connection to", "Failed to load resource: the server responded with a status of")
+REFUSAL_MARKERS = (
+    "WebSocket connection to",
+    "Failed to load resource: the server responded with a status of",
+)
 
 
 class _ListRandom:
@@ -98,7 +104,13 @@ class _ListRandom:
 
 
 def _step(index: int, status: str) -> dict[str, Any]:
-    return {"step_id": f"s{index}", "index": index, "name": f"step {index}", "status": status, "error": None}
+    return {
+        "step_id": f"s{index}",
+        "index": index,
+        "name": f"step {index}",
+        "status": status,
+        "error": None,
+    }
 
 
 class ProtocolHarness:
@@ -139,7 +151,8 @@ class ProtocolHarness:
         errors = [
             str(message.get("message"))
             for message in messages
-            if message.get("level") == "SEVERE" and not any(m in str(message.get("message")) for m in markers)
+            if message.get("level") == "SEVERE"
+            and not any(m in str(message.get("message")) for m in markers)
         ]
         if errors:
             raise AssertionError("the browser console has errors:\n" + "\n".join(errors))
@@ -148,24 +161,43 @@ class ProtocolHarness:
         self, draws: list[float], initial: float = 0.5, factor: float = 2.0, maximum: float = 30.0
     ) -> list[float]:
         """The SDK's full-jitter delays for the given random draws."""
-        policy = BackoffPolicy(initial_delay=float(initial), factor=float(factor), max_delay=float(maximum))
+        policy = BackoffPolicy(
+            initial_delay=float(initial), factor=float(factor), max_delay=float(maximum)
+        )
         schedule = policy.schedule(_ListRandom([float(draw) for draw in draws]))
         return [next(schedule) for _ in draws]
 
     def six_step_plan_events(self, plan_id: str = "plan-1") -> list[dict[str, Any]]:
         """A 6-step plan's stream: statuses, progress, steps out of index order, logs, a repeat."""
-        bodies: list[tuple[str, dict[str, Any]]] = [("plan.status", {"status": "queued", "reason": None})]
+        bodies: list[tuple[str, dict[str, Any]]] = [
+            ("plan.status", {"status": "queued", "reason": None})
+        ]
         bodies.append(("plan.status", {"status": "running", "reason": None}))
         for index in (2, 0, 1, 5, 3, 4):
             bodies.append(("step.status", _step(index, "pending")))
         for index in range(6):
             bodies.append(("step.status", _step(index, "running")))
-            bodies.append(("log", {"level": "info", "message": f"<b>step {index}</b>", "step_id": f"s{index}", "stream": "stdout"}))
+            bodies.append(
+                (
+                    "log",
+                    {
+                        "level": "info",
+                        "message": f"<b>step {index}</b>",
+                        "step_id": f"s{index}",
+                        "stream": "stdout",
+                    },
+                )
+            )
             done = {**_step(index, "failed" if index == 4 else "succeeded")}
             if index == 4:
                 done["error"] = "exit 3"
             bodies.append(("step.status", done))
-            progress = {"completed_steps": index + 1, "total_steps": 6, "percent": (index + 1) * 100 / 6, "message": None}
+            progress = {
+                "completed_steps": index + 1,
+                "total_steps": 6,
+                "percent": (index + 1) * 100 / 6,
+                "message": None,
+            }
             bodies.append(("plan.progress", progress))
         bodies.append(("plan.status", {"status": "failed", "reason": "step 4 failed"}))
         bodies.append(("unknown.kind", {"anything": [1, 2]}))

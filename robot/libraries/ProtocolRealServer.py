@@ -93,7 +93,9 @@ class ProtocolRealServer:
             publish_tokens=(SecretStr(publish_token),),
         )
         self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, name="reference-server", daemon=True)
+        self._thread = threading.Thread(
+            target=self._loop.run_forever, name="reference-server", daemon=True
+        )
         self._thread.start()
         self._server = PlanStreamServer(settings)
         self._run(self._server.start())
@@ -127,7 +129,10 @@ class ProtocolRealServer:
     def publish_log_lines(self, token: str, plan_id: str, *messages: str) -> list[int]:
         """Publish one ``log`` event per message (one atomic request); return their seqs."""
         body = [
-            {"kind": "log", "data": {"level": "info", "message": m, "step_id": None, "stream": "stdout"}}
+            {
+                "kind": "log",
+                "data": {"level": "info", "message": m, "step_id": None, "stream": "stdout"},
+            }
             for m in messages
         ]
         response = httpx.post(

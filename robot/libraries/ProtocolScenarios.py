@@ -7,6 +7,7 @@ suite loads (``/s/<name>/``). See :mod:`ProtocolScripts` for the building blocks
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from typing import Any
 
@@ -35,7 +36,9 @@ class DuplicatesAndReorder(Script):
         request = await socket.expect("subscribe")
         await socket.subscribed(request, None)
         await socket.events(1, 3, 2, 2, 1)
-        await socket.send({"type": "batch", "events": [event_frame(5), event_frame(4), event_frame(3)]})
+        await socket.send(
+            {"type": "batch", "events": [event_frame(5), event_frame(4), event_frame(3)]}
+        )
         repeated_id = {**event_frame(6), "event_id": "evt-5"}  # a known id at a new seq
         await socket.send(repeated_id, event_frame(6), event_frame(7), {"type": "later-frame"})
         await socket.hold()
@@ -56,7 +59,13 @@ class ResyncThenLive(Script):
             "updated_at": "2026-01-01T00:00:10.000000Z",
         }
         await socket.send(
-            {"type": "resync", "id": request["id"], "plan_id": PLAN, "reason": "history_expired", "snapshot": snapshot}
+            {
+                "type": "resync",
+                "id": request["id"],
+                "plan_id": PLAN,
+                "reason": "history_expired",
+                "snapshot": snapshot,
+            }
         )
         await socket.events(10, 11, 12)
         await socket.hold()
@@ -85,7 +94,9 @@ class HeartbeatAhead(Script):
         request = await socket.expect("subscribe")
         await socket.subscribed(request, None)
         await socket.events(1, 2)
-        await socket.send({"type": "heartbeat", "ts": "2026-01-01T00:00:05Z", "heads": {PLAN: head(4)}})
+        await socket.send(
+            {"type": "heartbeat", "ts": "2026-01-01T00:00:05Z", "heads": {PLAN: head(4)}}
+        )
         repair = await socket.expect("subscribe")
         await socket.subscribed(repair, 4)
         await socket.events(3, 4)
@@ -160,10 +171,8 @@ class BlockedWebSocket(Script):
             body = {"plan_id": plan_id, "events": events, "head": head(seqs[-1]), "resync": None}
             return JSONResponse(body, headers={"X-Poll-Interval": "0.05"})
         self.tail_delivered.set()  # the page asks after evt-4: it delivered 1-4
-        try:
+        with contextlib.suppress(TimeoutError):  # a long-poll ends empty after its wait
             await asyncio.wait_for(self.websocket_back.wait(), 20)
-        except TimeoutError:
-            pass
         body = {"plan_id": plan_id, "events": [], "head": head(4), "resync": None}
         return JSONResponse(body, headers={"X-Poll-Interval": "0.05"})
 
@@ -174,6 +183,37 @@ class BlockedWebSocket(Script):
         await socket.subscribed(request, 6)
         await socket.events(4, 5, 6)
         await socket.hold()
+
+
+class PolledResync(Script):
+    """Upgrades always refused; the first poll answers ``resync`` (head 10), then 11, 12."""
+
+    async def refuse(self, index: int) -> Response | None:
+        return Response("blocked by the proxy", status_code=403, media_type="text/plain")
+
+    async def poll_events(self, request: Request, plan_id: str) -> Response:
+        after = request.query_params.get("after")
+        self.recording.http.append(f"poll after={after} wait={request.query_params.get('wait')}")
+        headers = {"X-Poll-Interval": "0.05"}
+        if after is None:
+            snapshot = {
+                "plan_id": plan_id,
+                "status": "running",
+                "progress": None,
+                "steps": [],
+                "head": head(10),
+                "updated_at": "2026-01-01T00:00:10.000000Z",
+            }
+            resync = {"reason": "history_expired", "snapshot": snapshot}
+            body = {"plan_id": plan_id, "events": [], "head": head(10), "resync": resync}
+            return JSONResponse(body, headers=headers)
+        if after == "evt-10":
+            events = [event_frame(10), event_frame(11), event_frame(12)]
+            body = {"plan_id": plan_id, "events": events, "head": head(12), "resync": None}
+            return JSONResponse(body, headers=headers)
+        await asyncio.sleep(1)  # a short long-poll: nothing newer
+        body = {"plan_id": plan_id, "events": [], "head": head(12), "resync": None}
+        return JSONResponse(body, headers=headers)
 
 
 class Unauthorized(Script):
@@ -191,7 +231,11 @@ class ServerDown(Script):
     plans_answer = (503, {"error": "unavailable", "message": "starting"})
 
     async def refuse(self, index: int) -> Response | None:
-        return Response("unavailable", status_code=503, media_type="text/plain") if index <= 2 else None
+        return (
+            Response("unavailable", status_code=503, media_type="text/plain")
+            if index <= 2
+            else None
+        )
 
     async def connection(self, socket: ScriptSocket, index: int) -> None:
         await socket.hello()
@@ -212,11 +256,25 @@ class ForbiddenBeside(Script):
             requests[request["plan_id"]] = request
         secret = requests["plan-secret"]
         await socket.send(
-            {"type": "error", "id": secret["id"], "plan_id": "plan-secret", "code": "forbidden", "message": "not yours"}
+            {
+                "type": "error",
+                "id": secret["id"],
+                "plan_id": "plan-secret",
+                "code": "forbidden",
+                "message": "not yours",
+            }
         )
         await socket.subscribed(requests[PLAN], None)
         await socket.events(1, 2)
-        await socket.send({"type": "error", "id": None, "plan_id": None, "code": "bad_request", "message": "noise"})
+        await socket.send(
+            {
+                "type": "error",
+                "id": None,
+                "plan_id": None,
+                "code": "bad_request",
+                "message": "noise",
+            }
+        )
         await socket.events(3)
         await socket.hold()
 
@@ -232,6 +290,7 @@ SCRIPTS: dict[str, type[Script]] = {
     "close-4029": Close4029,
     "close-1012": Close1012,
     "blocked": BlockedWebSocket,
+    "polled-resync": PolledResync,
     "unauthorized": Unauthorized,
     "server-down": ServerDown,
     "forbidden-beside": ForbiddenBeside,

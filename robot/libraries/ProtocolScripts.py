@@ -19,9 +19,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-__all__ = ["SCRIPTS", "Recording", "Script", "ScriptSocket", "event_frame"]
+__all__ = ["PLAN", "Recording", "Script", "ScriptSocket", "event_frame", "head"]
 
 PLAN = "plan-1"
+EXPECT_TIMEOUT_S = 10.0
 HELLO: dict[str, Any] = {
     "type": "hello",
     "protocol": 1,
@@ -95,9 +96,9 @@ class ScriptSocket:
     async def events(self, *seqs: int, plan_id: str = PLAN) -> None:
         await self.send(*(event_frame(seq, plan_id) for seq in seqs))
 
-    async def expect(self, frame_type: str, timeout: float = 10.0) -> dict[str, Any]:
-        """The next client frame, which must be ``frame_type``."""
-        text = await asyncio.wait_for(self.websocket.receive_text(), timeout)
+    async def expect(self, frame_type: str) -> dict[str, Any]:
+        """The next client frame (within 10 s), which must be ``frame_type``."""
+        text = await asyncio.wait_for(self.websocket.receive_text(), EXPECT_TIMEOUT_S)
         frame: dict[str, Any] = json.loads(text)
         self.record.received.append(frame)
         if frame.get("type") != frame_type:
@@ -107,7 +108,9 @@ class ScriptSocket:
     async def subscribed(self, request: dict[str, Any], head_seq: int | None) -> None:
         plan_id = request["plan_id"]
         the_head = None if head_seq is None else head(head_seq, plan_id)
-        await self.send({"type": "subscribed", "id": request["id"], "plan_id": plan_id, "head": the_head})
+        await self.send(
+            {"type": "subscribed", "id": request["id"], "plan_id": plan_id, "head": the_head}
+        )
 
     async def close(self, code: int, reason: str = "") -> None:
         await self.websocket.close(code, reason)

@@ -84,7 +84,11 @@ class ScriptedStreamServer:
         listener.listen(64)
         self.port = listener.getsockname()[1]
         config = uvicorn.Config(
-            self._app(), ws="websockets-sansio", log_level="warning", lifespan="off", ws_ping_interval=None
+            self._app(),
+            ws="websockets-sansio",
+            log_level="warning",
+            lifespan="off",
+            ws_ping_interval=None,
         )
         self._server = uvicorn.Server(config)
         self._loop = asyncio.new_event_loop()
@@ -128,7 +132,9 @@ class ScriptedStreamServer:
     def script_should_have_seen_connections(self, name: str, count: int) -> None:
         seen = self.script_connections(name)
         if seen != int(count):
-            raise AssertionError(f"script {name} saw {seen} WebSocket connections, expected {count}")
+            raise AssertionError(
+                f"script {name} saw {seen} WebSocket connections, expected {count}"
+            )
 
     def subscribe_frames(self, name: str, connection: int) -> list[dict[str, Any]]:
         """The subscribe frames the page sent on connection ``connection`` (1-based)."""
