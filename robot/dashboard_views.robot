@@ -254,6 +254,17 @@ A Refused Subscription Shows A Banner For That Plan Only
     Element Should Contain    id:plan-list-empty    No plan has published an event yet.
     Scripted Connections Should Be    refusing    1
 
+Connection State Counts The Reconnect Delay Down
+    Go To    ${SCRIPTED}restarting/\#/plans/any-plan
+    # Each connection is closed with 1012 after its hello: the backoff grows until a
+    # delay of 2 s or more is drawn, which the badge must count down second by second.
+    ${seconds}=    Wait Until Keyword Succeeds    30 s    0.05 s    Reconnect Countdown Of At Least    2
+    ${next}=    Evaluate    ${seconds} - 1
+    Wait Until Keyword Succeeds    2.5 s    0.05 s
+    ...    Element Text Should Be    id:connection-state    reconnecting in ${next} s
+    Element Attribute Value Should Be    id:connection-state    data-state    reconnecting
+    Go To    about:blank
+
 Anonymous Server Needs No Token
     Publish Plan Status    open    open-plan    running
     Open Dashboard    ${OPEN}    \#/    ${None}
@@ -354,6 +365,14 @@ Step Duration Should Be At Least
     ${text}=    Get Text    css:#step-table tr[data-step-id="${step_id}"] .step-duration
     Should Match Regexp    ${text}    ^\\d+\\.\\d s$
     Should Be True    float($text.split()[0]) >= ${seconds}    ${text}
+
+Reconnect Countdown Of At Least
+    [Documentation]    The seconds ``#connection-state`` counts down, failing while below ``least``.
+    [Arguments]    ${least}
+    ${text}=    Execute Javascript    return document.getElementById('connection-state').textContent
+    ${match}=    Should Match Regexp    ${text}    ^reconnecting in (\\d+) s$
+    Should Be True    ${match}[1] >= ${least}
+    RETURN    ${match}[1]
 
 Stored Token Should Be
     [Arguments]    ${expected}

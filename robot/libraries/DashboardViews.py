@@ -149,7 +149,8 @@ class DashboardViews:
 
         ``<root>incompatible/`` says hello with schema 2.0; ``<root>refusing/``
         answers ``subscribe`` with ``error`` ``forbidden`` for ``secret-*`` plans
-        and ``not_found`` for ``ghost-*`` plans, ``subscribed`` otherwise.
+        and ``not_found`` for ``ghost-*`` plans, ``subscribed`` otherwise;
+        ``<root>restarting/`` closes every connection with 1012 after its hello.
         """
         listener = socket.socket()
         listener.bind(("127.0.0.1", 0))
@@ -158,7 +159,7 @@ class DashboardViews:
         app = Starlette(
             routes=[
                 Mount(f"/{behaviour}", app=self._scripted_app(behaviour))
-                for behaviour in ("incompatible", "refusing")
+                for behaviour in ("incompatible", "refusing", "restarting")
             ]
         )
         config = uvicorn.Config(app, ws="websockets-sansio", log_level="warning", lifespan="off")
@@ -193,6 +194,9 @@ class DashboardViews:
             await websocket.accept(subprotocol="planstream.v1")
             schema = "2.0" if behaviour == "incompatible" else "1.0"
             await websocket.send_text(json.dumps({**_HELLO, "schema": schema}))
+            if behaviour == "restarting":
+                await websocket.close(code=1012)  # protocol §4: service restart, reconnect
+                return
             try:
                 while True:
                     frame = json.loads(await websocket.receive_text())
