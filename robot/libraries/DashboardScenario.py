@@ -9,8 +9,8 @@
   hostile HTML and ANSI escapes, and a 1,000-event plan for the cost figure.
   Every log message published is remembered, in order, to compare with the
   page's log tail.
-* Proxies (:mod:`DashboardTcpProxy`) sit between the browser and the server:
-  one that can cut every link, one that blocks WebSocket upgrades.
+* Proxies between the browser and the server are the ``DashboardTcpProxy``
+  library's.
 * Page readings go through the browser of ``DashboardBrowser`` (the DOM
   contract's ids only), and the console check counts every error since the
   test's tab opened, except Chromium's own network lines for refusals the test
@@ -29,9 +29,9 @@ import sys
 import time
 from pathlib import Path
 from typing import IO, Any
+from urllib.parse import urlsplit
 
 import httpx
-from DashboardTcpProxy import ProxyLoop, ProxyStats, TcpRelayProxy
 from robot.api import logger
 from robot.libraries.BuiltIn import BuiltIn
 
@@ -133,8 +133,6 @@ class DashboardScenario:
         self._http: httpx.Client | None = None
         self._published_logs: dict[str, list[str]] = {}
         self._script_positions: dict[str, int] = {}
-        self._proxy_loop: ProxyLoop | None = None
-        self._proxies: list[TcpRelayProxy] = []
         self._console_mark = 0
         self._expected_network_errors: list[str] = []
         self.port: int | None = None
@@ -177,11 +175,7 @@ class DashboardScenario:
             time.sleep(0.05)
 
     def stop_dashboard_server(self) -> None:
-        """Stop the proxies and the server (SIGTERM, so coverage data is written)."""
-        self.stop_proxies()
-        if self._proxy_loop is not None:
-            self._proxy_loop.close()
-            self._proxy_loop = None
+        """Stop the server (SIGTERM, so coverage data is written)."""
         if self._http is not None:
             self._http.close()
         if self._process is not None:
@@ -255,59 +249,6 @@ class DashboardScenario:
         """Every log message published to ``plan_id``, in publishing order."""
         return list(self._published_logs.get(plan_id, []))
 
-    # --- proxies --------------------------------------------------------------
-
-    def _start_proxy(self, block_websocket: bool) -> str:
-        if self.port is None:
-            raise AssertionError("no server: call Start Dashboard Server")
-        if self._proxy_loop is None:
-            self._proxy_loop = ProxyLoop()
-        proxy = TcpRelayProxy(self.port, block_websocket=block_websocket)
-        self._proxy_loop.call(proxy.start())
-        self._proxies.append(proxy)
-        return proxy.url
-
-    def start_relay_proxy(self) -> str:
-        """A TCP relay in front of the server; return its base URL."""
-        return self._start_proxy(block_websocket=False)
-
-    def start_websocket_blocking_proxy(self) -> str:
-        """A proxy answering every WebSocket upgrade with 403; return its base URL."""
-        return self._start_proxy(block_websocket=True)
-
-    def _proxy(self) -> tuple[ProxyLoop, TcpRelayProxy]:
-        if self._proxy_loop is None or not self._proxies:
-            raise AssertionError("no proxy: call Start Relay Proxy")
-        return self._proxy_loop, self._proxies[-1]
-
-    def cut_proxy_links(self) -> int:
-        """Abort every link of the latest proxy and reset new ones; return how many."""
-        loop, proxy = self._proxy()
-        return loop.call(proxy.cut())
-
-    def restore_proxy_links(self) -> None:
-        """Let the latest proxy relay new connections again."""
-        loop, proxy = self._proxy()
-        loop.call(proxy.restore())
-
-    def proxy_stats(self) -> ProxyStats:
-        """What the latest proxy did."""
-        return self._proxy()[1].stats
-
-    def proxied_request_lines_should_not_contain(self, text: str) -> None:
-        """Fail if any request line through any proxy contains ``text`` (a token)."""
-        for proxy in self._proxies:
-            leaked = [line for line in proxy.stats.request_lines if text in line]
-            if leaked:
-                raise AssertionError(f"{len(leaked)} request line(s) carry the secret")
-
-    def stop_proxies(self) -> None:
-        """Stop every proxy."""
-        while self._proxies:
-            proxy = self._proxies.pop()
-            if self._proxy_loop is not None:
-                self._proxy_loop.call(proxy.stop())
-
     # --- the page -------------------------------------------------------------
 
     @staticmethod
@@ -332,6 +273,11 @@ class DashboardScenario:
         """Chromium's network console lines matching ``pattern`` (a regexp) are
         expected in this test: a refusal it provokes on purpose."""
         self._expected_network_errors.append(pattern)
+
+    @staticmethod
+    def origin_pattern(url: str) -> str:
+        """``host:port`` of ``url`` as a regexp, for Chromium's network lines about it."""
+        return re.escape(urlsplit(url).netloc)
 
     def dashboard_console_should_have_no_errors(self) -> None:
         """Fail on every console error since the tab opened, except the expected

@@ -17,8 +17,9 @@ from then on its bytes are relayed untouched.
 browser sees 1006) and, until :meth:`TcpRelayProxy.restore`, resets every new
 one at once: a link that is down for as long as the test says.
 
-The proxies run in a :class:`ProxyLoop`, an asyncio loop in its own thread,
-so Robot keywords (synchronous) drive them while the browser talks to them.
+The proxies run in a :class:`ProxyLoop`, an asyncio loop in its own thread, so
+the Robot keywords of :class:`DashboardTcpProxy` (synchronous) drive them while
+the browser talks to them.
 """
 
 from __future__ import annotations
@@ -29,8 +30,9 @@ from collections.abc import Coroutine
 from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
-__all__ = ["ProxyLoop", "ProxyStats", "TcpRelayProxy"]
+__all__ = ["DashboardTcpProxy", "ProxyLoop", "ProxyStats", "TcpRelayProxy"]
 
 _T = TypeVar("_T")
 #: Largest request head read before the connection is given up.
@@ -231,3 +233,71 @@ async def _pump(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> N
             await writer.drain()
         if writer.can_write_eof():
             writer.write_eof()
+
+
+class DashboardTcpProxy:
+    """Robot keywords: proxies in front of the dashboard's server, one loop for them all."""
+
+    ROBOT_LIBRARY_SCOPE = "SUITE"
+
+    def __init__(self) -> None:
+        self._loop: ProxyLoop | None = None
+        self._proxies: list[TcpRelayProxy] = []
+
+    def _start(self, upstream: str, block_websocket: bool) -> str:
+        port = urlsplit(upstream).port
+        if port is None:
+            raise AssertionError(f"no port in {upstream!r}")
+        if self._loop is None:
+            self._loop = ProxyLoop()
+        proxy = TcpRelayProxy(port, block_websocket=block_websocket)
+        self._loop.call(proxy.start())
+        self._proxies.append(proxy)
+        return proxy.url
+
+    def start_relay_proxy(self, upstream: str) -> str:
+        """A TCP relay in front of the server at ``upstream``; return its base URL."""
+        return self._start(upstream, block_websocket=False)
+
+    def start_websocket_blocking_proxy(self, upstream: str) -> str:
+        """A proxy answering every WebSocket upgrade with 403 and relaying plain HTTP
+        to ``upstream``; return its base URL."""
+        return self._start(upstream, block_websocket=True)
+
+    def _latest(self) -> tuple[ProxyLoop, TcpRelayProxy]:
+        if self._loop is None or not self._proxies:
+            raise AssertionError("no proxy: call Start Relay Proxy")
+        return self._loop, self._proxies[-1]
+
+    def cut_proxy_links(self) -> int:
+        """Abort every link of the latest proxy and reset new ones; return how many."""
+        loop, proxy = self._latest()
+        return loop.call(proxy.cut())
+
+    def restore_proxy_links(self) -> None:
+        """Let the latest proxy relay new connections again."""
+        loop, proxy = self._latest()
+        loop.call(proxy.restore())
+
+    def proxy_stats(self) -> ProxyStats:
+        """What the latest proxy did."""
+        return self._latest()[1].stats
+
+    def proxied_request_lines_should_not_contain(self, text: str) -> None:
+        """Fail if any request line through any proxy contains ``text`` (a token)."""
+        for proxy in self._proxies:
+            leaked = [line for line in proxy.stats.request_lines if text in line]
+            if leaked:
+                raise AssertionError(f"{len(leaked)} request line(s) carry the secret")
+
+    def stop_proxies(self) -> None:
+        """Stop every proxy and their loop (safe to call when there is none)."""
+        loop, self._loop = self._loop, None
+        proxies, self._proxies = self._proxies, []
+        if loop is None:
+            return
+        try:
+            for proxy in proxies:
+                loop.call(proxy.stop())
+        finally:
+            loop.close()
