@@ -302,13 +302,25 @@ class DashboardScenario:
         return self._browser().driver.execute_script(script, *args)
 
     def text_content(self, css: str) -> str:
-        """The ``textContent`` of the element at ``css`` (control characters kept)."""
+        """The ``textContent`` of the element at ``css`` (``css:`` prefix optional;
+        control characters kept, unlike Selenium's rendered text)."""
+        css = css.removeprefix("css:")
         text = self._script(
             "const e = document.querySelector(arguments[0]); return e && e.textContent;", css
         )
         if text is None:
             raise AssertionError(f"no element {css}")
         return str(text)
+
+    def connection_state_should_read(self, state: str, pattern: str) -> None:
+        """Fail unless ``#connection-state`` has ``data-state`` ``state`` and a text
+        matching ``pattern``, read together (the state moves on its own)."""
+        seen = self._script(
+            "const e = document.getElementById('connection-state');"
+            "return e && [e.dataset.state, e.textContent];"
+        )
+        if not seen or seen[0] != state or not re.search(pattern, seen[1]):
+            raise AssertionError(f"connection state {seen}, expected {state!r} /{pattern}/")
 
     def log_tail_messages(self) -> list[str]:
         """The ``.log-message`` texts of the log tail's rows (resync markers left out)."""
@@ -326,6 +338,22 @@ class DashboardScenario:
     def dashboard_stats(self) -> dict[str, Any]:
         """``window.planstreamDashboard.stats()``: the protocol client's counters."""
         return dict(self._script("return window.planstreamDashboard.stats();"))
+
+    def save_page_screenshot(self, path: str, width: int = 1280, height: int = 900) -> str:
+        """A PNG of exactly ``width`` x ``height`` CSS pixels of the page (the window's
+        own size leaves less to the viewport), saved to ``path``."""
+        driver = self._browser().driver
+        metrics = {"width": int(width), "height": int(height), "deviceScaleFactor": 1}
+        driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {**metrics, "mobile": False})
+        try:
+            # Two animation frames: the page has laid itself out at the new size.
+            driver.execute_async_script(
+                "const done = arguments[0];"
+                "requestAnimationFrame(() => requestAnimationFrame(() => done(null)));"
+            )
+            return str(self._browser().save_dashboard_screenshot(path))
+        finally:
+            driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
 
     # --- cost -----------------------------------------------------------------
 
