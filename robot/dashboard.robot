@@ -24,7 +24,8 @@ Library             libraries/DashboardScenario.py    reader_token=${READER TOKE
 Suite Setup         Start Browser And Server
 Suite Teardown      Stop Browser And Server
 Test Setup          Open Fresh Dashboard Tab
-Test Teardown       Run Keywords    Dashboard Console Should Have No Errors    AND    Stop Proxies
+Test Teardown       Run Keywords    Dashboard Console Should Have No Errors
+...                     AND    Stop Proxies    AND    Stop Test Servers
 
 
 *** Variables ***
@@ -101,6 +102,36 @@ After A Cut Link The Page Reconnects And Shows Each Line Once
     Should Be True    ${stats}[reconnects] >= 1    ${stats}
     Should Be True    ${stats}[resyncs] == 0    ${stats}
     Proxied Request Lines Should Not Contain    ${READER TOKEN}
+
+After A Server Restart The Page Resumes Where It Stopped
+    [Documentation]    The server (its event log in Redis) stops mid-plan, closing with 1001,
+    ...    and starts again on the same port; the page reconnects and resumes from its
+    ...    last event: each log line once, no resync.
+    ${plan}=    Set Variable    server-restart
+    ${redis}=    Start Redis For Dashboard
+    ${server}=    Start Dashboard Server    redis_url=${redis}    name=restarted-server
+    ${origin}=    Origin Pattern    ${server}
+    # While the server is down, Chromium logs each refused reconnect.
+    Expect Browser Network Error    ${origin}/\\S*('? failed: | - Failed to load resource: net::ERR_)
+    Publish Six Step Plan    ${plan}    until=step 2 succeeded    server=${server}
+    Open Dashboard With Token    ${server}    ${READER TOKEN}
+    Open Plan Page    ${server}    ${plan}
+    Step Should Become    s2    succeeded
+    Connection State Should Become    connected
+    Stop Dashboard Server    ${server}
+    Wait Until Keyword Succeeds    15s    0.1s
+    ...    Connection State Should Read    reconnecting    ^reconnecting in \\d+ s$
+    Start Dashboard Server Again    ${server}
+    Publish Six Step Plan    ${plan}    until=step 4 succeeded    server=${server}
+    Connection State Should Become    connected    timeout=40s
+    Step Should Become    s4    succeeded
+    Publish Six Step Plan    ${plan}    until=succeeded    server=${server}
+    Wait Until Page Contains Element    css:#plan-final[data-status="succeeded"]
+    Log Tail Should Hold Exactly    ${plan}
+    Page Should Not Contain Element    css:#log-tail .log-resync
+    ${stats}=    Dashboard Stats
+    Should Be True    ${stats}[reconnects] >= 1    ${stats}
+    Should Be True    ${stats}[resyncs] == 0    ${stats}
 
 Hostile Texts Are Shown As Text And Nothing Runs
     [Documentation]    HTML, a script and ANSI escapes in a step name, a step error and a
@@ -195,7 +226,7 @@ Start Browser And Server
 Stop Browser And Server
     Stop Proxies
     Close Dashboard Browser
-    Stop Dashboard Server
+    Stop Dashboard Servers
 
 Submit Token
     [Arguments]    ${token}

@@ -1,209 +1,136 @@
-"""Robot keywords for the dashboard suite: a real server, a publisher, proxies, page readings.
+"""Robot keywords for the dashboard suite: real servers, a publisher, page readings.
 
-* The reference server runs as ``python -m planstream.server`` in a subprocess
-  with the dashboard on, a reader token and a publish token, on a free port;
-  its log is kept in ``build/dashboard/server.log``.
-* Plans are published over HTTP with the publish token (protocol §6), from
-  scripts written here: a six-step plan published up to a named checkpoint at
-  a time (so a test can look at the page mid-run), a plan whose texts are
-  hostile HTML and ANSI escapes, and a 1,000-event plan for the cost figure.
-  Every log message published is remembered, in order, to compare with the
-  page's log tail.
-* Proxies between the browser and the server are the ``DashboardTcpProxy``
+* Reference servers run as ``python -m planstream.server`` subprocesses with the
+  dashboard on, a reader token and a publish token, on free ports; the first one
+  started is the suite's, later ones (e.g. one with a Redis log, to restart
+  mid-plan) belong to a test (:mod:`dashboard_processes`). Logs are kept in
+  ``build/dashboard/``.
+* Plans are published over HTTP with the publish token (protocol §6), from the
+  scripts of :mod:`dashboard_plans`: a six-step plan published up to a named
+  checkpoint at a time (so a test can look at the page mid-run), a plan whose
+  texts are hostile HTML and ANSI escapes, and a 1,000-event plan for the cost
+  figure. Every log message published is remembered, in order, to compare with
+  the page's log tail.
+* Proxies between the browser and a server are the ``DashboardTcpProxy``
   library's.
 * Page readings go through the browser of ``DashboardBrowser`` (the DOM
   contract's ids only), and the console check counts every error since the
   test's tab opened, except Chromium's own network lines for refusals the test
-  provokes on purpose (a 401 for a wrong token, a 403 for a blocked upgrade):
-  those are named by the test, and anything else fails.
+  provokes on purpose (a 401 for a wrong token, a 403 for a blocked upgrade, a
+  refused reconnect): those are named by the test, and anything else fails.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
-import socket
-import subprocess
-import sys
 import time
-from pathlib import Path
-from typing import IO, Any
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
+from dashboard_plans import Event, hostile_plan, large_plan, six_step_plan
+from dashboard_processes import BUILD_DIR, RedisProcess, ServerProcess
 from robot.api import logger
 from robot.libraries.BuiltIn import BuiltIn
 
 __all__ = ["DashboardScenario"]
 
-BUILD_DIR = Path(__file__).resolve().parents[2] / "build" / "dashboard"
-STEP_NAMES = ("checkout", "install deps", "lint", "unit tests", "build image", "deploy")
-HOSTILE_SCRIPT = "<script>window.__pwned=1</script>"
-HOSTILE_IMAGE = '<img src=x onerror="window.__pwned=1">'
-HOSTILE_ANSI = "\x1b[31mred\x1b[0m"
 _PUBLISH_CHUNK = 100  # events per POST (a list is appended atomically)
 _NETWORK_SOURCE = "network"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _log(message: str, level: str = "info", step_id: str | None = None) -> tuple[str, Any]:
-    stream = "stderr" if level in ("warning", "error") else "stdout"
-    return ("log", {"level": level, "message": message, "step_id": step_id, "stream": stream})
-
-
-def _step(index: int, status: str, name: str | None = None, error: str | None = None) -> Any:
-    name = STEP_NAMES[index - 1] if name is None else name
-    data = {"step_id": f"s{index}", "index": index, "name": name, "status": status}
-    return ("step.status", {**data, "error": error})
-
-
-def _progress(done: int, total: int) -> tuple[str, Any]:
-    percent = round(100.0 * done / total, 1)
-    return ("plan.progress", {"completed_steps": done, "total_steps": total, "percent": percent,
-                              "message": f"{done} of {total} steps done"})  # fmt: skip
-
-
-def _status(status: str, reason: str | None = None) -> tuple[str, Any]:
-    return ("plan.status", {"status": status, "reason": reason})
-
-
-def six_step_plan() -> list[tuple[str, Any, str | None]]:
-    """The six-step plan as (kind, data, checkpoint reached after it) in publishing order.
-
-    Checkpoints: ``queued``, ``started``, ``step N running``, ``step N succeeded``
-    (N = 1..6) and ``succeeded``.
-    """
-    script: list[tuple[str, Any, str | None]] = [(*_status("queued"), "queued")]
-    started = [_status("running"), _progress(0, 6), *(_step(i, "pending") for i in range(1, 7))]
-    started.append(_log("plan started: 6 steps", step_id=None))
-    script += [(*event, None) for event in started[:-1]] + [(*started[-1], "started")]
-    for i, name in enumerate(STEP_NAMES, start=1):
-        level = "warning" if i == 4 else "info"
-        script.append((*_step(i, "running"), None))
-        script.append((*_log(f"step {i} ({name}) started", step_id=f"s{i}"), f"step {i} running"))
-        script.append((*_log(f"{name}: 12 items checked", level, step_id=f"s{i}"), None))
-        script.append((*_step(i, "succeeded"), None))
-        script.append((*_progress(i, 6), f"step {i} succeeded"))
-    script.append((*_log("plan finished: 6/6 steps succeeded"), None))
-    script.append((*_status("succeeded"), "succeeded"))
-    return script
-
-
-def large_plan(events: int, steps: int = 20) -> list[tuple[str, Any]]:
-    """``events`` events of one plan: ``steps`` steps with realistic log lines between them."""
-    logs = events - 2 - 3 * steps  # running + succeeded + progress per step, start and end
-    if logs < steps:
-        raise AssertionError(f"{events} events are too few for {steps} steps")
-    plan: list[tuple[str, Any]] = [_status("running")]
-    for i in range(1, steps + 1):
-        step_id = f"s{i}"
-        plan.append(_step(i, "running", name=f"stage {i:02d}"))
-        for line in range(logs // steps + (1 if i <= logs % steps else 0)):
-            if line % 17 == 16:
-                level, text = "warning", "retrying download after a timeout (attempt 2 of 5)"
-            elif line % 53 == 52:
-                level, text = "error", "test_upload_resume failed: expected 200, got 503"
-            else:
-                level = "info"
-                text = f"compiling src/planstream/module_{line:03d}.py ({1200 + 37 * line} bytes)"
-            plan.append(_log(f"[stage {i:02d}] {text}", level, step_id=step_id))
-        plan.append(_step(i, "succeeded", name=f"stage {i:02d}"))
-        plan.append(_progress(i, steps))
-    plan.append(_status("succeeded"))
-    return plan
-
-
 class DashboardScenario:
-    """The dashboard suite's server, publisher, proxies and page readings."""
+    """The dashboard suite's servers, publisher and page readings."""
 
     ROBOT_LIBRARY_SCOPE = "SUITE"
 
     def __init__(self, reader_token: str = "reader-token", publish_token: str = "pub-token"):
         self.reader_token = reader_token
         self.publish_token = publish_token
-        self._process: subprocess.Popen[bytes] | None = None
-        self._server_log: IO[bytes] | None = None
-        self._http: httpx.Client | None = None
+        self._servers: dict[str, ServerProcess] = {}  # by base URL, the suite's first
+        self._redis: list[RedisProcess] = []
         self._published_logs: dict[str, list[str]] = {}
         self._script_positions: dict[str, int] = {}
         self._console_mark = 0
         self._expected_network_errors: list[str] = []
-        self.port: int | None = None
 
-    # --- the server -----------------------------------------------------------
+    # --- servers --------------------------------------------------------------
 
-    def start_dashboard_server(self) -> str:
-        """Start the reference server with the dashboard; return its base URL (ends with '/')."""
-        BUILD_DIR.mkdir(parents=True, exist_ok=True)
-        self.port = _free_port()
+    def start_dashboard_server(self, redis_url: str | None = None, name: str = "server") -> str:
+        """Start a reference server with the dashboard (its event log in Redis at
+        ``redis_url``, else in memory); return its base URL (ends with '/')."""
         env = {
-            **os.environ,
-            "PLANSTREAM_SERVER_DASHBOARD": "true",
-            "PLANSTREAM_SERVER_PORT": str(self.port),
             "PLANSTREAM_SERVER_TOKENS": self.reader_token,
             "PLANSTREAM_SERVER_PUBLISH_TOKENS": self.publish_token,
         }
-        self._server_log = (BUILD_DIR / "server.log").open("wb")
-        self._process = subprocess.Popen(
-            [sys.executable, "-m", "planstream.server"],
-            env=env,
-            stdout=self._server_log,
-            stderr=subprocess.STDOUT,
-        )
-        base = f"http://127.0.0.1:{self.port}/"
-        self._http = httpx.Client(
-            base_url=base, headers={"authorization": f"Bearer {self.publish_token}"}, timeout=15
-        )
-        deadline = time.monotonic() + 20
-        while True:
-            if self._process.poll() is not None:
-                raise AssertionError(f"the server exited early; see {BUILD_DIR / 'server.log'}")
-            try:
-                if self._http.get("/healthz", timeout=1).status_code == 200:
-                    return base
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise AssertionError("the server did not answer /healthz within 20 s")
-            time.sleep(0.05)
+        if redis_url:
+            env["PLANSTREAM_SERVER_REDIS_URL"] = redis_url
+        server = ServerProcess(name, env)
+        server.log_path.unlink(missing_ok=True)
+        self._servers[server.base_url] = server
+        server.start()
+        return server.base_url
 
-    def stop_dashboard_server(self) -> None:
-        """Stop the server (SIGTERM, so coverage data is written)."""
-        if self._http is not None:
-            self._http.close()
-        if self._process is not None:
-            self._process.terminate()
-            try:
-                self._process.wait(15)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
-                self._process.wait()
-            self._process = None
-        if self._server_log is not None:
-            self._server_log.close()
+    def _server(self, base: str | None) -> ServerProcess:
+        if not self._servers:
+            raise AssertionError("no server: call Start Dashboard Server")
+        return self._servers[base] if base else next(iter(self._servers.values()))
+
+    def stop_dashboard_server(self, base: str) -> None:
+        """SIGTERM the server at ``base`` (it closes its WebSockets with 1001)."""
+        self._server(base).stop()
+
+    def start_dashboard_server_again(self, base: str) -> None:
+        """Start the stopped server at ``base`` again, on the same port."""
+        self._server(base).start()
+
+    def start_redis_for_dashboard(self) -> str:
+        """A Redis for a server's event log; return its URL. Skips the test when
+        ``redis-server`` is not installed (``.ci/run`` installs it)."""
+        if not RedisProcess.available():
+            BuiltIn().skip("redis-server is not installed: the restart test is skipped")
+        redis = RedisProcess()
+        self._redis.append(redis)
+        redis.start()
+        return redis.url
+
+    def stop_test_servers(self) -> None:
+        """Stop every server but the suite's, and every Redis."""
+        for base in list(self._servers)[1:]:
+            self._servers.pop(base).stop()
+        while self._redis:
+            self._redis.pop().stop()
+
+    def stop_dashboard_servers(self) -> None:
+        """Stop every server and every Redis."""
+        self.stop_test_servers()
+        for server in self._servers.values():
+            server.stop()
+        self._servers.clear()
 
     # --- publishing -----------------------------------------------------------
 
-    def _publish(self, plan_id: str, events: list[tuple[str, Any]]) -> None:
-        if self._http is None:
-            raise AssertionError("no server: call Start Dashboard Server")
+    def _publish(self, plan_id: str, events: list[Event], server: str | None) -> None:
+        base = self._server(server).base_url
         body = [{"kind": kind, "data": data} for kind, data in events]
-        answer = self._http.post(f"/v1/plans/{plan_id}/events", json=body)
+        answer = httpx.post(
+            f"{base}v1/plans/{plan_id}/events",
+            json=body,
+            headers={"authorization": f"Bearer {self.publish_token}"},
+            timeout=15,
+        )
         if answer.status_code != 201:
             raise AssertionError(f"publish to {plan_id}: HTTP {answer.status_code} {answer.text}")
         logs = self._published_logs.setdefault(plan_id, [])
         logs.extend(data["message"] for kind, data in events if kind == "log")
 
-    def publish_six_step_plan(self, plan_id: str, until: str, pause: float = 0.05) -> int:
+    def publish_six_step_plan(
+        self, plan_id: str, until: str, pause: float = 0.05, server: str | None = None
+    ) -> int:
         """Publish the six-step plan's next events through checkpoint ``until``, one
-        POST per event with ``pause`` seconds between them; return how many were sent."""
+        POST per event with ``pause`` seconds between them, to ``server`` (a base URL;
+        default: the suite's); return how many were sent."""
         script = six_step_plan()
         checkpoints = [checkpoint for *_, checkpoint in script]
         if until not in checkpoints:
@@ -214,26 +141,15 @@ class DashboardScenario:
         for at, (kind, data, _) in enumerate(script[start:end]):
             if at:
                 time.sleep(float(pause))
-            self._publish(plan_id, [(kind, data)])
+            self._publish(plan_id, [(kind, data)], server)
         self._script_positions[plan_id] = end
         return end - start
 
     def publish_hostile_plan(self, plan_id: str) -> dict[str, str]:
         """A plan whose step name, step error and log message carry HTML and ANSI escapes;
         return those texts (``step_name``, ``step_error``, ``message``)."""
-        texts = {
-            "step_name": f"{HOSTILE_SCRIPT} build",
-            "step_error": f"{HOSTILE_IMAGE} exit {HOSTILE_ANSI}",
-            "message": f"{HOSTILE_SCRIPT} {HOSTILE_IMAGE} {HOSTILE_ANSI}",
-        }
-        plan = [
-            _status("running"),
-            _step(1, "running", name=texts["step_name"]),
-            _log(texts["message"], "error", step_id="s1"),
-            _step(1, "failed", name=texts["step_name"], error=texts["step_error"]),
-            _status("failed", reason="step 1 failed"),
-        ]
-        self._publish(plan_id, plan)
+        plan, texts = hostile_plan()
+        self._publish(plan_id, plan, None)
         return texts
 
     def publish_large_plan(self, plan_id: str, events: int = 1000) -> dict[str, int]:
@@ -241,9 +157,12 @@ class DashboardScenario:
         ``log_lines`` and ``steps`` counts."""
         plan = large_plan(int(events))
         for start in range(0, len(plan), _PUBLISH_CHUNK):
-            self._publish(plan_id, plan[start : start + _PUBLISH_CHUNK])
+            self._publish(plan_id, plan[start : start + _PUBLISH_CHUNK], None)
         logs = sum(1 for kind, _ in plan if kind == "log")
-        return {"events": len(plan), "log_lines": logs, "steps": 20}
+        steps = sum(
+            1 for kind, data in plan if kind == "step.status" and data["status"] == "running"
+        )
+        return {"events": len(plan), "log_lines": logs, "steps": steps}
 
     def published_log_messages(self, plan_id: str) -> list[str]:
         """Every log message published to ``plan_id``, in publishing order."""
