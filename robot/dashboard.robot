@@ -39,7 +39,7 @@ A Six-Step Plan Advances Live And Ends Succeeded
     [Documentation]    The token typed once; the plan list links to the plan page, whose
     ...    progress bar and step table follow the publisher step by step.
     ${plan}=    Set Variable    live-six-steps
-    Publish Six Step Plan    ${plan}    until=queued
+    Publish Six Step Plan    ${plan}    pause=0    until=queued
     Open Dashboard With Token    ${SERVER}    ${READER TOKEN}
     Wait Until Page Contains Element    css:#plan-list tbody tr[data-plan-id="${plan}"]
     Element Attribute Value Should Be
@@ -81,7 +81,7 @@ After A Cut Link The Page Reconnects And Shows Each Line Once
     ${origin}=    Origin Pattern    ${proxy}
     # While the link is cut, Chromium logs each refused reconnect (WebSocket or fetch).
     Expect Browser Network Error    ${origin}/\\S*('? failed: | - Failed to load resource: net::ERR_)
-    Publish Six Step Plan    ${plan}    until=step 2 succeeded
+    Publish Six Step Plan    ${plan}    pause=0    until=step 2 succeeded
     Open Dashboard With Token    ${proxy}    ${READER TOKEN}
     Open Plan Page    ${proxy}    ${plan}
     Step Should Become    s2    succeeded
@@ -90,7 +90,7 @@ After A Cut Link The Page Reconnects And Shows Each Line Once
     Should Be True    ${aborted} >= 1    the page had no open connection to cut
     Wait Until Keyword Succeeds    15s    0.1s
     ...    Connection State Should Read    reconnecting    ^reconnecting in \\d+ s$
-    Publish Six Step Plan    ${plan}    until=step 4 succeeded
+    Publish Six Step Plan    ${plan}    pause=0    until=step 4 succeeded
     Restore Proxy Links
     Connection State Should Become    connected    timeout=40s
     Step Should Become    s4    succeeded
@@ -113,7 +113,7 @@ After A Server Restart The Page Resumes Where It Stopped
     ${origin}=    Origin Pattern    ${server}
     # While the server is down, Chromium logs each refused reconnect.
     Expect Browser Network Error    ${origin}/\\S*('? failed: | - Failed to load resource: net::ERR_)
-    Publish Six Step Plan    ${plan}    until=step 2 succeeded    server=${server}
+    Publish Six Step Plan    ${plan}    pause=0    until=step 2 succeeded    server=${server}
     Open Dashboard With Token    ${server}    ${READER TOKEN}
     Open Plan Page    ${server}    ${plan}
     Step Should Become    s2    succeeded
@@ -122,7 +122,7 @@ After A Server Restart The Page Resumes Where It Stopped
     Wait Until Keyword Succeeds    15s    0.1s
     ...    Connection State Should Read    reconnecting    ^reconnecting in \\d+ s$
     Start Dashboard Server Again    ${server}
-    Publish Six Step Plan    ${plan}    until=step 4 succeeded    server=${server}
+    Publish Six Step Plan    ${plan}    pause=0    until=step 4 succeeded    server=${server}
     Connection State Should Become    connected    timeout=40s
     Step Should Become    s4    succeeded
     Publish Six Step Plan    ${plan}    until=succeeded    server=${server}
@@ -178,7 +178,7 @@ With WebSockets Blocked The Page Polls And Still Updates
     ${origin}=    Origin Pattern    ${proxy}
     Expect Browser Network Error
     ...    ${origin}/v1/stream' failed: Error during WebSocket handshake: Unexpected response code: 403
-    Publish Six Step Plan    ${plan}    until=step 1 succeeded
+    Publish Six Step Plan    ${plan}    pause=0    until=step 1 succeeded
     Open Dashboard With Token    ${proxy}    ${READER TOKEN}
     Open Plan Page    ${proxy}    ${plan}
     Connection State Should Become    polling

@@ -50,6 +50,7 @@ class DashboardScenario:
         self.publish_token = publish_token
         self._servers: dict[str, ServerProcess] = {}  # by base URL, the suite's first
         self._redis: list[RedisProcess] = []
+        self._publishers: dict[str, httpx.Client] = {}  # by base URL, kept alive
         self._published_logs: dict[str, list[str]] = {}
         self._script_positions: dict[str, int] = {}
         self._console_mark = 0
@@ -79,7 +80,13 @@ class DashboardScenario:
 
     def stop_dashboard_server(self, base: str) -> None:
         """SIGTERM the server at ``base`` (it closes its WebSockets with 1001)."""
-        self._server(base).stop()
+        self._stop_server(self._server(base))
+
+    def _stop_server(self, server: ServerProcess) -> None:
+        publisher = self._publishers.pop(server.base_url, None)
+        if publisher is not None:
+            publisher.close()
+        server.stop()
 
     def start_dashboard_server_again(self, base: str) -> None:
         """Start the stopped server at ``base`` again, on the same port."""
@@ -98,7 +105,7 @@ class DashboardScenario:
     def stop_test_servers(self) -> None:
         """Stop every server but the suite's, and every Redis."""
         for base in list(self._servers)[1:]:
-            self._servers.pop(base).stop()
+            self._stop_server(self._servers.pop(base))
         while self._redis:
             self._redis.pop().stop()
 
@@ -106,20 +113,19 @@ class DashboardScenario:
         """Stop every server and every Redis."""
         self.stop_test_servers()
         for server in self._servers.values():
-            server.stop()
+            self._stop_server(server)
         self._servers.clear()
 
     # --- publishing -----------------------------------------------------------
 
     def _publish(self, plan_id: str, events: list[Event], server: str | None) -> None:
         base = self._server(server).base_url
+        if base not in self._publishers:
+            self._publishers[base] = httpx.Client(
+                base_url=base, headers={"authorization": f"Bearer {self.publish_token}"}, timeout=15
+            )
         body = [{"kind": kind, "data": data} for kind, data in events]
-        answer = httpx.post(
-            f"{base}v1/plans/{plan_id}/events",
-            json=body,
-            headers={"authorization": f"Bearer {self.publish_token}"},
-            timeout=15,
-        )
+        answer = self._publishers[base].post(f"v1/plans/{plan_id}/events", json=body)
         if answer.status_code != 201:
             raise AssertionError(f"publish to {plan_id}: HTTP {answer.status_code} {answer.text}")
         logs = self._published_logs.setdefault(plan_id, [])
