@@ -42,8 +42,9 @@ A Six-Step Plan Advances Live And Ends Succeeded
     Publish Six Step Plan    ${plan}    pause=0    until=queued
     Open Dashboard With Token    ${SERVER}    ${READER TOKEN}
     Wait Until Page Contains Element    css:#plan-list tbody tr[data-plan-id="${plan}"]
-    Element Attribute Value Should Be
-    ...    css:tr[data-plan-id="${plan}"] .plan-status    data-status    queued
+    Wait Until Page Contains Element
+    ...    css:#plan-list tr[data-plan-id="${plan}"] .plan-status[data-status="queued"]
+    Page Should Not Contain    ${READER TOKEN}
     Click Element    css:#plan-list tr[data-plan-id="${plan}"] a[href="#/plans/${plan}"]
     Wait Until Page Contains Element    css:#plan-page[data-plan-id="${plan}"]
     Wait Until Page Contains Element    css:#plan-status[data-status="queued"]
@@ -102,6 +103,7 @@ After A Cut Link The Page Reconnects And Shows Each Line Once
     Should Be True    ${stats}[reconnects] >= 1    ${stats}
     Should Be True    ${stats}[resyncs] == 0    ${stats}
     Proxied Request Lines Should Not Contain    ${READER TOKEN}
+    Server Logs Should Not Contain Tokens
 
 After A Server Restart The Page Resumes Where It Stopped
     [Documentation]    The server (its event log in Redis) stops mid-plan, closing with 1001,
@@ -132,6 +134,7 @@ After A Server Restart The Page Resumes Where It Stopped
     ${stats}=    Dashboard Stats
     Should Be True    ${stats}[reconnects] >= 1    ${stats}
     Should Be True    ${stats}[resyncs] == 0    ${stats}
+    Server Logs Should Not Contain Tokens
 
 Hostile Texts Are Shown As Text And Nothing Runs
     [Documentation]    HTML, a script and ANSI escapes in a step name, a step error and a
@@ -154,8 +157,8 @@ Hostile Texts Are Shown As Text And Nothing Runs
     Should Contain    ${row}    <img src=x onerror="window.__pwned=1">
     # ESC is shown as itself or as its control picture, never interpreted.
     Should Match Regexp    ${row}    (\x1b|\u241b)\\[31mred(\x1b|\u241b)\\[0m
-    Page Should Not Contain Element    css:#app img
-    Page Should Not Contain Element    css:#app script
+    Page Should Not Contain Element
+    ...    css:#log-tail img, #log-tail script, #step-table img, #step-table script
     ${pwned}=    Run Page Script    return typeof window.__pwned;
     Should Be Equal    ${pwned}    undefined
 

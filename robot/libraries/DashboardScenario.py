@@ -22,6 +22,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import time
@@ -115,6 +116,21 @@ class DashboardScenario:
         for server in self._servers.values():
             self._stop_server(server)
         self._servers.clear()
+
+    def server_logs_should_not_contain_tokens(self) -> None:
+        """Fail if a server log holds a token, as typed or as its bearer subprotocol
+        (base64url) form."""
+        secrets = {}
+        for token in (self.reader_token, self.publish_token):
+            secrets[token] = token
+            secrets[base64.urlsafe_b64encode(token.encode()).decode().rstrip("=")] = token
+        for server in self._servers.values():
+            text = server.log_path.read_text(encoding="utf-8", errors="replace")
+            if not text:
+                raise AssertionError(f"{server.log_path} is empty: nothing was checked")
+            leaked = {secrets[form] for form in secrets if form in text}
+            if leaked:
+                raise AssertionError(f"{server.log_path} holds {len(leaked)} token(s)")
 
     # --- publishing -----------------------------------------------------------
 

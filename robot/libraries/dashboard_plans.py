@@ -66,7 +66,7 @@ def six_step_plan() -> list[tuple[str, Any, str | None]]:
     started.append(_log("plan started: 6 steps", step_id=None))
     script += [(*event, None) for event in started[:-1]] + [(*started[-1], "started")]
     for i, name in enumerate(STEP_NAMES, start=1):
-        level = "warning" if i == 4 else "info"
+        level = "warning" if i in (2, 4) else "info"
         script.append((*_step(i, "running"), None))
         script.append((*_log(f"step {i} ({name}) started", step_id=f"s{i}"), f"step {i} running"))
         script.append((*_log(f"{name}: 12 items checked", level, step_id=f"s{i}"), None))
