@@ -53,6 +53,7 @@ class DashboardScenario:
         self._redis: list[RedisProcess] = []
         self._publishers: dict[str, httpx.Client] = {}  # by base URL, kept alive
         self._published_logs: dict[str, list[str]] = {}
+        self._published_counts: dict[str, int] = {}
         self._script_positions: dict[str, int] = {}
         self._console_mark = 0
         self._expected_network_errors: list[str] = []
@@ -144,6 +145,7 @@ class DashboardScenario:
         answer = self._publishers[base].post(f"v1/plans/{plan_id}/events", json=body)
         if answer.status_code != 201:
             raise AssertionError(f"publish to {plan_id}: HTTP {answer.status_code} {answer.text}")
+        self._published_counts[plan_id] = self._published_counts.get(plan_id, 0) + len(events)
         logs = self._published_logs.setdefault(plan_id, [])
         logs.extend(data["message"] for kind, data in events if kind == "log")
 
@@ -185,6 +187,10 @@ class DashboardScenario:
             1 for kind, data in plan if kind == "step.status" and data["status"] == "running"
         )
         return {"events": len(plan), "log_lines": logs, "steps": steps}
+
+    def published_event_count(self, plan_id: str) -> int:
+        """How many events were published to ``plan_id``."""
+        return self._published_counts.get(plan_id, 0)
 
     def published_log_messages(self, plan_id: str) -> list[str]:
         """Every log message published to ``plan_id``, in publishing order."""
