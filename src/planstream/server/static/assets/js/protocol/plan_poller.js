@@ -7,6 +7,24 @@
  */
 
 import { BackoffSchedule } from './backoff.js';
+import { ApiError } from './http.js';
+
+/**
+ * What a failed poll means: 'unauthorized' (401: the token, fatal for the
+ * client), 'subscription' (400/403/404: this plan only) or 'retry' (the
+ * network, the server: back off and poll again).
+ * @param {unknown} error
+ * @returns {'unauthorized'|'subscription'|'retry'}
+ */
+export function pollFailureVerdict(error) {
+  if (!(error instanceof ApiError)) {
+    reportError(error); // a bug (e.g. in a callback), not the server's answer
+    return 'retry';
+  }
+  if (error.status === 401) return 'unauthorized';
+  if (error.status === 400 || error.status === 403 || error.status === 404) return 'subscription';
+  return 'retry';
+}
 
 /** Long-polls one plan until `stop()`. */
 export class PlanPoller {

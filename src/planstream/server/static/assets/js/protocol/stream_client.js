@@ -9,20 +9,18 @@
  * judges hellos and close codes, {@link PlanPoller} is the fallback; this
  * class wires them and owns every timer.
  *
- * Why a WebSocket failed: a browser gives no HTTP status for a refused
- * upgrade. When a socket closes before its hello, the client asks the server
- * over HTTP (`GET v1/plans?limit=1` with the token): 401 → fatal
- * 'unauthorized', 403 → fatal 'forbidden', no answer → the server is down
- * (reconnect with backoff), 2xx → the WebSocket is blocked on the way; after
- * two such failures in a row the client polls, retrying the WebSocket with the
- * backoff meanwhile and going back to it once a hello arrives.
+ * When a socket closes before its hello, `refusal_probe.js` asks the HTTP
+ * API why: a refused token is fatal, a server that is down is retried, and
+ * a WebSocket blocked on the way twice in a row switches to long-polling,
+ * while the WebSocket is retried with the backoff until a hello arrives.
  * @module protocol/stream_client
  */
 
 import { BackoffSchedule, normalizeBackoff } from './backoff.js';
 import { closeVerdict } from './handshake.js';
-import { ApiError, PlanApi } from './http.js';
-import { PlanPoller } from './plan_poller.js';
+import { PlanApi } from './http.js';
+import { PlanPoller, pollFailureVerdict } from './plan_poller.js';
+import { diagnoseRefusal } from './refusal_probe.js';
 import { Sequencer } from './sequencer.js';
 import { StreamSocket } from './stream_socket.js';
 
@@ -46,7 +44,7 @@ export class StreamClient {
   #api; #streamUrl; #token; #schedule; #random; #backoff; #pollWait; #healthyAfterS; #helloTimeoutS;
   #sequencer; #subscriptions = new Map(); #pollers = new Map();
   #stateListeners = new Set(); #fatalListeners = new Set();
-  #state = { state: 'connecting', retryInSeconds: null, attempt: 0, reason: null };
+  #state = { state: null, retryInSeconds: null, attempt: 0, reason: null }; // null: not started
   #started = false; #over = false; #socket = null; #transport = null; #helloCount = 0;
   #blockedInARow = 0; #probe = null; #retryTimer = null; #healthyTimer = null; #tickTimer = null;
   #requestId = 0;
@@ -82,7 +80,7 @@ export class StreamClient {
 
   /** The current connection state (one of the states given to `onState` listeners). */
   get state() {
-    return this.#state.state;
+    return this.#state.state ?? 'connecting';
   }
 
   /**
@@ -129,7 +127,7 @@ export class StreamClient {
    * @returns {{unsubscribe: () => void}}
    */
   subscribe(planId, { lastEventId = null, onEvent, onResync, onError } = {}) {
-    if (this.#over) throw new Error(`the stream client is ${this.#state.state}`);
+    if (this.#over) throw new Error(`the stream client is ${this.state}`);
     const subscription = { planId, onEvent, onResync, onError };
     this.#stopPoller(planId);
     this.#subscriptions.set(planId, subscription);
@@ -245,31 +243,23 @@ export class StreamClient {
     this.#askWhyRefused();
   }
 
-  /** The socket closed before its hello: the HTTP API tells why (see the module comment). */
+  /** The socket closed before its hello: the HTTP API tells why (refusal_probe.js). */
   async #askWhyRefused() {
     this.#probe = new AbortController();
-    try {
-      await this.#api.listPlans({ limit: 1, signal: this.#probe.signal });
-    } catch (error) {
-      if (this.#over || error.code === 'aborted') return;
-      if (error.status === 401) {
-        this.#fail('unauthorized', 'The token was refused by the server. Enter another token.');
-      } else if (error.status === 403) {
-        this.#fail('forbidden', 'This token may not read plans.');
-      } else {
-        this.#blockedInARow = 0;
-        this.#reconnectLater(error.retryAfter ?? null, error.status === null ? 'server unreachable' : `HTTP ${error.status}`);
-      }
-      return;
-    } finally {
-      this.#probe = null;
-    }
-    if (this.#over) return;
-    this.#blockedInARow += 1;
-    if (this.#blockedInARow >= BLOCKED_BEFORE_POLLING) {
+    const { cause, retryAfter, detail } = await diagnoseRefusal(this.#api, this.#probe.signal);
+    this.#probe = null;
+    if (this.#over || cause === 'aborted') return;
+    if (cause === 'unauthorized') {
+      this.#fail('unauthorized', 'The token was refused by the server. Enter another token.');
+    } else if (cause === 'forbidden') {
+      this.#fail('forbidden', 'This token may not read plans.');
+    } else if (cause === 'down') {
+      this.#blockedInARow = 0;
+      this.#reconnectLater(retryAfter, detail);
+    } else if (++this.#blockedInARow >= BLOCKED_BEFORE_POLLING) {
       this.#startPolling();
     } else {
-      this.#reconnectLater(null, 'websocket refused');
+      this.#reconnectLater(null, detail);
     }
   }
 
@@ -329,19 +319,10 @@ export class StreamClient {
   }
 
   #pollFailed(planId, error) {
-    if (!(error instanceof ApiError)) {
-      reportError(error);
-      return true;
-    }
-    if (error.status === 401) {
-      this.#fail('unauthorized', 'The token was refused by the server. Enter another token.');
-      return false;
-    }
-    if (error.status === 400 || error.status === 403 || error.status === 404) {
-      this.#failSubscription(planId, { code: error.code, message: error.message });
-      return false;
-    }
-    return true; // the network or the server: back off and poll again
+    const verdict = pollFailureVerdict(error);
+    if (verdict === 'unauthorized') this.#fail('unauthorized', 'The token was refused by the server. Enter another token.');
+    if (verdict === 'subscription') this.#failSubscription(planId, { code: error.code, message: error.message });
+    return verdict === 'retry';
   }
 
   // --- delivery and repairs -----------------------------------------------------

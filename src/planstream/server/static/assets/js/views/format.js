@@ -4,7 +4,7 @@
 
 import { TERMINAL_STATUSES } from '../protocol/plan_state.js';
 
-/** Steps statuses after which a step no longer runs (protocol §5). */
+/** Step statuses after which a step no longer runs (protocol §5). */
 export const FINISHED_STEP_STATUSES = new Set(['succeeded', 'failed', 'skipped']);
 
 /**

@@ -26,7 +26,8 @@ export class LogTail {
     this.rowCount = 0;
     this.dropped = 0;
     this.autoscroll = true;
-    this.pending = [];
+    this.pending = []; // {event} (a log line) or {resync: reason}, oldest first
+    this.pendingLogs = 0;
     this.frame = null;
 
     this.filter = el(
@@ -69,23 +70,15 @@ export class LogTail {
   }
 
   /**
-   * Queue one `log` event (protocol §5) for display.
+   * Queue one `log` event (protocol §5) for display. Rows are built when
+   * shown; the queue itself is bounded (a hidden tab runs no animation frames).
    * @param {{seq: number, ts: string, data: {level: string, message: string,
    *          step_id: string|null, stream: string}}} event
    */
   addLog(event) {
-    const { level, message, step_id: stepId, stream } = event.data;
-    const shownLevel = LOG_LEVELS.includes(level) ? level : 'info';
-    this.pending.push(
-      el(
-        'div',
-        { className: 'log-row', dataset: { seq: event.seq, level: shownLevel, stream: stream ?? '' } },
-        el('span', { className: 'log-time' }, formatClock(event.ts)),
-        el('span', { className: 'log-level' }, level),
-        stepId ? el('span', { className: 'log-step' }, stepId) : null,
-        el('span', { className: 'log-message' }, message),
-      ),
-    );
+    this.pending.push({ event });
+    this.pendingLogs += 1;
+    if (this.pendingLogs > MAX_LOG_ROWS) this.dropOldestPending();
     this.schedule();
   }
 
@@ -94,13 +87,7 @@ export class LogTail {
    * @param {string} reason history_expired | unknown_event_id | stream_reset
    */
   addResync(reason) {
-    this.pending.push(
-      el(
-        'div',
-        { className: 'log-resync', dataset: { reason } },
-        `history before this point is not available: ${reason}`,
-      ),
-    );
+    this.pending.push({ resync: reason });
     this.schedule();
   }
 
@@ -116,6 +103,7 @@ export class LogTail {
     if (this.frame !== null) cancelAnimationFrame(this.frame);
     this.frame = null;
     this.pending = [];
+    this.pendingLogs = 0;
   }
 
   schedule() {
@@ -126,24 +114,33 @@ export class LogTail {
   flush() {
     this.frame = null;
     if (this.pending.length === 0) return;
-    const rows = this.pending;
+    const queued = this.pending;
     this.pending = [];
-    // Rows beyond the bound in this very batch are never added at all.
-    const logRows = rows.filter((row) => row.classList.contains('log-row')).length;
-    let skip = Math.max(0, logRows - MAX_LOG_ROWS);
+    this.pendingLogs = 0;
     const fragment = document.createDocumentFragment();
-    for (const row of rows) {
-      if (skip > 0 && row.classList.contains('log-row')) {
-        skip -= 1;
-        this.dropped += 1;
-        continue;
+    for (const item of queued) {
+      if (item.event) {
+        fragment.append(logRow(item.event));
+        this.rowCount += 1;
+      } else {
+        fragment.append(resyncRow(item.resync));
       }
-      if (row.classList.contains('log-row')) this.rowCount += 1;
-      fragment.append(row);
     }
     this.container.append(fragment);
     this.trim();
     if (this.autoscroll) this.scrollToBottom();
+  }
+
+  /** Forget the oldest queued line (and any marker before it): it would be dropped anyway. */
+  dropOldestPending() {
+    while (this.pending.length > 0) {
+      const item = this.pending.shift();
+      if (item.event) {
+        this.pendingLogs -= 1;
+        this.dropped += 1;
+        return;
+      }
+    }
   }
 
   /** Drop the oldest rows beyond the bound (resync markers before them go too, uncounted). */
@@ -191,4 +188,27 @@ export class LogTail {
     this.setAutoscroll(true);
     this.scrollToBottom();
   }
+}
+
+/** The row of one log line: time, level, step, message (all text). */
+function logRow(event) {
+  const { level, message, step_id: stepId, stream } = event.data;
+  const shownLevel = LOG_LEVELS.includes(level) ? level : 'info';
+  return el(
+    'div',
+    { className: 'log-row', dataset: { seq: event.seq, level: shownLevel, stream: stream ?? '' } },
+    el('span', { className: 'log-time' }, formatClock(event.ts)),
+    el('span', { className: 'log-level' }, level),
+    stepId ? el('span', { className: 'log-step' }, stepId) : null,
+    el('span', { className: 'log-message' }, message),
+  );
+}
+
+/** The marker of a resync: the history before it is not available. */
+function resyncRow(reason) {
+  return el(
+    'div',
+    { className: 'log-resync', dataset: { reason } },
+    `history before this point is not available: ${reason}`,
+  );
 }

@@ -61,6 +61,16 @@ class PlanRow {
       if (this.destroyed) return;
     }
     this.render();
+    if (this.destroyed) return;
+    try {
+      this.subscribe();
+    } catch {
+      // The client stopped on a fatal problem (shown in the banner): the row stays as read.
+      this.subscription = null;
+    }
+  }
+
+  subscribe() {
     this.subscription = this.client.subscribe(this.planId, {
       lastEventId: this.state.head?.event_id ?? null,
       onEvent: (event) => {
@@ -87,6 +97,7 @@ class PlanRow {
     setText(this.status, status ?? '—');
     setText(this.progressText, formatStepCount(progress));
     this.progressBar.value = progressPercent(progress);
+    this.progressBar.dataset.status = shown;
     setText(this.updated, formatAge(updatedAt, nowMillis));
     this.onChange();
   }
@@ -212,6 +223,7 @@ export class PlanList {
       this.next.disabled = true;
     }
     const cursor = this.cursors[this.cursors.length - 1];
+    let retry = true;
     try {
       const page = await this.api.listPlans({ limit: PAGE_SIZE, cursor });
       if (number !== this.loadNumber) return; // a newer load or an unmount won
@@ -220,12 +232,15 @@ export class PlanList {
       this.showPage(page.plans);
     } catch (error) {
       if (number !== this.loadNumber) return;
-      if (!this.onApiError(error)) {
+      if (this.onApiError(error)) {
+        // A token problem: the page asks for a token and mounts the list again with it.
+        retry = false;
+      } else {
         this.error.hidden = false;
         setText(this.error, `The plans cannot be read right now (${error.message || error}). Retrying…`);
       }
     } finally {
-      if (number === this.loadNumber && this.mounted) {
+      if (retry && number === this.loadNumber && this.mounted) {
         this.timer = setTimeout(() => this.load(), REFRESH_MS);
       }
     }

@@ -34,6 +34,7 @@ export class PlanPage {
     this.banner = banner;
     this.state = emptyPlanState(planId);
     this.times = new StepTimes();
+    this.reason = null; // of the latest plan.status (the snapshot does not keep it)
     this.frame = null;
     this.clockTimer = null;
     this.subscription = null;
@@ -77,12 +78,17 @@ export class PlanPage {
   /** Subscribe and start rendering. */
   mount() {
     this.render();
-    this.subscription = this.client.subscribe(this.planId, {
-      lastEventId: null,
-      onEvent: (event) => this.onEvent(event),
-      onResync: (resync) => this.onResync(resync),
-      onError: (problem) => this.onError(problem),
-    });
+    try {
+      this.subscription = this.client.subscribe(this.planId, {
+        lastEventId: null,
+        onEvent: (event) => this.onEvent(event),
+        onResync: (resync) => this.onResync(resync),
+        onError: (problem) => this.onError(problem),
+      });
+    } catch {
+      // The client stopped on a fatal problem: the banner already says which.
+      this.subscription = null;
+    }
   }
 
   /** Unsubscribe and stop every timer. */
@@ -99,6 +105,7 @@ export class PlanPage {
   onEvent(event) {
     if (event.kind === 'log') this.log.addLog(event);
     else if (event.kind === 'step.status') this.times.note(event);
+    else if (event.kind === 'plan.status') this.reason = event.data.reason ?? null;
     this.state = applyEvent(this.state, event);
     this.scheduleRender();
   }
@@ -107,6 +114,7 @@ export class PlanPage {
     // protocol §3: the history before the snapshot is gone; continue from its head.
     this.state = stateFromSnapshot(snapshot);
     this.times.clear();
+    this.reason = null;
     this.log.addResync(reason);
     this.scheduleRender();
   }
@@ -160,13 +168,18 @@ export class PlanPage {
       this.finalSlot.replaceChildren();
       return;
     }
-    if (existing?.dataset.status === status) return;
+    if (existing?.dataset.status === status && existing.dataset.reason === (this.reason ?? '')) return;
     this.finalSlot.replaceChildren(
       el(
         'p',
         { className: 'final-line', dataset: { status } },
         'Final state: ',
-        el('strong', { className: 'status-pill', attrs: { id: 'plan-final' }, dataset: { status } }, status),
+        el(
+          'strong',
+          { className: 'status-pill', attrs: { id: 'plan-final' }, dataset: { status, reason: this.reason ?? '' } },
+          status,
+        ),
+        this.reason ? el('span', { className: 'final-reason' }, this.reason) : null,
       ),
     );
   }

@@ -1,0 +1,384 @@
+"""Robot keywords for the dashboard views suite (``robot/dashboard_views.robot``).
+
+They start real reference servers with the dashboard on (``python -m
+planstream.server`` in a subprocess, on a free port of 127.0.0.1), publish
+over HTTP with a publish token, read what the HTTP API lists, and check the
+browser console while allowing exactly the refusals a token test provokes.
+For what the reference server never does (a hello of another schema major, a
+subscription refused), a small scripted server serves the real dashboard
+under a mount prefix per behaviour (``/incompatible/``, ``/refusing/``).
+The browser itself is driven by SeleniumLibrary and ``DashboardBrowser``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import uvicorn
+from robot.api import logger
+from robot.libraries.BuiltIn import BuiltIn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from planstream.server.dashboard import dashboard_routes
+
+__all__ = ["DashboardViews"]
+
+_ROOT = Path(__file__).resolve().parents[2]
+#: Plan statuses in the order the list tests give them to their plans.
+PLAN_STATUSES = ("queued", "running", "paused", "succeeded", "failed", "cancelled")
+LOG_LEVELS = ("debug", "info", "warning", "error")
+#: Events per publish request (the reference server accepts up to 1000).
+PUBLISH_CHUNK = 500
+#: What Chromium logs when the server answers a refused token with 401: a
+#: fetch of ``v1/...`` and the WebSocket upgrade. A token test expects these.
+_REFUSED_TOKEN_MESSAGES = (
+    re.compile(r"/v1/\S* - Failed to load resource: the server responded with a status of 401"),
+    re.compile(r"WebSocket connection to '\S+/v1/stream' failed: .*(401|Authentication)"),
+)
+
+
+@dataclass
+class _Server:
+    process: subprocess.Popen[bytes]
+    port: int
+    publish_token: str | None
+    read_token: str | None
+    log_path: Path
+    http: httpx.Client = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.http = httpx.Client(base_url=f"http://127.0.0.1:{self.port}", timeout=10)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/"
+
+
+class DashboardViews:
+    """Servers to show in the dashboard, and publishing to them."""
+
+    ROBOT_LIBRARY_SCOPE = "SUITE"
+
+    def __init__(self) -> None:
+        self._servers: dict[str, _Server] = {}
+        self._scripted: uvicorn.Server | None = None
+        self._scripted_thread: threading.Thread | None = None
+        #: WebSockets the page opened, per behaviour of the scripted server.
+        self.scripted_connections: Counter[str] = Counter()
+
+    # --- servers --------------------------------------------------------------
+
+    def start_dashboard_server(
+        self,
+        name: str,
+        read_token: str | None = None,
+        publish_token: str | None = None,
+        output_dir: str = "build/robot",
+        retention: int | None = None,
+    ) -> str:
+        """Start a reference server with the dashboard on; return its page URL.
+
+        Without tokens the server is open (anonymous readers and publishers).
+        ``retention``: events kept per plan (older ones make a subscriber resync).
+        """
+        port = _free_port()
+        env = {
+            **os.environ,
+            "PLANSTREAM_SERVER_DASHBOARD": "true",
+            "PYTHONPATH": os.pathsep.join(
+                [str(_ROOT / "src"), *filter(None, [os.environ.get("PYTHONPATH")])]
+            ),
+        }
+        for variable in ("TOKENS", "PUBLISH_TOKENS", "RETENTION"):
+            env.pop(f"PLANSTREAM_SERVER_{variable}", None)
+        if retention is not None:
+            env["PLANSTREAM_SERVER_RETENTION"] = str(int(retention))
+        if read_token:
+            env["PLANSTREAM_SERVER_TOKENS"] = read_token
+        if publish_token:
+            env["PLANSTREAM_SERVER_PUBLISH_TOKENS"] = publish_token
+        log_path = Path(output_dir) / f"dashboard-server-{name}.log"
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        with log_path.open("wb") as log:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "planstream.server", "--port", str(port)],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        server = _Server(process, port, publish_token, read_token, log_path)
+        self._servers[name] = server
+        _wait_for_health(server)
+        logger.info(f"server {name} on port {port}, log {log_path}")
+        return server.url
+
+    def stop_dashboard_servers(self) -> None:
+        """SIGTERM every server started (so coverage can write its data) and wait."""
+        for server in self._servers.values():
+            server.http.close()
+            if server.process.poll() is None:
+                server.process.send_signal(signal.SIGTERM)
+        for server in self._servers.values():
+            try:
+                server.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                server.process.kill()
+                server.process.wait()
+        self._servers.clear()
+
+    def start_scripted_dashboard_server(self) -> str:
+        """Start the scripted server (a thread of this process); return its root URL.
+
+        ``<root>incompatible/`` says hello with schema 2.0; ``<root>refusing/``
+        answers ``subscribe`` with ``error`` ``forbidden`` for ``secret-*`` plans
+        and ``not_found`` for ``ghost-*`` plans, ``subscribed`` otherwise;
+        ``<root>restarting/`` closes every connection with 1012 after its hello.
+        """
+        listener = socket.socket()
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(16)
+        port = listener.getsockname()[1]
+        app = Starlette(
+            routes=[
+                Mount(f"/{behaviour}", app=self._scripted_app(behaviour))
+                for behaviour in ("incompatible", "refusing", "restarting")
+            ]
+        )
+        config = uvicorn.Config(app, ws="websockets-sansio", log_level="warning", lifespan="off")
+        server = uvicorn.Server(config)
+        thread = threading.Thread(
+            target=lambda: asyncio.run(server.serve(sockets=[listener])),
+            name="scripted-dashboard-server",
+            daemon=True,
+        )
+        thread.start()
+        deadline = time.monotonic() + 10
+        while not server.started and thread.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        if not server.started:
+            raise AssertionError("the scripted dashboard server did not start")
+        self._scripted, self._scripted_thread = server, thread
+        return f"http://127.0.0.1:{port}/"
+
+    def stop_scripted_dashboard_server(self) -> None:
+        """Stop the scripted server (safe when it is not running)."""
+        if self._scripted is not None and self._scripted_thread is not None:
+            self._scripted.should_exit = True
+            self._scripted_thread.join(10)
+        self._scripted = self._scripted_thread = None
+
+    def _scripted_app(self, behaviour: str) -> Starlette:
+        async def plans(request: Request) -> JSONResponse:
+            return JSONResponse({"plans": [], "next_cursor": None})
+
+        async def stream(websocket: WebSocket) -> None:
+            self.scripted_connections[behaviour] += 1
+            await websocket.accept(subprotocol="planstream.v1")
+            schema = "2.0" if behaviour == "incompatible" else "1.0"
+            await websocket.send_text(json.dumps({**_HELLO, "schema": schema}))
+            if behaviour == "restarting":
+                await websocket.close(code=1012)  # protocol §4: service restart, reconnect
+                return
+            try:
+                while True:
+                    frame = json.loads(await websocket.receive_text())
+                    answer = _scripted_answer(frame)
+                    if answer is not None:
+                        await websocket.send_text(json.dumps(answer))
+            except WebSocketDisconnect:
+                return
+
+        return Starlette(
+            routes=[
+                *dashboard_routes(),
+                Route("/v1/plans", plans),
+                WebSocketRoute("/v1/stream", stream),
+            ]
+        )
+
+    def scripted_connections_should_be(self, behaviour: str, expected: int) -> None:
+        """Fail unless the page opened ``expected`` WebSockets to ``behaviour``."""
+        seen = self.scripted_connections[behaviour]
+        if seen != int(expected):
+            raise AssertionError(f"{behaviour}: {seen} WebSocket connections, expected {expected}")
+
+    # --- publishing -----------------------------------------------------------
+
+    def publish_events(self, name: str, plan_id: str, *events: dict[str, Any]) -> list[int]:
+        """POST ``events`` (``{"kind", "data"}`` each) atomically; return their ``seq``s."""
+        server = self._servers[name]
+        headers = {}
+        if server.publish_token:
+            headers["Authorization"] = f"Bearer {server.publish_token}"
+        answer = server.http.post(f"/v1/plans/{plan_id}/events", json=list(events), headers=headers)
+        if answer.status_code != 201:
+            status = answer.status_code
+            raise AssertionError(f"publish to {plan_id} answered {status}: {answer.text}")
+        return [event["seq"] for event in answer.json()["events"]]
+
+    def publish_plan_status(
+        self, name: str, plan_id: str, status: str, reason: str | None = None
+    ) -> None:
+        """Publish one ``plan.status`` (with its ``reason``, if any)."""
+        self.publish_events(name, plan_id, _status(status, reason))
+
+    def publish_progress(self, name: str, plan_id: str, completed: int, total: int) -> None:
+        """Publish one ``plan.progress`` (``completed`` of ``total`` steps)."""
+        self.publish_events(name, plan_id, _progress(int(completed), int(total)))
+
+    def publish_step(
+        self, name: str, plan_id: str, index: int, step_name: str, status: str
+    ) -> None:
+        """Publish one ``step.status`` of step ``s<index>``."""
+        index = int(index)
+        data = {"step_id": f"s{index}", "index": index, "name": step_name, "status": status}
+        self.publish_events(name, plan_id, {"kind": "step.status", "data": {**data, "error": None}})
+
+    def publish_log(self, name: str, plan_id: str, message: str, level: str = "info") -> int:
+        """Publish one ``log`` line; return its ``seq``."""
+        return self.publish_events(name, plan_id, _log(message, level))[0]
+
+    def publish_log_lines(self, name: str, plan_id: str, count: int) -> list[int]:
+        """Publish ``count`` log lines, levels cycling debug..error; return their ``seq``s.
+
+        Requests carry at most PUBLISH_CHUNK lines (the server takes 1000 at most).
+        """
+        lines = [
+            _log(f"line {number}", LOG_LEVELS[number % len(LOG_LEVELS)])
+            for number in range(int(count))
+        ]
+        seqs: list[int] = []
+        for start in range(0, len(lines), PUBLISH_CHUNK):
+            seqs.extend(self.publish_events(name, plan_id, *lines[start : start + PUBLISH_CHUNK]))
+        return seqs
+
+    def publish_plans_with_statuses(self, name: str, prefix: str, count: int) -> list[str]:
+        """Publish ``count`` plans ``<prefix>-NN``: a progress, then a status cycling
+        through PLAN_STATUSES (so some are terminal). Return their ids in order."""
+        plan_ids = []
+        for number in range(int(count)):
+            plan_id = f"{prefix}-{number:02d}"
+            status = PLAN_STATUSES[number % len(PLAN_STATUSES)]
+            self.publish_events(name, plan_id, _progress(number % 5, 4), _status(status))
+            plan_ids.append(plan_id)
+        return plan_ids
+
+    # --- reading the API ------------------------------------------------------
+
+    def listed_plan_pages(self, name: str, limit: int = 20) -> list[list[dict[str, Any]]]:
+        """Every page of ``GET /v1/plans`` (``limit`` a page), as the server gives them."""
+        server = self._servers[name]
+        headers = {"Authorization": f"Bearer {server.read_token}"} if server.read_token else {}
+        pages: list[list[dict[str, Any]]] = []
+        cursor = None
+        while True:
+            params: dict[str, Any] = {"limit": int(limit)}
+            if cursor:
+                params["cursor"] = cursor
+            body = server.http.get("/v1/plans", params=params, headers=headers).json()
+            pages.append(body["plans"])
+            cursor = body["next_cursor"]
+            if cursor is None:
+                return pages
+
+    # --- the browser console --------------------------------------------------
+
+    def console_should_have_no_errors_but_refused_tokens(self) -> int:
+        """Like ``Browser Console Should Have No Errors``, but allowing the 401s
+        Chromium itself logs when the server refuses a token (the page shows
+        them in its banner; it logs nothing). Return how many were allowed."""
+        browser: Any = BuiltIn().get_library_instance("DashboardBrowser")
+        allowed, errors = 0, []
+        for message in browser.browser_console_messages():
+            if message.get("level") != "SEVERE":
+                continue
+            text = str(message.get("message"))
+            if any(pattern.search(text) for pattern in _REFUSED_TOKEN_MESSAGES):
+                allowed += 1
+            else:
+                errors.append(text)
+        if errors:
+            raise AssertionError("the browser console has errors:\n" + "\n".join(errors))
+        return allowed
+
+
+_HELLO = {
+    "type": "hello",
+    "protocol": 1,
+    "server": "scripted-dashboard/0",
+    "session_id": "scripted",
+    "heartbeat_s": 15.0,
+    "max_frame_bytes": 1048576,
+}
+
+
+def _scripted_answer(frame: dict[str, Any]) -> dict[str, Any] | None:
+    """The scripted server's answer to one client frame (protocol §3)."""
+    request_id, plan_id = frame.get("id"), frame.get("plan_id")
+    if frame.get("type") == "ping":
+        return {"type": "pong", "id": request_id, "ts": "2026-01-01T00:00:00Z"}
+    if frame.get("type") == "unsubscribe":
+        return {"type": "unsubscribed", "id": request_id, "plan_id": plan_id}
+    if frame.get("type") != "subscribe":
+        return None
+    for prefix, code in (("secret-", "forbidden"), ("ghost-", "not_found")):
+        if str(plan_id).startswith(prefix):
+            message = f"scripted refusal: {code}"
+            error = {"id": request_id, "plan_id": plan_id, "code": code, "message": message}
+            return {"type": "error", **error}
+    return {"type": "subscribed", "id": request_id, "plan_id": plan_id, "head": None}
+
+
+def _status(status: str, reason: str | None = None) -> dict[str, Any]:
+    return {"kind": "plan.status", "data": {"status": status, "reason": reason}}
+
+
+def _progress(completed: int, total: int) -> dict[str, Any]:
+    percent = 100.0 * completed / total if total else 0.0
+    data = {"completed_steps": completed, "total_steps": total, "percent": percent}
+    return {"kind": "plan.progress", "data": {**data, "message": None}}
+
+
+def _log(message: str, level: str) -> dict[str, Any]:
+    data = {"level": level, "message": message, "step_id": None, "stream": "stdout"}
+    return {"kind": "log", "data": data}
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _wait_for_health(server: _Server, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            output = server.log_path.read_text(errors="replace")
+            raise AssertionError(f"the server exited with {server.process.returncode}:\n{output}")
+        try:
+            if server.http.get("/healthz", timeout=0.5).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.05)
+    raise AssertionError(f"the server on port {server.port} did not answer within {timeout} s")
