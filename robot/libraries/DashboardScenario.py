@@ -312,8 +312,16 @@ class DashboardScenario:
         self._browser().performance_log()
 
     def measure_page_cost(self, plan_id: str, events: int) -> dict[str, Any]:
-        """Bytes received since the measurement started (WebSocket payloads + HTTP
-        encoded bodies) and the JS heap after a GC; written to ``build/dashboard/cost.json``."""
+        """Bytes received since the measurement started and the JS heap after a GC,
+        written to ``build/dashboard/cost.json``.
+
+        Bytes: the WebSocket frames' payloads (``Network.webSocketFrameReceived``)
+        plus every HTTP response as received, headers included
+        (``Network.loadingFinished`` ``encodedDataLength``), split into the API
+        (``/v1/...``) and the page's own files. Heap: ``Runtime.getHeapUsage`` after
+        ``HeapProfiler.collectGarbage`` (V8's used size; Blink's own, DOM included,
+        as ``embedder_heap_used_bytes``).
+        """
         driver = self._browser().driver
         urls: dict[str, str] = {}
         http = {"assets": 0, "api": 0}
@@ -341,6 +349,7 @@ class DashboardScenario:
             "total_bytes": ws_bytes + http["assets"] + http["api"],
             "js_heap_used_bytes": int(heap["usedSize"]),
             "js_heap_total_bytes": int(heap["totalSize"]),
+            "embedder_heap_used_bytes": int(heap.get("embedderHeapUsedSize", 0)),
             "dom_elements": int(self._script("return document.getElementsByTagName('*').length;")),
         }
         BUILD_DIR.mkdir(parents=True, exist_ok=True)
