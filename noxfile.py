@@ -2,7 +2,8 @@
 
 Plain ``nox`` runs the suites once, under coverage (``coverage_report``):
 running them a second time without it would double CI's time for nothing.
-``behave`` and ``robot`` stay for running one suite alone.
+``behave`` and ``robot`` stay for running one suite alone, ``dashboard`` for the
+browser suites alone.
 
 Reports land in ``build/``: behave JUnit files in ``build/reports/behave``,
 Robot's ``output.xml`` in ``build/reports/robot``, coverage in
@@ -69,6 +70,20 @@ def robot(session: nox.Session) -> None:
     session.install("-e", ".[test]")
     out = _fresh(REPORTS / "robot")
     session.run("robot", "--outputdir", str(out), "--consolewidth", "100", "robot")
+
+
+@nox.session
+def dashboard(session: nox.Session) -> None:
+    """The browser suites alone (``robot/dashboard*.robot``), in Debian's headless Chromium.
+
+    Without ``chromium``/``chromedriver`` (``.ci/run`` installs them) their tests
+    are reported as skipped. The page's screenshot, cost figures and server logs
+    land in ``build/dashboard``.
+    """
+    session.install("-e", ".[test]")
+    out = _fresh(REPORTS / "dashboard")
+    suites = sorted(str(path) for path in (ROOT / "robot").glob("dashboard*.robot"))
+    session.run("robot", "--outputdir", str(out), "--consolewidth", "100", *suites)
 
 
 @nox.session
