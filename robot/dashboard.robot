@@ -26,7 +26,7 @@ Library             libraries/DashboardScenario.py    reader_token=${READER TOKE
 Suite Setup         Start Browser And Server
 Suite Teardown      Stop Browser And Server
 Test Setup          Open Fresh Dashboard Tab
-Test Teardown       Run Keywords    Dashboard Console Should Have No Errors
+Test Teardown       Run Keywords    Browser Console Should Have No Errors
 ...                     AND    Stop Proxies    AND    Stop Test Servers
 
 

@@ -38,7 +38,6 @@ from robot.libraries.BuiltIn import BuiltIn
 __all__ = ["DashboardScenario"]
 
 _PUBLISH_CHUNK = 100  # events per POST (a list is appended atomically)
-_NETWORK_SOURCE = "network"
 
 
 class DashboardScenario:
@@ -55,8 +54,6 @@ class DashboardScenario:
         self._published_logs: dict[str, list[str]] = {}
         self._published_counts: dict[str, int] = {}
         self._script_positions: dict[str, int] = {}
-        self._console_mark = 0
-        self._expected_network_errors: list[str] = []
 
     # --- servers --------------------------------------------------------------
 
@@ -213,37 +210,12 @@ class DashboardScenario:
                 driver.switch_to.window(handle)
                 driver.close()
         driver.switch_to.window(fresh)
-        self._console_mark = len(self._browser().browser_console_messages())
-        self._expected_network_errors = []
-
-    def expect_browser_network_error(self, pattern: str) -> None:
-        """Chromium's network console lines matching ``pattern`` (a regexp) are
-        expected in this test: a refusal it provokes on purpose."""
-        self._expected_network_errors.append(pattern)
+        self._browser().mark_console_start()
 
     @staticmethod
     def origin_pattern(url: str) -> str:
         """``host:port`` of ``url`` as a regexp, for Chromium's network lines about it."""
         return re.escape(urlsplit(url).netloc)
-
-    def dashboard_console_should_have_no_errors(self) -> None:
-        """Fail on every console error since the tab opened, except the expected
-        network lines (uncaught exceptions, CSP refusals, 404s, logged errors all fail)."""
-        messages = self._browser().browser_console_messages()[self._console_mark :]
-        errors = []
-        for message in messages:
-            if message.get("level") != "SEVERE":
-                continue
-            text = str(message.get("message"))
-            expected = message.get("source") == _NETWORK_SOURCE and any(
-                re.search(pattern, text) for pattern in self._expected_network_errors
-            )
-            if expected:
-                logger.info(f"expected network refusal: {text}")
-            else:
-                errors.append(text)
-        if errors:
-            raise AssertionError("the browser console has errors:\n" + "\n".join(errors))
 
     def _script(self, script: str, *args: Any) -> Any:
         return self._browser().driver.execute_script(script, *args)

@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import re
 import signal
 import socket
 import subprocess
@@ -30,7 +29,6 @@ from typing import Any
 import httpx
 import uvicorn
 from robot.api import logger
-from robot.libraries.BuiltIn import BuiltIn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -49,10 +47,6 @@ LOG_LEVELS = ("debug", "info", "warning", "error")
 PUBLISH_CHUNK = 500
 #: What Chromium logs when the server answers a refused token with 401: a
 #: fetch of ``v1/...`` and the WebSocket upgrade. A token test expects these.
-_REFUSED_TOKEN_MESSAGES = (
-    re.compile(r"/v1/\S* - Failed to load resource: the server responded with a status of 401"),
-    re.compile(r"WebSocket connection to '\S+/v1/stream' failed: .*(401|Authentication)"),
-)
 
 
 @dataclass
@@ -298,26 +292,6 @@ class DashboardViews:
             cursor = body["next_cursor"]
             if cursor is None:
                 return pages
-
-    # --- the browser console --------------------------------------------------
-
-    def console_should_have_no_errors_but_refused_tokens(self) -> int:
-        """Like ``Browser Console Should Have No Errors``, but allowing the 401s
-        Chromium itself logs when the server refuses a token (the page shows
-        them in its banner; it logs nothing). Return how many were allowed."""
-        browser: Any = BuiltIn().get_library_instance("DashboardBrowser")
-        allowed, errors = 0, []
-        for message in browser.browser_console_messages():
-            if message.get("level") != "SEVERE":
-                continue
-            text = str(message.get("message"))
-            if any(pattern.search(text) for pattern in _REFUSED_TOKEN_MESSAGES):
-                allowed += 1
-            else:
-                errors.append(text)
-        if errors:
-            raise AssertionError("the browser console has errors:\n" + "\n".join(errors))
-        return allowed
 
 
 _HELLO = {

@@ -87,10 +87,6 @@ const pause = (seconds) => new Promise((resolve) => setTimeout(resolve, seconds 
 #: fetch (``Failed to load resource: the server responded with a status of
 #: 401``). Nothing in a page can prevent these; the suite forgives them only in
 #: the tests that make the server refuse on purpose.
-REFUSAL_MARKERS = (
-    "WebSocket connection to",
-    "Failed to load resource: the server responded with a status of",
-)
 
 
 class _ListRandom:
@@ -129,33 +125,6 @@ class ProtocolHarness:
         """Close the page's client, if one was started (teardown)."""
         browser = BuiltIn().get_library_instance("DashboardBrowser")
         browser.run_page_script("window.__protocolHarness?.client?.close();")
-
-    def mark_console_start(self) -> None:
-        """Remember how many console messages there are: the test's own come after."""
-        browser = BuiltIn().get_library_instance("DashboardBrowser")
-        self._console_mark = len(browser.browser_console_messages())
-
-    def console_should_have_no_errors_since_test_start(
-        self, forgive_refusals: bool = False, forgive: str = ""
-    ) -> None:
-        """Fail on the console errors logged since ``Mark Console Start``.
-
-        ``forgive_refusals`` forgives Chromium's own reports of refused requests
-        (:data:`REFUSAL_MARKERS`); ``forgive`` one more exact substring.
-        """
-        browser = BuiltIn().get_library_instance("DashboardBrowser")
-        messages = browser.browser_console_messages()[getattr(self, "_console_mark", 0) :]
-        markers = (*REFUSAL_MARKERS,) if forgive_refusals else ()
-        if forgive:
-            markers = (*markers, forgive)
-        errors = [
-            str(message.get("message"))
-            for message in messages
-            if message.get("level") == "SEVERE"
-            and not any(m in str(message.get("message")) for m in markers)
-        ]
-        if errors:
-            raise AssertionError("the browser console has errors:\n" + "\n".join(errors))
 
     def python_backoff_delays(
         self, draws: list[float], initial: float = 0.5, factor: float = 2.0, maximum: float = 30.0
