@@ -266,6 +266,21 @@ Connection State Counts The Reconnect Delay Down
     Element Attribute Value Should Be    id:connection-state    data-state    reconnecting
     Go To    about:blank
 
+An Unannounced Stream Reset Shows The Marker And The Server's Snapshot
+    [Documentation]    The resumed subscription's head is behind what the page showed:
+    ...    the client reports a stream_reset with no state, and the page reads the
+    ...    plan's snapshot over HTTP instead of blanking its steps.
+    Go To    ${SCRIPTED}forgetful/\#/plans/reset-plan
+    Wait Until Element Is Visible    css:#log-tail .log-resync
+    Element Should Contain    css:#log-tail .log-resync    stream_reset
+    Wait Until Element Is Visible    css:#step-table tbody tr[data-step-id="s2"]
+    Element Attribute Value Should Be
+    ...    css:#step-table tbody tr[data-step-id="s1"] .step-status    data-status    succeeded
+    Element Attribute Value Should Be    id:plan-status    data-status    running
+    Element Should Contain    css:#log-tail    before the reset
+    Scripted Connections Should Be    forgetful    2
+    Go To    about:blank
+
 Anonymous Server Needs No Token
     Publish Plan Status    open    open-plan    running
     Open Dashboard    ${OPEN}    \#/    ${None}

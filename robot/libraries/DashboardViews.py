@@ -144,7 +144,11 @@ class DashboardViews:
         ``<root>incompatible/`` says hello with schema 2.0; ``<root>refusing/``
         answers ``subscribe`` with ``error`` ``forbidden`` for ``secret-*`` plans
         and ``not_found`` for ``ghost-*`` plans, ``subscribed`` otherwise;
-        ``<root>restarting/`` closes every connection with 1012 after its hello.
+        ``<root>restarting/`` closes every connection with 1012 after its hello;
+        ``<root>forgetful/`` streams three events on the first connection, closes
+        it with 1012, and then answers the resume with a head behind them (a
+        stream reset it does not announce) and ``GET v1/plans/{id}`` with a
+        snapshot at that head.
         """
         listener = socket.socket()
         listener.bind(("127.0.0.1", 0))
@@ -153,7 +157,7 @@ class DashboardViews:
         app = Starlette(
             routes=[
                 Mount(f"/{behaviour}", app=self._scripted_app(behaviour))
-                for behaviour in ("incompatible", "refusing", "restarting")
+                for behaviour in ("incompatible", "refusing", "restarting", "forgetful")
             ]
         )
         config = uvicorn.Config(app, ws="websockets-sansio", log_level="warning", lifespan="off")
@@ -191,6 +195,9 @@ class DashboardViews:
             if behaviour == "restarting":
                 await websocket.close(code=1012)  # protocol §4: service restart, reconnect
                 return
+            if behaviour == "forgetful" and self.scripted_connections[behaviour] == 1:
+                await _stream_then_restart(websocket)
+                return
             try:
                 while True:
                     frame = json.loads(await websocket.receive_text())
@@ -200,10 +207,14 @@ class DashboardViews:
             except WebSocketDisconnect:
                 return
 
+        async def snapshot(request: Request) -> JSONResponse:
+            return JSONResponse(_forgotten_snapshot(request.path_params["plan_id"]))
+
         return Starlette(
             routes=[
                 *dashboard_routes(),
                 Route("/v1/plans", plans),
+                Route("/v1/plans/{plan_id}", snapshot),
                 WebSocketRoute("/v1/stream", stream),
             ]
         )
@@ -304,6 +315,48 @@ _HELLO = {
 }
 
 
+_TS = "2026-01-01T00:00:00Z"
+
+
+def _step_data(step_id: str, index: int, status: str) -> dict[str, Any]:
+    return {
+        "step_id": step_id,
+        "index": index,
+        "name": f"step {index}",
+        "status": status,
+        "error": None,
+    }
+
+
+async def _stream_then_restart(websocket: WebSocket) -> None:
+    """The forgetful server's first connection: three events, then 1012."""
+    frame = json.loads(await websocket.receive_text())
+    request_id, plan_id = frame.get("id"), frame.get("plan_id")
+    subscribed = {"type": "subscribed", "id": request_id, "plan_id": plan_id, "head": None}
+    await websocket.send_text(json.dumps(subscribed))
+    bodies = [
+        ("plan.status", {"status": "running", "reason": None}),
+        ("step.status", _step_data("s1", 1, "running")),
+        ("log", _log("before the reset", "info")["data"]),
+    ]
+    for seq, (kind, data) in enumerate(bodies, start=1):
+        event = {"event_id": f"old-{seq}", "seq": seq, "ts": _TS, "kind": kind, "data": data}
+        await websocket.send_text(json.dumps({"type": "event", "plan_id": plan_id, **event}))
+    await websocket.close(code=1012)
+
+
+def _forgotten_snapshot(plan_id: str) -> dict[str, Any]:
+    """What the forgetful server says a plan is after its unannounced reset."""
+    return {
+        "plan_id": plan_id,
+        "status": "running",
+        "progress": None,
+        "steps": [_step_data("s1", 1, "succeeded"), _step_data("s2", 2, "running")],
+        "head": {"seq": 1, "event_id": "new-1"},
+        "updated_at": _TS,
+    }
+
+
 def _scripted_answer(frame: dict[str, Any]) -> dict[str, Any] | None:
     """The scripted server's answer to one client frame (protocol §3)."""
     request_id, plan_id = frame.get("id"), frame.get("plan_id")
@@ -318,7 +371,8 @@ def _scripted_answer(frame: dict[str, Any]) -> dict[str, Any] | None:
             message = f"scripted refusal: {code}"
             error = {"id": request_id, "plan_id": plan_id, "code": code, "message": message}
             return {"type": "error", **error}
-    return {"type": "subscribed", "id": request_id, "plan_id": plan_id, "head": None}
+    head = {"seq": 1, "event_id": "new-1"} if frame.get("last_event_id") == "old-3" else None
+    return {"type": "subscribed", "id": request_id, "plan_id": plan_id, "head": head}
 
 
 def _status(status: str, reason: str | None = None) -> dict[str, Any]:

@@ -110,7 +110,7 @@ class Dashboard {
       this.view = new PlanList({ api: this.api, client: this.client, onApiError: (error) => this.onApiError(error) });
       document.title = 'plans · planstream';
     } else if (route.name === 'plan') {
-      this.view = new PlanPage({ planId: route.planId, client: this.client, banner: this.banner });
+      this.view = new PlanPage({ planId: route.planId, client: this.client, api: this.api, banner: this.banner });
     } else if (route.name === 'invalid-plan') {
       this.view = new RouteMessage({
         id: 'invalid-plan-id',

@@ -5,7 +5,9 @@
  * It subscribes from the start of the stream (`lastEventId: null`) and folds
  * every event with the protocol client's reducer (plan_state.js), so the page
  * shows exactly what the snapshot of protocol §5 would say. A resync replaces
- * the state by its snapshot and leaves a marker in the log. A subscription
+ * the state by its snapshot and leaves a marker in the log; a `stream_reset`
+ * the client noticed by itself (a `subscribed` head behind what it delivered)
+ * carries no state, so the page reads the plan's snapshot over HTTP. A subscription
  * error (forbidden, not_found...) is shown in the banner, not as a broken page.
  */
 import { el, setText } from '../dom.js';
@@ -26,11 +28,14 @@ const SUBSCRIPTION_PROBLEMS = {
 export class PlanPage {
   /**
    * @param {{planId: string, client: import('../protocol/stream_client.js').StreamClient,
+   *          api: import('../protocol/http.js').PlanApi,
    *          banner: import('./banner.js').Banner}} options
    */
-  constructor({ planId, client, banner }) {
+  constructor({ planId, client, api, banner }) {
     this.planId = planId;
     this.client = client;
+    this.api = api;
+    this.snapshotRead = null; // aborts a snapshot read still running at unmount
     this.banner = banner;
     this.state = emptyPlanState(planId);
     this.times = new StepTimes();
@@ -95,6 +100,7 @@ export class PlanPage {
   unmount() {
     this.subscription?.unsubscribe();
     this.subscription = null;
+    this.snapshotRead?.abort();
     if (this.frame !== null) cancelAnimationFrame(this.frame);
     this.frame = null;
     this.stopClock();
@@ -116,6 +122,26 @@ export class PlanPage {
     this.times.clear();
     this.reason = null;
     this.log.addResync(reason);
+    this.scheduleRender();
+    if (snapshot.status === null && snapshot.progress === null && snapshot.steps.length === 0) {
+      this.readSnapshot();
+    }
+  }
+
+  /** The plan's state from `GET v1/plans/{id}`, kept only if not older than the stream's. */
+  async readSnapshot() {
+    this.snapshotRead?.abort();
+    const read = new AbortController();
+    this.snapshotRead = read;
+    let snapshot;
+    try {
+      snapshot = await this.api.snapshot(this.planId, { signal: read.signal });
+    } catch {
+      return; // the stream goes on; the state fills in from its next events
+    }
+    if (read.signal.aborted || snapshot.head === null) return;
+    if (this.state.head !== null && snapshot.head.seq < this.state.head.seq) return;
+    this.state = stateFromSnapshot(snapshot);
     this.scheduleRender();
   }
 
