@@ -28,6 +28,15 @@ from typing import Any
 
 import httpx
 import uvicorn
+from dashboard_scripted import (
+    HELLO,
+    forgotten_snapshot,
+    log_event,
+    progress_event,
+    scripted_answer,
+    status_event,
+    stream_then_restart,
+)
 from robot.api import logger
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -191,24 +200,24 @@ class DashboardViews:
             self.scripted_connections[behaviour] += 1
             await websocket.accept(subprotocol="planstream.v1")
             schema = "2.0" if behaviour == "incompatible" else "1.0"
-            await websocket.send_text(json.dumps({**_HELLO, "schema": schema}))
+            await websocket.send_text(json.dumps({**HELLO, "schema": schema}))
             if behaviour == "restarting":
                 await websocket.close(code=1012)  # protocol §4: service restart, reconnect
                 return
             if behaviour == "forgetful" and self.scripted_connections[behaviour] == 1:
-                await _stream_then_restart(websocket)
+                await stream_then_restart(websocket)
                 return
             try:
                 while True:
                     frame = json.loads(await websocket.receive_text())
-                    answer = _scripted_answer(frame)
+                    answer = scripted_answer(frame)
                     if answer is not None:
                         await websocket.send_text(json.dumps(answer))
             except WebSocketDisconnect:
                 return
 
         async def snapshot(request: Request) -> JSONResponse:
-            return JSONResponse(_forgotten_snapshot(request.path_params["plan_id"]))
+            return JSONResponse(forgotten_snapshot(request.path_params["plan_id"]))
 
         return Starlette(
             routes=[
@@ -243,11 +252,11 @@ class DashboardViews:
         self, name: str, plan_id: str, status: str, reason: str | None = None
     ) -> None:
         """Publish one ``plan.status`` (with its ``reason``, if any)."""
-        self.publish_events(name, plan_id, _status(status, reason))
+        self.publish_events(name, plan_id, status_event(status, reason))
 
     def publish_progress(self, name: str, plan_id: str, completed: int, total: int) -> None:
         """Publish one ``plan.progress`` (``completed`` of ``total`` steps)."""
-        self.publish_events(name, plan_id, _progress(int(completed), int(total)))
+        self.publish_events(name, plan_id, progress_event(int(completed), int(total)))
 
     def publish_step(
         self, name: str, plan_id: str, index: int, step_name: str, status: str
@@ -259,7 +268,7 @@ class DashboardViews:
 
     def publish_log(self, name: str, plan_id: str, message: str, level: str = "info") -> int:
         """Publish one ``log`` line; return its ``seq``."""
-        return self.publish_events(name, plan_id, _log(message, level))[0]
+        return self.publish_events(name, plan_id, log_event(message, level))[0]
 
     def publish_log_lines(self, name: str, plan_id: str, count: int) -> list[int]:
         """Publish ``count`` log lines, levels cycling debug..error; return their ``seq``s.
@@ -267,7 +276,7 @@ class DashboardViews:
         Requests carry at most PUBLISH_CHUNK lines (the server takes 1000 at most).
         """
         lines = [
-            _log(f"line {number}", LOG_LEVELS[number % len(LOG_LEVELS)])
+            log_event(f"line {number}", LOG_LEVELS[number % len(LOG_LEVELS)])
             for number in range(int(count))
         ]
         seqs: list[int] = []
@@ -282,7 +291,7 @@ class DashboardViews:
         for number in range(int(count)):
             plan_id = f"{prefix}-{number:02d}"
             status = PLAN_STATUSES[number % len(PLAN_STATUSES)]
-            self.publish_events(name, plan_id, _progress(number % 5, 4), _status(status))
+            self.publish_events(name, plan_id, progress_event(number % 5, 4), status_event(status))
             plan_ids.append(plan_id)
         return plan_ids
 
@@ -303,91 +312,6 @@ class DashboardViews:
             cursor = body["next_cursor"]
             if cursor is None:
                 return pages
-
-
-_HELLO = {
-    "type": "hello",
-    "protocol": 1,
-    "server": "scripted-dashboard/0",
-    "session_id": "scripted",
-    "heartbeat_s": 15.0,
-    "max_frame_bytes": 1048576,
-}
-
-
-_TS = "2026-01-01T00:00:00Z"
-
-
-def _step_data(step_id: str, index: int, status: str) -> dict[str, Any]:
-    return {
-        "step_id": step_id,
-        "index": index,
-        "name": f"step {index}",
-        "status": status,
-        "error": None,
-    }
-
-
-async def _stream_then_restart(websocket: WebSocket) -> None:
-    """The forgetful server's first connection: three events, then 1012."""
-    frame = json.loads(await websocket.receive_text())
-    request_id, plan_id = frame.get("id"), frame.get("plan_id")
-    subscribed = {"type": "subscribed", "id": request_id, "plan_id": plan_id, "head": None}
-    await websocket.send_text(json.dumps(subscribed))
-    bodies = [
-        ("plan.status", {"status": "running", "reason": None}),
-        ("step.status", _step_data("s1", 1, "running")),
-        ("log", _log("before the reset", "info")["data"]),
-    ]
-    for seq, (kind, data) in enumerate(bodies, start=1):
-        event = {"event_id": f"old-{seq}", "seq": seq, "ts": _TS, "kind": kind, "data": data}
-        await websocket.send_text(json.dumps({"type": "event", "plan_id": plan_id, **event}))
-    await websocket.close(code=1012)
-
-
-def _forgotten_snapshot(plan_id: str) -> dict[str, Any]:
-    """What the forgetful server says a plan is after its unannounced reset."""
-    return {
-        "plan_id": plan_id,
-        "status": "running",
-        "progress": None,
-        "steps": [_step_data("s1", 1, "succeeded"), _step_data("s2", 2, "running")],
-        "head": {"seq": 1, "event_id": "new-1"},
-        "updated_at": _TS,
-    }
-
-
-def _scripted_answer(frame: dict[str, Any]) -> dict[str, Any] | None:
-    """The scripted server's answer to one client frame (protocol §3)."""
-    request_id, plan_id = frame.get("id"), frame.get("plan_id")
-    if frame.get("type") == "ping":
-        return {"type": "pong", "id": request_id, "ts": "2026-01-01T00:00:00Z"}
-    if frame.get("type") == "unsubscribe":
-        return {"type": "unsubscribed", "id": request_id, "plan_id": plan_id}
-    if frame.get("type") != "subscribe":
-        return None
-    for prefix, code in (("secret-", "forbidden"), ("ghost-", "not_found")):
-        if str(plan_id).startswith(prefix):
-            message = f"scripted refusal: {code}"
-            error = {"id": request_id, "plan_id": plan_id, "code": code, "message": message}
-            return {"type": "error", **error}
-    head = {"seq": 1, "event_id": "new-1"} if frame.get("last_event_id") == "old-3" else None
-    return {"type": "subscribed", "id": request_id, "plan_id": plan_id, "head": head}
-
-
-def _status(status: str, reason: str | None = None) -> dict[str, Any]:
-    return {"kind": "plan.status", "data": {"status": status, "reason": reason}}
-
-
-def _progress(completed: int, total: int) -> dict[str, Any]:
-    percent = 100.0 * completed / total if total else 0.0
-    data = {"completed_steps": completed, "total_steps": total, "percent": percent}
-    return {"kind": "plan.progress", "data": {**data, "message": None}}
-
-
-def _log(message: str, level: str) -> dict[str, Any]:
-    data = {"level": level, "message": message, "step_id": None, "stream": "stdout"}
-    return {"kind": "log", "data": data}
 
 
 def _free_port() -> int:
