@@ -20,13 +20,7 @@ Library             libraries/ProtocolRealServer.py
 Suite Setup         Start Browser And Servers
 Suite Teardown      Stop Browser And Servers
 Test Setup          Mark Console Start
-Test Teardown       Expect Refusals
-    [Documentation]    Chromium logs every refused upgrade and every 4xx/5xx answer
-    ...    itself: this test refuses on purpose.
-    Expect Browser Network Error    WebSocket connection to
-    Expect Browser Network Error    Failed to load resource: the server responded with a status of
-
-Close Client And Check Console
+Test Teardown       Close Client And Check Console
 
 
 *** Variables ***
@@ -218,6 +212,15 @@ Close 1012 Reconnects And Resumes
     Should Be Equal    ${subscribes}[0][last_event_id]    evt-1
     Should Be Equal    ${report}[states]    ${{['connecting', 'connected', 'reconnecting', 'connecting', 'connected']}}
 
+The Backoff Grows Across Short Connections And Resets After A Healthy One
+    [Documentation]    Four connections closed with 1012 after 0.5 s each, with every
+    ...    random draw 0.99: counted as healthy after 10 s (the default) they never
+    ...    reset the attempt and the delays double; healthy after 0.2 s they reset
+    ...    it every time.
+    [Template]    Reconnect Delays Should Be
+    10     ${{[0.099, 0.198, 0.396, 0.792]}}
+    0.2    ${{[0.099, 0.099, 0.099, 0.099]}}
+
 A Blocked WebSocket Falls Back To Polling And Comes Back Without Loss
     Expect Refusals
     Load Script Page    blocked
@@ -348,6 +351,7 @@ Expect Refusals
     Expect Browser Network Error    WebSocket connection to
     Expect Browser Network Error    Failed to load resource: the server responded with a status of
 
+
 Close Client And Check Console
     Run Keyword And Ignore Error    Close Client In Page
     Browser Console Should Have No Errors
@@ -358,6 +362,22 @@ Go To Reference Server
     ...    ``/favicon.ico`` (404): forgiven here only.
     Expect Browser Network Error    /favicon.ico - Failed to load resource
     Go To    ${PROXY URL}healthz
+
+Reconnect Delays Should Be
+    [Arguments]    ${healthy after}    ${expected}
+    Load Script Page    restarts
+    ${report}=    Run Client Script
+    ...    await startClient({ healthyAfter: ${healthy after}, random: () => 0.99,
+    ...        backoff: { initial: 0.1, factor: 2, max: 5 } });
+    ...    follow('plan-1');
+    ...    await waitFor(() => seqs().length >= 5, 'seqs 1-5 over five connections');
+    ...    return report();
+    Should Be Equal    ${report}[plans][plan-1][seqs]    ${{[1, 2, 3, 4, 5]}}
+    ${delays}=    Evaluate
+    ...    [round(c["retryInSeconds"], 3) for c in $report["changes"] if c["state"] == "reconnecting"]
+    Should Be Equal    ${delays}    ${expected}
+    Script Should Have Seen Connections    restarts    5
+
 
 Close Code Should Be Fatal
     [Arguments]    ${script}    ${kind}

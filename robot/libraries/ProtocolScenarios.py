@@ -143,6 +143,22 @@ class Close1012(CloseWith):
     reason = "service restart"
 
 
+class RepeatedRestarts(Script):
+    """Connections 1-4 each deliver their own event, stay up 0.5 s and close with 1012;
+    connection 5 stays. How long each lasted decides whether the backoff resets."""
+
+    async def connection(self, socket: ScriptSocket, index: int) -> None:
+        await socket.hello()
+        request = await socket.expect("subscribe")
+        await socket.subscribed(request, index)
+        await socket.events(index)
+        if index < 5:
+            await asyncio.sleep(0.5)
+            await socket.close(1012, "service restart")
+            return
+        await socket.hold()
+
+
 class BlockedWebSocket(Script):
     """A proxy refuses upgrades until the page polled its way to evt-4; the HTTP API works.
 
@@ -289,6 +305,7 @@ SCRIPTS: dict[str, type[Script]] = {
     "close-4003": Close4003,
     "close-4029": Close4029,
     "close-1012": Close1012,
+    "restarts": RepeatedRestarts,
     "blocked": BlockedWebSocket,
     "polled-resync": PolledResync,
     "unauthorized": Unauthorized,
