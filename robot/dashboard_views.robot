@@ -321,8 +321,8 @@ Token Form Keeps The Token In The Tab And Forget Clears It
 
 *** Keywords ***
 Start Servers And Browser
-    ${main}=    Start Dashboard Server    main    ${READER}    ${PUBLISHER}    ${OUTPUT DIR}
-    ${open}=    Start Dashboard Server    open    output_dir=${OUTPUT DIR}    retention=${20}
+    ${main}=    Start Dashboard Server    main    ${READER}    ${PUBLISHER}
+    ${open}=    Start Dashboard Server    open    retention=${20}
     Set Suite Variable    ${MAIN}    ${main}
     Set Suite Variable    ${OPEN}    ${open}
     ${scripted}=    Start Scripted Dashboard Server

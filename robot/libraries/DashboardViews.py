@@ -14,11 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import signal
 import socket
-import subprocess
-import sys
 import threading
 import time
 from collections import Counter
@@ -28,6 +24,7 @@ from typing import Any
 
 import httpx
 import uvicorn
+from dashboard_processes import ServerProcess
 from dashboard_scripted import (
     HELLO,
     forgotten_snapshot,
@@ -60,19 +57,13 @@ PUBLISH_CHUNK = 500
 
 @dataclass
 class _Server:
-    process: subprocess.Popen[bytes]
-    port: int
-    publish_token: str | None
+    process: ServerProcess
     read_token: str | None
-    log_path: Path
+    publish_token: str | None
     http: httpx.Client = field(init=False)
 
     def __post_init__(self) -> None:
-        self.http = httpx.Client(base_url=f"http://127.0.0.1:{self.port}", timeout=10)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/"
+        self.http = httpx.Client(base_url=self.process.base_url, timeout=10)
 
 
 class DashboardViews:
@@ -94,57 +85,31 @@ class DashboardViews:
         name: str,
         read_token: str | None = None,
         publish_token: str | None = None,
-        output_dir: str = "build/robot",
         retention: int | None = None,
     ) -> str:
         """Start a reference server with the dashboard on; return its page URL.
 
         Without tokens the server is open (anonymous readers and publishers).
         ``retention``: events kept per plan (older ones make a subscriber resync).
+        Its log is ``build/dashboard/views-NAME.log``.
         """
-        port = _free_port()
         env = {
-            **os.environ,
-            "PLANSTREAM_SERVER_DASHBOARD": "true",
-            "PYTHONPATH": os.pathsep.join(
-                [str(_ROOT / "src"), *filter(None, [os.environ.get("PYTHONPATH")])]
-            ),
+            "PLANSTREAM_SERVER_TOKENS": read_token or "",
+            "PLANSTREAM_SERVER_PUBLISH_TOKENS": publish_token or "",
         }
-        for variable in ("TOKENS", "PUBLISH_TOKENS", "RETENTION"):
-            env.pop(f"PLANSTREAM_SERVER_{variable}", None)
         if retention is not None:
             env["PLANSTREAM_SERVER_RETENTION"] = str(int(retention))
-        if read_token:
-            env["PLANSTREAM_SERVER_TOKENS"] = read_token
-        if publish_token:
-            env["PLANSTREAM_SERVER_PUBLISH_TOKENS"] = publish_token
-        log_path = Path(output_dir) / f"dashboard-server-{name}.log"
-        log_path.parent.mkdir(parents=True, exist_ok=True)
-        with log_path.open("wb") as log:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "planstream.server", "--port", str(port)],
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        server = _Server(process, port, publish_token, read_token, log_path)
-        self._servers[name] = server
-        _wait_for_health(server)
-        logger.info(f"server {name} on port {port}, log {log_path}")
-        return server.url
+        process = ServerProcess(f"views-{name}", env)
+        process.start()
+        self._servers[name] = _Server(process, read_token, publish_token)
+        logger.info(f"server {name} on port {process.port}, log {process.log_path}")
+        return process.base_url
 
     def stop_dashboard_servers(self) -> None:
         """SIGTERM every server started (so coverage can write its data) and wait."""
         for server in self._servers.values():
             server.http.close()
-            if server.process.poll() is None:
-                server.process.send_signal(signal.SIGTERM)
-        for server in self._servers.values():
-            try:
-                server.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                server.process.kill()
-                server.process.wait()
+            server.process.stop()
         self._servers.clear()
 
     def start_scripted_dashboard_server(self) -> str:
@@ -312,25 +277,3 @@ class DashboardViews:
             cursor = body["next_cursor"]
             if cursor is None:
                 return pages
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _wait_for_health(server: _Server, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.process.poll() is not None:
-            output = server.log_path.read_text(errors="replace")
-            raise AssertionError(f"the server exited with {server.process.returncode}:\n{output}")
-        try:
-            if server.http.get("/healthz", timeout=0.5).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.05)
-    raise AssertionError(f"the server on port {server.port} did not answer within {timeout} s")
