@@ -34,7 +34,7 @@ from planstream.client.callbacks import (
     HandlerResultT,
 )
 from planstream.client.connection_driver import ConnectionDriver
-from planstream.client.inbox import Subscription, SubscriptionInbox
+from planstream.client.inbox import DeliveryObserver, Subscription, SubscriptionInbox
 from planstream.client.plan_api import DEFAULT_PAGE_SIZE, PlanApi, attach_when_known
 from planstream.client.router_signals import ConnectionSignals
 from planstream.client.stats import ClientStats, StateChange
@@ -85,6 +85,7 @@ class PlanStreamClient(AsyncClosing):
         "_closed",
         "_engine",
         "_engine_task",
+        "_observers",
         "_plan_api",
         "_rng",
         "_router",
@@ -120,6 +121,8 @@ class PlanStreamClient(AsyncClosing):
         self._tasks: asyncio.TaskGroup | None = None
         self._engine_task: asyncio.Task[None] | None = None
         self._plan_api: PlanApi | None = None
+        #: Told of every subscription's progress (inbox.DeliveryObserver).
+        self._observers: tuple[DeliveryObserver, ...] = ()
         self._closed = False
 
     def __repr__(self) -> str:
@@ -230,7 +233,13 @@ class PlanStreamClient(AsyncClosing):
             start = attach_when_known(self.snapshot, inbox, router.attach, must_exist=must_exist)
         else:
             router.attach(inbox)
-        return Subscription(inbox, rewind=router.rewind, detach=router.detach, start=start)
+        return Subscription(
+            inbox,
+            rewind=router.rewind,
+            detach=router.detach,
+            start=start,
+            observers=self._observers,
+        )
 
     def watch(
         self, plan_id: str, *, last_event_id: str | None = None, follow: bool = False

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from collections.abc import Awaitable, Callable
-from typing import Self
+from typing import Protocol, Self
 
 from planstream.closing import AsyncClosing
 from planstream.delivery import Delivery, Resync
@@ -23,7 +23,21 @@ from planstream.plan_cursor import Position
 from planstream.schema.events import PlanStatusEvent
 from planstream.schema.snapshot import PlanSnapshot
 
-__all__ = ["Subscription", "SubscriptionInbox"]
+__all__ = ["DeliveryObserver", "Subscription", "SubscriptionInbox"]
+
+
+class DeliveryObserver(Protocol):
+    """Told by a :class:`Subscription` how its user moves through the stream.
+
+    The client hands each subscription the observers its settings call for
+    (the durable cursor, the metrics); with none, nothing is called.
+    """
+
+    def next_requested(self, inbox: SubscriptionInbox) -> None:
+        """The user's loop asks for the next item: it finished ``inbox.taken``."""
+
+    def taken(self, inbox: SubscriptionInbox, item: Delivery) -> None:
+        """The user is handed ``item`` (``inbox.taken`` is it already)."""
 
 
 class SubscriptionInbox:
@@ -230,7 +244,7 @@ class Subscription(AsyncClosing):
     dropping the last reference.
     """
 
-    __slots__ = ("_detach", "_inbox", "_rewind", "_start")
+    __slots__ = ("_detach", "_inbox", "_observers", "_rewind", "_start")
 
     def __init__(
         self,
@@ -239,8 +253,10 @@ class Subscription(AsyncClosing):
         rewind: Callable[[SubscriptionInbox], None],
         detach: Callable[[SubscriptionInbox], None],
         start: Callable[[], Awaitable[None]] | None = None,
+        observers: tuple[DeliveryObserver, ...] = (),
     ) -> None:
         self._inbox = inbox
+        self._observers = observers
         self._rewind = rewind
         self._detach = detach
         #: Awaited once, before the first item or on entering ``async with``
@@ -284,11 +300,16 @@ class Subscription(AsyncClosing):
         if self._start is not None:
             await self._started()
         inbox = self._inbox
+        observers = self._observers
+        for observer in observers:
+            observer.next_requested(inbox)
         while True:
             items = inbox.items
             if items:
                 item = items.popleft()
                 inbox.taken = item
+                for observer in observers:
+                    observer.taken(inbox, item)
                 kind = type(item)
                 if (kind is PlanStatusEvent or kind is Resync) and inbox.ends_with(item):
                     inbox.items = None
