@@ -45,6 +45,7 @@ logging.getLogger("planstream").addHandler(logging.NullHandler())
 
 __all__ = [
     "AuthenticationError",
+    "CheckpointError",
     "ClientClosedError",
     "ClientSettings",
     "ClientStats",
@@ -127,6 +128,7 @@ if TYPE_CHECKING:
     from planstream.delivery import Resync
     from planstream.errors import (
         AuthenticationError,
+        CheckpointError,
         ClientClosedError,
         ConnectionLostError,
         ConnectTimeoutError,

@@ -282,6 +282,11 @@ def _distinct_urls(urls: list[str] | None) -> list[str] | None:
     return urls
 
 
+def _empty_is_none(value: object) -> object:
+    """``PLANSTREAM_CHECKPOINT=`` (empty) means no checkpoint, not the current directory."""
+    return None if value == "" else value
+
+
 class ClientSettings(BaseSettings):
     """Everything the client can be configured with.
 
@@ -331,6 +336,10 @@ class ClientSettings(BaseSettings):
     max_frame_bytes: int = Field(1_048_576, ge=1024, description="largest frame accepted")
     queue_size: int = Field(
         4096, ge=1, le=10_000_000, description="items buffered per subscription"
+    )
+    checkpoint: Annotated[Path | None, BeforeValidator(_empty_is_none)] = Field(
+        None,
+        description="SQLite file of the durable cursor: subscribe() resumes each plan from it",
     )
 
     def __init__(self, **values: Any) -> None:

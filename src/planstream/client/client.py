@@ -33,6 +33,7 @@ from planstream.client.callbacks import (
     HandlerDecorator,
     HandlerResultT,
 )
+from planstream.client.checkpoint import CheckpointObserver, CheckpointStore
 from planstream.client.connection_driver import ConnectionDriver
 from planstream.client.inbox import DeliveryObserver, Subscription, SubscriptionInbox
 from planstream.client.plan_api import DEFAULT_PAGE_SIZE, PlanApi, attach_when_known
@@ -82,6 +83,7 @@ class PlanStreamClient(AsyncClosing):
 
     __slots__ = (
         "_callbacks",
+        "_checkpoint",
         "_closed",
         "_engine",
         "_engine_task",
@@ -123,6 +125,9 @@ class PlanStreamClient(AsyncClosing):
         self._plan_api: PlanApi | None = None
         #: Told of every subscription's progress (inbox.DeliveryObserver).
         self._observers: tuple[DeliveryObserver, ...] = ()
+        self._checkpoint: CheckpointObserver | None = (
+            None  # settings.checkpoint: the durable cursor
+        )
         self._closed = False
 
     def __repr__(self) -> str:
@@ -136,6 +141,9 @@ class PlanStreamClient(AsyncClosing):
         if self._tasks is not None or self._closed:
             raise PlanStreamError("a PlanStreamClient can be entered only once")
         settings = self.settings
+        if settings.checkpoint is not None:  # opened first: a bad file starts nothing
+            self._checkpoint = CheckpointObserver(CheckpointStore.open(settings.checkpoint))
+            self._observers += (self._checkpoint,)
         # Repairs of one plan back off like reconnects (planstream.repairs).
         sequencer = settings.sequencer.sequencer(settings.reconnect.policy(), self._rng)
         signals = ConnectionSignals()
@@ -173,6 +181,8 @@ class PlanStreamClient(AsyncClosing):
             await self._tasks.__aexit__(None, None, None)
         if self._plan_api is not None:
             await self._plan_api.aclose()
+        if self._checkpoint is not None:
+            self._checkpoint.store.close()
         logger.info("client closed")
 
     async def wait_open(self) -> None:
@@ -222,6 +232,8 @@ class PlanStreamClient(AsyncClosing):
         engine = self._require_engine()
         router = self._router
         assert router is not None
+        if last_event_id is None and self._checkpoint is not None:  # resume after a restart
+            last_event_id = self._checkpoint.start_after(plan_id)
         inbox = SubscriptionInbox(
             plan_id, last_event_id=last_event_id, follow=follow, capacity=self.settings.queue_size
         )

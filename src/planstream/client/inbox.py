@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from collections.abc import Awaitable, Callable
-from typing import Protocol, Self
+from typing import Protocol, Self, runtime_checkable
 
 from planstream.closing import AsyncClosing
 from planstream.delivery import Delivery, Resync
@@ -23,7 +23,7 @@ from planstream.plan_cursor import Position
 from planstream.schema.events import PlanStatusEvent
 from planstream.schema.snapshot import PlanSnapshot
 
-__all__ = ["DeliveryObserver", "Subscription", "SubscriptionInbox"]
+__all__ = ["CommittingObserver", "DeliveryObserver", "Subscription", "SubscriptionInbox"]
 
 
 class DeliveryObserver(Protocol):
@@ -38,6 +38,15 @@ class DeliveryObserver(Protocol):
 
     def taken(self, inbox: SubscriptionInbox, item: Delivery) -> None:
         """The user is handed ``item`` (``inbox.taken`` is it already)."""
+
+
+@runtime_checkable
+class CommittingObserver(DeliveryObserver, Protocol):
+    """An observer that also keeps positions (the durable cursor,
+    :mod:`planstream.client.checkpoint`): told by ``Subscription.commit()``."""
+
+    def commit(self, inbox: SubscriptionInbox) -> None:
+        """The user finished ``inbox.taken`` before asking for the next item."""
 
 
 class SubscriptionInbox:
@@ -292,6 +301,21 @@ class Subscription(AsyncClosing):
     def overflows(self) -> int:
         """How many times the consumer fell ``queue_size`` items behind and was rewound."""
         return self._inbox.overflows
+
+    async def commit(self) -> None:
+        """Commit the item held now (the last one taken) as finished, mid-loop.
+
+        With ``ClientSettings.checkpoint`` set, a restarted process resumes
+        after it (the loop commits the previous item by itself when it asks for
+        the next); without a checkpoint, nothing happens.
+
+        Raises:
+            CheckpointError: the position could not be written.
+        """
+        inbox = self._inbox
+        for observer in self._observers:
+            if isinstance(observer, CommittingObserver):
+                observer.commit(inbox)
 
     def __aiter__(self) -> Self:
         return self

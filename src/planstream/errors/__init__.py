@@ -13,6 +13,7 @@ cross into planstream and never escape raw.
     ├── PlanStateError                an event folded into the wrong plan (also a ValueError)
     ├── InvalidStateError             our mistake: a connection input in the wrong state
     ├── ClientClosedError             the client was closed under a running iterator
+    ├── CheckpointError               the durable cursor's file cannot be opened or written
     ├── InvalidIdError                a bad plan id or resume id, refused locally (a ValueError)
     ├── InvalidCallbackError          client.on() got no event model or no callable (a TypeError)
     ├── PlanNotFoundError             the server does not know the plan (HTTP 404; a LookupError)
@@ -93,6 +94,7 @@ from planstream.errors.http import (
     RequestRetriesExhaustedError,
 )
 from planstream.errors.local import (
+    CheckpointError,
     ClientClosedError,
     InvalidCallbackError,
     InvalidIdError,
@@ -112,6 +114,7 @@ from planstream.errors.protocol import (
 
 __all__ = [
     "AuthenticationError",
+    "CheckpointError",
     "ClientClosedError",
     "ConnectTimeoutError",
     "ConnectionLostError",

@@ -14,6 +14,7 @@ from planstream.errors.base import PlanStreamError, frame_excerpt
 from planstream.redaction import redact_secrets
 
 __all__ = [
+    "CheckpointError",
     "ClientClosedError",
     "InvalidCallbackError",
     "InvalidIdError",
@@ -85,6 +86,25 @@ class InvalidIdError(PlanStreamError, ValueError):
 
 class ClientClosedError(PlanStreamError):
     """The client was closed while an iterator or a wait was still running."""
+
+
+class CheckpointError(PlanStreamError):
+    """The durable cursor's file (``ClientSettings.checkpoint``) cannot be used.
+
+    Raised by ``async with PlanStreamClient(...)`` when the file cannot be
+    opened as a planstream checkpoint (a missing directory, a directory, a
+    file that is not SQLite, another program's database), and by a
+    subscription's iterator or ``commit()`` when a position cannot be written
+    (disk full, the file removed or replaced, locked by another writer past
+    the busy timeout): a lost commit is never silent.
+
+    Attributes:
+        path: the checkpoint file, as configured.
+    """
+
+    def __init__(self, path: object, problem: str) -> None:
+        self.path = str(path)
+        super().__init__(f"checkpoint {self.path!r}: {problem}")
 
 
 class InvalidStateError(PlanStreamError):
