@@ -43,7 +43,7 @@ async def follow(client: PlanStreamClient, plan_id: str, mode: str, record: Text
     async with client.subscribe(plan_id) as stream:
         async for item in stream:
             line = record_line(item)
-            record.write(json.dumps(line) + "\n")  # line-buffered: one write() per line
+            record.write(json.dumps(line) + "\n")
             print(f"taken {plan_id} {line.get('s')}", flush=True)
             if mode == "work":
                 await asyncio.sleep(WORK_S)
@@ -56,18 +56,19 @@ async def follow(client: PlanStreamClient, plan_id: str, mode: str, record: Text
             await asyncio.Event().wait()  # killed here, holding the item
 
 
-async def main(url: str, record_path: str, mode: str, plan_ids: list[str]) -> int:
+async def main(url: str, record: TextIO, mode: str, plan_ids: list[str]) -> int:
     settings = ClientSettings(reconnect={"initial_delay": 0.05, "max_delay": 0.5})
     assert settings.checkpoint is not None, "PLANSTREAM_CHECKPOINT is not set"
-    with Path(record_path).open("a", encoding="utf-8", buffering=1) as record:
-        record.write(json.dumps({"k": "start"}) + "\n")
-        async with PlanStreamClient(url, settings=settings) as client, asyncio.TaskGroup() as tasks:
-            for plan_id in plan_ids:
-                tasks.create_task(follow(client, plan_id, mode, record))
+    record.write(json.dumps({"k": "start"}) + "\n")
+    async with PlanStreamClient(url, settings=settings) as client, asyncio.TaskGroup() as tasks:
+        for plan_id in plan_ids:
+            tasks.create_task(follow(client, plan_id, mode, record))
     print("done", flush=True)
     return 0
 
 
 if __name__ == "__main__":
     url, record_path, mode, *plans = sys.argv[1:]
-    raise SystemExit(asyncio.run(main(url, record_path, mode, plans)))
+    # Line-buffered: each record line is one write(), whole unless killed inside it.
+    with Path(record_path).open("a", encoding="utf-8", buffering=1) as record_file:
+        raise SystemExit(asyncio.run(main(url, record_file, mode, plans)))
