@@ -78,6 +78,14 @@ Feature: A durable cursor resumes a restarted consumer where its user finished
     When a client without a checkpoint takes 2 items of plan "ck-one" and commits
     Then the checkpoint holds 2 rows: "ck-one" at seq 1 and "ck-two" at seq 3
 
+  Scenario: Two consumer processes share one checkpoint file, one plan each, at the same time
+    Given a reference server
+    And plan "ck-left" was published on the reference server: 3 steps, then "succeeded"
+    And plan "ck-right" was published on the reference server: 3 steps, then "failed"
+    And a checkpoint file in a fresh directory
+    When two consumers with the checkpoint read plans "ck-left" and "ck-right" to the end at the same time
+    Then the checkpoint holds 2 rows: "ck-left" at seq 14 and "ck-right" at seq 14
+
   Scenario: PLANSTREAM_CHECKPOINT sets the checkpoint; empty means none
     Then with PLANSTREAM_CHECKPOINT="/var/lib/app/cursor.sqlite", ClientSettings().checkpoint is that path
     And with PLANSTREAM_CHECKPOINT="", ClientSettings().checkpoint is None

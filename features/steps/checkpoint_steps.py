@@ -193,6 +193,23 @@ def when_consumer_restarted(context: Any, plan_id: str) -> None:
     context.published = _published_lines(context, plan_id)
 
 
+@when(
+    'two consumers with the checkpoint read plans "{first}" and "{second}" to the end '
+    "at the same time"
+)
+def when_two_consumers(context: Any, first: str, second: str) -> None:
+    async def read_both() -> list[int]:
+        consumers = [
+            await ConsumerProcess.start(
+                context.server.url, context.record, context.checkpoint, "work", [plan_id]
+            )
+            for plan_id in (first, second)
+        ]
+        return list(await asyncio.gather(*(consumer.finish() for consumer in consumers)))
+
+    assert run(context, read_both()) == [0, 0]
+
+
 @then("the consumer's record passes the stream checker, nothing lost, nothing duplicated")
 def then_record_ok(context: Any) -> None:
     context.verdict = verdict = _verdict(context, context.published, context.plans)
