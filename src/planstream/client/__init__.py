@@ -5,6 +5,8 @@ The face exports what users write; every name is imported on first use (PEP
 
 * :mod:`~planstream.client.client` - ``PlanStreamClient``, the public API;
 * :mod:`~planstream.client.inbox` - a subscription's bounded inbox and iterator;
+* :mod:`~planstream.client.checkpoint` - the durable cursor: each plan's finished
+  position in a SQLite file (``ClientSettings.checkpoint``), committed as the user goes;
 * :mod:`~planstream.client.connection_driver` - ``ConnectionDriver``: feeds the
   connection state machine and performs every action it returns (connect,
   reconnect, poll, probe, resume);
