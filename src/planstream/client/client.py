@@ -20,7 +20,7 @@ import asyncio
 import logging
 import ssl as _ssl
 from collections.abc import AsyncIterator, Callable, Sequence
-from typing import Any, Self, overload
+from typing import TYPE_CHECKING, Any, Self, overload
 
 from planstream.backoff import ModuleRandom, RandomSource
 from planstream.client.arguments import settings_with_arguments
@@ -33,7 +33,6 @@ from planstream.client.callbacks import (
     HandlerDecorator,
     HandlerResultT,
 )
-from planstream.client.checkpoint import CheckpointObserver, CheckpointStore
 from planstream.client.connection_driver import ConnectionDriver
 from planstream.client.inbox import DeliveryObserver, Subscription, SubscriptionInbox
 from planstream.client.plan_api import DEFAULT_PAGE_SIZE, PlanApi, attach_when_known
@@ -50,6 +49,9 @@ from planstream.schema.http import PlanSummary
 from planstream.schema.limits import check_stream_ids
 from planstream.schema.snapshot import PlanSnapshot
 from planstream.settings import ClientSettings
+
+if TYPE_CHECKING:  # imported when a checkpoint is set: sqlite3 costs the others nothing
+    from planstream.client.checkpoint import CheckpointObserver
 
 __all__ = ["PlanStreamClient", "StateHook"]
 
@@ -125,9 +127,7 @@ class PlanStreamClient(AsyncClosing):
         self._plan_api: PlanApi | None = None
         #: Told of every subscription's progress (inbox.DeliveryObserver).
         self._observers: tuple[DeliveryObserver, ...] = ()
-        self._checkpoint: CheckpointObserver | None = (
-            None  # settings.checkpoint: the durable cursor
-        )
+        self._checkpoint: CheckpointObserver | None = None  # the durable cursor
         self._closed = False
 
     def __repr__(self) -> str:
@@ -142,6 +142,8 @@ class PlanStreamClient(AsyncClosing):
             raise PlanStreamError("a PlanStreamClient can be entered only once")
         settings = self.settings
         if settings.checkpoint is not None:  # opened first: a bad file starts nothing
+            from planstream.client.checkpoint import CheckpointObserver, CheckpointStore
+
             self._checkpoint = CheckpointObserver(CheckpointStore.open(settings.checkpoint))
             self._observers += (self._checkpoint,)
         # Repairs of one plan back off like reconnects (planstream.repairs).
