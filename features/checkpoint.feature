@@ -85,6 +85,8 @@ Feature: A durable cursor resumes a restarted consumer where its user finished
     And a checkpoint file in a fresh directory
     When two consumers with the checkpoint read plans "ck-left" and "ck-right" to the end at the same time
     Then the checkpoint holds 2 rows: "ck-left" at seq 14 and "ck-right" at seq 14
+    When two consumers with the checkpoint read plans "ck-left" and "ck-right" to the end at the same time
+    Then the second two consumers took nothing: their plans had ended where their positions were
 
   Scenario: PLANSTREAM_CHECKPOINT sets the checkpoint; empty means none
     Then with PLANSTREAM_CHECKPOINT="/var/lib/app/cursor.sqlite", ClientSettings().checkpoint is that path
@@ -117,10 +119,20 @@ Feature: A durable cursor resumes a restarted consumer where its user finished
       | what    | accident                                  | text                            |
       | written | the file is removed                       | was removed while in use        |
       | written | the file is replaced                      | was replaced by another file    |
-      | written | another writer holds the file locked      | database is locked              |
       | read    | its table is dropped                      | cannot be read                  |
       | read    | its row holds an invalid event id         | plan 'ck-broken'                |
       | read    | its row holds a text seq                  | holds no valid position         |
+
+  Scenario: A write locked out past the busy timeout raises CheckpointError; the next ask commits
+    Given a reference server
+    And plan "ck-locked" was published on the reference server: 1 steps, then "succeeded"
+    And a checkpoint file in a fresh directory
+    When a client with the checkpoint opens it, then another writer holds the file locked, then takes 2 items of plan "ck-locked"
+    Then it failed with a CheckpointError saying "database is locked"
+    And the checkpoint holds no row
+    When the other writer lets go and that client asks for the next item
+    Then that client was handed seq 2
+    And the checkpoint row of plan "ck-locked" is at seq 1
 
   Scenario: A loop that asks for the next item after the client closed gets ClientClosedError
     Given a reference server

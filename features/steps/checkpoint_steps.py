@@ -208,6 +208,14 @@ def when_two_consumers(context: Any, first: str, second: str) -> None:
         return list(await asyncio.gather(*(consumer.finish() for consumer in consumers)))
 
     assert run(context, read_both()) == [0, 0]
+    context.consumer_runs = [*getattr(context, "consumer_runs", []), read_jsonl(context.record)]
+
+
+@then("the second two consumers took nothing: their plans had ended where their positions were")
+def then_second_took_nothing(context: Any) -> None:
+    before, after = context.consumer_runs
+    assert after[: len(before)] == before
+    assert after[len(before) :] == [{"k": "start"}, {"k": "start"}], after[len(before) :]
 
 
 @then("the consumer's record passes the stream checker, nothing lost, nothing duplicated")
@@ -379,12 +387,30 @@ def when_break_then_take(context: Any, accident: str, count: int, plan_id: str) 
     path: Path = context.checkpoint
     if accident == "another writer holds the file locked":
         writer = sqlite3.connect(path, isolation_level=None)
-        writer.execute("BEGIN IMMEDIATE")  # held until after the client's write gave up
+        writer.execute("BEGIN IMMEDIATE")  # held until the scenario lets go
+        context.locking_writer = writer
+
+        async def let_go() -> None:
+            writer.close()
+
+        on_cleanup(context, let_go)
         run(context, taker.take(plan_id, count))
-        writer.close()
     else:
         _break_file(path, accident)
         run(context, taker.take(plan_id, count))
+
+
+@when("the other writer lets go and that client asks for the next item")
+def when_writer_lets_go(context: Any) -> None:
+    context.locking_writer.execute("ROLLBACK")
+    taker = context.taker
+    taker.error = None
+
+    async def ask() -> None:
+        assert taker.stream is not None
+        taker.items.append(await anext(taker.stream))
+
+    run(context, ask())
 
 
 @then("that client was handed seq {seq:d}")
