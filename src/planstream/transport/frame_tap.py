@@ -95,9 +95,11 @@ def shown_text(
 
 
 def _without_partial_secret(head: str, secrets: tuple[str, ...]) -> str:
-    """``head`` (a cut text) without a trailing start of a secret the cut split."""
+    """``head`` (a cut text) without a trailing start of a secret the cut split
+    (of 4 characters or more: a shorter one tells nothing, and would redact a
+    stray letter)."""
     for secret in secrets:
-        for length in range(min(len(secret) - 1, len(head)), 0, -1):
+        for length in range(min(len(secret) - 1, len(head)), 3, -1):
             if head.endswith(secret[:length]):
                 return head[:-length] + REDACTED
     return head
