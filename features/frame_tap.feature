@@ -77,6 +77,30 @@ Feature: The frame tap logs every WebSocket frame, size-capped, escaped and with
     And only the watch with --debug-frames wrote frame lines, "subscribe" among them
     And the token "tap-Secret-Token-0042" appears in neither watch's output
 
+  Scenario: In a program, the tap's lines reach a handler on planstream.frames, every direction named
+    Given a reference server
+    And a handler collecting the lines of planstream.frames
+    When the transport opens a tapped connection without a token, sends a ping frame and receives its pong
+    And a second tapped connection to "ws://user:pw@127.0.0.1:9/v1/stream?token=t0ken&x=1" sees a hello naming session "s\x1b1", a lost connection and a pong that never came
+    Then the collected frame lines are:
+      | line                                                                                      |
+      | < {server} text * B: {"type":"hello",*                                                    |
+      | > {server} [*] text 28 B: {"type":"ping","id":"tap-1"}                                   |
+      | < {server} [*] text * B: {"type":"pong","id":"tap-1",*                                   |
+      | > {server} [*] close 1000                                                                 |
+      | < ws://***@127.0.0.1:9/v1/stream?token=***&x=1 text 2 B: {}                               |
+      | < ws://***@127.0.0.1:9/v1/stream?token=***&x=1 [s\x1b1] connection lost (no close frame) |
+      | > ws://***@127.0.0.1:9/v1/stream?token=***&x=1 [s\x1b1] ping (WebSocket keepalive)       |
+    And the tap's repr names its URL and session only
+
+  Scenario: A server that closes before its hello: the close is one tap line
+    Given a server that accepts the upgrade and closes with 1013 "come back later" before any hello
+    And a handler collecting the lines of planstream.frames
+    When the transport opens a tapped connection to it
+    Then the collected frame lines are:
+      | line                                               |
+      | < {server} close 1013 "come back later"            |
+
   Scenario Outline: The shown text of a frame: <what>
     When a frame of <length> characters with the token "tok-ABCDEFGH-1234" at <at> is shown
     Then the shown text is at most 530 characters, has no token part longer than 3 characters, and <ends>
@@ -86,4 +110,4 @@ Feature: The frame tap logs every WebSocket frame, size-capped, escaped and with
       | short, token inside               | 40     | 10  | is not cut                    |
       | long, token straddling the cut    | 2000   | 505 | ends with "… (2000 bytes)"    |
       | long, token right before the cut  | 2000   | 495 | ends with "… (2000 bytes)"    |
-      | long, tokens crowding the window  | 2000   | -1  | ends with "… (2000 bytes)"    |
+      | long, tokens crowding the window  | 2000   | -10 | ends with "… (2000 bytes)"    |

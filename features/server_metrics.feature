@@ -91,6 +91,7 @@ Feature: The server's Prometheus figures follow what the stream does
     And the Redis latency histogram counts at least 1 "read" calls
     And the Redis latency histogram counts at least 1 "locate" calls
     And every Redis latency histogram is cumulative, ends at +Inf with its count and has a positive sum
+    And the Redis log's latency record shows the count of its "append" calls
     And the scraped figures are:
       | figure                           | value |
       | planstream_events_replayed_total | 4     |

@@ -226,3 +226,11 @@ def then_redis_histograms(context: Any) -> None:
         total = context.scrape[_key("planstream_redis_seconds_count", {"op": operation})]
         assert counts[-1] == total, (operation, counts, total)
         assert context.scrape[_key("planstream_redis_seconds_sum", {"op": operation})] > 0
+
+
+@then('the Redis log\'s latency record shows the count of its "{operation}" calls')
+def then_latency_repr(context: Any, operation: str) -> None:
+    latency = context.server.state.log.latency
+    count = latency.operations[operation].count
+    assert f"'{operation}': {count}" in repr(latency), repr(latency)
+    assert count == context.scrape[_key("planstream_redis_seconds_count", {"op": operation})]
