@@ -396,7 +396,6 @@ class StreamSession:
             texts.extend([item.json for item in stored[:take]])
             room -= size
             last = stored[take - 1]
-            # replay: the events up to the head the subscription began with
             self.replayed += max(0, min(last.seq, sub.replay_until) - sub.cursor)
             sub.cursor = sub.sent_seq = last.seq
             sub.sent_event_id = last.event_id
