@@ -114,6 +114,20 @@ _PROMETHEUS = {
     "internal_errors": ("planstream_internal_errors_total", "counter"),
     "refused_connections": ("planstream_refused_connections_total", "counter"),
     "handshake_timeouts": ("planstream_handshake_timeouts_total", "counter"),
+    "events_replayed": ("planstream_events_replayed_total", "counter"),
+    "events_live": ("planstream_events_live_total", "counter"),
+    "http_rate_limited": ("planstream_http_rate_limited_total", "counter"),
+    "resyncs_history_expired": (
+        'planstream_resyncs_sent_total{reason="history_expired"}',
+        "counter",
+    ),
+    "resyncs_unknown_event_id": (
+        'planstream_resyncs_sent_total{reason="unknown_event_id"}',
+        "counter",
+    ),
+    "resyncs_stream_reset": ('planstream_resyncs_sent_total{reason="stream_reset"}', "counter"),
+    "resumes_exact": ('planstream_resumes_total{outcome="exact"}', "counter"),
+    "resumes_resync": ('planstream_resumes_total{outcome="resync"}', "counter"),
 }
 
 
@@ -131,7 +145,9 @@ def _read_metrics(context: Any) -> None:
     for family in families:
         assert family.documentation, family.name
         for sample in family.samples:
-            samples[sample.name] = (family.type, sample.value)
+            labels = ",".join(f'{key}="{value}"' for key, value in sorted(sample.labels.items()))
+            name = f"{sample.name}{{{labels}}}" if labels else sample.name
+            samples[name] = (family.type, sample.value)
     context.metrics_before = getattr(context, "metrics_status", None)
     context.metrics_status = json_of(status)
     context.metrics_samples = samples

@@ -324,6 +324,11 @@ class ClientSettings(BaseSettings):
     compression: bool = Field(
         False, description="offer permessage-deflate (costs CPU and memory, see docs)"
     )
+    debug_frames: bool = Field(
+        False,
+        description="log every WebSocket frame in and out on 'planstream.frames' "
+        "(size-capped, tokens redacted)",
+    )
     open_timeout: float = Field(
         10.0, gt=0, allow_inf_nan=False, description="connect + handshake + hello, s"
     )

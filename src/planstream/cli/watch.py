@@ -175,18 +175,23 @@ async def run_watch(
     ca_file: str | None = None,
     url_given: bool = True,
     must_exist: bool = False,
+    debug_frames: bool = False,
 ) -> int:
     """The ``watch`` command: stream, show, and return the exit status.
 
     ``url``: one server, or several nodes sharing one event log;
     ``connect_timeout``: ``ClientSettings.connect_timeout`` (0: wait for ever;
-    None: the SDK's, from ``PLANSTREAM_CONNECT_TIMEOUT`` or its default).
+    None: the SDK's, from ``PLANSTREAM_CONNECT_TIMEOUT`` or its default);
+    ``debug_frames``: log every frame on stderr (``--debug-frames``; without it
+    ``PLANSTREAM_DEBUG_FRAMES`` decides).
     """
     if last_event_id is not None and len(plan_ids) != 1:
         raise CommandError("--from needs exactly one PLAN_ID (an event id belongs to one plan)")
     settings = client_settings(
         url, token, ca_file, url_given=url_given, connect_timeout=connect_timeout
     )
+    if debug_frames:
+        settings = settings.model_copy(update={"debug_frames": True})
     client = PlanStreamClient(settings=settings)
     names = ", ".join(plan_ids)
     watcher = PlanWatcher(

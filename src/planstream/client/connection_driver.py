@@ -245,6 +245,7 @@ class ConnectionDriver:
             open_timeout=open_timeout,
             compression=settings.compression,
             ssl_context=settings.ssl_context(url),
+            debug_frames=settings.debug_frames,
         )
 
     # --- serving an open WebSocket ---------------------------------------------------

@@ -161,7 +161,7 @@ class StreamConnection:
                 await self._send(
                     texts[0] if len(texts) == 1 else BATCH_PREFIX + ",".join(texts) + BATCH_SUFFIX
                 )
-                self._metrics.events_sent += len(texts)
+                self._metrics.sent_events(len(texts), session.replayed)
 
     async def _send(self, text: str) -> None:
         await self._ws.send_text(text)

@@ -30,6 +30,7 @@ from planstream.errors import PlanStreamError
 from planstream.schema.events import Event, Head
 from planstream.schema.frames import ResyncReason
 from planstream.schema.snapshot import PlanSnapshot
+from planstream.server.latency import OperationLatency
 from planstream.server.new_events import NewEvent, PlanClosedError, refuse_events_after_end
 
 __all__ = [
@@ -199,6 +200,10 @@ ChangeListener = Callable[[LogChange], None]
 
 class EventLog(ABC):
     """Storage of plan streams. Every method may be called concurrently."""
+
+    #: The durations of the log's calls to its store, for ``/metrics``; None
+    #: when there is nothing worth timing (the memory log).
+    latency: OperationLatency | None = None
 
     def __init__(self) -> None:
         self._listeners: list[ChangeListener] = []

@@ -122,6 +122,7 @@ async def _poll(
     headers = {"X-Poll-Interval": f"{state.settings.poll_interval:g}"}
     position = await state.log.locate(plan_id, after)
     if isinstance(position, ResyncNeeded):
+        state.metrics.resync_sent(position.reason)
         resync = json.dumps(
             {
                 "reason": position.reason.value,

@@ -67,6 +67,7 @@ async def post_plan_events(request: Request) -> Response:
     token = bearer_token(request.headers.get("authorization"))
     wait = state.publish_limiter.take(token, state.clock())
     if wait > 0:
+        state.metrics.http_rate_limited += 1
         retry_after = max(1, math.ceil(wait))
         raise HttpError(
             429,

@@ -24,11 +24,10 @@ Live delivery: :class:`~planstream.server.redis_reader.NotificationReader`.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from importlib import resources
 from typing import Any, Final
-from urllib.parse import urlsplit
 
 import redis.asyncio as aioredis
 from redis.asyncio.cluster import RedisCluster
@@ -55,6 +54,8 @@ from planstream.server.event_log import (
     StoredEvent,
     refuse_events_after_end,
 )
+from planstream.server.latency import OperationLatency
+from planstream.server.redis_calls import redacted_url, redis_calls
 from planstream.server.redis_keys import (
     INCARNATION_KEY,
     NOTIFY_CHANNEL,
@@ -74,25 +75,6 @@ SNAPSHOT_EVERY: Final = 64
 
 def _script(name: str) -> str:
     return resources.files("planstream.server").joinpath(f"lua/{name}.lua").read_text()
-
-
-def redacted_url(url: str) -> str:
-    """``url`` without its user and password (never logged, issue 11 item 2)."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    port = f":{parts.port}" if parts.port else ""
-    return f"{parts.scheme}://{host}{port}{parts.path}"
-
-
-@contextlib.asynccontextmanager
-async def _redis_calls() -> AsyncIterator[None]:
-    """redis-py's exceptions become :class:`LogUnavailableError` (no URL in it)."""
-    try:
-        yield
-    except RedisError as exc:
-        raise LogUnavailableError(
-            f"the Redis event log is unavailable ({type(exc).__name__})"
-        ) from None
 
 
 class RedisEventLog(EventLog):
@@ -126,6 +108,7 @@ class RedisEventLog(EventLog):
         self.idempotency_keys = idempotency_keys
         self.plan_ttl_ms = max(1, round(plan_ttl * 1000))
         self._where = redacted_url(url)
+        self.latency: OperationLatency = OperationLatency()
         options: dict[str, Any] = {
             "decode_responses": True,
             "socket_connect_timeout": 2.0,
@@ -173,7 +156,7 @@ class RedisEventLog(EventLog):
         """
         self.reader.start()
         if self._incarnation is None:
-            async with _redis_calls():
+            async with redis_calls(self.latency, "incarnation"):
                 await self._client.set(INCARNATION_KEY, _new_incarnation(), nx=True)
                 value = await self._client.get(INCARNATION_KEY)
             if value is None:  # pragma: no cover - flushed between the two calls
@@ -210,7 +193,7 @@ class RedisEventLog(EventLog):
             self.idempotency_keys,
             *batch.tails(),
         ]
-        async with _redis_calls():
+        async with redis_calls(self.latency, "append"):
             reply = await self._append(keys=keys.all, args=args)
         outcome = str(reply[0])
         if outcome == "closed":
@@ -230,17 +213,17 @@ class RedisEventLog(EventLog):
             raise IdempotentReplay(plan_id, [Head(seq=s, event_id=f"{prefix}{s}") for s in seqs])
         stored, _ = batch.stored(f"{incarnation}.{number}.", start)
         head, new_stream, snapseq = int(reply[3]), int(reply[5]), int(reply[6])
-        async with _redis_calls():
-            if new_stream:
-                # The index lives in another slot: a second command, not in the script.
+        if new_stream:
+            # The index lives in another slot: a second command, not in the script.
+            async with redis_calls(self.latency, "index"):
                 await self._client.zadd(PLAN_INDEX_KEY, {plan_id: int(number)})
-            if stored and (batch.ends or head - snapseq >= SNAPSHOT_EVERY):
-                await self._store_snapshot(plan_id)
+        if stored and (batch.ends or head - snapseq >= SNAPSHOT_EVERY):
+            await self._store_snapshot(plan_id)
         return stored
 
     async def read(self, plan_id: str, after_seq: int, limit: int) -> list[StoredEvent]:
         """Up to ``limit`` retained events after ``after_seq``: one XRANGE."""
-        async with _redis_calls():
+        async with redis_calls(self.latency, "read"):
             entries = await self._client.xrange(
                 PlanKeys.of(plan_id).stream, min=f"{after_seq + 1}-0", max="+", count=limit
             )
@@ -250,7 +233,7 @@ class RedisEventLog(EventLog):
         """Resolve a resume point (protocol §3), as the memory log does."""
         incarnation = await self.incarnation()
         keys = PlanKeys.of(plan_id)
-        async with _redis_calls():
+        async with redis_calls(self.latency, "locate"):
             head_text, number = await self._client.hmget(keys.meta, ["seq", "stream"])
         first = await self.first_seq(plan_id) if number is not None else None
         if last_event_id is None:
@@ -280,7 +263,7 @@ class RedisEventLog(EventLog):
     async def head(self, plan_id: str) -> Head | None:
         """The newest event of ``plan_id``."""
         incarnation = await self.incarnation()
-        async with _redis_calls():
+        async with redis_calls(self.latency, "head"):
             seq, number = await self._client.hmget(PlanKeys.of(plan_id).meta, ["seq", "stream"])
         if number is None:
             return None
@@ -305,7 +288,7 @@ class RedisEventLog(EventLog):
         found: list[tuple[int, PlanSnapshot]] = []
         offset = 0
         while len(found) <= limit:
-            async with _redis_calls():
+            async with redis_calls(self.latency, "plans"):
                 rows = await self._client.zrangebyscore(
                     PLAN_INDEX_KEY, low, "+inf", start=offset, num=limit + 1, withscores=True
                 )
@@ -316,7 +299,7 @@ class RedisEventLog(EventLog):
                     continue
                 snapshot = await self.snapshot(plan_id)
                 if snapshot is None:  # expired in Redis: drop it from the index
-                    async with _redis_calls():
+                    async with redis_calls(self.latency, "index"):
                         await self._client.zrem(PLAN_INDEX_KEY, plan_id)
                     offset -= 1
                     continue
@@ -337,7 +320,7 @@ class RedisEventLog(EventLog):
         if position is None or position.incarnation != await self.incarnation():
             return False
         keys = PlanKeys.of(plan_id)
-        async with _redis_calls():
+        async with redis_calls(self.latency, "evict"):
             done = await self._evict(keys=keys.all, args=[position.stream, position.seq])
             if done:
                 await self._client.zrem(PLAN_INDEX_KEY, plan_id)
@@ -345,12 +328,12 @@ class RedisEventLog(EventLog):
 
     async def plan_count(self) -> int:
         """How many plans the index holds."""
-        async with _redis_calls():
+        async with redis_calls(self.latency, "plan_count"):
             return int(await self._client.zcard(PLAN_INDEX_KEY))
 
     async def first_seq(self, plan_id: str) -> int | None:
         """The oldest retained seq of ``plan_id`` (stream entry ids are ``<seq>-0``)."""
-        async with _redis_calls():
+        async with redis_calls(self.latency, "first_seq"):
             entries = await self._client.xrange(PlanKeys.of(plan_id).stream, count=1)
         return int(str(entries[0][0]).partition("-")[0]) if entries else None
 
@@ -362,7 +345,7 @@ class RedisEventLog(EventLog):
         stored snapshot, so the fold is exact, whatever other nodes store.
         """
         keys = PlanKeys.of(plan_id)
-        async with _redis_calls():
+        async with redis_calls(self.latency, "read_state"):
             reply = await self._read_state(keys=[keys.meta, keys.stream])
         if not reply:
             return None
@@ -387,7 +370,8 @@ class RedisEventLog(EventLog):
             state.snapshot().model_dump_json(),
             self.retention,
         ]
-        await self._store(keys=[keys.meta, keys.stream], args=args)
+        async with redis_calls(self.latency, "store_snapshot"):
+            await self._store(keys=[keys.meta, keys.stream], args=args)
 
     async def _resync(self, plan_id: str, reason: ResyncReason) -> ResyncNeeded:
         snapshot = await self.snapshot(plan_id)

@@ -64,7 +64,7 @@ class ServerState:
         self.verifier: TokenVerifier = verifier or StaticTokenVerifier(
             self.settings.tokens, self.settings.publish_tokens
         )
-        self.metrics = ServerMetrics()
+        self.metrics = ServerMetrics(redis_latency=self.log.latency)
         self.fanout = Fanout()
         self.connections: set[StreamConnection] = set()
         self.shutting_down = False

@@ -76,6 +76,7 @@ class Subscription:
     active: bool = False  # set once its `subscribed`/`resync` frame is sent
     sent_seq: int = 0
     sent_event_id: str | None = None
+    replay_until: int = 0  # the head when subscribed: events up to it are replay
 
 
 @dataclass(slots=True)
@@ -128,6 +129,7 @@ class StreamSession:
         self.closing = False
         self._bad_in_a_row = 0
         self._limited_in_a_row = 0
+        self.replayed = 0  # of the events collect_events() gave last: how many replay
         self._bucket = TokenBucket(settings.frame_rate, settings.frame_burst, monotonic())
 
     def __repr__(self) -> str:
@@ -248,9 +250,11 @@ class StreamSession:
             return
         position = await self._log.locate(plan_id, frame.last_event_id)
         if isinstance(position, ResyncNeeded):
+            self._metrics.subscribe_answered(frame.last_event_id, position.reason)
             snapshot_head = position.snapshot.head
             cursor = snapshot_head.seq if snapshot_head else 0
         else:
+            self._metrics.subscribe_answered(frame.last_event_id, None)
             cursor = position.after_seq
         # protocol §3: a second subscribe replaces the first and replays anew.
         self._drop_subscription(plan_id)
@@ -263,7 +267,7 @@ class StreamSession:
         self._metrics.subscriptions += 1
         self._fanout.add(plan_id, self)
         head = await self._log.head(plan_id)
-        sub.known_head = max(sub.known_head, head.seq if head else 0)
+        sub.known_head = sub.replay_until = max(sub.known_head, head.seq if head else 0)
         if isinstance(position, ResyncNeeded):
             answer = resync_text(frame.id, position, self._settings.max_frame_bytes)
         else:
@@ -315,8 +319,9 @@ class StreamSession:
         tell the client with a ``resync`` ``stream_reset`` whose snapshot has no
         head, then send the new stream from its seq 1, instead of skipping its
         first events as already sent."""
-        sub.cursor = sub.sent_seq = 0
+        sub.cursor = sub.sent_seq = sub.replay_until = 0  # the new stream is live
         sub.sent_event_id = None
+        self._metrics.resync_sent(ResyncReason.STREAM_RESET)
         reset = ResyncNeeded(ResyncReason.STREAM_RESET, PlanSnapshot(plan_id=sub.plan_id))
         self._enqueue(Outgoing(resync_text(None, reset, self._settings.max_frame_bytes)))
 
@@ -365,6 +370,7 @@ class StreamSession:
         budget = self._settings.batch_max_events
         room = self._settings.max_frame_bytes - len(BATCH_PREFIX) - len(BATCH_SUFFIX)
         texts: list[str] = []
+        self.replayed = 0
         for sub in tuple(self.subs.values()):
             if not sub.active or sub.cursor >= sub.known_head:
                 continue
@@ -390,6 +396,7 @@ class StreamSession:
             texts.extend([item.json for item in stored[:take]])
             room -= size
             last = stored[take - 1]
+            self.replayed += max(0, min(last.seq, sub.replay_until) - sub.cursor)
             sub.cursor = sub.sent_seq = last.seq
             sub.sent_event_id = last.event_id
             if take < len(stored) or len(texts) >= budget:

@@ -36,6 +36,7 @@ from planstream.errors import (
 from planstream.negotiation import check_hello, client_versions
 from planstream.redaction import install_redaction, is_header_safe
 from planstream.schema.frames import SUBPROTOCOL, HelloFrame
+from planstream.transport.frame_tap import FrameTap
 
 __all__ = [
     "SessionHello",
@@ -105,7 +106,7 @@ class SessionHello:
 class WebSocketSession:
     """One open connection whose ``hello`` was accepted."""
 
-    __slots__ = ("_connection", "_has_token_provider", "hello", "max_frame_bytes")
+    __slots__ = ("_connection", "_has_token_provider", "_tap", "hello", "max_frame_bytes")
 
     def __init__(
         self,
@@ -114,11 +115,13 @@ class WebSocketSession:
         *,
         has_token_provider: bool,
         max_frame_bytes: int = 0,
+        tap: FrameTap | None = None,
     ) -> None:
         self._connection = connection
         self.hello = SessionHello.of(hello)
         self._has_token_provider = has_token_provider
         self.max_frame_bytes = max_frame_bytes  # for the error when we refuse a frame
+        self._tap = tap  # the frame tap (debug_frames), None when off
 
     def __repr__(self) -> str:
         return f"WebSocketSession(session_id={self.hello.session_id!r})"
@@ -130,7 +133,10 @@ class WebSocketSession:
             TransportFailedError: the connection closed or dropped.
         """
         with self.receiving():
-            return await self._connection.recv()
+            raw = await self._connection.recv()
+        if self._tap is not None:
+            self._tap.received(raw)
+        return raw
 
     @property
     def receiver(self) -> Callable[[], Awaitable[str | bytes]]:
@@ -138,8 +144,11 @@ class WebSocketSession:
 
         Awaited directly it saves :meth:`recv`'s coroutine frame per message
         (a few % of a small frame's cost); await it only inside
-        :meth:`receiving`, which translates the connection's end.
+        :meth:`receiving`, which translates the connection's end. With the
+        frame tap on, it is wrapped to log each message.
         """
+        if self._tap is not None:
+            return self._tap.receiver(self._connection.recv)
         return self._connection.recv
 
     @contextmanager
@@ -149,6 +158,7 @@ class WebSocketSession:
         try:
             yield
         except ConnectionClosed as exc:
+            self._tap_closed(exc)
             raise TransportFailedError(
                 _closed_verdict(
                     exc,
@@ -159,13 +169,18 @@ class WebSocketSession:
 
     async def send(self, text: str) -> None:
         """Send one text frame."""
+        if self._tap is not None:
+            self._tap.sent(text)
         with self._translate():
             await self._connection.send(text)
 
     async def ping(self) -> asyncio.Future[float]:
         """Send a WebSocket ping; return a future of the round trip, set on the pong."""
         with self._translate():
-            return asyncio.ensure_future(await self._connection.ping())
+            pong = asyncio.ensure_future(await self._connection.ping())
+        if self._tap is not None:
+            self._tap.ping(pong)
+        return pong
 
     def abort(self) -> None:
         """Drop the connection at once (a dead peer): a pending :meth:`recv` fails."""
@@ -184,6 +199,8 @@ class WebSocketSession:
         before dropping the connection (a silent peer never answers); None
         waits as long as websockets' ``close_timeout``.
         """
+        if self._tap is not None and self._connection.close_code is None:
+            self._tap.closing(code, reason)
         try:
             async with asyncio.timeout(answer_within):
                 await self._connection.close(code, reason)
@@ -192,11 +209,16 @@ class WebSocketSession:
         except (OSError, ConnectionClosed):
             pass  # already gone: nothing to close
 
+    def _tap_closed(self, exc: ConnectionClosed) -> None:
+        if self._tap is not None:
+            self._tap.closed(exc.rcvd)
+
     @contextmanager
     def _translate(self) -> Iterator[None]:
         try:
             yield
         except ConnectionClosed as exc:
+            self._tap_closed(exc)
             raise TransportFailedError(
                 _closed_verdict(exc, has_token_provider=self._has_token_provider)
             ) from None
@@ -213,12 +235,15 @@ async def open_websocket(
     open_timeout: float,
     compression: bool = False,
     ssl_context: ssl.SSLContext | None = None,
+    debug_frames: bool = False,
 ) -> WebSocketSession:
     """Connect, offer ``planstream.v1`` with the bearer token, accept ``hello``.
 
     ``ssl_context`` is the TLS context of a ``wss://`` URL (None: websockets'
     default, verifying against the system's CA store). websockets logs the
     request headers at DEBUG: the redacting filter is installed first.
+    ``debug_frames``: log every frame of the connection
+    (:mod:`~planstream.transport.frame_tap`).
 
     Raises:
         TransportFailedError: the attempt failed; its verdict classifies why
@@ -227,6 +252,7 @@ async def open_websocket(
     """
     install_redaction()
     headers = bearer_headers(token)
+    tap = FrameTap(url, token) if debug_frames else None
     tls: dict[str, Any] = (
         {} if ssl_context is None else {"ssl": ssl_context}
     )  # ws:// refuses an ssl argument
@@ -245,6 +271,8 @@ async def open_websocket(
         )
     except InvalidStatus as exc:
         response = exc.response
+        if tap is not None:
+            tap.refused(response.status_code, bytes(response.body or b""))
         raise TransportFailedError(
             classify_http_status(
                 response.status_code,
@@ -269,7 +297,7 @@ async def open_websocket(
             detail="the server selected no common subprotocol",
         )
         raise TransportFailedError(Verdict(VerdictKind.FATAL, error))
-    hello = await _accept_hello(connection, open_timeout, max_frame_bytes, has_token_provider)
+    hello = await _accept_hello(connection, open_timeout, max_frame_bytes, has_token_provider, tap)
     # The handshake's headers (~3.5 KiB) are not needed once the connection is
     # open; an idle connection should not keep them. (The response object stays:
     # websockets reads "handshake done" from its presence.)
@@ -277,18 +305,30 @@ async def open_websocket(
         if message is not None:
             message.headers.clear()
     return WebSocketSession(
-        connection, hello, has_token_provider=has_token_provider, max_frame_bytes=max_frame_bytes
+        connection,
+        hello,
+        has_token_provider=has_token_provider,
+        max_frame_bytes=max_frame_bytes,
+        tap=tap,
     )
 
 
 async def _accept_hello(
-    connection: ClientConnection, seconds: float, max_frame_bytes: int, has_token_provider: bool
+    connection: ClientConnection,
+    seconds: float,
+    max_frame_bytes: int,
+    has_token_provider: bool,
+    tap: FrameTap | None,
 ) -> HelloFrame:
     """Read and check the first frame (protocol §2); close with 4006 if incompatible."""
     try:
         async with asyncio.timeout(seconds):
             raw = await connection.recv()
+        if tap is not None:
+            tap.received(raw)
     except ConnectionClosed as exc:
+        if tap is not None:
+            tap.closed(exc.rcvd)
         raise TransportFailedError(
             _closed_verdict(exc, has_token_provider=has_token_provider)
         ) from None
@@ -304,6 +344,8 @@ async def _accept_hello(
                 detail="expected hello",
             )
         check_hello(frame)
+        if tap is not None:
+            tap.named(frame.session_id)
     except ProtocolError as exc:
         error = (
             exc

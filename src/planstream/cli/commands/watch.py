@@ -34,6 +34,12 @@ __all__ = ["watch"]
     show_envvar=True,
     help="Give up if the first connection takes longer, s (0: wait for ever).",
 )
+@click.option(
+    "--debug-frames",
+    is_flag=True,
+    help="Log every WebSocket frame in and out on stderr (size-capped, tokens redacted), "
+    "for bug reports; stdout stays as it is. Same as PLANSTREAM_DEBUG_FRAMES=1.",
+)
 @debug_option
 def watch(
     plan_ids: tuple[str, ...],
@@ -45,6 +51,7 @@ def watch(
     as_json: bool,
     must_exist: bool,
     connect_timeout: float,
+    debug_frames: bool,
     debug: bool,
 ) -> None:
     """Watch plans live; exit 0 if every plan succeeded, 1 if one failed or
@@ -67,6 +74,7 @@ def watch(
                 connect_timeout=connect_timeout,
                 ca_file=ca_file,
                 must_exist=must_exist,
+                debug_frames=debug_frames,
             )
         )
 
