@@ -20,7 +20,7 @@ import asyncio
 import logging
 import ssl as _ssl
 from collections.abc import AsyncIterator, Callable, Sequence
-from typing import Any, Self, overload
+from typing import TYPE_CHECKING, Any, Self, overload
 
 from planstream.backoff import ModuleRandom, RandomSource
 from planstream.client.arguments import settings_with_arguments
@@ -38,6 +38,7 @@ from planstream.client.inbox import DeliveryObserver, Subscription, Subscription
 from planstream.client.plan_api import DEFAULT_PAGE_SIZE, PlanApi, attach_when_known
 from planstream.client.router_signals import ConnectionSignals
 from planstream.client.stats import ClientStats, StateChange
+from planstream.client.telemetry import ClientTelemetry
 from planstream.client.token_source import TokenProvider
 from planstream.closing import AsyncClosing
 from planstream.connection_state import ConnectionState
@@ -49,6 +50,9 @@ from planstream.schema.http import PlanSummary
 from planstream.schema.limits import check_stream_ids
 from planstream.schema.snapshot import PlanSnapshot
 from planstream.settings import ClientSettings
+
+if TYPE_CHECKING:
+    from opentelemetry.metrics import MeterProvider
 
 __all__ = ["PlanStreamClient", "StateHook"]
 
@@ -78,6 +82,8 @@ class PlanStreamClient(AsyncClosing):
             for reproducible delays).
         ssl: a ready :class:`ssl.SSLContext` for ``wss://`` and the ``https://``
             polling fallback (overrides ``settings.ssl``; see docs/security.md).
+        meter_provider: an OpenTelemetry ``MeterProvider`` for the client's metrics
+            (None: the global one, if set; docs/guide/observability.md).
     """
 
     __slots__ = (
@@ -85,12 +91,14 @@ class PlanStreamClient(AsyncClosing):
         "_closed",
         "_engine",
         "_engine_task",
+        "_meter_provider",
         "_observers",
         "_plan_api",
         "_rng",
         "_router",
         "_state_hooks",
         "_tasks",
+        "_telemetry",
         "_token_provider",
         "settings",
     )
@@ -107,6 +115,7 @@ class PlanStreamClient(AsyncClosing):
         on_error: ErrorHook | None = None,
         rng: RandomSource | None = None,
         ssl: _ssl.SSLContext | None = None,
+        meter_provider: MeterProvider | None = None,
     ) -> None:
         settings = settings_with_arguments(settings, url=url, urls=urls, token=token, ssl=ssl)
         self.settings = settings
@@ -123,6 +132,8 @@ class PlanStreamClient(AsyncClosing):
         self._plan_api: PlanApi | None = None
         #: Told of every subscription's progress (inbox.DeliveryObserver).
         self._observers: tuple[DeliveryObserver, ...] = ()
+        self._meter_provider = meter_provider
+        self._telemetry: ClientTelemetry | None = None
         self._closed = False
 
     def __repr__(self) -> str:
@@ -148,6 +159,10 @@ class PlanStreamClient(AsyncClosing):
             rng=self._rng,
             on_state_change=self._state_changed,
         )
+        self._telemetry = ClientTelemetry.start(self._meter_provider, self._router, self._engine)
+        if self._telemetry is not None:
+            self._observers += (self._telemetry,)
+            self._state_hooks.append(self._telemetry.state_changed)
         self._tasks = asyncio.TaskGroup()
         await self._tasks.__aenter__()
         self._engine_task = self._tasks.create_task(
@@ -173,6 +188,8 @@ class PlanStreamClient(AsyncClosing):
             await self._tasks.__aexit__(None, None, None)
         if self._plan_api is not None:
             await self._plan_api.aclose()
+        if self._telemetry is not None:
+            self._telemetry.close()
         logger.info("client closed")
 
     async def wait_open(self) -> None:
