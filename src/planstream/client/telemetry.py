@@ -262,7 +262,6 @@ class ClientTelemetry:
         "_since",
         "_state",
         "_times",
-        "closed",
         "instruments",
     )
 
@@ -282,7 +281,6 @@ class ClientTelemetry:
         self._state = driver.state
         self._since = clock()
         self._times: StateTimes = {}
-        self.closed = False
         instruments.join(self)
 
     @classmethod
@@ -297,13 +295,12 @@ class ClientTelemetry:
         return cls(ClientInstruments.of(*in_use), router, driver)
 
     def close(self) -> None:
-        """The client closed: its last figures stay in the totals, nothing reads it."""
-        if not self.closed:
-            self.instruments.leave(self)
+        """The client closed (once): its last figures stay in the totals, and
+        nothing reads it any more."""
+        self.instruments.leave(self)
 
     def detach(self) -> None:
         """Let the client go (called by :meth:`ClientInstruments.leave`, lock held)."""
-        self.closed = True
         self._router = self._driver = None
 
     # --- DeliveryObserver (planstream.client.inbox) -------------------------------------
@@ -321,10 +318,9 @@ class ClientTelemetry:
     # --- the connection state --------------------------------------------------------
 
     def state_changed(self, change: StateChange) -> None:
-        """A state hook of the client: the time in the state left is added up."""
+        """A state hook of the client: the time in the state left is added up
+        (none comes after :meth:`close`: the client's connection task is over)."""
         with self.instruments.lock:
-            if self.closed:
-                return
             now = self._clock()
             _add_times(self._times, {self._state: now - self._since})
             self._state, self._since = change.state, now
