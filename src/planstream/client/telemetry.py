@@ -137,17 +137,24 @@ def meter_in_use(provider: MeterProvider | None) -> tuple[MeterProvider, Meter] 
     no-op provider or meter."""
     try:
         from opentelemetry import metrics
-        from opentelemetry.metrics._internal import _ProxyMeterProvider
     except ImportError:
         return None
     if provider is None:
         provider = metrics.get_meter_provider()
-        # The API's placeholder until an application sets a provider: a client
-        # entered before that measures nothing (and pays nothing per event).
-        if isinstance(provider, _ProxyMeterProvider):
+        if _is_placeholder(provider):
             return None
     meter = provider.get_meter(METER_NAME, __version__)
     return None if isinstance(meter, metrics.NoOpMeter) else (provider, meter)
+
+
+def _is_placeholder(provider: MeterProvider) -> bool:
+    """Whether ``provider`` is the API's stand-in until an application sets one:
+    a client entered before that measures nothing (and pays nothing per event)."""
+    try:
+        from opentelemetry.metrics._internal import _ProxyMeterProvider
+    except ImportError:  # pragma: no cover - an API that moved it: assume one is set
+        return False
+    return isinstance(provider, _ProxyMeterProvider)
 
 
 class ClientInstruments:
