@@ -14,7 +14,8 @@ interleaved rounds so each sees the same machine load:
 For each: events/s (wall clock) and CPU time per event of the client's process
 (steadier on a loaded machine), best of the rounds.
 
-Run: ``python benchmarks/client_metrics_bench.py [ROUNDS]`` (default 3).
+Run: ``python benchmarks/client_metrics_bench.py [ROUNDS]`` (default 3), with the
+``test`` extra installed (it has the OpenTelemetry SDK).
 """
 
 from __future__ import annotations
@@ -24,23 +25,30 @@ import sys
 import time
 from typing import Any
 
-from client_bench import EVENTS, PLAN_ID, frame_server
-from opentelemetry.sdk.metrics import MeterProvider
-from opentelemetry.sdk.metrics.export import InMemoryMetricReader
-from opentelemetry.sdk.metrics.view import DropAggregation, View
-
 from planstream import ClientSettings, PlanStreamClient
+
+try:  # asv imports this module as benchmarks.client_metrics_bench (it has no asv benchmark)
+    from .client_bench import EVENTS, PLAN_ID, frame_server
+except ImportError:  # run as a script: benchmarks/ is on sys.path
+    from client_bench import EVENTS, PLAN_ID, frame_server  # type: ignore[no-redef]
 
 MODES = ("none", "sdk", "sdk-drop")
 
 
-def provider_of(mode: str) -> tuple[Any, InMemoryMetricReader | None]:
+def provider_of(mode: str) -> tuple[Any, Any]:
+    """(meter provider, its reader) of ``mode``: the SDK (the ``test`` extra) only here,
+    so asv, which imports every module of benchmarks/, needs no OpenTelemetry."""
     if mode == "none":
         return None, None
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+    from opentelemetry.sdk.metrics.view import DropAggregation, View
+
     reader = InMemoryMetricReader()
     views = []
     if mode == "sdk-drop":
-        views = [View(instrument_name="planstream.client.delivery.lag", aggregation=DropAggregation())]
+        lag = "planstream.client.delivery.lag"
+        views = [View(instrument_name=lag, aggregation=DropAggregation())]
     return MeterProvider(metric_readers=[reader], views=views), reader
 
 
@@ -59,7 +67,8 @@ async def run_client(url: str, events: int, mode: str) -> tuple[float, float]:
         elapsed = time.perf_counter() - started
         if reader is not None:
             data = reader.get_metrics_data()
-            assert data is not None and data.resource_metrics, "nothing was collected"
+            if data is None or not data.resource_metrics:
+                raise AssertionError("nothing was collected")
     cpu = time.process_time() - cpu_started
     if received != events:
         raise AssertionError(f"received {received} of {events} events")
