@@ -82,8 +82,7 @@ class PlanStreamClient(AsyncClosing):
             for reproducible delays).
         ssl: a ready :class:`ssl.SSLContext` for ``wss://`` and the ``https://``
             polling fallback (overrides ``settings.ssl``; see docs/security.md).
-        meter_provider: an OpenTelemetry ``MeterProvider`` for the client's metrics
-            (None: the global one, if set; docs/guide/observability.md).
+        meter_provider: an OpenTelemetry ``MeterProvider`` for metrics (None: the global one).
     """
 
     __slots__ = (
