@@ -102,6 +102,22 @@ Feature: Client metrics through OpenTelemetry
     And the client metric "planstream.client.subscriptions" has no data point
     And the connection times no longer grow once both clients are closed
 
+  Scenario: A periodic reader collects from its own thread while the stream flows through drops
+    Given a reference server whose memory log survives restarts, with settings
+      | setting          | value |
+      | batch_max_events | 1     |
+    And a resilience fault proxy in front of the server with faults
+      | fault       | value |
+      | abort_after | 150   |
+    And a meter provider whose periodic reader exports every 10 ms from its own thread
+    And a metered client connected through the resilience fault proxy
+    When the metered client starts reading plan "flow"
+    And 1000 resilience log events and a "succeeded" status are published to plan "flow" in chunks of 100 while it streams
+    And the metered client has taken 1001 items of plan "flow"
+    And the periodic reader exports once more
+    Then the periodic reader exported at least 5 times and no instrument callback failed
+    And its last export counted 1001 events delivered, 1001 lags and the metered client's reconnects
+
   Scenario: A no-op provider adds no observer; a provider that takes no weak reference still gets the metrics
     Given a reference server whose memory log survives restarts
     And 3 resilience log events and a "succeeded" status are published to plan "job"

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import math
 import random
 import sys
@@ -24,9 +25,11 @@ import parse
 from behave import given, register_type, then, when
 from opentelemetry.metrics import NoOpMeterProvider
 from opentelemetry.sdk.metrics import MeterProvider
-from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+from opentelemetry.sdk.metrics.export import InMemoryMetricReader, PeriodicExportingMetricReader
 from support.client_metrics_support import (
     ATTRIBUTES,
+    CountingExporter,
+    ErrorRecords,
     MeteredClient,
     MetricsReading,
     UnreferenceableProvider,
@@ -78,6 +81,24 @@ def step_meter_provider(context: Any) -> None:
 
     async def shut_down() -> None:
         context.meter_provider.shutdown()
+
+    on_cleanup(context, shut_down)
+
+
+@given("a meter provider whose periodic reader exports every {interval:d} ms from its own thread")
+def step_periodic_provider(context: Any, interval: int) -> None:
+    context.meter_made = time.time()
+    context.meter_exporter = CountingExporter()
+    reader = PeriodicExportingMetricReader(context.meter_exporter, export_interval_millis=interval)
+    context.meter_provider = MeterProvider(metric_readers=[reader])
+    # The SDK logs (and swallows) an exception of an instrument's callback here.
+    sdk_logger = logging.getLogger("opentelemetry.sdk.metrics._internal.instrument")
+    context.meter_errors = ErrorRecords()
+    sdk_logger.addHandler(context.meter_errors)
+
+    async def shut_down() -> None:
+        sdk_logger.removeHandler(context.meter_errors)
+        await asyncio.to_thread(context.meter_provider.shutdown)
 
     on_cleanup(context, shut_down)
 
@@ -291,6 +312,31 @@ def step_state_times_frozen(context: Any) -> None:
     after: MetricsReading = context.client_metrics
     assert before.state_times() == after.state_times(), (before.state_times(), after.state_times())
     assert set(after.state_times()) >= {"connecting", "open", "closed"}, after.state_times()
+
+
+@when("the periodic reader exports once more")
+def step_periodic_flush(context: Any) -> None:
+    assert context.meter_provider.force_flush(10_000)
+
+
+@then("the periodic reader exported at least {count:d} times and no instrument callback failed")
+def step_periodic_exports(context: Any, count: int) -> None:
+    exporter: CountingExporter = context.meter_exporter
+    assert exporter.exports >= count, exporter.exports
+    failures = [record.getMessage() for record in context.meter_errors.records]
+    assert failures == [], failures
+
+
+@then(
+    "its last export counted {events:d} events delivered, {lags:d} lags"
+    " and the metered client's reconnects"
+)
+def step_periodic_last_export(context: Any, events: int, lags: int) -> None:
+    reading = MetricsReading(context.meter_exporter.last, (0.0, 0.0))
+    assert reading.value("planstream.client.events_delivered") == events, reading
+    assert reading.histogram("planstream.client.delivery.lag").count == lags, reading
+    reconnects = reading.value("planstream.client.reconnects")
+    assert reconnects == _stat(context, "reconnects") >= 1, reconnects
 
 
 # --- providers that record nothing, or cannot be shared ---------------------------------------

@@ -10,17 +10,30 @@ by instrument name and attributes in one collection.
 
 from __future__ import annotations
 
+import logging
 import random
 import time
 from typing import Any
 
 from opentelemetry.metrics import MeterProvider
-from opentelemetry.sdk.metrics.export import HistogramDataPoint, MetricsData
+from opentelemetry.sdk.metrics.export import (
+    HistogramDataPoint,
+    MetricExporter,
+    MetricExportResult,
+    MetricsData,
+)
 
 from planstream import ClientSettings, PlanStreamClient
 from support.client_resilience_support import ResilientClient
 
-__all__ = ["ATTRIBUTES", "MeteredClient", "MetricsReading", "UnreferenceableProvider"]
+__all__ = [
+    "ATTRIBUTES",
+    "CountingExporter",
+    "ErrorRecords",
+    "MeteredClient",
+    "MetricsReading",
+    "UnreferenceableProvider",
+]
 
 #: Attribute names of the step texts, by the word the steps use.
 ATTRIBUTES = {"outcome": "planstream.resume.outcome", "state": "planstream.connection.state"}
@@ -105,3 +118,37 @@ class UnreferenceableProvider:
         attributes: Any = None,
     ) -> Any:
         return self._inner.get_meter(name, version, schema_url, attributes)
+
+
+class CountingExporter(MetricExporter):
+    """A metric exporter that keeps the last export and counts them (a
+    PeriodicExportingMetricReader calls it from the reader's own thread)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.exports = 0
+        self.last: MetricsData | None = None
+
+    def export(
+        self, metrics_data: MetricsData, timeout_millis: float = 10_000, **kwargs: Any
+    ) -> MetricExportResult:
+        self.exports += 1
+        self.last = metrics_data
+        return MetricExportResult.SUCCESS
+
+    def force_flush(self, timeout_millis: float = 10_000) -> bool:
+        return True
+
+    def shutdown(self, timeout_millis: float = 30_000, **kwargs: Any) -> None:
+        """Nothing to release."""
+
+
+class ErrorRecords(logging.Handler):
+    """Keeps the ERROR records of a logger (the SDK logs a failed callback there)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
