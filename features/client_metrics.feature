@@ -16,6 +16,7 @@ Feature: Client metrics through OpenTelemetry
       | fault           | value |
       | abort_after     | 40    |
       | duplicate_every | 7     |
+      | swap_every      | 11    |
     And a meter provider with an in-memory metric reader
     And 199 resilience log events and a "succeeded" status are published to plan "job"
     And a metered client connected through the resilience fault proxy
@@ -25,8 +26,11 @@ Feature: Client metrics through OpenTelemetry
     And the client metric "planstream.client.resumes" with outcome "exact" is at least the metered client's stat "reconnects"
     And the client metric "planstream.client.resumes" with outcome "resync" is 0
     And the client metric "planstream.client.duplicates_dropped" is at least 20 and equals the metered client's stat "duplicates_dropped"
+    And the client metric "planstream.client.events_reordered" is at least 5 and equals the metered client's stat "reordered"
     And the client metric "planstream.client.events_delivered" is 200
     And the client metric "planstream.client.resyncs" is 0
+    And the client metric "planstream.client.frames_rejected" is 0
+    And the client metric "planstream.client.polls" is 0
     And the lag histogram counted the 200 events taken, each lag between 0 and the time since the meter provider was made
     And the connection times add up to the metered client's lifetime
     And the connection spent some time "open" and some time "reconnecting"

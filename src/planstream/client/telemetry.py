@@ -94,6 +94,24 @@ _COUNTERS: Final = (
         (("events_delivered", None),),
     ),
     (
+        "planstream.client.events_reordered",
+        "{event}",
+        "Events that arrived early and were held back until their turn",
+        (("reordered", None),),
+    ),
+    (
+        "planstream.client.frames_rejected",
+        "{frame}",
+        "Frames that could not be decoded and were skipped",
+        (("frames_rejected", None),),
+    ),
+    (
+        "planstream.client.polls",
+        "{poll}",
+        "HTTP polls answered while falling back from WebSocket",
+        (("polls", None),),
+    ),
+    (
         "planstream.client.slow_consumer_rewinds",
         "{rewind}",
         "Times a subscriber fell queue_size behind and was re-subscribed",
@@ -354,6 +372,9 @@ class ClientTelemetry:
             "duplicates_dropped": sequencer.duplicates_dropped,
             "resyncs": sequencer.resyncs,
             "events_delivered": sequencer.delivered,
+            "reordered": sequencer.reordered,
+            "frames_rejected": driver.counters.frames_rejected,
+            "polls": driver.counters.polls,
             "slow_consumer_rewinds": router.rewinds,
         }
 
