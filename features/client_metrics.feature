@@ -137,10 +137,17 @@ Feature: Client metrics through OpenTelemetry
     Then the program's client entered before had no delivery observer
     And the program's global meter provider saw 4 events delivered and 4 lags
 
-  Scenario: Without OpenTelemetry importable the client streams, measures nothing and imports none of it
+  Scenario Outline: <Without> OpenTelemetry the client streams, measures nothing and imports none of it
     Given a reference server whose memory log survives restarts
     And 3 resilience log events and a "succeeded" status are published to plan "job"
-    When a program that cannot import opentelemetry reads plan "job" with a client
+    When a program that <program> reads plan "job" with a client
     Then the program took 4 items, had no delivery observer and loaded no opentelemetry module
+
+    Examples:
+      | Without                               | program                                                   |
+      | Without                               | cannot import opentelemetry, though a provider is named,  |
+      | With the API installed but never used | never imports opentelemetry nor names a provider          |
+
+  Scenario: Importing the client imports nothing of OpenTelemetry
     When "import planstream.client.client; import planstream.client.telemetry" runs in a fresh interpreter
     Then it loaded none of "opentelemetry"

@@ -427,9 +427,20 @@ def step_program_global_saw(context: Any, events: int, lags: int) -> None:
     assert context.metrics_program["taken"] == 2 * events, context.metrics_program
 
 
-@when('a program that cannot import opentelemetry reads plan "{plan_id}" with a client')
+@when(
+    'a program that cannot import opentelemetry, though a provider is named, reads plan "{plan_id}"'
+    " with a client"
+)
 def step_program_no_otel(context: Any, plan_id: str) -> None:
     _run_program(context, "no-otel", plan_id)
+
+
+@when(
+    'a program that never imports opentelemetry nor names a provider reads plan "{plan_id}"'
+    " with a client"
+)
+def step_program_otel_unused(context: Any, plan_id: str) -> None:
+    _run_program(context, "unused", plan_id)
 
 
 @then(

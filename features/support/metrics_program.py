@@ -3,7 +3,11 @@ one plan to its end, with OpenTelemetry unavailable or with the global provider.
 
 ``python metrics_program.py no-otel URL PLAN``: a ``sys.meta_path`` finder
 refuses every ``opentelemetry`` module first (as if the extra were not
-installed); the client reads the plan with the default ``meter_provider``.
+installed), and ``OTEL_PYTHON_METER_PROVIDER`` names a provider, so the client
+tries to import the API; it reads the plan with the default ``meter_provider``.
+
+``python metrics_program.py unused URL PLAN``: the API is installed, but
+nothing imports it and no provider is named: the client reads the plan.
 
 ``python metrics_program.py global URL PLAN``: one client is entered before the
 program sets the global MeterProvider (an SDK one with an InMemoryMetricReader)
@@ -19,6 +23,7 @@ import asyncio
 import importlib.abc
 import importlib.machinery
 import json
+import os
 import sys
 from collections.abc import Sequence
 from types import ModuleType
@@ -80,6 +85,10 @@ def main() -> None:
     mode, url, plan_id = sys.argv[1:4]
     if mode == "no-otel":
         sys.meta_path.insert(0, RefuseOpenTelemetry())
+        os.environ["OTEL_PYTHON_METER_PROVIDER"] = "sdk"
+        result = asyncio.run(without_otel(url, plan_id))
+    elif mode == "unused":
+        os.environ.pop("OTEL_PYTHON_METER_PROVIDER", None)
         result = asyncio.run(without_otel(url, plan_id))
     else:
         result = asyncio.run(with_global_provider(url, plan_id))

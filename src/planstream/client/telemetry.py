@@ -9,21 +9,21 @@ deliver lag as a histogram recorded as the user is handed each event (the
 connection state from the state changes; the inbox depth when collected.
 docs/guide/observability.md lists every instrument.
 
-Without ``meter_provider`` the global provider is used if ``opentelemetry-api``
-is importable and an application has set one; otherwise nothing is measured,
-no observer is added to the hot path, and nothing of OpenTelemetry is imported.
+Without ``meter_provider`` the global provider is used if an application set
+one; otherwise nothing is measured and no observer joins the hot path.
 
-OpenTelemetry keeps the callbacks of an instrument's first creation only (a
-second ``create_observable_counter`` of the same name on the same meter
-returns the first instrument). So the instruments of one provider are created
-once, as :class:`ClientInstruments`, and every client using that provider
-joins them: the figures are the sums over the process's clients, and a closed
-client's last counts stay in the totals (counters never go down), while its
-callbacks stop reading it.
+OpenTelemetry keeps the callbacks of an instrument's first creation only (the
+same name again on the same meter returns the first instrument). So the
+instruments of one provider are created once, as :class:`ClientInstruments`,
+and its clients join them: the figures are sums over the process's clients; a
+closed client's last counts stay in them (counters never go down), and
+nothing reads the closed client any more.
 """
 
 from __future__ import annotations
 
+import os
+import sys
 import threading
 import time
 import weakref
@@ -51,6 +51,8 @@ METER_NAME: Final = "planstream"
 OUTCOME: Final = "planstream.resume.outcome"
 #: Attribute of ``planstream.client.connection.time``: a ConnectionState value.
 STATE: Final = "planstream.connection.state"
+#: The environment variable that names the global MeterProvider (OpenTelemetry's).
+_PROVIDER_VARIABLE: Final = "OTEL_PYTHON_METER_PROVIDER"
 #: Bucket boundaries of the lag histogram, s (advice: a View may change them).
 LAG_BUCKETS: Final = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
@@ -131,7 +133,7 @@ def _add_times(times: StateTimes, more: Mapping[ConnectionState, float]) -> None
 
 
 def _deepest(depths: list[int]) -> int:
-    return max(depths, default=0)
+    return max(depths, default=0)  # (no inbox at all: 0)
 
 
 #: The observable figures over the subscriptions' inboxes: name, unit,
@@ -143,16 +145,18 @@ _INBOX_FIGURES: Final = (
     ("planstream.client.inbox.depth", "{event}", "Items waiting in the fullest inbox", _deepest),
 )
 
-#: One weak entry per MeterProvider that clients measure into (see the module
-#: docstring); a cache keyed by the user's object, it dies with the provider.
+#: The instruments per MeterProvider (see the module docstring): a cache keyed
+#: weakly by the user's provider.
 _SHARED: weakref.WeakKeyDictionary[object, ClientInstruments] = weakref.WeakKeyDictionary()
 _SHARED_LOCK: Final = threading.Lock()
 
 
 def meter_in_use(provider: MeterProvider | None) -> tuple[MeterProvider, Meter] | None:
     """``provider`` (None: the global one) and its ``planstream`` meter, or None
-    when nothing would record: no OpenTelemetry API, no provider set yet, a
-    no-op provider or meter."""
+    when nothing would record: no OpenTelemetry API, no provider set yet (a
+    client entered before one is set measures nothing), a no-op provider or meter."""
+    if provider is None and not _global_provider_possible():
+        return None
     try:
         from opentelemetry import metrics
     except ImportError:
@@ -165,9 +169,15 @@ def meter_in_use(provider: MeterProvider | None) -> tuple[MeterProvider, Meter] 
     return None if isinstance(meter, metrics.NoOpMeter) else (provider, meter)
 
 
+def _global_provider_possible() -> bool:
+    """Whether an application may have set a global provider: it imported the
+    API (``set_meter_provider`` lives there) or names one in the environment.
+    If not, nothing of OpenTelemetry is imported (its API takes ~25 ms)."""
+    return "opentelemetry.metrics" in sys.modules or bool(os.environ.get(_PROVIDER_VARIABLE))
+
+
 def _is_placeholder(provider: MeterProvider) -> bool:
-    """Whether ``provider`` is the API's stand-in until an application sets one:
-    a client entered before that measures nothing (and pays nothing per event)."""
+    """Whether ``provider`` is the API's stand-in until an application sets one."""
     try:
         from opentelemetry.metrics._internal import _ProxyMeterProvider
     except ImportError:  # pragma: no cover - an API that moved it: assume one is set
