@@ -50,6 +50,16 @@ Feature: A durable cursor resumes a restarted consumer where its user finished
     And a client with the checkpoint takes 1 item of plan "ck-explicit" after its event seq 1
     Then that client was handed seq 2
 
+  Scenario: watch() folds the whole plan and neither reads nor moves the checkpoint
+    Given a reference server
+    And plan "ck-watch" was published on the reference server: 1 steps, then "succeeded"
+    And a checkpoint file in a fresh directory
+    When a client with the checkpoint takes 2 items of plan "ck-watch"
+    And that client commits the item it holds, twice
+    And that client watches plan "ck-watch" to its end
+    Then the first state it watched holds seq 1 and the last one is "succeeded"
+    And the checkpoint row of plan "ck-watch" is at seq 2
+
   Scenario: A Resync's snapshot head is the position stored
     Given a reference server
     And plan "ck-resync" was published on the reference server: 1 steps, then "succeeded"

@@ -55,3 +55,4 @@ Feature: Every command and code block of the docs runs
       | docs/guide/scale_out.md           |
       | docs/dashboard.md                 |
       | docs/security.md                  |
+      | docs/guide/observability.md       |

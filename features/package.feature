@@ -98,9 +98,9 @@ Feature: The planstream package is tidy: a deliberate API, pure core, typed, one
       | planstream.router             |
       | planstream.channel            |
       | planstream.closing            |
-    And the modules forbidden in pure code are "asyncio, websockets, socket, time, threading, httpx"
+    And the modules forbidden in pure code are "asyncio, websockets, socket, time, threading, httpx, opentelemetry"
     When each pure planstream module is imported alone in a fresh interpreter
-    Then no pure planstream module loaded "asyncio, websockets, httpx, starlette, uvicorn"
+    Then no pure planstream module loaded "asyncio, websockets, httpx, starlette, uvicorn, opentelemetry"
     When every import statement of the pure planstream modules is read with ast
     Then the import check covered at least 19 pure modules, planstream.connection_state among them
     And no pure planstream module imports a forbidden module

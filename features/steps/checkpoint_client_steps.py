@@ -17,6 +17,7 @@ from support.servers import on_cleanup, run
 
 from planstream import ClientClosedError, ClientSettings
 from planstream.delivery import Resync
+from planstream.schema.snapshot import PlanSnapshot
 
 # --- in-process clients ---------------------------------------------------------
 
@@ -96,7 +97,7 @@ def when_commit_first(context: Any, plan_id: str) -> None:
 
 @then("the client's checkpoint says it is closed, naming its file, and closes again quietly")
 def then_checkpoint_closed(context: Any) -> None:
-    observer = context.taker.client._checkpoint  # the client's own (no public handle)
+    observer = context.taker.client._observing.checkpoint  # the client's own (no public handle)
     assert repr(observer) == (
         f"CheckpointObserver(CheckpointStore(path={str(context.checkpoint)!r}, closed), plans=0)"
     ), repr(observer)
@@ -152,6 +153,23 @@ def when_writer_lets_go(context: Any) -> None:
         taker.items.append(await anext(taker.stream))
 
     run(context, ask())
+
+
+@when('that client watches plan "{plan_id}" to its end')
+def when_watch(context: Any, plan_id: str) -> None:
+    async def fold() -> list[PlanSnapshot]:
+        return [state async for state in context.taker.client.watch(plan_id)]
+
+    context.watched = run(context, fold())
+
+
+@then('the first state it watched holds seq 1 and the last one is "{status}"')
+def then_watched(context: Any, status: str) -> None:
+    first, last = context.watched[0], context.watched[-1]
+    assert first.head is not None, first
+    assert first.head.seq == 1, first
+    assert last.status is not None, last
+    assert last.status.value == status, last
 
 
 @then("that client was handed seq {seq:d}")

@@ -114,3 +114,7 @@ class SequencerStats:
     repairs_delayed: int = 0
     plans_given_up: int = 0
     invalid_events: int = 0
+    #: Re-subscriptions from a known position answered by an exact replay /
+    #: by a resync (history lost): the resume hit rate (client telemetry).
+    resumes_exact: int = 0
+    resumes_resynced: int = 0

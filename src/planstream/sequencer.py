@@ -228,6 +228,8 @@ class Sequencer:
             return self._resync(
                 cursor, ResyncReason.STREAM_RESET, PlanSnapshot(plan_id=cursor.plan_id, head=head)
             )
+        if cursor.last_event_id is not None:  # resumed from a position: replayed exactly
+            self.stats.resumes_exact += 1
         if cursor.buffer and cursor.gap_deadline is None:
             cursor.gap_deadline = now + self.gap_timeout
             return _DEADLINE
@@ -393,6 +395,8 @@ class Sequencer:
     def _resync(
         self, cursor: PlanCursor, reason: ResyncReason, snapshot: PlanSnapshot
     ) -> SequencerOutput:
+        if cursor.last_event_id is not None:  # a resume from a position found no history
+            self.stats.resumes_resynced += 1
         cursor.rebase(snapshot.head)
         self.stats.resyncs += 1
         marker = Resync(plan_id=cursor.plan_id, reason=reason, snapshot=snapshot)

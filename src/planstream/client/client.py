@@ -20,21 +20,18 @@ import asyncio
 import logging
 import ssl as _ssl
 from collections.abc import AsyncIterator, Callable, Sequence
-from typing import TYPE_CHECKING, Any, Self, overload
+from typing import TYPE_CHECKING, Any, Self
 
 from planstream.backoff import ModuleRandom, RandomSource
 from planstream.client.arguments import settings_with_arguments
+from planstream.client.callback_methods import CallbackMethods
 from planstream.client.callbacks import (
-    AnyHandlerT,
     CallbackRegistry,
-    DeliveryT,
     ErrorHook,
-    ErrorHookT,
-    HandlerDecorator,
-    HandlerResultT,
 )
 from planstream.client.connection_driver import ConnectionDriver
-from planstream.client.inbox import DeliveryObserver, Subscription, SubscriptionInbox
+from planstream.client.inbox import Subscription, SubscriptionInbox
+from planstream.client.observers import SubscriptionObservers
 from planstream.client.plan_api import DEFAULT_PAGE_SIZE, PlanApi, attach_when_known
 from planstream.client.router_signals import ConnectionSignals
 from planstream.client.stats import ClientStats, StateChange
@@ -50,8 +47,8 @@ from planstream.schema.limits import check_stream_ids
 from planstream.schema.snapshot import PlanSnapshot
 from planstream.settings import ClientSettings
 
-if TYPE_CHECKING:  # imported when a checkpoint is set: sqlite3 costs the others nothing
-    from planstream.client.checkpoint import CheckpointObserver
+if TYPE_CHECKING:
+    from opentelemetry.metrics import MeterProvider
 
 __all__ = ["PlanStreamClient", "StateHook"]
 
@@ -60,7 +57,7 @@ logger = logging.getLogger("planstream.client")
 StateHook = Callable[[StateChange], Any]
 
 
-class PlanStreamClient(AsyncClosing):
+class PlanStreamClient(CallbackMethods, AsyncClosing):
     """Streams plan updates exactly once, in order, through drops and restarts.
 
     Args:
@@ -81,15 +78,16 @@ class PlanStreamClient(AsyncClosing):
             for reproducible delays).
         ssl: a ready :class:`ssl.SSLContext` for ``wss://`` and the ``https://``
             polling fallback (overrides ``settings.ssl``; see docs/security.md).
+        meter_provider: an OpenTelemetry ``MeterProvider`` for metrics (None: the global one).
     """
 
     __slots__ = (
         "_callbacks",
-        "_checkpoint",
         "_closed",
         "_engine",
         "_engine_task",
-        "_observers",
+        "_meter_provider",
+        "_observing",
         "_plan_api",
         "_rng",
         "_router",
@@ -111,6 +109,7 @@ class PlanStreamClient(AsyncClosing):
         on_error: ErrorHook | None = None,
         rng: RandomSource | None = None,
         ssl: _ssl.SSLContext | None = None,
+        meter_provider: MeterProvider | None = None,
     ) -> None:
         settings = settings_with_arguments(settings, url=url, urls=urls, token=token, ssl=ssl)
         self.settings = settings
@@ -125,9 +124,9 @@ class PlanStreamClient(AsyncClosing):
         self._tasks: asyncio.TaskGroup | None = None
         self._engine_task: asyncio.Task[None] | None = None
         self._plan_api: PlanApi | None = None
-        #: Told of every subscription's progress (inbox.DeliveryObserver).
-        self._observers: tuple[DeliveryObserver, ...] = ()
-        self._checkpoint: CheckpointObserver | None = None  # the durable cursor
+        self._meter_provider = meter_provider
+        #: The durable cursor and the metrics, told of every subscription's progress.
+        self._observing = SubscriptionObservers.none()
         self._closed = False
 
     def __repr__(self) -> str:
@@ -141,11 +140,6 @@ class PlanStreamClient(AsyncClosing):
         if self._tasks is not None or self._closed:
             raise PlanStreamError("a PlanStreamClient can be entered only once")
         settings = self.settings
-        if settings.checkpoint is not None:  # opened first: a bad file starts nothing
-            from planstream.client.checkpoint import CheckpointObserver, CheckpointStore
-
-            self._checkpoint = CheckpointObserver(CheckpointStore.open(settings.checkpoint))
-            self._observers += (self._checkpoint,)
         # Repairs of one plan back off like reconnects (planstream.repairs).
         sequencer = settings.sequencer.sequencer(settings.reconnect.policy(), self._rng)
         signals = ConnectionSignals()
@@ -158,6 +152,11 @@ class PlanStreamClient(AsyncClosing):
             rng=self._rng,
             on_state_change=self._state_changed,
         )
+        self._observing = SubscriptionObservers.start(
+            settings, self._meter_provider, self._router, self._engine
+        )
+        if self._observing.telemetry is not None:
+            self._state_hooks.append(self._observing.telemetry.state_changed)
         self._tasks = asyncio.TaskGroup()
         await self._tasks.__aenter__()
         self._engine_task = self._tasks.create_task(
@@ -183,8 +182,7 @@ class PlanStreamClient(AsyncClosing):
             await self._tasks.__aexit__(None, None, None)
         if self._plan_api is not None:
             await self._plan_api.aclose()
-        if self._checkpoint is not None:
-            self._checkpoint.store.close()
+        self._observing.close()
         logger.info("client closed")
 
     async def wait_open(self) -> None:
@@ -231,11 +229,24 @@ class PlanStreamClient(AsyncClosing):
                 (also a ``ValueError``); nothing was sent.
         """
         check_stream_ids(plan_id, last_event_id)
+        return self._subscribe(plan_id, last_event_id, follow, must_exist, durable=True)
+
+    def _subscribe(
+        self,
+        plan_id: str,
+        last_event_id: str | None,
+        follow: bool,
+        must_exist: bool,
+        *,
+        durable: bool,
+    ) -> Subscription:
+        """``durable``: start from and commit to the checkpoint (``watch()`` does not)."""
         engine = self._require_engine()
         router = self._router
         assert router is not None
-        if last_event_id is None and self._checkpoint is not None:  # resume after a restart
-            last_event_id = self._checkpoint.start_after(plan_id)
+        observing = self._observing
+        if last_event_id is None and durable:  # resume after a restart
+            last_event_id = observing.start_after(plan_id)
         inbox = SubscriptionInbox(
             plan_id, last_event_id=last_event_id, follow=follow, capacity=self.settings.queue_size
         )
@@ -252,7 +263,7 @@ class PlanStreamClient(AsyncClosing):
             rewind=router.rewind,
             detach=router.detach,
             start=start,
-            observers=self._observers,
+            observers=observing.durable if durable else observing.transient,
         )
 
     def watch(
@@ -270,7 +281,9 @@ class PlanStreamClient(AsyncClosing):
         self, plan_id: str, last_event_id: str | None, follow: bool
     ) -> AsyncIterator[PlanSnapshot]:
         state = PlanState(plan_id)
-        async with self.subscribe(plan_id, last_event_id=last_event_id, follow=follow) as stream:
+        # The whole history is folded: the durable cursor is neither read nor moved.
+        subscription = self._subscribe(plan_id, last_event_id, follow, False, durable=False)
+        async with subscription as stream:
             async for item in stream:
                 if isinstance(item, Resync):
                     state = PlanState.from_snapshot(item.snapshot)
@@ -295,76 +308,6 @@ class PlanStreamClient(AsyncClosing):
                 self.settings, token_provider=self._token_provider, rng=self._rng
             )
         return self._plan_api
-
-    # --- callbacks -----------------------------------------------------------------
-
-    @overload
-    def on(self, target: type[DeliveryT], /) -> HandlerDecorator[DeliveryT]: ...
-
-    @overload
-    def on(
-        self, target: type[DeliveryT], handler: Callable[[DeliveryT], HandlerResultT], /
-    ) -> Callable[[DeliveryT], HandlerResultT]: ...
-
-    def on(self, target: object, handler: object = None, /) -> Any:
-        """Call ``handler`` with every item of the model ``target`` while :meth:`run` streams.
-
-        ``target``: an event model (``StepStatusEvent``, ``UnknownEvent``, ...)
-        or ``Resync``, never a kind string, so mypy checks that ``handler``
-        (plain or async) takes it; :meth:`on_any` takes every item. Without
-        ``handler``, a decorator. A handler's exception is counted, logged with
-        its traceback at ERROR (on stderr if nothing else would show it) and
-        passed to the :meth:`on_error` hooks; the stream goes on
-        (:mod:`planstream.client.callbacks`).
-
-        Raises:
-            InvalidCallbackError: ``target`` is no event model nor ``Resync``
-                (the text names the model to pass), or ``handler`` is not callable.
-        """
-        return self._callbacks.register(target, handler)
-
-    def on_any(self, handler: AnyHandlerT, /) -> AnyHandlerT:
-        """Call ``handler`` (taking ``Event | Resync``) with every item; a decorator too."""
-        self._callbacks.add_any(handler)
-        return handler
-
-    def on_error(self, hook: ErrorHookT, /) -> ErrorHookT:
-        """Call ``hook(exception, item)`` (plain or async) after each callback's
-        failure, once it is logged; a decorator too. Its own exception is logged."""
-        self._callbacks.add_error_hook(hook)
-        return hook
-
-    def off(self, handler: Callable[..., object], /) -> None:
-        """Unregister ``handler`` everywhere it was registered."""
-        self._callbacks.remove(handler)
-
-    async def run(self, *plan_ids: str, follow: bool = False) -> None:
-        """Stream ``plan_ids`` into the registered callbacks until every stream ends.
-
-        Raises:
-            PlanStreamError: a stream ended with an error (the others are stopped).
-        """
-        if not plan_ids:
-            raise ValueError("run() needs at least one plan id")
-        for plan_id in plan_ids:
-            check_stream_ids(plan_id, None)
-        try:
-            async with asyncio.TaskGroup() as tasks:
-                for plan_id in plan_ids:
-                    tasks.create_task(self._dispatch(plan_id, follow))
-        except BaseExceptionGroup as group:
-            # One stream's error stopped the others: raise it as itself, not as a
-            # group (a fatal error ends every stream with the same error).
-            first = group.exceptions[0]
-            if len(group.exceptions) == 1 or isinstance(first, PlanStreamError):
-                raise first from None
-            raise
-
-    async def _dispatch(self, plan_id: str, follow: bool) -> None:
-        dispatch = self._callbacks.dispatch
-        async with self.subscribe(plan_id, follow=follow) as stream:
-            async for item in stream:
-                await dispatch(item)
 
     # --- state and stats -----------------------------------------------------------
 
