@@ -20,27 +20,30 @@ import asyncio
 import logging
 import ssl as _ssl
 from collections.abc import AsyncIterator, Callable, Sequence
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any, Self, overload
 
 from planstream.backoff import ModuleRandom, RandomSource
 from planstream.client.arguments import settings_with_arguments
-from planstream.client.callback_methods import CallbackMethods
 from planstream.client.callbacks import (
+    AnyHandlerT,
     CallbackRegistry,
+    DeliveryT,
     ErrorHook,
+    ErrorHookT,
+    HandlerDecorator,
+    HandlerResultT,
 )
 from planstream.client.connection_driver import ConnectionDriver
-from planstream.client.inbox import Subscription, SubscriptionInbox
+from planstream.client.inbox import Subscription
 from planstream.client.observers import SubscriptionObservers
-from planstream.client.plan_api import DEFAULT_PAGE_SIZE, PlanApi, attach_when_known
+from planstream.client.plan_api import DEFAULT_PAGE_SIZE, PlanApi
 from planstream.client.router_signals import ConnectionSignals
 from planstream.client.stats import ClientStats, StateChange
+from planstream.client.subscribing import folded_states, open_subscription
 from planstream.client.token_source import TokenProvider
 from planstream.closing import AsyncClosing
 from planstream.connection_state import ConnectionState
-from planstream.delivery import Resync
 from planstream.errors import ClientClosedError, PlanStreamError
-from planstream.plan_state import PlanState
 from planstream.router import StreamRouter
 from planstream.schema.http import PlanSummary
 from planstream.schema.limits import check_stream_ids
@@ -57,7 +60,7 @@ logger = logging.getLogger("planstream.client")
 StateHook = Callable[[StateChange], Any]
 
 
-class PlanStreamClient(CallbackMethods, AsyncClosing):
+class PlanStreamClient(AsyncClosing):
     """Streams plan updates exactly once, in order, through drops and restarts.
 
     Args:
@@ -229,41 +232,24 @@ class PlanStreamClient(CallbackMethods, AsyncClosing):
                 (also a ``ValueError``); nothing was sent.
         """
         check_stream_ids(plan_id, last_event_id)
-        return self._subscribe(plan_id, last_event_id, follow, must_exist, durable=True)
+        return self._subscribe(plan_id, last_event_id, follow, must_exist, True)
 
     def _subscribe(
-        self,
-        plan_id: str,
-        last_event_id: str | None,
-        follow: bool,
-        must_exist: bool,
-        *,
-        durable: bool,
+        self, plan_id: str, last_event_id: str | None, follow: bool, must_exist: bool, durable: bool
     ) -> Subscription:
-        """``durable``: start from and commit to the checkpoint (``watch()`` does not)."""
-        engine = self._require_engine()
-        router = self._router
+        router, engine = self._router, self._require_engine()
         assert router is not None
-        observing = self._observing
-        if last_event_id is None and durable:  # resume after a restart
-            last_event_id = observing.start_after(plan_id)
-        inbox = SubscriptionInbox(
-            plan_id, last_event_id=last_event_id, follow=follow, capacity=self.settings.queue_size
-        )
-        start = None
-        if engine.stopped.is_set():
-            inbox.end(engine.error or ClientClosedError("the client was closed"))
-        elif must_exist or (last_event_id is not None and not follow):
-            # A resume may start after the plan's last event: look it up first.
-            start = attach_when_known(self.snapshot, inbox, router.attach, must_exist=must_exist)
-        else:
-            router.attach(inbox)
-        return Subscription(
-            inbox,
-            rewind=router.rewind,
-            detach=router.detach,
-            start=start,
-            observers=observing.durable if durable else observing.transient,
+        return open_subscription(
+            plan_id,
+            last_event_id,
+            follow=follow,
+            must_exist=must_exist,
+            durable=durable,
+            router=router,
+            driver=engine,
+            observing=self._observing,
+            capacity=self.settings.queue_size,
+            snapshot=self.snapshot,
         )
 
     def watch(
@@ -271,25 +257,15 @@ class PlanStreamClient(CallbackMethods, AsyncClosing):
     ) -> AsyncIterator[PlanSnapshot]:
         """Yield the plan's folded state (protocol §5 snapshot) after each item.
 
+        It folds the whole plan (from ``last_event_id``, else the start): the
+        durable cursor (``settings.checkpoint``) is neither read nor moved.
+
         Raises:
             InvalidIdError: at once, like :meth:`subscribe`.
         """
         check_stream_ids(plan_id, last_event_id)
-        return self._watch(plan_id, last_event_id, follow)
-
-    async def _watch(
-        self, plan_id: str, last_event_id: str | None, follow: bool
-    ) -> AsyncIterator[PlanSnapshot]:
-        state = PlanState(plan_id)
-        # The whole history is folded: the durable cursor is neither read nor moved.
-        subscription = self._subscribe(plan_id, last_event_id, follow, False, durable=False)
-        async with subscription as stream:
-            async for item in stream:
-                if isinstance(item, Resync):
-                    state = PlanState.from_snapshot(item.snapshot)
-                elif not state.apply(item):
-                    continue
-                yield state.snapshot()
+        subscription = self._subscribe(plan_id, last_event_id, follow, False, False)
+        return folded_states(plan_id, subscription)
 
     # --- the HTTP half (protocol §6) ------------------------------------------------
 
@@ -308,6 +284,76 @@ class PlanStreamClient(CallbackMethods, AsyncClosing):
                 self.settings, token_provider=self._token_provider, rng=self._rng
             )
         return self._plan_api
+
+    # --- callbacks -----------------------------------------------------------------
+
+    @overload
+    def on(self, target: type[DeliveryT], /) -> HandlerDecorator[DeliveryT]: ...
+
+    @overload
+    def on(
+        self, target: type[DeliveryT], handler: Callable[[DeliveryT], HandlerResultT], /
+    ) -> Callable[[DeliveryT], HandlerResultT]: ...
+
+    def on(self, target: object, handler: object = None, /) -> Any:
+        """Call ``handler`` with every item of the model ``target`` while :meth:`run` streams.
+
+        ``target``: an event model (``StepStatusEvent``, ``UnknownEvent``, ...)
+        or ``Resync``, never a kind string, so mypy checks that ``handler``
+        (plain or async) takes it; :meth:`on_any` takes every item. Without
+        ``handler``, a decorator. A handler's exception is counted, logged with
+        its traceback at ERROR (on stderr if nothing else would show it) and
+        passed to the :meth:`on_error` hooks; the stream goes on
+        (:mod:`planstream.client.callbacks`).
+
+        Raises:
+            InvalidCallbackError: ``target`` is no event model nor ``Resync``
+                (the text names the model to pass), or ``handler`` is not callable.
+        """
+        return self._callbacks.register(target, handler)
+
+    def on_any(self, handler: AnyHandlerT, /) -> AnyHandlerT:
+        """Call ``handler`` (taking ``Event | Resync``) with every item; a decorator too."""
+        self._callbacks.add_any(handler)
+        return handler
+
+    def on_error(self, hook: ErrorHookT, /) -> ErrorHookT:
+        """Call ``hook(exception, item)`` (plain or async) after each callback's
+        failure, once it is logged; a decorator too. Its own exception is logged."""
+        self._callbacks.add_error_hook(hook)
+        return hook
+
+    def off(self, handler: Callable[..., object], /) -> None:
+        """Unregister ``handler`` everywhere it was registered."""
+        self._callbacks.remove(handler)
+
+    async def run(self, *plan_ids: str, follow: bool = False) -> None:
+        """Stream ``plan_ids`` into the registered callbacks until every stream ends.
+
+        Raises:
+            PlanStreamError: a stream ended with an error (the others are stopped).
+        """
+        if not plan_ids:
+            raise ValueError("run() needs at least one plan id")
+        for plan_id in plan_ids:
+            check_stream_ids(plan_id, None)
+        try:
+            async with asyncio.TaskGroup() as tasks:
+                for plan_id in plan_ids:
+                    tasks.create_task(self._dispatch(plan_id, follow))
+        except BaseExceptionGroup as group:
+            # One stream's error stopped the others: raise it as itself, not as a
+            # group (a fatal error ends every stream with the same error).
+            first = group.exceptions[0]
+            if len(group.exceptions) == 1 or isinstance(first, PlanStreamError):
+                raise first from None
+            raise
+
+    async def _dispatch(self, plan_id: str, follow: bool) -> None:
+        dispatch = self._callbacks.dispatch
+        async with self.subscribe(plan_id, follow=follow) as stream:
+            async for item in stream:
+                await dispatch(item)
 
     # --- state and stats -----------------------------------------------------------
 
