@@ -4,7 +4,7 @@
 :class:`~support.fault_proxy.FaultProxy` at random moments until told to
 stop: an abrupt drop (1006), a close with a code a server may send (1001
 going away, 1011 internal error, 1012 service restart, 4008 slow consumer),
-or a stall the client must notice by itself (no frame for ``heartbeat_s ×
+or a stall the client must notice by itself (no frame for ``heartbeat_s x
 2.5``). Moments, kinds and targets all come from one seeded
 ``random.Random``: the seed is in the report.
 

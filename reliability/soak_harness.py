@@ -36,9 +36,7 @@ COMMAND = "nox -s reliability"
 class SoakHarness:
     """Runs the soak's phases and judges them."""
 
-    def __init__(
-        self, seed: int = 15, events_per_plan: int = 20_000, rate: float = 2000.0
-    ) -> None:
+    def __init__(self, seed: int = 15, events_per_plan: int = 20_000, rate: float = 2000.0) -> None:
         self.seed = int(os.environ.get("SOAK_SEED", seed))
         self.events_per_plan = int(os.environ.get("SOAK_EVENTS", events_per_plan))
         self.rate = float(os.environ.get("SOAK_RATE", rate))
@@ -62,10 +60,16 @@ class SoakHarness:
         self._keep(summarize(outcome))
 
     @keyword
-    def run_the_memory_log_phase(self, events_per_plan: int = 1000, deadline: float = 120.0) -> None:
-        """Publish half of 5 plans, restart the memory-log server while every
-        consumer is mid-stream, publish the rest."""
-        config = PhaseConfig("memory", self.seed, int(events_per_plan), rate=self.rate)
+    def run_the_memory_log_phase(
+        self, events_per_plan: int = 1000, deadline: float = 120.0
+    ) -> None:
+        """Publish a third of 5 plans; once every consumer is mid-stream, stall
+        them and publish a third they never see; restart the memory-log server;
+        publish the rest."""
+        # A long heartbeat: the stalled consumers must not notice before the restart.
+        config = PhaseConfig(
+            "memory", self.seed, int(events_per_plan), rate=self.rate, heartbeat_s=10.0
+        )
         outcome = _run(run_memory_phase(config, OUTPUT / "work"), float(deadline))
         self._keep(summarize(outcome))
 

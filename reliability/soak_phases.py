@@ -4,9 +4,11 @@
   server behind the :class:`~support.fault_proxy.FaultProxy`, the consumers,
   the publisher at a steady rate; random disconnects all along and restarts of
   the server on a schedule. The stream must resume exactly: no ``Resync``.
-* :func:`run_memory_phase` — memory log: the publisher's first part, then a
-  restart once every consumer is mid-stream in every plan (the history is
-  gone: each must be told with a ``Resync``), then the second part.
+* :func:`run_memory_phase` — memory log: the publisher's first part; once
+  every consumer is mid-stream in every plan, their connections are stalled
+  and a part is published that none of them sees; then the server restarts
+  (that history is gone: each consumer must be told with a ``Resync`` in every
+  plan, which explains the events it never got), then the last part.
 
 Each returns a :class:`PhaseOutcome`: where the records are and what was done
 to the stream (disconnects by kind, restarts, each server incarnation's peak
@@ -47,6 +49,7 @@ class PhaseConfig:
     restart_at: tuple[float, ...] = ()  # fractions of the publishing time
     disconnects: DisconnectMix | None = None
     catch_up: float = 90.0  # seconds the consumers get after the last publish
+    heartbeat_s: float = 1.0  # the server's: a stalled link is dead after 2.5 x this
 
     @property
     def plan_ids(self) -> list[str]:
@@ -71,6 +74,8 @@ class PhaseOutcome:
     restarts: RestartLog = field(default_factory=RestartLog)
     servers: list[Incarnation] = field(default_factory=list)
     seconds: float = 0.0
+    stalled_before_restart: int = 0  # memory phase: connections silenced before the restart
+    unseen_per_plan: int = 0  # memory phase: events per plan published while they were
 
     @property
     def published(self) -> Path:
@@ -85,9 +90,9 @@ class PhaseOutcome:
         return json.loads(path.read_text()) if path.exists() else {}
 
 
-def _server_settings(log: str | None) -> dict[str, str]:
+def _server_settings(log: str | None, heartbeat_s: float) -> dict[str, str]:
     settings = {
-        "PLANSTREAM_SERVER_HEARTBEAT_S": "1",  # a stall is noticed within 2.5 s
+        "PLANSTREAM_SERVER_HEARTBEAT_S": str(heartbeat_s),
         "PLANSTREAM_SERVER_RETENTION": "50000",  # every event replayable: no history_expired
         "PLANSTREAM_SERVER_PUBLISH_RATE": "1000",
         "PLANSTREAM_SERVER_CLOSE_TIMEOUT": "2",
@@ -106,7 +111,7 @@ class _Phase:
         directory.mkdir(parents=True)
         self.config = config
         self.outcome = PhaseOutcome(config, directory)
-        self.server = SoakServer(_server_settings(redis_url), directory)
+        self.server = SoakServer(_server_settings(redis_url, config.heartbeat_s), directory)
         self.proxy: FaultProxy | None = None
         self.consumers: dict[str, asyncio.subprocess.Process] = {}
 
@@ -167,7 +172,7 @@ async def run_redis_phase(config: PhaseConfig, root: Path) -> PhaseOutcome:
     try:
         proxy = await phase.start()
         stop = asyncio.Event()
-        rng = random.Random(config.seed)
+        rng = random.Random(config.seed)  # noqa: S311 (seeded faults, not secrets)
         offsets = [fraction * config.publish_seconds for fraction in config.restart_at]
         async with asyncio.TaskGroup() as tasks:
             if config.disconnects is not None:
@@ -190,21 +195,25 @@ async def run_redis_phase(config: PhaseConfig, root: Path) -> PhaseOutcome:
 
 
 async def run_memory_phase(config: PhaseConfig, root: Path) -> PhaseOutcome:
-    """Publish half, restart once every consumer is mid-stream, publish the rest."""
+    """Publish a third; once every consumer is mid-stream, stall them and publish
+    a part they never see; restart; publish the rest."""
     started = time.monotonic()
     phase = _Phase(config, root, None)
-    half = config.events_per_plan // 2
+    third = config.events_per_plan // 3
     try:
         proxy = await phase.start()
-        await phase.publish("first", 0, half)
+        await phase.publish("first", 0, third)
         await _every_consumer_mid_stream(phase.outcome, within=60.0)
+        phase.outcome.stalled_before_restart = proxy.stall_open_links()
+        await phase.publish("unseen", third, 2 * third)
+        phase.outcome.unseen_per_plan = third
         log = phase.outcome.restarts
         log.connections_closed += proxy.open_links
         down = time.monotonic()
         await phase.server.restart()
         log.seconds.append(round(time.monotonic() - down, 2))
         log.restarts += 1
-        await phase.publish("second", half, config.events_per_plan)
+        await phase.publish("last", 2 * third, config.events_per_plan)
         await phase.consumers_done()
     finally:
         await phase.stop()

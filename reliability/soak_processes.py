@@ -73,7 +73,7 @@ class SoakServer:
         env = {**os.environ, **self.settings, "PLANSTREAM_SERVER_PORT": str(self.port)}
         log = self.logs / f"server-{len(self.incarnations)}.log"
         with log.open("wb") as output:
-            process = subprocess.Popen(
+            process = subprocess.Popen(  # noqa: ASYNC220 (returns at once)
                 [sys.executable, "-m", "planstream.server"],
                 env=env,
                 stdout=output,
@@ -110,9 +110,7 @@ class SoakServer:
         self._process = None
 
 
-async def start_program(
-    name: str, arguments: list[str], log: Path
-) -> asyncio.subprocess.Process:
+async def start_program(name: str, arguments: list[str], log: Path) -> asyncio.subprocess.Process:
     """Start ``reliability/<name>`` with this interpreter; output to ``log``."""
     with log.open("wb") as output:
         return await asyncio.create_subprocess_exec(

@@ -102,25 +102,30 @@ async def publish(arguments: argparse.Namespace) -> dict[str, float | int]:
     )
     started = time.monotonic()
     with arguments.record.open("a", encoding="utf-8") as record:
-        async with PlanPublisher(
-            settings=settings, max_attempts=1000, deadline=arguments.retry_for, request_timeout=5
-        ) as publisher:
-            async with asyncio.TaskGroup() as tasks:
-                runs = [
-                    tasks.create_task(
-                        publish_plan(
-                            publisher,
-                            plan_id,
-                            numbers,
-                            arguments.events_per_plan,
-                            run_id=arguments.run_id,
-                            batch=arguments.batch,
-                            interval=interval,
-                            record=record,
-                        )
+        async with (
+            PlanPublisher(
+                settings=settings,
+                max_attempts=1000,
+                deadline=arguments.retry_for,
+                request_timeout=5,
+            ) as publisher,
+            asyncio.TaskGroup() as tasks,
+        ):
+            runs = [
+                tasks.create_task(
+                    publish_plan(
+                        publisher,
+                        plan_id,
+                        numbers,
+                        arguments.events_per_plan,
+                        run_id=arguments.run_id,
+                        batch=arguments.batch,
+                        interval=interval,
+                        record=record,
                     )
-                    for plan_id in plans
-                ]
+                )
+                for plan_id in plans
+            ]
     seconds = time.monotonic() - started
     events = sum(run.result() for run in runs)
     return {"events": events, "seconds": round(seconds, 3), "rate": round(events / seconds, 1)}

@@ -63,6 +63,8 @@ def summarize(outcome: PhaseOutcome) -> dict[str, Any]:
             n for kind, n in outcome.disconnects.items() if not kind.startswith("server")
         ),
         "restarts": outcome.restarts.restarts,
+        "unseen_before_restart": outcome.unseen_per_plan * config.plans,
+        "stalled_before_restart": outcome.stalled_before_restart,
         "restart_downtime_s": outcome.restarts.seconds,
         "server_peak_kib": [server.peak_kib for server in outcome.servers],
         "server_exit_codes": [server.exit_code for server in outcome.servers],
@@ -88,6 +90,11 @@ def problems(
                 found.append(f"{name}: {consumer[count]} {count}: {consumer['problems']}")
         if resync_expected and consumer["plans_without_resync"]:
             found.append(f"{name}: no Resync told for {consumer['plans_without_resync']}")
+        if consumer["explained"] < summary["unseen_before_restart"]:
+            found.append(
+                f"{name}: {consumer['explained']} events explained by a Resync, but "
+                f"{summary['unseen_before_restart']} were published while it could not see them"
+            )
         if not resync_expected and consumer["resyncs"]:
             found.append(f"{name}: {consumer['resyncs']} unexpected Resync(s)")
     if summary["injected_disconnects"] < min_disconnects:
@@ -105,8 +112,7 @@ def markdown(report: dict[str, Any]) -> str:
     """The report as the tables ``docs/reliability.md`` shows."""
     phases: list[dict[str, Any]] = [report[name] for name in ("redis", "memory") if name in report]
     lines = [
-        f"Seed {report['seed']}; wall time {report['wall_seconds']:.0f} s "
-        f"(`{report['command']}`).",
+        f"Seed {report['seed']}; wall time {report['wall_seconds']:.0f} s (`{report['command']}`).",
         "",
         "| | " + " | ".join(f"{phase['log']} log" for phase in phases) + " |",
         "|---|" + "---|" * len(phases),
@@ -123,6 +129,10 @@ def markdown(report: dict[str, Any]) -> str:
     row("consumers (paces)", lambda p: ", ".join(c["pace"] for c in p["consumers"].values()))
     row("events delivered, all consumers", lambda p: f"{p['delivered']:,}")
     row("lost / duplicated", lambda p: f"{p['lost']} / {p['duplicated']}")
+    row(
+        "published unseen before a restart, per consumer",
+        lambda p: f"{p['unseen_before_restart']:,}",
+    )
     row("skipped, explained by a Resync", lambda p: f"{p['explained']:,}")
     row("resyncs", lambda p: p["resyncs"])
     row("random disconnects", lambda p: p["injected_disconnects"])
@@ -132,7 +142,9 @@ def markdown(report: dict[str, Any]) -> str:
     )
     row("server restarts", lambda p: p["restarts"])
     row("wall time", lambda p: f"{p['wall_seconds']:.0f} s")
-    row("server peak memory (VmHWM, each run)", lambda p: ", ".join(map(_kib, p["server_peak_kib"])))
+    row(
+        "server peak memory (VmHWM, each run)", lambda p: ", ".join(map(_kib, p["server_peak_kib"]))
+    )
     lines += [
         "",
         "| log | consumer | delivered | lost | duplicated | resyncs | reconnects "
