@@ -17,11 +17,15 @@ Documentation       The chaos soak (issue 15): exactly once, in order, through h
 Library             soak_harness.py    seed=15    events_per_plan=20000    rate=2000
 
 
+*** Variables ***
+${SOAK_TIMEOUT}     5 minutes
+
+
 *** Test Cases ***
 Redis log: 100 000 events through drops, stalls and 3 restarts arrive exactly once
     [Documentation]    Exact resume across restarts: no loss, no duplicate, no Resync.
-    [Timeout]    5 minutes
-    Run The Redis Log Phase    restarts=3    deadline=240
+    [Timeout]    ${SOAK_TIMEOUT}
+    Run The Redis Log Phase    restarts=3    consumer_kills=2    deadline=240
     Phase Should Have Kept Every Rule    redis    min_disconnects=100    restarts=3
     ...    resync_expected=False
     Every Consumer Should Have Delivered Every Event    redis

@@ -40,7 +40,7 @@ from planstream import ClientSettings, PlanStreamClient, Resync
 from planstream.delivery import Delivery
 from planstream.schema.events import PlanStatusEvent
 
-__all__ = ["PACES", "Pace", "main", "resume_points"]
+__all__ = ["PACES", "Pace", "drop_torn_line", "main", "resume_points"]
 
 
 @dataclass(frozen=True)
@@ -58,6 +58,17 @@ PACES = {
     "sleepy": Pace(every=400, pause=(0.05, 0.15)),
     "slow": Pace(every=2000, pause=(1.0, 1.5), queue_size=300),
 }
+
+
+def drop_torn_line(record: Path) -> None:
+    """Cut a last line an earlier incarnation was killed while writing (the
+    new ``{"k": "start"}`` must begin a line of its own)."""
+    if not record.exists():
+        return
+    data = record.read_bytes()
+    if data and not data.endswith(b"\n"):
+        with record.open("r+b") as stream:
+            stream.truncate(data.rfind(b"\n") + 1)
 
 
 def resume_points(record: Path) -> tuple[dict[str, str], set[str]]:
@@ -138,6 +149,7 @@ async def consume(arguments: argparse.Namespace) -> dict[str, Any]:
     pace = PACES[arguments.pace]
     rng = random.Random(arguments.seed)  # noqa: S311 (a workload, not a secret)
     plans: list[str] = arguments.plans.split(",")
+    drop_torn_line(arguments.record)
     last, finished = ({}, set()) if arguments.checkpoint else resume_points(arguments.record)
     options: dict[str, Any] = {
         "url": arguments.url,

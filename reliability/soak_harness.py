@@ -44,10 +44,14 @@ class SoakHarness:
         self.started = time.monotonic()
 
     @keyword
-    def run_the_redis_log_phase(self, restarts: int = 3, deadline: float = 240.0) -> None:
+    def run_the_redis_log_phase(
+        self, restarts: int = 3, consumer_kills: int = 0, deadline: float = 240.0
+    ) -> None:
         """Publish 5 plans' events at a steady rate to a Redis-backed server
-        through random disconnects and ``restarts`` restarts, to the end."""
+        through random disconnects and ``restarts`` restarts, to the end; the
+        first consumer is SIGKILLed and started again ``consumer_kills`` times."""
         fractions = tuple((n + 1) / (int(restarts) + 1) for n in range(int(restarts)))
+        kills = tuple((n + 0.6) / (int(consumer_kills) + 1) for n in range(int(consumer_kills)))
         config = PhaseConfig(
             "redis",
             self.seed,
@@ -55,8 +59,11 @@ class SoakHarness:
             rate=self.rate,
             restart_at=fractions,
             disconnects=DisconnectMix(),
+            kill_consumer_at=kills,
         )
-        outcome = _run(run_redis_phase(config, OUTPUT / "work"), float(deadline))
+        # A longer run (SOAK_EVENTS) gets the time its publishing needs, and more.
+        deadline = max(float(deadline), 2 * config.publish_seconds + config.catch_up + 30)
+        outcome = _run(run_redis_phase(config, OUTPUT / "work"), deadline)
         self._keep(summarize(outcome))
 
     @keyword

@@ -49,6 +49,10 @@ class PhaseConfig:
     restart_at: tuple[float, ...] = ()  # fractions of the publishing time
     disconnects: DisconnectMix | None = None
     catch_up: float = 90.0  # seconds the consumers get after the last publish
+    #: SIGKILL the first consumer at these fractions of the publishing time and
+    #: start it again: it resumes from its own record (or its --checkpoint).
+    kill_consumer_at: tuple[float, ...] = ()
+    checkpoint: bool = False  # the killed consumer runs with --checkpoint FILE
     heartbeat_s: float = 1.0  # the server's: a stalled link is dead after 2.5 x this
 
     @property
@@ -74,6 +78,7 @@ class PhaseOutcome:
     restarts: RestartLog = field(default_factory=RestartLog)
     servers: list[Incarnation] = field(default_factory=list)
     seconds: float = 0.0
+    consumer_kills: int = 0  # SIGKILLs of a consumer process (each restarted)
     stalled_before_restart: int = 0  # memory phase: connections silenced before the restart
     unseen_per_plan: int = 0  # memory phase: events per plan published while they were
 
@@ -114,6 +119,7 @@ class _Phase:
         self.server = SoakServer(_server_settings(redis_url, config.heartbeat_s), directory)
         self.proxy: FaultProxy | None = None
         self.consumers: dict[str, asyncio.subprocess.Process] = {}
+        self.arguments: dict[str, list[str]] = {}
 
     async def start(self) -> FaultProxy:
         await self.server.start()
@@ -125,10 +131,31 @@ class _Phase:
             arguments += ["--record", str(self.outcome.record(name))]
             arguments += ["--stats", str(self.outcome.directory / f"{name}.json")]
             arguments += ["--pace", pace, "--seed", str(self.config.seed + number)]
+            if number == 0 and self.config.checkpoint:
+                arguments += ["--checkpoint", str(self.outcome.directory / f"{name}.sqlite")]
+            self.arguments[name] = arguments
             log = self.outcome.directory / f"{name}.log"
             self.consumers[name] = await start_program("soak_consumer.py", arguments, log)
             self.outcome.consumers.append(name)
         return self.proxy
+
+    async def kill_consumer_on_schedule(self, offsets: list[float]) -> None:
+        """SIGKILL the first consumer at each offset (seconds from now), start it again."""
+        name = self.outcome.consumers[0]
+        loop = asyncio.get_running_loop()
+        begin = loop.time()
+        for offset in offsets:
+            await asyncio.sleep(max(0.0, begin + offset - loop.time()))  # the schedule
+            process = self.consumers[name]
+            if process.returncode is not None:
+                return  # it finished already: nothing in flight to kill
+            process.kill()
+            await process.wait()
+            self.outcome.consumer_kills += 1
+            log = self.outcome.directory / f"{name}-{self.outcome.consumer_kills}.log"
+            self.consumers[name] = await start_program(
+                "soak_consumer.py", self.arguments[name], log
+            )
 
     async def publish(self, part: str, first: int, to: int) -> None:
         """Run the publisher over event numbers [first, to) of every plan, to its end."""
@@ -180,6 +207,8 @@ async def run_redis_phase(config: PhaseConfig, root: Path) -> PhaseOutcome:
             restarts = tasks.create_task(
                 restart_on_schedule(phase.server, proxy, offsets, phase.outcome.restarts)
             )
+            kills = [fraction * config.publish_seconds for fraction in config.kill_consumer_at]
+            tasks.create_task(phase.kill_consumer_on_schedule(kills))
             try:
                 await phase.publish("all", 0, config.events_per_plan)
                 await restarts  # a late restart still happens before the faults stop

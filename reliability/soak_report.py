@@ -41,6 +41,7 @@ def summarize(outcome: PhaseOutcome) -> dict[str, Any]:
             "vm_hwm_kib": stats.get("vm_hwm_kib"),
             "ru_maxrss_kib": stats.get("ru_maxrss_kib"),
             "exit_code": outcome.exit_codes.get(name),
+            "incarnations": verdict.incarnations,
             "problems": verdict.problems()[:10],
         }
     publish_seconds = sum(part["seconds"] for part in outcome.publishers)
@@ -63,6 +64,7 @@ def summarize(outcome: PhaseOutcome) -> dict[str, Any]:
             n for kind, n in outcome.disconnects.items() if not kind.startswith("server")
         ),
         "restarts": outcome.restarts.restarts,
+        "consumer_kills": outcome.consumer_kills,
         "unseen_before_restart": outcome.unseen_per_plan * config.plans,
         "stalled_before_restart": outcome.stalled_before_restart,
         "restart_downtime_s": outcome.restarts.seconds,
@@ -101,6 +103,12 @@ def problems(
         found.append(f"{summary['injected_disconnects']} random disconnects, < {min_disconnects}")
     if summary["restarts"] != restarts:
         found.append(f"{summary['restarts']} server restarts, {restarts} planned")
+    incarnations = sum(consumer["incarnations"] for consumer in summary["consumers"].values())
+    if incarnations != len(summary["consumers"]) + summary["consumer_kills"]:
+        found.append(
+            f"{incarnations} consumer process starts recorded, for "
+            f"{len(summary['consumers'])} consumers killed {summary['consumer_kills']} times"
+        )
     return found
 
 
@@ -141,6 +149,8 @@ def markdown(report: dict[str, Any]) -> str:
         lambda p: ", ".join(f"{kind} {n}" for kind, n in p["disconnects"].items()) or "none",
     )
     row("server restarts", lambda p: p["restarts"])
+    row("consumer processes SIGKILLed and restarted", lambda p: p["consumer_kills"])
+    row("events redelivered after a SIGKILL", lambda p: p["redelivered"])
     row("wall time", lambda p: f"{p['wall_seconds']:.0f} s")
     row(
         "server peak memory (VmHWM, each run)", lambda p: ", ".join(map(_kib, p["server_peak_kib"]))
