@@ -101,6 +101,11 @@ def problems(
             found.append(f"{name}: {consumer['resyncs']} unexpected Resync(s)")
     if summary["injected_disconnects"] < min_disconnects:
         found.append(f"{summary['injected_disconnects']} random disconnects, < {min_disconnects}")
+    if min_disconnects:
+        kinds = {kind.split()[0] for kind in summary["disconnects"]}
+        missing = {"drop", "close", "stall"} - kinds
+        if missing:
+            found.append(f"no disconnect of kind {sorted(missing)}: {summary['disconnects']}")
     if summary["restarts"] != restarts:
         found.append(f"{summary['restarts']} server restarts, {restarts} planned")
     incarnations = sum(consumer["incarnations"] for consumer in summary["consumers"].values())

@@ -170,8 +170,8 @@ def check_consumer(
         kind = line["k"]
         if kind == "start":
             incarnations += 1
-            for walk in walks.values():
-                walk.restarted = True
+            for each in walks.values():
+                each.restarted = True
             continue
         walk = walks.get(line["p"])
         if walk is None:
