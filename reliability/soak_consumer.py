@@ -29,7 +29,6 @@ import argparse
 import asyncio
 import json
 import random
-import resource
 import sys
 import time
 from dataclasses import asdict, dataclass
@@ -137,12 +136,13 @@ def _ends(item: Delivery) -> bool:
 
 
 def peak_memory_kib() -> dict[str, int]:
-    """This process's peak resident memory: ``VmHWM`` and ``ru_maxrss`` (KiB)."""
-    peak = {"ru_maxrss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}
+    """This process's peak resident memory, ``VmHWM`` (KiB). Not ``ru_maxrss``:
+    Linux keeps it across ``exec``, so a child of a big harness would report
+    the harness's peak."""
     for line in Path("/proc/self/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
-            peak["vm_hwm_kib"] = int(line.split()[1])
-    return peak
+            return {"vm_hwm_kib": int(line.split()[1])}
+    return {}
 
 
 async def consume(arguments: argparse.Namespace) -> dict[str, Any]:

@@ -203,7 +203,8 @@ async def run_redis_phase(config: PhaseConfig, root: Path) -> PhaseOutcome:
         offsets = [fraction * config.publish_seconds for fraction in config.restart_at]
         async with asyncio.TaskGroup() as tasks:
             if config.disconnects is not None:
-                tasks.create_task(inject_disconnects(proxy, rng, stop, config.disconnects))
+                over = 0.9 * config.publish_seconds
+                tasks.create_task(inject_disconnects(proxy, rng, stop, config.disconnects, over))
             restarts = tasks.create_task(
                 restart_on_schedule(phase.server, proxy, offsets, phase.outcome.restarts)
             )

@@ -39,7 +39,6 @@ def summarize(outcome: PhaseOutcome) -> dict[str, Any]:
             "gaps_repaired": client.get("gaps_repaired"),
             "seconds": stats.get("seconds"),
             "vm_hwm_kib": stats.get("vm_hwm_kib"),
-            "ru_maxrss_kib": stats.get("ru_maxrss_kib"),
             "exit_code": outcome.exit_codes.get(name),
             "incarnations": verdict.incarnations,
             "problems": verdict.problems()[:10],
