@@ -95,10 +95,11 @@ class PhaseOutcome:
         return json.loads(path.read_text()) if path.exists() else {}
 
 
-def _server_settings(log: str | None, heartbeat_s: float) -> dict[str, str]:
+def _server_settings(config: PhaseConfig, log: str | None) -> dict[str, str]:
     settings = {
-        "PLANSTREAM_SERVER_HEARTBEAT_S": str(heartbeat_s),
-        "PLANSTREAM_SERVER_RETENTION": "50000",  # every event replayable: no history_expired
+        "PLANSTREAM_SERVER_HEARTBEAT_S": str(config.heartbeat_s),
+        # every event stays replayable: a rewound consumer never meets history_expired
+        "PLANSTREAM_SERVER_RETENTION": str(config.events_per_plan),
         "PLANSTREAM_SERVER_PUBLISH_RATE": "1000",
         "PLANSTREAM_SERVER_CLOSE_TIMEOUT": "2",
     }
@@ -116,7 +117,7 @@ class _Phase:
         directory.mkdir(parents=True)
         self.config = config
         self.outcome = PhaseOutcome(config, directory)
-        self.server = SoakServer(_server_settings(redis_url, config.heartbeat_s), directory)
+        self.server = SoakServer(_server_settings(config, redis_url), directory)
         self.proxy: FaultProxy | None = None
         self.consumers: dict[str, asyncio.subprocess.Process] = {}
         self.arguments: dict[str, list[str]] = {}
