@@ -19,11 +19,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-from robot.api import logger
+from robot.api import SkipExecution, logger
 from robot.api.deco import keyword, library
 from soak_faults import DisconnectMix
 from soak_phases import PhaseConfig, run_memory_phase, run_redis_phase
 from soak_report import markdown, problems, summarize
+from support.redis_servers import redis_available
 
 __all__ = ["SoakHarness"]
 
@@ -45,11 +46,19 @@ class SoakHarness:
 
     @keyword
     def run_the_redis_log_phase(
-        self, restarts: int = 3, consumer_kills: int = 0, deadline: float = 240.0
+        self,
+        restarts: int = 3,
+        consumer_kills: int = 0,
+        checkpoint: bool = False,
+        deadline: float = 240.0,
     ) -> None:
         """Publish 5 plans' events at a steady rate to a Redis-backed server
         through random disconnects and ``restarts`` restarts, to the end; the
-        first consumer is SIGKILLed and started again ``consumer_kills`` times."""
+        first consumer is SIGKILLed and started again ``consumer_kills`` times
+        (with ``checkpoint``, it resumes from ``ClientSettings.checkpoint``
+        rather than from its own record)."""
+        if not redis_available():  # like the @redis features: counted as skipped, not dropped
+            raise SkipExecution("redis-server is not installed: the Redis phase cannot run")
         fractions = tuple((n + 1) / (int(restarts) + 1) for n in range(int(restarts)))
         kills = tuple((n + 0.6) / (int(consumer_kills) + 1) for n in range(int(consumer_kills)))
         config = PhaseConfig(
@@ -60,6 +69,7 @@ class SoakHarness:
             restart_at=fractions,
             disconnects=DisconnectMix(),
             kill_consumer_at=kills,
+            checkpoint=_truthy(checkpoint),
         )
         # A longer run (SOAK_EVENTS) gets the time its publishing needs, and more.
         deadline = max(float(deadline), 2 * config.publish_seconds + config.catch_up + 30)
