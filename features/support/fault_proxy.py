@@ -345,7 +345,7 @@ class FaultProxy:
 
 
 def _opened(link: _Link) -> int:
-    """Links in the order they opened: a seeded pick is the same pick on every run."""
+    """Links in the order they opened: a pick depends on the random source, not on set order."""
     return link.number
 
 
