@@ -6,9 +6,10 @@ running them a second time without it would double CI's time for nothing.
 browser suites alone.
 
 Reports land in ``build/``: behave JUnit files in ``build/reports/behave``,
-Robot's ``output.xml`` in ``build/reports/robot``, coverage in
-``build/coverage.xml``. ``.ci/summarize.py`` totals the behave and robot
-reports into the ``N passed, M failed`` line CI reads.
+Robot's ``output.xml`` in ``build/reports/robot`` (the reliability suites':
+``build/reports/reliability``), coverage in ``build/coverage.xml``.
+``.ci/summarize.py`` totals the behave, robot and reliability reports into
+the ``N passed, M failed`` line CI reads.
 """
 
 from __future__ import annotations
@@ -18,14 +19,23 @@ from pathlib import Path
 
 import nox
 
-nox.options.sessions = ["lint", "typecheck", "coverage_report", "benchmark"]
+nox.options.sessions = ["lint", "typecheck", "coverage_report", "reliability", "benchmark"]
 nox.options.reuse_existing_virtualenvs = True
 nox.options.error_on_missing_interpreters = True
 
 ROOT = Path(__file__).parent
 BUILD = ROOT / "build"
 REPORTS = BUILD / "reports"
-LINTED = ["src", "features", "robot", "benchmarks", "examples", "noxfile.py", ".ci"]
+LINTED = [
+    "src",
+    "features",
+    "robot",
+    "benchmarks",
+    "examples",
+    "noxfile.py",
+    ".ci",
+    "reliability",
+]
 
 
 def _fresh(path: Path) -> Path:
@@ -115,6 +125,32 @@ def coverage_report(session: nox.Session) -> None:
     session.run("coverage", "combine", env=env)
     session.run("coverage", "xml", "-o", str(BUILD / "coverage.xml"), env=env)
     session.run("coverage", "report", "--fail-under=97", env=env)
+
+
+@nox.session
+def reliability(session: nox.Session) -> None:
+    """The chaos soak and the reconnect storm (``reliability/*.robot``), bounded.
+
+    Real processes (reference servers, ``redis-server``, consumers) and the
+    fault proxy; a few minutes on 2 cores. Not under coverage: the behave
+    features measure the code, this proves it at scale. The soak's report
+    lands in ``build/reliability/soak.json`` and ``soak.md``.
+    """
+    session.install("-e", ".[test]")
+    out = _fresh(REPORTS / "reliability")
+    session.run(
+        "robot",
+        "--pythonpath",
+        "features",
+        "--pythonpath",
+        "reliability",
+        "--outputdir",
+        str(out),
+        "--consolewidth",
+        "100",
+        *session.posargs,
+        "reliability",
+    )
 
 
 @nox.session

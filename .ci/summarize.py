@@ -1,7 +1,8 @@
-"""Print CI's closing line, ``N passed, M failed, K skipped``, over behave and robot.
+"""Print CI's closing line, ``N passed, M failed, K skipped``, over every suite.
 
 Reads behave's JUnit files (``build/reports/behave/*.xml``) and Robot's
-``build/reports/robot/output.xml``. A runner whose report is missing counts
+``build/reports/robot/output.xml`` and ``build/reports/reliability/output.xml``
+(the ``nox -s reliability`` suites). A runner whose report is missing counts
 as one failure, so a session that crashed before testing cannot pass.
 Exits non-zero when anything failed.
 """
@@ -45,6 +46,7 @@ def main() -> int:
     for name, totals in (
         ("behave", behave_totals(REPORTS / "behave")),
         ("robot", robot_totals(REPORTS / "robot" / "output.xml")),
+        ("reliability", robot_totals(REPORTS / "reliability" / "output.xml")),
     ):
         if totals is None:
             print(f"{name}: no report found, counted as a failure", file=sys.stderr)

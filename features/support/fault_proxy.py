@@ -23,6 +23,13 @@ proxy's lifetime, and the :class:`FaultPlan` applies to them:
 moment: they stay open (TCP and WebSocket), but nothing the server sends is
 forwarded any more. Connections made later are not stalled.
 
+:meth:`FaultProxy.disconnect_one` hits one open connection, picked by the
+caller's (seeded) random source, with a :class:`Disconnect`: an abrupt drop
+(the client sees 1006), a close with a code (1001, 1011, 1012, 4008...), or a
+stall of that connection alone (the client's heartbeat timeout ends it). The
+chaos soak (``reliability/``) calls it at random moments; ``stats.injected``
+counts what was done, by kind.
+
 Close codes are mirrored: a server closing with 1001 closes the client's side
 with 1001, and a drop (1006) on one side is an abort on the other.
 """
@@ -31,10 +38,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections import Counter
 from collections.abc import Sequence
 from contextlib import suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from enum import StrEnum
 from http import HTTPStatus
+from typing import Protocol
 from urllib.parse import urlsplit
 
 from websockets.asyncio.client import ClientConnection, connect
@@ -45,11 +55,25 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidSta
 from websockets.http11 import Request, Response
 from websockets.typing import Subprotocol
 
-__all__ = ["FaultPlan", "FaultProxy", "FaultStats"]
+__all__ = ["Disconnect", "FaultPlan", "FaultProxy", "FaultStats", "RandomPick"]
 
 #: Close codes that may be sent in a close frame (RFC 6455 §7.4).
 _UNSENDABLE_CODES = frozenset({1004, 1005, 1006, 1015})
 _CLOSE_TIMEOUT = 2.0
+
+
+class Disconnect(StrEnum):
+    """How :meth:`FaultProxy.disconnect_one` ends (or silences) a connection."""
+
+    DROP = "drop"  # both TCP connections aborted: the client sees 1006
+    CLOSE = "close"  # a close frame with the given code to the client
+    STALL = "stall"  # nothing forwarded any more; the client must notice the silence
+
+
+class RandomPick(Protocol):
+    """What :meth:`FaultProxy.disconnect_one` needs of a random source (``random.Random``)."""
+
+    def randrange(self, stop: int, /) -> int: ...
 
 
 @dataclass(frozen=True)
@@ -77,6 +101,8 @@ class FaultStats:
     aborted: int = 0
     discarded_while_stalled: int = 0  # frames of any type
     event_frames_discarded_while_stalled: int = 0
+    #: disconnect_one's work by kind: "drop", "stall", "close 1001", ...
+    injected: Counter[str] = field(default_factory=Counter)
 
 
 @dataclass(eq=False)
@@ -85,6 +111,7 @@ class _Link:
 
     downstream: ServerConnection
     upstream: ClientConnection
+    number: int = 0  # the proxy's count of connections when this one opened
     stalled: bool = False
     event_frames: int = 0  # event frames of this link handled (dropped ones excluded)
 
@@ -163,6 +190,27 @@ class FaultProxy:
             link.stalled = True
         return len(self._links)
 
+    async def disconnect_one(
+        self, how: Disconnect, pick: RandomPick, code: int = 1001, reason: str = ""
+    ) -> bool:
+        """Drop, close (with ``code``) or stall one open, unstalled connection
+        chosen with ``pick``; False when there is none."""
+        live = sorted((link for link in self._links if not link.stalled), key=_opened)
+        if not live:
+            return False
+        link = live[pick.randrange(len(live))]
+        if how is Disconnect.DROP:
+            link.abort()
+            self.stats.injected["drop"] += 1
+        elif how is Disconnect.STALL:
+            link.stalled = True
+            self.stats.injected["stall"] += 1
+        else:
+            self.stats.injected[f"close {code}"] += 1
+            with suppress(ConnectionClosed, OSError):
+                await link.downstream.close(code, reason)  # the relay closes upstream alike
+        return True
+
     # --- handshake -----------------------------------------------------------------
 
     async def _open_upstream(
@@ -213,9 +261,9 @@ class FaultProxy:
 
     async def _relay(self, downstream: ServerConnection) -> None:
         upstream = self._pending.pop(downstream.id)
-        link = _Link(downstream, upstream)
-        self._links.add(link)
         self.stats.connections += 1
+        link = _Link(downstream, upstream, self.stats.connections)
+        self._links.add(link)
         try:
             async with asyncio.TaskGroup() as tasks:
                 relays = {
@@ -294,6 +342,11 @@ class FaultProxy:
                 stats.aborted += 1
                 link.abort()
                 return
+
+
+def _opened(link: _Link) -> int:
+    """Links in the order they opened: a pick depends on the random source, not on set order."""
+    return link.number
 
 
 def _carries_events(message: str | bytes) -> bool:

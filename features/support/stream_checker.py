@@ -25,8 +25,9 @@ consumer's events must follow that order:
   came between them: then they are **explained** (the user was told). A
   resync whose head is a known event moves the position to that head;
 * two events with no ``Resync`` between must have increasing seqs
-  (**order violations** otherwise); an event the publisher never
-  acknowledged is **unknown**, and fails the verdict too;
+  (**order violations** otherwise); an event that arrives after a later one
+  of its plan is an order violation too (not lost, once it came); an event
+  the publisher never acknowledged is **unknown**, and fails the verdict too;
 * events published after the last one delivered are lost too, when the
   consumer was expected to read to the end (``complete=True``).
 """
@@ -146,6 +147,7 @@ class _Walk:
     last_seq: int | None = None  # None after a resync: seqs may start over
     resynced: bool = False  # a Resync since the last event: a gap is explained
     restarted: bool = False  # no event yet in this incarnation: one redelivery allowed
+    missing: set[int] = field(default_factory=set)  # places counted lost so far
 
 
 def check_consumer(
@@ -168,8 +170,8 @@ def check_consumer(
         kind = line["k"]
         if kind == "start":
             incarnations += 1
-            for walk in walks.values():
-                walk.restarted = True
+            for each in walks.values():
+                each.restarted = True
             continue
         walk = walks.get(line["p"])
         if walk is None:
@@ -213,6 +215,12 @@ def _event(published: PublishedRecord, walk: _Walk, event_id: str, seq: int) -> 
     if place <= walk.position:
         if restarted and event_id == walk.last_id:
             verdict.redelivered += 1  # the one in flight when the consumer was killed
+        elif place in walk.missing:  # not lost after all: it came after a later event
+            walk.missing.discard(place)
+            verdict.lost -= 1
+            verdict.delivered += 1
+            verdict.order_violations += 1
+            verdict.note(f"event {event_id!r} (seq {seq}) arrived after a later event")
         else:
             verdict.duplicated += 1
             verdict.note(f"event {event_id!r} (seq {seq}) delivered again")
@@ -223,6 +231,7 @@ def _event(published: PublishedRecord, walk: _Walk, event_id: str, seq: int) -> 
             verdict.explained += skipped
         else:
             verdict.lost += skipped
+            walk.missing.update(range(walk.position + 1, place))
             verdict.note(f"{skipped} event(s) missing before {event_id!r} (seq {seq})")
     if walk.last_seq is not None and seq <= walk.last_seq:
         verdict.order_violations += 1
