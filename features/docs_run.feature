@@ -56,3 +56,4 @@ Feature: Every command and code block of the docs runs
       | docs/dashboard.md                 |
       | docs/security.md                  |
       | docs/guide/observability.md       |
+      | docs/reliability.md               |

@@ -25,7 +25,7 @@ ${SOAK_TIMEOUT}     5 minutes
 Redis log: 100 000 events through drops, stalls and 3 restarts arrive exactly once
     [Documentation]    Exact resume across restarts: no loss, no duplicate, no Resync.
     [Timeout]    ${SOAK_TIMEOUT}
-    Run The Redis Log Phase    restarts=3    consumer_kills=2    deadline=240
+    Run The Redis Log Phase    restarts=3    consumer_kills=2    checkpoint=True    deadline=240
     Phase Should Have Kept Every Rule    redis    min_disconnects=100    restarts=3
     ...    resync_expected=False
     Every Consumer Should Have Delivered Every Event    redis
