@@ -84,6 +84,13 @@ def redacted_url(url: str) -> str:
     return f"{parts.scheme}://{host}{port}{parts.path}"
 
 
+#: Connections to Redis per server, made as calls need them (one per WebSocket
+#: at most, like the default ``max_connections``); calls beyond wait for one,
+#: up to ``_POOL_WAIT`` s.
+_POOL_CONNECTIONS: Final = 1000
+_POOL_WAIT: Final = 10.0
+
+
 @contextlib.asynccontextmanager
 async def _redis_calls() -> AsyncIterator[None]:
     """redis-py's exceptions become :class:`LogUnavailableError` (no URL in it)."""
@@ -137,7 +144,14 @@ class RedisEventLog(EventLog):
         if cluster:
             self._client = RedisCluster.from_url(url, **options)
         else:
-            self._client = aioredis.Redis.from_url(url, **options)
+            # A reconnect storm subscribes hundreds of clients at once: redis-py's
+            # default pool fails every call past 100 in flight (MaxConnectionsError,
+            # an `internal` error to the subscriber); this one grows to
+            # _POOL_CONNECTIONS and then makes calls wait for a free connection.
+            pool = aioredis.BlockingConnectionPool.from_url(
+                url, max_connections=_POOL_CONNECTIONS, timeout=_POOL_WAIT, **options
+            )
+            self._client = aioredis.Redis.from_pool(pool)
         self._append = self._client.register_script(_script("append"))
         self._store = self._client.register_script(_script("store_snapshot"))
         self._evict = self._client.register_script(_script("evict"))
