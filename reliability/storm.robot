@@ -5,8 +5,10 @@ Documentation       The reconnect storm: 500 clients, one reference server that 
 ...                 ``full``, ``decorrelated``) 500 clients in 4 processes follow 10
 ...                 plans on one reference server with a Redis event log; the server
 ...                 is killed and started again, and the clients come back. Each storm
-...                 counts the handshakes the restarted server completed and the
-...                 attempts the clients made per 100 ms (the peaks), the time until
+...                 counts per 100 ms (the peaks) the attempts the backoff offers the
+...                 restarted server (the peak judged: the physics of the jitter) and
+...                 the handshakes it completed (capped by what this machine's server
+...                 can take, so shown, not judged), the time until
 ...                 every client resumed (its subscription flowing again: it got an
 ...                 event published once the server was back), and checks that every
 ...                 client saw every event exactly once. Full jitter must cut the peak
@@ -44,8 +46,8 @@ Storm With Decorrelated Jitter
     Run A Storm With Jitter    decorrelated
     Every Client Should Have Seen Every Event Exactly Once    decorrelated
 
-Full Jitter Cuts The Peak Of Handshakes At Least Five Times Against None
-    Peak Handshakes Should Be Cut At Least    5    full    against=none
+Full Jitter Cuts The Peak Of Attempts On The Restarted Server At Least Five Times
+    Peak Attempts Should Be Cut At Least    5    full    against=none
 
 With Full Jitter Every Client Is Back Within The Backoff Cap Plus Two Seconds
     Every Client Should Be Back Within The Cap Plus    2    full

@@ -83,8 +83,8 @@ class StormLibrary:
         figures = storm_figures(records)
         self.figures[mode] = figures
         logger.info(
-            f"{mode.value}: peak {figures.peak_handshakes} handshakes and "
-            f"{figures.peak_attempts} attempts per 100 ms; all resumed "
+            f"{mode.value}: peak {figures.peak_attempts} attempts on the restarted server "
+            f"and {figures.peak_handshakes} completed handshakes per 100 ms; all resumed "
             f"{figures.all_resumed_after:.2f} s after the server was back "
             f"(outage {figures.outage:.2f} s); {figures.attempts} attempts; "
             f"wall time {figures.wall_time:.1f} s"
@@ -107,18 +107,21 @@ class StormLibrary:
             f"clients, {figures.events_published} published, none lost or repeated"
         )
 
-    def peak_handshakes_should_be_cut_at_least(
+    def peak_attempts_should_be_cut_at_least(
         self, times: str, jitter: str, against: str = "none"
     ) -> None:
-        """The peak of completed handshakes with ``jitter`` is ``times`` lower than ``against``."""
+        """The peak of attempts on the restarted server with ``jitter`` is ``times``
+        lower than with ``against`` (``storm_analysis`` says why this peak)."""
         cut, base = self._figures(jitter), self._figures(against)
-        ratio = base.peak_handshakes / max(cut.peak_handshakes, 1)
+        ratio = base.peak_attempts / max(cut.peak_attempts, 1)
+        handshakes = base.peak_handshakes / max(cut.peak_handshakes, 1)
         message = (
-            f"peak handshakes / 100 ms: {against} {base.peak_handshakes}, "
-            f"{jitter} {cut.peak_handshakes}: {ratio:.1f}x"
+            f"peak attempts / 100 ms on the restarted server: {against} {base.peak_attempts}, "
+            f"{jitter} {cut.peak_attempts}: {ratio:.1f}x (completed handshakes: "
+            f"{base.peak_handshakes} and {cut.peak_handshakes}, {handshakes:.1f}x)"
         )
         if ratio < float(times):
-            raise AssertionError(f"{message}, not at least {float(times):g}x")
+            raise AssertionError(f"{message}; not at least {float(times):g}x")
         logger.info(message)
 
     def every_client_should_be_back_within_the_cap_plus(self, seconds: str, jitter: str) -> None:

@@ -27,9 +27,10 @@ COMMAND = (
 
 
 def _ratio(none: StormFigures | None, figures: StormFigures) -> float | None:
-    if none is None or figures.peak_handshakes == 0:
+    """How many times lower the peak of attempts on the restarted server is than none's."""
+    if none is None or figures.peak_attempts == 0:
         return None
-    return none.peak_handshakes / figures.peak_handshakes
+    return none.peak_attempts / figures.peak_attempts
 
 
 def _machine() -> dict[str, Any]:
@@ -60,16 +61,17 @@ def storm_markdown(parameters: StormParameters, modes: Sequence[StormFigures]) -
         f"cap {parameters.max_delay:g} s; the server is killed ({parameters.restart_signal}) "
         f"and started again {parameters.down_time:g} s after it exited.",
         "",
-        f"| jitter | peak handshakes / {window} ms | peak attempts / {window} ms | "
-        f"peak attempts / {window} ms once back | all resumed after | median resume | "
-        "max per-client delay (drop → resumed) | reconnect attempts | peak none / this |",
+        f"| jitter | peak attempts / {window} ms on the restarted server | "
+        f"peak completed handshakes / {window} ms | peak attempts / {window} ms, whole storm | "
+        "all resumed after | median resume | max per-client delay (drop → resumed) | "
+        "reconnect attempts | peak none / this |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for figures in modes:
         ratio = _ratio(none, figures)
         lines.append(
-            f"| {figures.jitter} | {figures.peak_handshakes} | {figures.peak_attempts} | "
-            f"{figures.peak_attempts_back} | {figures.all_resumed_after:.2f} s | "
+            f"| {figures.jitter} | {figures.peak_attempts} | {figures.peak_handshakes} | "
+            f"{figures.peak_attempts_all} | {figures.all_resumed_after:.2f} s | "
             f"{figures.median_resumed_after:.2f} s | {figures.longest_outage:.2f} s | "
             f"{figures.attempts} | {'-' if ratio is None else f'{ratio:.1f}x'} |"
         )
