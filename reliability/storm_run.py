@@ -63,9 +63,9 @@ class StormParameters:
     clients: int = 500
     processes: int = 4
     plans: int = 10
-    initial_delay: float = 0.5
+    initial_delay: float = 2.0
     max_delay: float = 8.0
-    down_time: float = 4.0
+    down_time: float = 2.5
     restart_signal: str = "SIGKILL"
     events_before: int = 2
     publish_interval: float = 0.5
