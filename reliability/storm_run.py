@@ -144,12 +144,14 @@ class _ServerProcess:
 
     async def kill(self, signal_name: str) -> tuple[float, float]:
         """Send ``signal_name``; returns when it was sent and when the process was gone."""
-        process, self._process = self._process, None
+        signum = signal.Signals[signal_name]
+        process = self._process
         assert process is not None
         sent_at = time.monotonic()
-        process.send_signal(signal.Signals[signal_name])
+        process.send_signal(signum)
         async with asyncio.timeout(_SERVER_START):
             await process.wait()
+        self._process = None  # only now: stop() still stops it if this failed
         return sent_at, time.monotonic()
 
     async def stop(self) -> None:
