@@ -84,10 +84,9 @@ def redacted_url(url: str) -> str:
     return f"{parts.scheme}://{host}{port}{parts.path}"
 
 
-#: Connections to Redis per server, made as calls need them (one per WebSocket
-#: at most, like the default ``max_connections``); calls beyond wait for one,
-#: up to ``_POOL_WAIT`` s.
-_POOL_CONNECTIONS: Final = 1000
+#: Connections to Redis per server, made as calls need them (redis-py's default
+#: number); a call beyond waits for a free one, up to ``_POOL_WAIT`` s.
+_POOL_CONNECTIONS: Final = 100
 _POOL_WAIT: Final = 10.0
 
 
@@ -146,8 +145,8 @@ class RedisEventLog(EventLog):
         else:
             # A reconnect storm subscribes hundreds of clients at once: redis-py's
             # default pool fails every call past 100 in flight (MaxConnectionsError,
-            # an `internal` error to the subscriber); this one grows to
-            # _POOL_CONNECTIONS and then makes calls wait for a free connection.
+            # an `internal` error that fails the subscription); this one makes
+            # them wait for a free connection (reliability/storm.robot).
             pool = aioredis.BlockingConnectionPool.from_url(
                 url, max_connections=_POOL_CONNECTIONS, timeout=_POOL_WAIT, **options
             )
