@@ -58,7 +58,23 @@ _CLIENTS_DONE = 20.0
 
 @dataclass(frozen=True, slots=True)
 class StormParameters:
-    """The storm's setup (docs/reliability.md explains the choices)."""
+    """The storm's setup (docs/reliability.md explains the choices).
+
+    Attributes:
+        clients, processes, plans: the fleet, the client processes it is shared
+            by, and the plans it follows (client ``c`` follows plan ``c % plans``).
+        initial_delay, max_delay: the backoff (factor 2): a quarter of the cap,
+            so that one outage of a few seconds takes jittered clients to the
+            cap while the herd fails in lockstep once (at 2 s) and comes back at 6 s.
+        down_time: seconds between the old server's exit and the new one's start.
+        restart_signal: how the server goes down (SIGKILL: a crash, every
+            connection dropped at the same moment).
+        events_before, publish_interval: events published per plan before the
+            restart, and the pace of those after it.
+        seed: seed of the jitter (None: unseeded).
+        client_nice: the client processes' niceness: they stand for a fleet on
+            other machines, so the server gets the CPU first.
+    """
 
     clients: int = 500
     processes: int = 4
