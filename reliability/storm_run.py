@@ -81,7 +81,7 @@ class StormParameters:
     plans: int = 10
     initial_delay: float = 2.0
     max_delay: float = 8.0
-    down_time: float = 2.5
+    down_time: float = 3.0
     restart_signal: str = "SIGKILL"
     events_before: int = 2
     publish_interval: float = 0.5
