@@ -14,9 +14,9 @@ so no luck of bin edges):
 * **completed handshakes**: the upgrades the restarted server accepted, timed
   by the server itself (:mod:`storm_server`). They are the offered load cut
   to what the server can take: on a 2-core machine that also runs the 500
-  clients (and, in CI or here, other work) the server accepts a few hundred
-  handshakes per second at most, so a herd is flattened into a longer
-  saturation, and a scheduler stall bunches what queued into one window.
+  clients (and, in CI or here, other work) the server accepts about a
+  thousand handshakes per second at most, so a herd is flattened into a
+  longer saturation, and a scheduler stall bunches what queued into one window.
   Shown, not judged; the clients' own moves to ``open`` (``peak_opens``) too;
 * **resumed**: a client is back when it receives the marker event published
   the moment the new server listened (its connection is open again and its
