@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import sys
 import time
 from typing import TextIO
@@ -26,6 +27,8 @@ from planstream.server import PlanStreamServer, ServerSettings
 from planstream.server.runner import serve_until_signal
 
 __all__ = ["HandshakeClock", "main"]
+
+_LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
 class HandshakeClock:
@@ -61,6 +64,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, required=True, help="TCP port on 127.0.0.1")
     parser.add_argument("--handshakes", required=True, help="file the handshake times go to")
     args = parser.parse_args(argv)
+    # Warnings and errors (an `internal` answer, a lost Redis) to stderr: the storm's server.log.
+    logging.basicConfig(level=logging.WARNING, format=_LOG_FORMAT)
     with open(args.handshakes, "w", buffering=1, encoding="utf-8") as sink:
         asyncio.run(serve(args.port, sink))
     return 0
