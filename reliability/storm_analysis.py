@@ -14,7 +14,7 @@ so no luck of bin edges):
 * **completed handshakes**: the upgrades the restarted server accepted, timed
   by the server itself (:mod:`storm_server`). They are the offered load cut
   to what the server can take: on a 2-core machine that also runs the 500
-  clients (and, in CI or here, other work) the server accepts about a
+  clients (and, in CI or here, other work) the server accepts one to two
   thousand handshakes per second at most, so a herd is flattened into a
   longer saturation, and a scheduler stall bunches what queued into one window.
   Shown, not judged; the clients' own moves to ``open`` (``peak_opens``) too;

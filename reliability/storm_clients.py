@@ -33,7 +33,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import random
 import sys
 import time
@@ -193,10 +192,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=None, help="seed the jitter")
     parser.add_argument("--deadline", type=float, default=90.0, help="hard limit, seconds")
     parser.add_argument("--records", required=True, help="where the JSON-line records go")
-    parser.add_argument("--nice", type=int, default=0, help="lower this process's priority")
     args = parser.parse_args(argv)
-    # The clients stand for a fleet on other machines: the server's CPU is the server's.
-    os.nice(args.nice)
     records: list[Record] = []
     status = asyncio.run(run(args, records))
     Path(args.records).write_text(

@@ -72,8 +72,6 @@ class StormParameters:
         events_before, publish_interval: events published per plan before the
             restart, and the pace of those after it.
         seed: seed of the jitter (None: unseeded).
-        client_nice: the client processes' niceness: they stand for a fleet on
-            other machines, so the server gets the CPU first.
     """
 
     clients: int = 500
@@ -86,7 +84,6 @@ class StormParameters:
     events_before: int = 2
     publish_interval: float = 0.5
     seed: int | None = None
-    client_nice: int = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -363,7 +360,6 @@ def _client_arguments(
     arguments += ["--plans", ",".join(plans), "--jitter", jitter.value]
     arguments += ["--initial-delay", str(parameters.initial_delay)]
     arguments += ["--max-delay", str(parameters.max_delay)]
-    arguments += ["--nice", str(parameters.client_nice)]
     if parameters.seed is not None:
         arguments += ["--seed", str(parameters.seed)]
     return arguments
