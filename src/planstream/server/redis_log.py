@@ -77,6 +77,12 @@ def _script(name: str) -> str:
     return resources.files("planstream.server").joinpath(f"lua/{name}.lua").read_text()
 
 
+#: Connections to Redis per server, made as calls need them (redis-py's default
+#: number); a call beyond waits for a free one, up to ``_POOL_WAIT`` s.
+_POOL_CONNECTIONS: Final = 100
+_POOL_WAIT: Final = 10.0
+
+
 class RedisEventLog(EventLog):
     """Plan streams in Redis (or Redis Cluster), shared by every node.
 
@@ -120,7 +126,14 @@ class RedisEventLog(EventLog):
         if cluster:
             self._client = RedisCluster.from_url(url, **options)
         else:
-            self._client = aioredis.Redis.from_url(url, **options)
+            # A reconnect storm subscribes hundreds of clients at once: redis-py's
+            # default pool fails every call past 100 in flight (MaxConnectionsError,
+            # an `internal` error that fails the subscription); this one makes
+            # them wait for a free connection (reliability/storm.robot).
+            pool = aioredis.BlockingConnectionPool.from_url(
+                url, max_connections=_POOL_CONNECTIONS, timeout=_POOL_WAIT, **options
+            )
+            self._client = aioredis.Redis.from_pool(pool)
         self._append = self._client.register_script(_script("append"))
         self._store = self._client.register_script(_script("store_snapshot"))
         self._evict = self._client.register_script(_script("evict"))
