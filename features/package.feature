@@ -31,7 +31,7 @@ Feature: The planstream package is tidy: a deliberate API, pure core, typed, one
     Examples:
       | face              | names                                                                                                                                                                                                  |
       | planstream.client | PlanStreamClient, PlanPublisher, Subscription, StateChange, ClientStats, TokenProvider                                                                                                                 |
-      | planstream.server | PlanStreamServer, ServerSettings, create_app, serve, ServerState, TokenVerifier, StaticTokenVerifier, Principal, EventLog, MemoryEventLog, RedisEventLog, StoredEvent, PublishError, PlanClosedError, IdempotencyKeyReusedError, ServerStartError |
+      | planstream.server | PlanStreamServer, ServerSettings, create_app, serve, ServerState, TokenVerifier, StaticTokenVerifier, Principal, PlanScope, EventLog, MemoryEventLog, RedisEventLog, StoredEvent, PublishError, PlanClosedError, IdempotencyKeyReusedError, ServerStartError |
       | planstream.cli    | main                                                                                                                                                                                                   |
 
   Scenario: The API reference lists the public names where they live

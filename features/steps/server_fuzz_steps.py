@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from support.hypothesis_runs import run_property
 
 from planstream.codec import decode_server_frame
-from planstream.server import MemoryEventLog, ServerSettings
+from planstream.server import MemoryEventLog, Principal, ServerSettings
 from planstream.server.event_log import NewEvent
 from planstream.server.fanout import Fanout
 from planstream.server.frame_budget import BATCH_PREFIX, BATCH_SUFFIX
@@ -152,6 +152,7 @@ class _Probe:
         self.closes: list[tuple[int, str]] = []
         self.metrics = ServerMetrics()
         self.session = StreamSession(
+            principal=Principal("fuzz"),
             log=log,
             fanout=Fanout(),
             settings=_SETTINGS,

@@ -27,6 +27,7 @@ from websockets.asyncio.client import ClientConnection, connect
 
 from planstream import SettingsError
 from planstream.server import (
+    PlanScope,
     Principal,
     ServerSettings,
     ServerState,
@@ -88,7 +89,7 @@ def given_custom_verifier(context: Any, token: str) -> None:
     class PublishOnly:
         async def verify(self, candidate: str | None) -> Principal | None:
             if candidate == token:
-                return Principal("feeder", can_read=False, can_publish=True)
+                return Principal("feeder", read=PlanScope.nothing(), publish=PlanScope.everything())
             return None
 
     start_reference_server(context, verifier=PublishOnly())

@@ -19,7 +19,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
 from planstream import __version__
-from planstream.server import Principal
+from planstream.server import PlanScope, Principal
 
 # --- connecting ------------------------------------------------------------------
 
@@ -172,7 +172,7 @@ class _NoReadVerifier:
 
     async def verify(self, token: str | None) -> Principal | None:
         if token == self.token:
-            return Principal("watcher", can_read=False, can_publish=False)
+            return Principal("watcher", read=PlanScope.nothing())
         return None
 
 

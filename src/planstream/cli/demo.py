@@ -34,7 +34,7 @@ from planstream.cli.watch import PlanWatcher
 from planstream.client.client import PlanStreamClient
 from planstream.client.stats import ClientStats
 from planstream.close_codes import CloseCode
-from planstream.server.auth import Principal
+from planstream.server.auth import PlanScope, Principal
 from planstream.server.runner import PlanStreamServer, stop_signals
 from planstream.server.settings import ServerSettings
 from planstream.settings import ClientSettings
@@ -186,7 +186,7 @@ class DemoReaders:
 
     async def verify(self, token: str | None) -> Principal | None:
         """Every caller, with or without a token, is a reader."""
-        return Principal("demo-reader", can_read=True, can_publish=False)
+        return Principal("demo-reader", read=PlanScope.everything())
 
 
 async def _open_dashboard(url: str, console: Console) -> None:

@@ -18,7 +18,7 @@ from planstream.imports import lazy_import
 
 if TYPE_CHECKING:
     from planstream.server.app import create_app
-    from planstream.server.auth import Principal, StaticTokenVerifier, TokenVerifier
+    from planstream.server.auth import PlanScope, Principal, StaticTokenVerifier, TokenVerifier
     from planstream.server.event_log import (
         EventLog,
         IdempotencyKeyReusedError,
@@ -38,7 +38,8 @@ else:
         {
             "create_app": "planstream.server.app",
             **dict.fromkeys(
-                ("Principal", "StaticTokenVerifier", "TokenVerifier"), "planstream.server.auth"
+                ("PlanScope", "Principal", "StaticTokenVerifier", "TokenVerifier"),
+                "planstream.server.auth",
             ),
             **dict.fromkeys(
                 ("EventLog", "IdempotencyKeyReusedError", "PlanClosedError", "StoredEvent"),
@@ -59,6 +60,7 @@ __all__ = [
     "IdempotencyKeyReusedError",
     "MemoryEventLog",
     "PlanClosedError",
+    "PlanScope",
     "PlanStreamServer",
     "Principal",
     "PublishError",

@@ -69,7 +69,7 @@ async def stream_endpoint(websocket: WebSocket) -> None:
             )
         return
     await websocket.accept(subprotocol=SUBPROTOCOL)
-    connection = state.new_connection(websocket)
+    connection = state.new_connection(websocket, principal)
     try:
         await connection.run()
     finally:

@@ -1,4 +1,9 @@
-"""Who may read and who may publish: bearer-token verification (protocol §2, §6)."""
+"""Who may read and who may publish: bearer-token verification (protocol §2, §6).
+
+A :class:`TokenVerifier` maps a bearer token to a :class:`Principal`, which
+carries a :class:`~planstream.server.plan_scope.PlanScope` per action: the
+plans it may read, the plans it may publish to.
+"""
 
 from __future__ import annotations
 
@@ -9,16 +14,49 @@ from typing import Protocol
 
 from pydantic import SecretStr
 
-__all__ = ["Principal", "StaticTokenVerifier", "TokenVerifier", "bearer_token"]
+from planstream.server.plan_scope import PlanScope
+
+__all__ = ["PlanScope", "Principal", "StaticTokenVerifier", "TokenVerifier", "bearer_token"]
+
+_EVERYTHING = PlanScope.everything()
+_NOTHING = PlanScope.nothing()
 
 
 @dataclass(frozen=True, slots=True)
 class Principal:
-    """An authenticated caller and what it may do."""
+    """An authenticated caller and what it may do.
+
+    Attributes:
+        subject: who it is (a JWT's ``sub``, an API key's name, ``reader``);
+            logged, so never a secret.
+        read: the plans it may read (subscribe, poll, snapshot, list).
+        publish: the plans it may publish to.
+        expires_at: when its credential expires (Unix time, a JWT's ``exp``);
+            a WebSocket open then is closed with 4001 (protocol §4). None: never.
+    """
 
     subject: str
-    can_read: bool = True
-    can_publish: bool = False
+    read: PlanScope = _EVERYTHING
+    publish: PlanScope = _NOTHING
+    expires_at: float | None = None
+
+    @property
+    def can_read(self) -> bool:
+        """Whether it may read some plan (the WebSocket upgrade asks no more)."""
+        return not self.read.is_empty
+
+    @property
+    def can_publish(self) -> bool:
+        """Whether it may publish to some plan."""
+        return not self.publish.is_empty
+
+    def may_read(self, plan_id: str) -> bool:
+        """Whether it may read ``plan_id``."""
+        return self.read.allows(plan_id)
+
+    def may_publish(self, plan_id: str) -> bool:
+        """Whether it may publish to ``plan_id``."""
+        return self.publish.allows(plan_id)
 
 
 class TokenVerifier(Protocol):
@@ -66,14 +104,14 @@ class StaticTokenVerifier:
     async def verify(self, token: str | None) -> Principal | None:
         """Authenticate ``token`` against the configured lists."""
         if self.is_open:
-            return Principal("anonymous", can_read=True, can_publish=True)
+            return Principal("anonymous", publish=_EVERYTHING)
         if token is None:
             return None
         candidate = token.encode()
         if _contains(self._publish, candidate):
-            return Principal("publisher", can_read=True, can_publish=True)
+            return Principal("publisher", publish=_EVERYTHING)
         if _contains(self._read, candidate):
-            return Principal("reader", can_read=True, can_publish=not self._publish)
+            return Principal("reader", publish=_NOTHING if self._publish else _EVERYTHING)
         return None
 
 

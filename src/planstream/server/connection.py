@@ -23,6 +23,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from planstream.codec import encode_frame
 from planstream.schema.frames import PROTOCOL_VERSION, SCHEMA_VERSION, HelloFrame
+from planstream.server.auth import Principal
 from planstream.server.event_log import EventLog
 from planstream.server.fanout import Fanout
 from planstream.server.frame_budget import BATCH_PREFIX, BATCH_SUFFIX
@@ -44,6 +45,7 @@ class StreamConnection:
         self,
         websocket: WebSocket,
         *,
+        principal: Principal,
         log: EventLog,
         fanout: Fanout,
         settings: ServerSettings,
@@ -61,7 +63,9 @@ class StreamConnection:
         self._close_code: int | None = None
         self._close_reason = ""
         self._peer_gone = False
+        self.principal = principal  # who the upgrade authenticated, for its whole life
         self.session = StreamSession(
+            principal=principal,
             log=log,
             fanout=fanout,
             settings=settings,

@@ -14,7 +14,7 @@ from typing import Any, overload
 from planstream.close_codes import CloseCode
 from planstream.schema.event_data import EventData
 from planstream.schema.events import PlanStatusEvent
-from planstream.server.auth import StaticTokenVerifier, TokenVerifier
+from planstream.server.auth import Principal, StaticTokenVerifier, TokenVerifier
 from planstream.server.connection import StreamConnection
 from planstream.server.event_log import (
     EventLog,
@@ -90,10 +90,11 @@ class ServerState:
                 "no tokens configured: anyone who can reach this server may read and publish"
             )
 
-    def new_connection(self, websocket: Any) -> StreamConnection:
-        """A connection object for an accepted WebSocket."""
+    def new_connection(self, websocket: Any, principal: Principal) -> StreamConnection:
+        """A connection object for a WebSocket accepted for ``principal``."""
         connection = StreamConnection(
             websocket,
+            principal=principal,
             log=self.log,
             fanout=self.fanout,
             settings=self.settings,

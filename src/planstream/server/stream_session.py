@@ -39,6 +39,7 @@ from planstream.schema.frames import (
     UnsubscribeFrame,
 )
 from planstream.schema.snapshot import PlanSnapshot
+from planstream.server.auth import Principal
 from planstream.server.event_log import EventLog, LogChange, LogUnavailableError, ResyncNeeded
 from planstream.server.fanout import Fanout
 from planstream.server.frame_budget import (
@@ -105,6 +106,7 @@ class StreamSession:
     def __init__(
         self,
         *,
+        principal: Principal,
         log: EventLog,
         fanout: Fanout,
         settings: ServerSettings,
@@ -115,6 +117,7 @@ class StreamSession:
         clock: Callable[[], datetime],
         monotonic: Callable[[], float],
     ) -> None:
+        self.principal = principal
         self._log = log
         self._fanout = fanout
         self._settings = settings
