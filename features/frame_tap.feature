@@ -69,6 +69,12 @@ Feature: The frame tap logs every WebSocket frame, size-capped, escaped and with
     And the binary frame is logged as its size
     And the server's close is logged with its code and an escaped reason without the token
 
+  Scenario: Without the tap, a server echoing the token gets it into no log line and no error text
+    Given a token-echoing server
+    When the tap program with its own logging follows plan "echo" from the token-echoing server, showing its error
+    Then the tap program exits with status 1
+    And its stderr shows the server's refusal and close, and no piece of the token in any form
+
   Scenario: planstream watch --debug-frames writes the frames on stderr and leaves --json stdout as it was
     Given a tapped reference server with the token "tap-Secret-Token-0042"
     And plan "cli" has 2 log events and succeeded

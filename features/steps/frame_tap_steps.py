@@ -170,6 +170,31 @@ def then_app_handler(context: Any) -> None:
     assert len([line for line in lines if '"hello"' in line]) == 1, lines
 
 
+@when(
+    'the tap program with its own logging follows plan "{plan_id}" from the token-echoing'
+    " server, showing its error"
+)
+def when_follow_echo_untapped(context: Any, plan_id: str) -> None:
+    env = {
+        "PLANSTREAM_URL": context.echo_server.url,
+        "PLANSTREAM_TOKEN": context.echo_token,
+        "PLANSTREAM_CONNECT_TIMEOUT": "10",
+    }
+    _follow(context, plan_id, env, "--app-logging", "--show-error")
+
+
+@then("its stderr shows the server's refusal and close, and no piece of the token in any form")
+def then_echo_unlogged(context: Any) -> None:
+    stderr = _result(context).stderr
+    assert "refused" in stderr, stderr  # the error frame's message, redacted
+    assert "error text: " in stderr, stderr
+    assert "planstream.frames" not in stderr, stderr  # the tap is off
+    pieces = {
+        form[at : at + 6] for form in token_forms(context.echo_token) for at in range(len(form) - 5)
+    }
+    assert not [piece for piece in pieces if piece in stderr], stderr
+
+
 @then("no frame line holds the token in any form, nor a control character")
 def then_hostile_clean(context: Any) -> None:
     lines = frame_lines(_result(context).stderr)

@@ -16,6 +16,7 @@ Pure: no I/O, no asyncio; the filter rewrites records in place.
 
 from __future__ import annotations
 
+import base64
 import logging
 import re
 from collections.abc import Iterable
@@ -23,7 +24,7 @@ from typing import Final
 
 # What users write; the checks the settings and transports share
 # (is_credential_parameter, is_header_safe) stay module-level helpers.
-__all__ = ["RedactingFilter", "install_redaction", "redact_secrets"]
+__all__ = ["RedactingFilter", "install_redaction", "redact_secrets", "token_forms", "without_token"]
 
 #: What a secret is replaced with.
 REDACTED: Final = "***"
@@ -130,6 +131,25 @@ def redact_secrets(text: str) -> str:
     text = _BEARER_SUBPROTOCOL.sub(rf"\g<1>{REDACTED}", text)
     text = _USERINFO.sub(rf"\g<1>{REDACTED}@", text)
     return _QUERY.sub(_query_parameter, text)
+
+
+def token_forms(token: str | None) -> tuple[str, ...]:
+    """The forms a token travels in: as sent in the header, and base64url-encoded as
+    a ``planstream.bearer.*`` subprotocol; the longest first (none without a token)."""
+    if not token:
+        return ()
+    encoded = base64.urlsafe_b64encode(token.encode()).decode().rstrip("=")
+    return tuple(sorted({token, encoded}, key=len, reverse=True))
+
+
+def without_token(text: str, forms: tuple[str, ...]) -> str:
+    """``text`` from a server (an error message, a close reason, a refusal's body)
+    with the client's own token (``forms``: :func:`token_forms`) and anything
+    :func:`redact_secrets` recognises replaced by ``***``: a server that echoes
+    the token cannot make the SDK log it or put it in an exception."""
+    for form in forms:
+        text = text.replace(form, REDACTED)
+    return redact_secrets(text) if forms else text
 
 
 class RedactingFilter(logging.Filter):

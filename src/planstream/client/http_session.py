@@ -51,7 +51,7 @@ from planstream.errors import (
     SettingsError,
     frame_excerpt,
 )
-from planstream.redaction import install_redaction
+from planstream.redaction import install_redaction, token_forms, without_token
 from planstream.schema.http import HttpErrorBody
 from planstream.transport.websocket import TransportFailedError, bearer_headers
 
@@ -262,10 +262,14 @@ class HttpSession:
                 if 200 <= answer.status < 300:
                     return self._parse(request, answer, model)
                 retry_after = parse_retry_after(answer.headers.get("Retry-After"))
+                # Server text: a server echoing the token must not get it into an error.
+                content = without_token(
+                    answer.content.decode("utf-8", "replace"), token_forms(self._token)
+                ).encode()
                 error = refusal(
                     request,
                     answer.status,
-                    answer.content,
+                    content,
                     reason=answer.reason,
                     url=self.base_url,
                     retry_after=retry_after,

@@ -40,8 +40,9 @@ from planstream.client.stats import ConnectionCounters
 from planstream.close_codes import Verdict, VerdictKind, classify_heartbeat_timeout
 from planstream.codec import decode_server_frame, event_positions
 from planstream.errors import ConnectionLostError, PlanStreamError, ProtocolError
+from planstream.redaction import without_token
 from planstream.router import StreamRouter
-from planstream.schema.frames import PingFrame, PongFrame
+from planstream.schema.frames import ErrorFrame, PingFrame, PongFrame
 from planstream.schema.limits import clamp_heartbeat
 from planstream.settings import HeartbeatSettings
 from planstream.transport.websocket import TransportFailedError, WebSocketSession
@@ -124,6 +125,7 @@ class OpenWebSocket:
         recv = session.receiver  # awaited directly: no wrapper frame per message
         on_frame = router.on_frame
         clock = time.monotonic
+        secrets = session.secrets  # the token's forms, kept out of server texts
         self.signals.listen(self)
         try:
             router.go_online()  # queues the subscribes: starts the sender
@@ -142,6 +144,10 @@ class OpenWebSocket:
                     if type(frame) is PongFrame:
                         self._on_pong(frame, received_at)
                         continue
+                    if type(frame) is ErrorFrame and secrets:
+                        # A server echoing the token must not get it into an exception.
+                        message = without_token(frame.message, secrets)
+                        frame = frame.model_copy(update={"message": message})
                     on_frame(frame, received_at)  # the router signals new deadlines itself
                     if router.backlogged:
                         router.backlogged = False
@@ -188,7 +194,7 @@ class OpenWebSocket:
         warnings = self.warnings
         if warnings is None:
             warnings = self.warnings = WarningThrottle(logger)
-        warnings.warning(at, f"{_SKIPPED}: %s", error)
+        warnings.warning(at, f"{_SKIPPED}: %s", without_token(str(error), self.session.secrets))
         reason = getattr(error, "reason", str(error))
         for plan_id, seq in event_positions(raw):
             self.router.on_invalid_event(plan_id, seq, reason, at)

@@ -27,14 +27,13 @@ from logging: no asyncio, no network.
 
 from __future__ import annotations
 
-import base64
 import logging
 import re
 import sys
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Final
 
-from planstream.redaction import REDACTED, install_redaction, redact_secrets
+from planstream.redaction import REDACTED, install_redaction, redact_secrets, token_forms
 
 if TYPE_CHECKING:
     from asyncio import Future
@@ -105,14 +104,6 @@ def _without_partial_secret(head: str, secrets: tuple[str, ...]) -> str:
     return head
 
 
-def _token_forms(token: str | None) -> tuple[str, ...]:
-    """The token as sent in the header and as a ``planstream.bearer.*`` subprotocol."""
-    if not token:
-        return ()
-    encoded = base64.urlsafe_b64encode(token.encode()).decode().rstrip("=")
-    return tuple(sorted({token, encoded}, key=len, reverse=True))
-
-
 def enable_frame_log() -> logging.Logger:
     """The tap's logger, made to show its lines (see the module doc); idempotent."""
     logger = logging.getLogger(FRAME_LOGGER)
@@ -150,7 +141,7 @@ class FrameTap:
     def __init__(self, url: str, token: str | None) -> None:
         self._logger = enable_frame_log()
         self._url = escaped(redact_secrets(url))
-        self._secrets = _token_forms(token)
+        self._secrets = token_forms(token)
         self._prefix = self._url
 
     def __repr__(self) -> str:

@@ -29,7 +29,7 @@ from planstream.close_codes import (
 from planstream.closing import AsyncClosing
 from planstream.endpoints import ServerEndpoints
 from planstream.errors import ConnectionLostError, FrameTooLargeError, InvalidFrameError
-from planstream.redaction import install_redaction
+from planstream.redaction import install_redaction, token_forms, without_token
 from planstream.schema.http import PollResponse
 from planstream.transport.websocket import TransportFailedError, bearer_headers
 
@@ -87,6 +87,7 @@ class PollingSession(AsyncClosing):
     ) -> None:
         install_redaction()  # httpx and httpcore log requests
         self._token_error: TransportFailedError | None = None
+        self._secrets = token_forms(token)  # kept out of the server's error texts
         try:
             headers = bearer_headers(token)
         except TransportFailedError as exc:  # reported by the first poll
@@ -109,6 +110,7 @@ class PollingSession(AsyncClosing):
         """
         self._http.headers.pop("Authorization", None)
         self._http.headers.update(bearer_headers(token))
+        self._secrets = token_forms(token)
 
     async def aclose(self) -> None:
         """Close the HTTP connection pool."""
@@ -144,7 +146,7 @@ class PollingSession(AsyncClosing):
             raise TransportFailedError(
                 classify_http_status(
                     status,
-                    body=content,
+                    body=without_token(content.decode("utf-8", "replace"), self._secrets).encode(),
                     has_token_provider=self._has_token_provider,
                     retry_after=headers.get("Retry-After"),
                     request="a poll",

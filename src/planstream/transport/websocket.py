@@ -34,7 +34,7 @@ from planstream.errors import (
     ProtocolError,
 )
 from planstream.negotiation import check_hello, client_versions
-from planstream.redaction import install_redaction, is_header_safe
+from planstream.redaction import install_redaction, is_header_safe, token_forms, without_token
 from planstream.schema.frames import SUBPROTOCOL, HelloFrame
 from planstream.transport.frame_tap import FrameTap
 
@@ -106,7 +106,14 @@ class SessionHello:
 class WebSocketSession:
     """One open connection whose ``hello`` was accepted."""
 
-    __slots__ = ("_connection", "_has_token_provider", "_tap", "hello", "max_frame_bytes")
+    __slots__ = (
+        "_connection",
+        "_has_token_provider",
+        "_tap",
+        "hello",
+        "max_frame_bytes",
+        "secrets",
+    )
 
     def __init__(
         self,
@@ -116,8 +123,11 @@ class WebSocketSession:
         has_token_provider: bool,
         max_frame_bytes: int = 0,
         tap: FrameTap | None = None,
+        secrets: tuple[str, ...] = (),
     ) -> None:
         self._connection = connection
+        #: The token's forms (redaction.token_forms): scrubbed from server text.
+        self.secrets = secrets
         self.hello = SessionHello.of(hello)
         self._has_token_provider = has_token_provider
         self.max_frame_bytes = max_frame_bytes  # for the error when we refuse a frame
@@ -164,6 +174,7 @@ class WebSocketSession:
                     exc,
                     has_token_provider=self._has_token_provider,
                     max_frame_bytes=self.max_frame_bytes,
+                    secrets=self.secrets,
                 )
             ) from None
 
@@ -220,7 +231,9 @@ class WebSocketSession:
         except ConnectionClosed as exc:
             self._tap_closed(exc)
             raise TransportFailedError(
-                _closed_verdict(exc, has_token_provider=self._has_token_provider)
+                _closed_verdict(
+                    exc, has_token_provider=self._has_token_provider, secrets=self.secrets
+                )
             ) from None
 
 
@@ -253,6 +266,7 @@ async def open_websocket(
     install_redaction()
     headers = bearer_headers(token)
     tap = FrameTap(url, token) if debug_frames else None
+    secrets = token_forms(token)  # a server echoing the token must not get it logged
     tls: dict[str, Any] = (
         {} if ssl_context is None else {"ssl": ssl_context}
     )  # ws:// refuses an ssl argument
@@ -276,7 +290,9 @@ async def open_websocket(
         raise TransportFailedError(
             classify_http_status(
                 response.status_code,
-                body=bytes(response.body or b""),
+                body=without_token(
+                    bytes(response.body or b"").decode("utf-8", "replace"), secrets
+                ).encode(),
                 has_token_provider=has_token_provider,
                 retry_after=response.headers.get("Retry-After"),
                 protocols_header=response.headers.get("X-Planstream-Protocols"),
@@ -297,7 +313,9 @@ async def open_websocket(
             detail="the server selected no common subprotocol",
         )
         raise TransportFailedError(Verdict(VerdictKind.FATAL, error))
-    hello = await _accept_hello(connection, open_timeout, max_frame_bytes, has_token_provider, tap)
+    hello = await _accept_hello(
+        connection, open_timeout, max_frame_bytes, has_token_provider, tap, secrets
+    )
     # The handshake's headers (~3.5 KiB) are not needed once the connection is
     # open; an idle connection should not keep them. (The response object stays:
     # websockets reads "handshake done" from its presence.)
@@ -310,6 +328,7 @@ async def open_websocket(
         has_token_provider=has_token_provider,
         max_frame_bytes=max_frame_bytes,
         tap=tap,
+        secrets=secrets,
     )
 
 
@@ -319,6 +338,7 @@ async def _accept_hello(
     max_frame_bytes: int,
     has_token_provider: bool,
     tap: FrameTap | None,
+    secrets: tuple[str, ...],
 ) -> HelloFrame:
     """Read and check the first frame (protocol §2); close with 4006 if incompatible."""
     try:
@@ -330,7 +350,7 @@ async def _accept_hello(
         if tap is not None:
             tap.closed(exc.rcvd)
         raise TransportFailedError(
-            _closed_verdict(exc, has_token_provider=has_token_provider)
+            _closed_verdict(exc, has_token_provider=has_token_provider, secrets=secrets)
         ) from None
     except (OSError, TimeoutError) as exc:
         await connection.close()
@@ -351,7 +371,9 @@ async def _accept_hello(
             exc
             if isinstance(exc, IncompatibleProtocolError)
             else IncompatibleProtocolError(
-                server="an undecodable hello", client=client_versions(), detail=str(exc)
+                server="an undecodable hello",
+                client=client_versions(),
+                detail=without_token(str(exc), secrets),
             )
         )
         await connection.close(CloseCode.INCOMPATIBLE, "incompatible protocol")
@@ -360,7 +382,11 @@ async def _accept_hello(
 
 
 def _closed_verdict(
-    exc: ConnectionClosed, *, has_token_provider: bool, max_frame_bytes: int = 0
+    exc: ConnectionClosed,
+    *,
+    has_token_provider: bool,
+    max_frame_bytes: int = 0,
+    secrets: tuple[str, ...] = (),
 ) -> Verdict:
     sent = exc.sent
     if (
@@ -372,5 +398,6 @@ def _closed_verdict(
         # server's 1009 is only the echo (protocol §4: fatal, a clear error).
         return classify_frame_refused(max_frame_bytes, sent.reason)
     if exc.rcvd is not None:
-        return classify_close(exc.rcvd.code, exc.rcvd.reason, has_token_provider=has_token_provider)
+        reason = without_token(exc.rcvd.reason, secrets)  # server text: no token in errors
+        return classify_close(exc.rcvd.code, reason, has_token_provider=has_token_provider)
     return classify_close(CloseCode.ABNORMAL_CLOSURE, "", has_token_provider=has_token_provider)
