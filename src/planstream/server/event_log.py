@@ -215,6 +215,8 @@ class EventLog(ABC):
     #: The durations of the log's calls to its store, for ``/metrics``; None
     #: when there is nothing worth timing (the memory log).
     latency: OperationLatency | None = None
+    #: Plans a filtered :meth:`plan_page` looks at per call (a test may lower it).
+    plan_scan_limit: int = PLAN_SCAN_LIMIT
 
     def __init__(self) -> None:
         self._listeners: list[ChangeListener] = []
@@ -291,7 +293,7 @@ class EventLog(ABC):
         walk, whatever is appended or evicted meanwhile.
 
         ``readable``: list only the plans it accepts (None: all). Such a call
-        looks at no more than about :data:`PLAN_SCAN_LIMIT` plans: when it
+        looks at no more than about :attr:`plan_scan_limit` plans: when it
         stops there the page may hold fewer than ``limit`` plans (none, even)
         and its cursor goes on after the last plan looked at. A cursor never
         names a plan the filter refused.

@@ -173,7 +173,7 @@ async def list_plans(request: Request) -> Response:
 
     Only the plans the principal may read; a page may end short of ``limit``
     (even empty) with a ``next_cursor`` when the log's scan bound was reached
-    first (:data:`~planstream.server.event_log.PLAN_SCAN_LIMIT`).
+    first (the log's ``plan_scan_limit``).
     """
     principal = await authorize(request)
     limit = int(_number(request, "limit", DEFAULT_PLAN_LIMIT, 1, MAX_LIMIT))

@@ -29,7 +29,6 @@ from planstream.schema.frames import ResyncReason
 from planstream.schema.snapshot import PlanSnapshot
 from planstream.server.event_batch import EventBatch
 from planstream.server.event_log import (
-    PLAN_SCAN_LIMIT,
     BadCursorError,
     EventLog,
     IdempotencyKey,
@@ -231,7 +230,7 @@ class MemoryEventLog(EventLog):
             resume_after = page[limit - 1].number if len(page) > limit else None
             del page[limit:]
         else:
-            page, resume_after = _readable_page(streams, limit, readable)
+            page, resume_after = _readable_page(streams, limit, readable, self.plan_scan_limit)
         next_cursor = None if resume_after is None else f"{self.incarnation}.{resume_after}"
         return PlanPage([stream.state.snapshot() for stream in page], next_cursor)
 
@@ -307,17 +306,17 @@ class MemoryEventLog(EventLog):
 
 
 def _readable_page(
-    streams: Iterator[_PlanStream], limit: int, readable: PlanFilter
+    streams: Iterator[_PlanStream], limit: int, readable: PlanFilter, scan_limit: int
 ) -> tuple[list[_PlanStream], int | None]:
     """The next ``limit`` streams ``readable`` accepts, and the stream number the
     page after them starts after (None: no more), looking at no more than
-    :data:`PLAN_SCAN_LIMIT` streams."""
+    ``scan_limit`` streams."""
     page: list[_PlanStream] = []
     for scanned, stream in enumerate(streams, 1):
         if readable(stream.state.plan_id):
             page.append(stream)
             if len(page) > limit:
                 return page[:limit], page[limit - 1].number
-        if scanned >= PLAN_SCAN_LIMIT:
+        if scanned >= scan_limit:
             return page, stream.number
     return page, None

@@ -40,7 +40,6 @@ from planstream.schema.frames import ResyncReason
 from planstream.schema.snapshot import PlanSnapshot
 from planstream.server.event_batch import EventBatch, stored_event
 from planstream.server.event_log import (
-    PLAN_SCAN_LIMIT,
     BadCursorError,
     EventLog,
     IdempotencyKey,
@@ -298,7 +297,7 @@ class RedisEventLog(EventLog):
     ) -> PlanPage:
         """Up to ``limit`` plans in creation order after the one ``cursor`` names.
 
-        With ``readable``, a scan stopped at :data:`PLAN_SCAN_LIMIT` stops
+        With ``readable``, a scan stopped at :attr:`plan_scan_limit` stops
         between two stream numbers and its cursor ends in ``~`` (after every
         plan id of that number), so it never names a plan the filter refused.
         """
@@ -326,7 +325,7 @@ class RedisEventLog(EventLog):
                 if after is not None and (number, plan_id) <= after:
                     continue
                 if readable is not None:
-                    if scanned >= PLAN_SCAN_LIMIT and number != last_number:
+                    if scanned >= self.plan_scan_limit and number != last_number:
                         stopped = True
                         break
                     scanned, last_number = scanned + 1, number
