@@ -5,7 +5,7 @@ Feature: Per-plan permissions: scoped readers and publishers on every route (iss
   subscription only; poll and snapshot answer 403; a publish outside the
   publish scope answers 403; GET /v1/plans lists only readable plans, and its
   pages stay exact. The answer outside the scope never depends on whether the
-  plan exists (reading 30). The servers here use a scripted token verifier
+  plan exists (reading 46). The servers here use a scripted token verifier
   returning these principals (JWTs and API keys produce the same principals).
 
   Background:

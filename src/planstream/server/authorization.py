@@ -15,7 +15,7 @@ here, and nowhere else:
 The answer to a plan outside the scope never depends on whether the plan
 exists: the scope is checked before the log is asked anything, so a ``403``
 says nothing about the plan and a ``404`` is only ever given to a principal
-that may read the plan (reading 30 of ``docs/reference/server_websocket.md``).
+that may read the plan (reading 46 of ``docs/reference/server_websocket.md``).
 """
 
 from __future__ import annotations
