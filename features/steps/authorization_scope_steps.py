@@ -10,9 +10,6 @@ from urllib.parse import urlencode
 
 import httpx
 from behave import given, then, when
-from websockets.exceptions import InvalidStatus
-
-from planstream.server import PlanScope
 from support.redis_servers import start_redis
 from support.scoped_principals import (
     LOG_EVENT,
@@ -23,6 +20,9 @@ from support.scoped_principals import (
 )
 from support.servers import on_cleanup, run, start_reference_server
 from support.wsclient import RawClient, flatten
+from websockets.exceptions import InvalidStatus
+
+from planstream.server import PlanScope
 
 # --- servers and plans ------------------------------------------------------------------
 
@@ -56,7 +56,7 @@ def given_plan(context: Any, plan_id: str, count: int) -> None:
     assert all(answer.status_code == 201 for answer in answers), answers
 
 
-@given('{count:d} plans were published in this order: {patterns} four times over')
+@given("{count:d} plans were published in this order: {patterns} four times over")
 def given_interleaved_plans(context: Any, count: int, patterns: str) -> None:
     templates = re.findall(r'"([^"]+)"', patterns)
     context.plan_order = [
@@ -93,33 +93,39 @@ def _pattern_cell(cell: str) -> Any:
 def then_bad_patterns(context: Any) -> None:
     for row in context.table:
         pattern = _pattern_cell(row["patterns"])
+        problem = ""
         try:
             PlanScope.of(["ok", pattern])
         except ValueError as exc:
-            assert row["problem"] in str(exc), (row["patterns"], str(exc))
-        else:
-            raise AssertionError(f"{row['patterns']} was accepted")
+            problem = str(exc)
+        assert problem, f"{row['patterns']} was accepted"
+        assert row["problem"] in problem, (row["patterns"], problem)
 
 
 @then('a plan scope of "{patterns}" keeps "{kept}", is neither empty nor everything')
 def then_scope_kept(context: Any, patterns: str, kept: str) -> None:
     scope = scope_of(patterns)
     assert str(scope) == kept, str(scope)
-    assert not scope.is_empty and not scope.is_everything, scope
+    assert not scope.is_empty, scope
+    assert not scope.is_everything, scope
 
 
 @then('a plan scope of "{patterns}" is everything, shown as "{shown}"')
 def then_scope_everything(context: Any, patterns: str, shown: str) -> None:
     scope = scope_of(patterns)
-    assert scope.is_everything and str(scope) == shown, scope
+    assert scope.is_everything, scope
+    assert str(scope) == shown, scope
     assert scope == PlanScope.everything()
 
 
 @then('an empty plan scope is empty, allows nothing and is shown as "{shown}"')
 def then_scope_empty(context: Any, shown: str) -> None:
     scope = PlanScope.nothing()
-    assert scope.is_empty and not scope.is_everything and not scope.allows("a"), scope
-    assert str(scope) == shown and scope == PlanScope.of([]), scope
+    assert scope.is_empty, scope
+    assert not scope.is_everything, scope
+    assert not scope.allows("a"), scope
+    assert str(scope) == shown, scope
+    assert scope == PlanScope.of([]), scope
 
 
 # --- the WebSocket -----------------------------------------------------------------------
@@ -179,7 +185,7 @@ def then_both_forbidden(context: Any, code: str) -> None:
 @then('the subscription to "{plan_id}" is answered "subscribed" and replays {count:d} events')
 def then_sub_ok(context: Any, plan_id: str, count: int) -> None:
     answer = context.answers[plan_id]
-    assert answer["type"] == "subscribed" and answer["plan_id"] == plan_id, answer
+    assert (answer["type"], answer["plan_id"]) == ("subscribed", plan_id), answer
     if count:
         events = run(context, context.scoped_ws.events_until(plan_id, count))
         assert [event["seq"] for event in events] == list(range(1, count + 1)), events
@@ -256,7 +262,8 @@ def then_http_answers(context: Any, token: str) -> None:
         assert response.status_code == int(row["status"]), where
         if row["error"]:
             body = response.json()
-            assert set(body) == {"error", "message"} and body["error"] == row["error"], where
+            assert set(body) == {"error", "message"}, where
+            assert body["error"] == row["error"], where
             assert row["message mentions"] in body["message"], where
 
 
@@ -264,7 +271,8 @@ def then_http_answers(context: Any, token: str) -> None:
 def then_plan_counts(context: Any, plan_id: str, count: int, other: str) -> None:
     log = context.server.state.log
     head = run(context, log.head(plan_id))
-    assert head is not None and head.seq == count, head
+    assert head is not None, plan_id
+    assert head.seq == count, head
     assert run(context, log.head(other)) is None
 
 
@@ -345,7 +353,8 @@ def then_cli_error(context: Any, status: int, text: str) -> None:
     result = context.cli
     assert result.returncode == status, result
     errors = [line for line in result.stderr.splitlines() if line.startswith("planstream: error")]
-    assert len(errors) == 1 and text in errors[0], result
+    assert len(errors) == 1, result
+    assert text in errors[0], result
     assert "Traceback" not in result.stderr, result
 
 
