@@ -66,6 +66,20 @@ Feature: Per-plan permissions: scoped readers and publishers on every route (iss
     When "team-a" subscribes on that WebSocket to "team-a:later"
     Then the subscription to "team-a:later" is answered "subscribed" and replays 0 events
 
+  Scenario Outline: The SDK ends a forbidden plan's subscription alone, the other plan streams on (<transport>)
+    Given plans "team-a:1" and "team-b:1" each have 2 events
+    When an SDK client with the token "team-a" in transport "<transport>" subscribes to "team-b:1" and "team-a:1"
+    Then its subscription to "team-b:1" ends with SubscriptionError "forbidden"
+    And its subscription to "team-a:1" receives seq 1 to 2
+    When 1 more event is published to "team-a:1" and 1 more to "team-b:1"
+    Then its subscription to "team-a:1" receives seq 3
+    And the SDK client is still "<state>"
+
+    Examples:
+      | transport | state   |
+      | websocket | open    |
+      | polling   | polling |
+
   Scenario: A token that may read no plan is refused at the upgrade with 403
     When "nothing" opens a WebSocket
     Then the upgrade was refused with 403 "forbidden" "this token may not read"

@@ -22,6 +22,7 @@ from support.servers import on_cleanup, run, start_reference_server
 from support.wsclient import RawClient, flatten
 from websockets.exceptions import InvalidStatus
 
+from planstream import ClientSettings, PlanStreamClient, SubscriptionError
 from planstream.server import PlanScope
 
 # --- servers and plans ------------------------------------------------------------------
@@ -240,6 +241,59 @@ def then_upgrade_refused(context: Any, status: int, code: str, message: str) -> 
     got_status, body = context.refusal
     assert got_status == status, context.refusal
     assert json.loads(body) == {"error": code, "message": message}, body
+
+
+# --- the SDK ----------------------------------------------------------------------------
+
+
+@when(
+    'an SDK client with the token "{token}" in transport "{transport}" subscribes to '
+    '"{first}" and "{second}"'
+)
+def when_sdk_subscribes(context: Any, token: str, transport: str, first: str, second: str) -> None:
+    settings = ClientSettings(url=context.http_url, token=token, transport=transport)
+    client = context.sdk = PlanStreamClient(settings=settings)
+    run(context, client.__aenter__())
+    on_cleanup(context, lambda: client.__aexit__(None, None, None))
+    context.sdk_subs = {plan_id: client.subscribe(plan_id) for plan_id in (first, second)}
+    for sub in context.sdk_subs.values():
+        run(context, sub.__aenter__())
+        on_cleanup(context, lambda sub=sub: sub.__aexit__(None, None, None))
+    context.sdk_seqs = {plan_id: [] for plan_id in context.sdk_subs}
+
+
+@then('its subscription to "{plan_id}" ends with SubscriptionError "{code}"')
+def then_sdk_sub_ended(context: Any, plan_id: str, code: str) -> None:
+    async def drain() -> SubscriptionError:
+        try:
+            async for _ in context.sdk_subs[plan_id]:
+                raise AssertionError(f"{plan_id} delivered an item")
+        except SubscriptionError as exc:
+            return exc
+        raise AssertionError(f"{plan_id} ended without an error")
+
+    error = run(context, drain())
+    assert (error.plan_id, error.code) == (plan_id, code), error
+    assert f"may not read plan {plan_id!r}" in str(error), error
+
+
+@then('its subscription to "{plan_id}" receives seq {first:d} to {last:d}')
+@then('its subscription to "{plan_id}" receives seq {last:d}')
+def then_sdk_receives(context: Any, plan_id: str, last: int, first: int | None = None) -> None:
+    async def until() -> None:
+        subscription = context.sdk_subs[plan_id]
+        while not context.sdk_seqs[plan_id] or context.sdk_seqs[plan_id][-1] < last:
+            item = await anext(aiter(subscription))
+            context.sdk_seqs[plan_id].append(item.seq)
+
+    run(context, until())
+    expected = list(range(first if first is not None else 1, last + 1))
+    assert context.sdk_seqs[plan_id][-len(expected) :] == expected, context.sdk_seqs
+
+
+@then('the SDK client is still "{state}"')
+def then_sdk_state(context: Any, state: str) -> None:
+    assert context.sdk.state.value == state, context.sdk.state
 
 
 # --- HTTP --------------------------------------------------------------------------------
