@@ -80,6 +80,9 @@ Feature: Per-plan permissions: scoped readers and publishers on every route (iss
       | websocket | open    |
       | polling   | polling |
 
+  Scenario: A poll refused 403 for a plan no longer followed changes nothing
+    Then a stream router told that a poll of "team-b:1" was forbidden, with no subscription to it, keeps no plan and raises nothing
+
   Scenario: A token that may read no plan is refused at the upgrade with 403
     When "nothing" opens a WebSocket
     Then the upgrade was refused with 403 "forbidden" "this token may not read"

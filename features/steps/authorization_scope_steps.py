@@ -23,6 +23,9 @@ from support.wsclient import RawClient, flatten
 from websockets.exceptions import InvalidStatus
 
 from planstream import ClientSettings, PlanStreamClient, SubscriptionError
+from planstream.client.router_signals import ConnectionSignals
+from planstream.router import StreamRouter
+from planstream.sequencer import Sequencer
 from planstream.server import PlanScope
 
 # --- servers and plans ------------------------------------------------------------------
@@ -294,6 +297,17 @@ def then_sdk_receives(context: Any, plan_id: str, last: int, first: int | None =
 @then('the SDK client is still "{state}"')
 def then_sdk_state(context: Any, state: str) -> None:
     assert context.sdk.state.value == state, context.sdk.state
+
+
+@then(
+    'a stream router told that a poll of "{plan_id}" was forbidden, with no subscription to '
+    "it, keeps no plan and raises nothing"
+)
+def then_router_forbidden_unknown(context: Any, plan_id: str) -> None:
+    # The plan was unsubscribed while its poll was in flight: nothing is left to end.
+    router = StreamRouter(Sequencer(), ConnectionSignals())
+    router.on_poll_forbidden(plan_id, "this token may not read plan")
+    assert router.channels == {}, router.channels
 
 
 # --- HTTP --------------------------------------------------------------------------------
