@@ -288,6 +288,13 @@ class StreamRouter:
         given_up = tuple(a for a in output.actions if isinstance(a, RepairsExhausted))
         self.apply(output._replace(actions=given_up))
 
+    def on_poll_forbidden(self, plan_id: str, message: str) -> None:
+        """A poll of ``plan_id`` was refused 403: that subscription ends, the others go on."""
+        channel = self.channels.get(plan_id)
+        if channel is not None:
+            logger.warning("subscription to plan %r failed (forbidden): %s", plan_id, message)
+            self._fail(channel, SubscriptionError(plan_id, "forbidden", message))
+
     def on_invalid_event(self, plan_id: str, seq: int, reason: str, now: float) -> None:
         """An event of ``plan_id`` at ``seq`` arrived that the client cannot read."""
         self.sequencer.on_invalid_event(plan_id, seq, reason, now)

@@ -26,6 +26,7 @@ from typing import Protocol
 from planstream.client.clock import now, sleep_until
 from planstream.client.flag import Flag
 from planstream.close_codes import Verdict
+from planstream.errors import ForbiddenError
 from planstream.schema.http import PollResponse
 from planstream.settings import PollingSettings
 from planstream.transport.polling import PollingSession
@@ -48,6 +49,10 @@ class PollTarget(Protocol):
 
     def on_poll(self, generation: int, response: PollResponse, now: float) -> None:
         """Feed a poll answer made at ``generation``."""
+        ...
+
+    def on_poll_forbidden(self, plan_id: str, message: str) -> None:
+        """A poll of ``plan_id`` was refused ``403 forbidden``: end that subscription."""
         ...
 
 
@@ -113,6 +118,11 @@ class PlanPollers:
                     plan_id, after=after, wait=settings.wait, limit=settings.limit
                 )
             except TransportFailedError as exc:
+                if isinstance(exc.verdict.error, ForbiddenError):
+                    # A poll names one plan: outside the token's read scope, that
+                    # subscription fails alone, as an `error` frame fails it (§3).
+                    target.on_poll_forbidden(plan_id, str(exc.verdict.error))
+                    return
                 retry_at = await reports.failed(exc.verdict)
                 if retry_at is None:
                     return

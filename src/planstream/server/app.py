@@ -28,6 +28,7 @@ from planstream.redaction import SERVER_LOGGERS, install_redaction
 from planstream.schema.frames import STREAM_PATH, SUBPROTOCOL
 from planstream.server.admission import ConnectionCap
 from planstream.server.auth import Principal, TokenVerifier, bearer_token
+from planstream.server.authorization import PlanAction, action_refusal
 from planstream.server.browser_auth import OfferedAuth, read_offer
 from planstream.server.dashboard import dashboard_routes
 from planstream.server.event_log import EventLog
@@ -58,15 +59,16 @@ async def stream_endpoint(websocket: WebSocket) -> None:
         await _deny(websocket, 503, {"error": "unavailable", "message": "shutting down"})
         return
     principal = await _principal(state, websocket, offer)
-    if principal is None or not principal.can_read:
+    if principal is None:
         state.metrics.auth_failures += 1
-        if principal is None:
-            body = {"error": "unauthorized", "message": "missing or invalid bearer token"}
-            await _deny(websocket, 401, body, {"WWW-Authenticate": "Bearer"})
-        else:
-            await _deny(
-                websocket, 403, {"error": "forbidden", "message": "this token may not read"}
-            )
+        body = {"error": "unauthorized", "message": "missing or invalid bearer token"}
+        await _deny(websocket, 401, body, {"WWW-Authenticate": "Bearer"})
+        return
+    refusal = action_refusal(principal, PlanAction.READ)
+    if refusal is not None:
+        # Each subscribe is checked against the read scope (stream_session).
+        state.metrics.auth_failures += 1
+        await _deny(websocket, 403, {"error": "forbidden", "message": refusal})
         return
     await websocket.accept(subprotocol=SUBPROTOCOL)
     connection = state.new_connection(websocket, principal)

@@ -23,7 +23,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import NamedTuple
+from typing import Final, NamedTuple
 
 from planstream.codec import decode_event_json
 from planstream.errors import PlanStreamError
@@ -34,6 +34,7 @@ from planstream.server.latency import OperationLatency
 from planstream.server.new_events import NewEvent, PlanClosedError, refuse_events_after_end
 
 __all__ = [
+    "PLAN_SCAN_LIMIT",
     "BadCursorError",
     "ChangeListener",
     "EventLog",
@@ -44,6 +45,7 @@ __all__ = [
     "LogUnavailableError",
     "NewEvent",
     "PlanClosedError",
+    "PlanFilter",
     "PlanPage",
     "ResumeAfter",
     "ResyncNeeded",
@@ -127,6 +129,15 @@ class ResyncNeeded:
     snapshot: PlanSnapshot
 
 
+#: Which plans a listing may show (the reader's scope), by plan id.
+PlanFilter = Callable[[str], bool]
+
+#: Plans a filtered ``plan_page`` looks at per call: a scope that matches few
+#: of very many plans answers a short (even empty) page with a cursor rather
+#: than scanning the whole index in one request.
+PLAN_SCAN_LIMIT: Final = 10_000
+
+
 @dataclass(frozen=True, slots=True)
 class PlanPage:
     """One page of ``GET /v1/plans``: snapshots, and the cursor of the next page."""
@@ -204,6 +215,8 @@ class EventLog(ABC):
     #: The durations of the log's calls to its store, for ``/metrics``; None
     #: when there is nothing worth timing (the memory log).
     latency: OperationLatency | None = None
+    #: Plans a filtered :meth:`plan_page` looks at per call (a test may lower it).
+    plan_scan_limit: int = PLAN_SCAN_LIMIT
 
     def __init__(self) -> None:
         self._listeners: list[ChangeListener] = []
@@ -270,12 +283,20 @@ class EventLog(ABC):
         """The folded state of ``plan_id``, None when it has no events."""
 
     @abstractmethod
-    async def plan_page(self, limit: int, cursor: str | None) -> PlanPage:
+    async def plan_page(
+        self, limit: int, cursor: str | None, *, readable: PlanFilter | None = None
+    ) -> PlanPage:
         """Up to ``limit`` plans with events, oldest stream first, after ``cursor``.
 
         A cursor is opaque and names a position in the order in which streams
         were created, so a plan is listed at most once across the pages of one
         walk, whatever is appended or evicted meanwhile.
+
+        ``readable``: list only the plans it accepts (None: all). Such a call
+        looks at no more than about :attr:`plan_scan_limit` plans: when it
+        stops there the page may hold fewer than ``limit`` plans (none, even)
+        and its cursor goes on after the last plan looked at. A cursor never
+        names a plan the filter refused.
 
         Raises:
             BadCursorError: ``cursor`` was not given out by this log.

@@ -24,9 +24,16 @@ from starlette.routing import Route
 from planstream.codec import encode_frame
 from planstream.schema.events import Head
 from planstream.schema.limits import event_id_problem, plan_id_problem
+from planstream.server.authorization import PlanAction, readable_plans
 from planstream.server.event_log import BadCursorError, LogUnavailableError, ResyncNeeded
 from planstream.server.http_publish import post_plan_events
-from planstream.server.http_support import JSON_MEDIA_TYPE, HttpError, authorize, server_state
+from planstream.server.http_support import (
+    JSON_MEDIA_TYPE,
+    HttpError,
+    authorize,
+    authorize_plan,
+    server_state,
+)
 from planstream.server.metrics import PROMETHEUS_CONTENT_TYPE
 
 __all__ = ["http_routes"]
@@ -102,9 +109,10 @@ def _number(request: Request, name: str, default: float, low: float, high: float
 
 async def get_plan_events(request: Request) -> Response:
     """``GET /v1/plans/{plan_id}/events?after=&limit=&wait=``: the polling fallback."""
-    await authorize(request)
+    principal = await authorize(request)
     state = server_state(request)
     plan_id = _plan_id(request)
+    authorize_plan(request, principal, PlanAction.READ, plan_id)
     after = request.query_params.get("after") or None
     if after is not None:
         problem = event_id_problem(after)  # protocol §1: longer than 128 is bad_request
@@ -151,8 +159,9 @@ async def _poll(
 
 async def get_plan(request: Request) -> Response:
     """``GET /v1/plans/{plan_id}``: the plan's snapshot."""
-    await authorize(request)
+    principal = await authorize(request)
     plan_id = _plan_id(request)
+    authorize_plan(request, principal, PlanAction.READ, plan_id)
     snapshot = await server_state(request).log.snapshot(plan_id)
     if snapshot is None:
         raise HttpError(404, "not_found", f"no plan {plan_id!r}")
@@ -160,14 +169,21 @@ async def get_plan(request: Request) -> Response:
 
 
 async def list_plans(request: Request) -> Response:
-    """``GET /v1/plans?limit=&cursor=``: plans with at least one event, a page at a time."""
-    await authorize(request)
+    """``GET /v1/plans?limit=&cursor=``: plans with at least one event, a page at a time.
+
+    Only the plans the principal may read; a page may end short of ``limit``
+    (even empty) with a ``next_cursor`` when the log's scan bound was reached
+    first (the log's ``plan_scan_limit``).
+    """
+    principal = await authorize(request)
     limit = int(_number(request, "limit", DEFAULT_PLAN_LIMIT, 1, MAX_LIMIT))
     cursor = request.query_params.get("cursor") or None
     if cursor is not None and len(cursor) > MAX_CURSOR_LENGTH:
         raise HttpError(400, "bad_request", f"cursor is longer than {MAX_CURSOR_LENGTH}")
     try:
-        page = await server_state(request).log.plan_page(limit, cursor)
+        page = await server_state(request).log.plan_page(
+            limit, cursor, readable=readable_plans(principal)
+        )
     except BadCursorError as exc:
         raise HttpError(400, "bad_request", str(exc)) from None
     plans = ",".join(

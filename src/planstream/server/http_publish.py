@@ -1,6 +1,7 @@
 """``POST /v1/plans/{plan_id}/events``: publishing over HTTP (protocol §6).
 
-In order: the token (401/403), the plan id (400, protocol §1), the
+In order: the token (401/403), the plan id (400, protocol §1), the token's
+publish scope for that plan (403, ``authorization.py``), the
 ``Idempotency-Key`` header's form (400), the token's publish rate (429 with
 ``Retry-After``), the body's size (413), its content (400), then, in the log's
 one atomic step with the append, the idempotency key (a replay of the first
@@ -29,6 +30,7 @@ from starlette.responses import Response
 from planstream.schema.events import Head
 from planstream.schema.limits import plan_id_problem
 from planstream.server.auth import bearer_token
+from planstream.server.authorization import PlanAction
 from planstream.server.event_log import (
     IdempotencyKey,
     IdempotencyKeyReusedError,
@@ -36,7 +38,7 @@ from planstream.server.event_log import (
     PlanClosedError,
     StoredEvent,
 )
-from planstream.server.http_support import HttpError, authorize, server_state
+from planstream.server.http_support import HttpError, authorize, authorize_plan, server_state
 from planstream.server.publishing import (
     PublishError,
     body_digest,
@@ -58,11 +60,12 @@ _NEEDS_ESCAPING: Final = re.compile(r'[\x00-\x1f"\\]')
 async def post_plan_events(request: Request) -> Response:
     """Publish one event or an atomic list."""
     state = server_state(request)
-    await authorize(request, publish=True)
+    principal = await authorize(request, publish=True)
     plan_id: str = request.path_params["plan_id"]
     problem = plan_id_problem(plan_id)
     if problem is not None:
         raise HttpError(400, "bad_request", problem)
+    authorize_plan(request, principal, PlanAction.PUBLISH, plan_id)
     key = _idempotency_key(request)
     token = bearer_token(request.headers.get("authorization"))
     wait = state.publish_limiter.take(token, state.clock())

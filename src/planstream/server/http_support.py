@@ -10,6 +10,7 @@ from starlette.responses import JSONResponse
 
 from planstream.errors import PlanStreamError
 from planstream.server.auth import Principal, bearer_token
+from planstream.server.authorization import PlanAction, action_refusal, plan_refusal
 from planstream.server.state import ServerState
 
 # Internal to the HTTP endpoints (http_api, http_publish): nothing public here.
@@ -50,14 +51,31 @@ def server_state(request: Request) -> ServerState:
 
 
 async def authorize(request: Request, *, publish: bool = False) -> Principal:
-    """The request's principal, or a 401/403 :class:`HttpError`."""
+    """The request's principal, or a 401/403 :class:`HttpError`.
+
+    403 when the principal may not read (``publish``: publish to) any plan;
+    each plan the request names is checked with :func:`authorize_plan`.
+    """
     state = server_state(request)
     principal = await state.verifier.verify(bearer_token(request.headers.get("authorization")))
     if principal is None:
         state.metrics.auth_failures += 1
         raise HttpError(401, "unauthorized", "missing or invalid bearer token")
-    if not (principal.can_publish if publish else principal.can_read):
+    refusal = action_refusal(principal, PlanAction.PUBLISH if publish else PlanAction.READ)
+    if refusal is not None:
         state.metrics.auth_failures += 1
-        right = "publish" if publish else "read"
-        raise HttpError(403, "forbidden", f"this token may not {right}")
+        raise HttpError(403, "forbidden", refusal)
     return principal
+
+
+def authorize_plan(
+    request: Request, principal: Principal, action: PlanAction, plan_id: str
+) -> None:
+    """A 403 :class:`HttpError` unless ``principal`` may ``action`` ``plan_id``.
+
+    Asked before the log is: the answer never depends on whether the plan exists.
+    """
+    refusal = plan_refusal(principal, action, plan_id)
+    if refusal is not None:
+        server_state(request).metrics.auth_failures += 1
+        raise HttpError(403, "forbidden", refusal)

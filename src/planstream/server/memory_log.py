@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 import secrets
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from itertools import islice
 from typing import Final
@@ -37,6 +37,7 @@ from planstream.server.event_log import (
     LogChange,
     NewEvent,
     PlanClosedError,
+    PlanFilter,
     PlanPage,
     ResumeAfter,
     ResyncNeeded,
@@ -218,14 +219,19 @@ class MemoryEventLog(EventLog):
         stream = self._plans.get(plan_id)
         return stream.state.snapshot() if stream else None
 
-    async def plan_page(self, limit: int, cursor: str | None) -> PlanPage:
+    async def plan_page(
+        self, limit: int, cursor: str | None, *, readable: PlanFilter | None = None
+    ) -> PlanPage:
         """Up to ``limit`` plans created after the one ``cursor`` names."""
         after = 0 if cursor is None else self._cursor_number(cursor)
         streams = (stream for stream in self._plans.values() if stream.number > after)
-        page = list(islice(streams, limit + 1))
-        more = len(page) > limit
-        del page[limit:]
-        next_cursor = f"{self.incarnation}.{page[-1].number}" if more else None
+        if readable is None:
+            page = list(islice(streams, limit + 1))
+            resume_after = page[limit - 1].number if len(page) > limit else None
+            del page[limit:]
+        else:
+            page, resume_after = _readable_page(streams, limit, readable, self.plan_scan_limit)
+        next_cursor = None if resume_after is None else f"{self.incarnation}.{resume_after}"
         return PlanPage([stream.state.snapshot() for stream in page], next_cursor)
 
     async def evict(self, plan_id: str, head_event_id: str) -> bool:
@@ -297,3 +303,20 @@ class MemoryEventLog(EventLog):
     def _resync(plan_id: str, stream: _PlanStream | None, reason: ResyncReason) -> ResyncNeeded:
         snapshot = stream.state.snapshot() if stream else PlanSnapshot(plan_id=plan_id)
         return ResyncNeeded(reason, snapshot)
+
+
+def _readable_page(
+    streams: Iterator[_PlanStream], limit: int, readable: PlanFilter, scan_limit: int
+) -> tuple[list[_PlanStream], int | None]:
+    """The next ``limit`` streams ``readable`` accepts, and the stream number the
+    page after them starts after (None: no more), looking at no more than
+    ``scan_limit`` streams."""
+    page: list[_PlanStream] = []
+    for scanned, stream in enumerate(streams, 1):
+        if readable(stream.state.plan_id):
+            page.append(stream)
+            if len(page) > limit:
+                return page[:limit], page[limit - 1].number
+        if scanned >= scan_limit:
+            return page, stream.number
+    return page, None

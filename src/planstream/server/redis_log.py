@@ -48,6 +48,7 @@ from planstream.server.event_log import (
     LogUnavailableError,
     NewEvent,
     PlanClosedError,
+    PlanFilter,
     PlanPage,
     ResumeAfter,
     ResyncNeeded,
@@ -81,6 +82,10 @@ def _script(name: str) -> str:
 #: number); a call beyond waits for a free one, up to ``_POOL_WAIT`` s.
 _POOL_CONNECTIONS: Final = 100
 _POOL_WAIT: Final = 10.0
+#: Index rows read per call by a filtered plan listing.
+_FILTERED_BATCH: Final = 1000
+#: Sorts after every plan id (protocol §1 alphabet): a cursor "after the whole stream number".
+_AFTER_EVERY_PLAN_ID: Final = "~"
 
 
 class RedisEventLog(EventLog):
@@ -287,8 +292,15 @@ class RedisEventLog(EventLog):
         folded = await self._fold(plan_id)
         return folded[0].snapshot() if folded is not None else None
 
-    async def plan_page(self, limit: int, cursor: str | None) -> PlanPage:
-        """Up to ``limit`` plans in creation order after the one ``cursor`` names."""
+    async def plan_page(
+        self, limit: int, cursor: str | None, *, readable: PlanFilter | None = None
+    ) -> PlanPage:
+        """Up to ``limit`` plans in creation order after the one ``cursor`` names.
+
+        With ``readable``, a scan stopped at :attr:`plan_scan_limit` stops
+        between two stream numbers and its cursor ends in ``~`` (after every
+        plan id of that number), so it never names a plan the filter refused.
+        """
         incarnation = await self.incarnation()
         after: tuple[int, str] | None = None
         if cursor is not None:
@@ -298,18 +310,27 @@ class RedisEventLog(EventLog):
                     "cursor is not one this server gave out; list again without a cursor"
                 )
         low = after[0] if after else 0
+        batch = limit + 1 if readable is None else max(limit + 1, _FILTERED_BATCH)
         found: list[tuple[int, PlanSnapshot]] = []
+        scanned, last_number, stopped = 0, -1, False
         offset = 0
-        while len(found) <= limit:
+        while len(found) <= limit and not stopped:
             async with redis_calls(self.latency, "plans"):
                 rows = await self._client.zrangebyscore(
-                    PLAN_INDEX_KEY, low, "+inf", start=offset, num=limit + 1, withscores=True
+                    PLAN_INDEX_KEY, low, "+inf", start=offset, num=batch, withscores=True
                 )
             offset += len(rows)
             for plan_id, score in rows:
                 number = int(score)
                 if after is not None and (number, plan_id) <= after:
                     continue
+                if readable is not None:
+                    if scanned >= self.plan_scan_limit and number != last_number:
+                        stopped = True
+                        break
+                    scanned, last_number = scanned + 1, number
+                    if not readable(plan_id):
+                        continue
                 snapshot = await self.snapshot(plan_id)
                 if snapshot is None:  # expired in Redis: drop it from the index
                     async with redis_calls(self.latency, "index"):
@@ -317,14 +338,17 @@ class RedisEventLog(EventLog):
                     offset -= 1
                     continue
                 found.append((number, snapshot))
-            if len(rows) < limit + 1:
+                if len(found) > limit:
+                    break
+            if len(rows) < batch:
                 break
-        more = len(found) > limit
-        del found[limit:]
         next_cursor = None
-        if more:
-            number, snapshot = found[-1]
+        if len(found) > limit:
+            number, snapshot = found[limit - 1]
             next_cursor = f"{incarnation}.{number}.{snapshot.plan_id}"
+        elif stopped:
+            next_cursor = f"{incarnation}.{last_number}.{_AFTER_EVERY_PLAN_ID}"
+        del found[limit:]
         return PlanPage([snapshot for _, snapshot in found], next_cursor)
 
     async def evict(self, plan_id: str, head_event_id: str) -> bool:

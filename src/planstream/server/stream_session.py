@@ -40,6 +40,7 @@ from planstream.schema.frames import (
 )
 from planstream.schema.snapshot import PlanSnapshot
 from planstream.server.auth import Principal
+from planstream.server.authorization import PlanAction, plan_refusal
 from planstream.server.event_log import EventLog, LogChange, LogUnavailableError, ResyncNeeded
 from planstream.server.fanout import Fanout
 from planstream.server.frame_budget import (
@@ -238,6 +239,12 @@ class StreamSession:
 
     async def _subscribe(self, frame: SubscribeFrame) -> None:
         plan_id = frame.plan_id
+        refusal = plan_refusal(self.principal, PlanAction.READ, plan_id)
+        if refusal is not None:
+            # protocol §3: fails this subscription only; the connection stays.
+            self._metrics.auth_failures += 1
+            self._error(frame.id, plan_id, ErrorCode.FORBIDDEN, refusal)
+            return
         if plan_id not in self.subs and len(self.subs) >= self._settings.max_subscriptions:
             # issue 10 item 4: refusals are not free, a flood of them is rate limited.
             now = self._monotonic()
