@@ -40,7 +40,6 @@ from planstream.schema.frames import ResyncReason
 from planstream.schema.snapshot import PlanSnapshot
 from planstream.server.event_batch import EventBatch, stored_event
 from planstream.server.event_log import (
-    BadCursorError,
     EventLog,
     IdempotencyKey,
     IdempotencyKeyReusedError,
@@ -62,9 +61,9 @@ from planstream.server.redis_keys import (
     NOTIFY_CHANNEL,
     PLAN_INDEX_KEY,
     PlanKeys,
-    parse_cursor,
     parse_event_id,
 )
+from planstream.server.redis_plan_list import plan_page
 from planstream.server.redis_reader import NotificationReader
 
 __all__ = ["RedisEventLog"]
@@ -82,10 +81,6 @@ def _script(name: str) -> str:
 #: number); a call beyond waits for a free one, up to ``_POOL_WAIT`` s.
 _POOL_CONNECTIONS: Final = 100
 _POOL_WAIT: Final = 10.0
-#: Index rows read per call by a filtered plan listing.
-_FILTERED_BATCH: Final = 1000
-#: Sorts after every plan id (protocol §1 alphabet): a cursor "after the whole stream number".
-_AFTER_EVERY_PLAN_ID: Final = "~"
 
 
 class RedisEventLog(EventLog):
@@ -295,61 +290,19 @@ class RedisEventLog(EventLog):
     async def plan_page(
         self, limit: int, cursor: str | None, *, readable: PlanFilter | None = None
     ) -> PlanPage:
-        """Up to ``limit`` plans in creation order after the one ``cursor`` names.
-
-        With ``readable``, a scan stopped at :attr:`plan_scan_limit` stops
-        between two stream numbers and its cursor ends in ``~`` (after every
-        plan id of that number), so it never names a plan the filter refused.
-        """
+        """Up to ``limit`` plans in creation order after the one ``cursor`` names
+        (:func:`~planstream.server.redis_plan_list.plan_page`)."""
         incarnation = await self.incarnation()
-        after: tuple[int, str] | None = None
-        if cursor is not None:
-            after = parse_cursor(cursor, incarnation)
-            if after is None:
-                raise BadCursorError(
-                    "cursor is not one this server gave out; list again without a cursor"
-                )
-        low = after[0] if after else 0
-        batch = limit + 1 if readable is None else max(limit + 1, _FILTERED_BATCH)
-        found: list[tuple[int, PlanSnapshot]] = []
-        scanned, last_number, stopped = 0, -1, False
-        offset = 0
-        while len(found) <= limit and not stopped:
-            async with redis_calls(self.latency, "plans"):
-                rows = await self._client.zrangebyscore(
-                    PLAN_INDEX_KEY, low, "+inf", start=offset, num=batch, withscores=True
-                )
-            offset += len(rows)
-            for plan_id, score in rows:
-                number = int(score)
-                if after is not None and (number, plan_id) <= after:
-                    continue
-                if readable is not None:
-                    if scanned >= self.plan_scan_limit and number != last_number:
-                        stopped = True
-                        break
-                    scanned, last_number = scanned + 1, number
-                    if not readable(plan_id):
-                        continue
-                snapshot = await self.snapshot(plan_id)
-                if snapshot is None:  # expired in Redis: drop it from the index
-                    async with redis_calls(self.latency, "index"):
-                        await self._client.zrem(PLAN_INDEX_KEY, plan_id)
-                    offset -= 1
-                    continue
-                found.append((number, snapshot))
-                if len(found) > limit:
-                    break
-            if len(rows) < batch:
-                break
-        next_cursor = None
-        if len(found) > limit:
-            number, snapshot = found[limit - 1]
-            next_cursor = f"{incarnation}.{number}.{snapshot.plan_id}"
-        elif stopped:
-            next_cursor = f"{incarnation}.{last_number}.{_AFTER_EVERY_PLAN_ID}"
-        del found[limit:]
-        return PlanPage([snapshot for _, snapshot in found], next_cursor)
+        return await plan_page(
+            self._client,
+            self.latency,
+            incarnation,
+            self.snapshot,
+            self.plan_scan_limit,
+            limit,
+            cursor,
+            readable,
+        )
 
     async def evict(self, plan_id: str, head_event_id: str) -> bool:
         """Forget ``plan_id`` if its head is still ``head_event_id`` (one script)."""

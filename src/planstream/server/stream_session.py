@@ -18,7 +18,6 @@ import logging
 import math
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 
 from planstream.close_codes import CloseCode
@@ -54,6 +53,7 @@ from planstream.server.frame_budget import (
 )
 from planstream.server.metrics import ServerMetrics
 from planstream.server.settings import ServerSettings
+from planstream.server.stream_cursor import Outgoing, Subscription
 from planstream.server.token_bucket import TokenBucket
 
 __all__ = ["StreamSession"]
@@ -66,27 +66,6 @@ logger = logging.getLogger("planstream.server")
 SUBSCRIPTION_REFUSAL_COST = 10
 
 CloseRequest = Callable[[int, str], None]
-
-
-@dataclass(slots=True, eq=False)
-class Subscription:
-    """One plan followed on the connection: a cursor into the log."""
-
-    plan_id: str
-    cursor: int  # seq of the last event sent; the replay starts after it
-    known_head: int  # newest seq the log is known to have
-    active: bool = False  # set once its `subscribed`/`resync` frame is sent
-    sent_seq: int = 0
-    sent_event_id: str | None = None
-    replay_until: int = 0  # the head when subscribed: events up to it are replay
-
-
-@dataclass(slots=True)
-class Outgoing:
-    """A queued non-event frame; ``text=None`` is a heartbeat, rendered when sent."""
-
-    text: str | None
-    activates: Subscription | None = None
 
 
 class StreamSession:
