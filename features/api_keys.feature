@@ -39,15 +39,16 @@ Feature: API keys from a file of hashes, reloaded without dropping connections
     And a WebSocket opened with the key of "team-b-dashboard" in the browser subprotocol gets its hello
     And a WebSocket opened with the key "not-a-key" is refused with 401
 
-  Scenario: Static tokens and API keys together: each credential works, the server is not open
+  Scenario: Static tokens and API keys together: each credential works, a read token only reads, the server is not open
     Given the server's log is recorded
     And a reference server with the read token "static-reader-4Rt8" and that API key file
     Then these HTTP requests get these answers:
-      | method | path      | authorization                   | status | error        |
-      | GET    | /v1/plans | Bearer static-reader-4Rt8       | 200    | -            |
-      | GET    | /v1/plans | Bearer ka-dash-5Jq1wQ9z3Lm7Xc2V | 200    | -            |
-      | GET    | /v1/plans | Bearer anything-else            | 401    | unauthorized |
-      | GET    | /v1/plans | -                               | 401    | unauthorized |
+      | method | path                      | authorization                   | status | error        |
+      | GET    | /v1/plans                 | Bearer static-reader-4Rt8       | 200    | -            |
+      | GET    | /v1/plans                 | Bearer ka-dash-5Jq1wQ9z3Lm7Xc2V | 200    | -            |
+      | GET    | /v1/plans                 | Bearer anything-else            | 401    | unauthorized |
+      | GET    | /v1/plans                 | -                               | 401    | unauthorized |
+      | POST   | /v1/plans/team-b:x/events | Bearer static-reader-4Rt8       | 403    | forbidden    |
     And the server's verifier is a chain of the static tokens, then the API keys
     And the server did not warn that it is open
     And a server with no token and no key file is open, and one with only a key file is not

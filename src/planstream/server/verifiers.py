@@ -69,17 +69,27 @@ def verifier_from_settings(settings: ServerSettings) -> TokenVerifier:
 
     One source is returned as it is, several as a :class:`ChainVerifier`
     (static tokens first). None at all: the open :class:`StaticTokenVerifier`.
+    Beside API keys, a read token may not publish (even with no publish token).
 
     Raises:
         ApiKeyFileError: the API key file cannot be loaded.
     """
-    sources: list[TokenVerifier] = []
-    if settings.tokens or settings.publish_tokens:
-        sources.append(StaticTokenVerifier(settings.tokens, settings.publish_tokens))
+    scoped: list[TokenVerifier] = []  # the sources whose credentials carry plan patterns
     # --- JWT (issue 16, lane J): the lead adds the JwtVerifier here at the merge,
     # when jwt_secret_file, jwt_public_key_file or jwks_file is set. ---
     if settings.api_keys_file is not None:
-        sources.append(ApiKeyVerifier(settings.api_keys_file))
+        scoped.append(ApiKeyVerifier(settings.api_keys_file))
+    sources: list[TokenVerifier] = []
+    if settings.tokens or settings.publish_tokens:
+        # Beside scoped credentials a read token only reads: "no publish token,
+        # so readers publish" is the one-team rule, not a hole beside team keys.
+        readers_publish = False if scoped else None
+        sources.append(
+            StaticTokenVerifier(
+                settings.tokens, settings.publish_tokens, readers_publish=readers_publish
+            )
+        )
+    sources += scoped
     if not sources:
         return StaticTokenVerifier()  # no credential at all: the open server (it warns)
     if len(sources) == 1:
