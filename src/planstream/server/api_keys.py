@@ -30,7 +30,7 @@ import re
 import time
 import tomllib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
@@ -66,13 +66,8 @@ class ApiKey:
     """One entry of the file: a key's name, its hash's digest and its principal."""
 
     name: str
-    digest: bytes
+    digest: bytes = field(repr=False)
     principal: Principal
-
-    def __repr__(self) -> str:
-        return (
-            f"ApiKey({self.name!r}, read={self.principal.read}, publish={self.principal.publish})"
-        )
 
 
 def load_api_keys(path: Path) -> tuple[dict[bytes, ApiKey], FileIdentity]:
