@@ -89,6 +89,7 @@ Feature: API keys from a file of hashes, reloaded without dropping connections
     And a WebSocket client of "team-a-dashboard" subscribed to "team-a:deploy-1"
     When "team-a-orchestrator" publishes 2 events to "team-a:deploy-1"
     Then the WebSocket client of "team-a-dashboard" receives events 1..2 of "team-a:deploy-1"
+    And the server prints "credentials: ChainVerifier(StaticTokenVerifier(read=1 tokens, publish=0), ApiKeyVerifier('{file}', 3 keys))" once
     When the API key file is replaced by one with these keys:
       | name                | key                      | read     | publish  |
       | team-a-orchestrator | ka-orch-8Vx2pR4n6Tb1Ys5K | team-a:* | team-a:* |

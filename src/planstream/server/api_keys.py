@@ -200,7 +200,9 @@ class ApiKeyVerifier:
         if token is None:
             return None
         self._reload_if_changed()
-        key = self._keys.get(hashlib.sha256(token.encode("utf-8")).digest())
+        # surrogatepass: whatever string an embedder passes hashes, never raises
+        digest = hashlib.sha256(token.encode("utf-8", "surrogatepass")).digest()
+        key = self._keys.get(digest)
         return None if key is None else key.principal
 
     def reload(self) -> None:

@@ -300,6 +300,8 @@ async def serve_until_signal(server: PlanStreamServer, *, log: logging.Logger = 
                 print(f"planstream dashboard on {server.dashboard_url}", flush=True)
             # The log's repr never holds a password (issue 11 item 2).
             log.info("event log: %r", server.state.log)
+            # Counts and file names only: no verifier built from settings shows a secret.
+            log.info("credentials: %r", server.state.verifier)
             await stop.wait()
             log.info("stopping: closing connections with 1001")
 
