@@ -1,5 +1,7 @@
 """Steps of features/api_keys.feature: API key files, their reload, the verifier chain.
 
+(A key file that stops the start, and ``planstream serve``'s output: api_key_start_steps.py.)
+
 Servers are real: the embedded reference server (with a test clock for the
 once-a-second file check) or ``planstream serve`` in a subprocess (signalled
 by its process id). Requests go over loopback sockets; the WebSocket clients
@@ -11,8 +13,6 @@ from __future__ import annotations
 import base64
 import json
 import logging
-import re
-from pathlib import Path
 from typing import Any
 
 from behave import given, then, when
@@ -20,38 +20,28 @@ from support.api_key_support import (
     KeyEntry,
     KeyServer,
     RecordedLog,
+    fill_file,
     key_file_text,
     key_folder,
+    key_path,
     replace_file,
-    sha256_hex,
 )
-from support.cli_support import run_cli
 from support.server_http_client import LOG_EVENT, request, ws_url
 from support.servers import on_cleanup, run, start_reference_server
 from support.wsclient import RawClient
 from websockets.exceptions import InvalidStatus
 
-from planstream.errors import PlanStreamError
 from planstream.server import ServerSettings, ServerState, StaticTokenVerifier
-from planstream.server.api_keys import ApiKeyFileError, ApiKeyVerifier
+from planstream.server.api_keys import ApiKeyVerifier
 from planstream.server.verifiers import ChainVerifier, verifier_from_settings
 
 GENERIC_401 = {"error": "unauthorized", "message": "missing or invalid bearer token"}
-
-
-def _key_path(context: Any) -> Path:
-    path: Path = context.key_file
-    return path
 
 
 def _remember(context: Any, entries: list[KeyEntry]) -> None:
     known: dict[str, str] = getattr(context, "api_keys", {})
     known.update({entry.name: entry.key for entry in entries})
     context.api_keys = known
-
-
-def _fill(context: Any, text: str) -> str:
-    return text.replace("{file}", str(_key_path(context)))
 
 
 # --- key files ------------------------------------------------------------------------
@@ -68,23 +58,23 @@ def given_key_file(context: Any) -> None:
 @when("the API key file is replaced by one with these keys:")
 def when_key_file_replaced(context: Any) -> None:
     entries = [KeyEntry.from_row(row) for row in context.table]
-    replace_file(_key_path(context), key_file_text(entries))
+    replace_file(key_path(context), key_file_text(entries))
     _remember(context, entries)
 
 
 @when("the API key file is replaced by a file that is not TOML")
 def when_key_file_not_toml(context: Any) -> None:
-    replace_file(_key_path(context), '[[key]\nname = "half-written"\n')
+    replace_file(key_path(context), '[[key]\nname = "half-written"\n')
 
 
 @when("the API key file is replaced by a file whose only entry has a short hash")
 def when_key_file_short_hash(context: Any) -> None:
-    replace_file(_key_path(context), '[[key]]\nname = "c"\nsha256 = "0123abcd"\n')
+    replace_file(key_path(context), '[[key]]\nname = "c"\nsha256 = "0123abcd"\n')
 
 
 @when("the API key file is deleted")
 def when_key_file_deleted(context: Any) -> None:
-    _key_path(context).unlink()
+    key_path(context).unlink()
 
 
 # --- servers ----------------------------------------------------------------------------
@@ -97,24 +87,24 @@ def given_log_recorded(context: Any) -> None:
 
 @given("a reference server with that API key file")
 def given_server_with_keys(context: Any) -> None:
-    start_reference_server(context, api_keys_file=_key_path(context))
+    start_reference_server(context, api_keys_file=key_path(context))
 
 
 @given('a reference server with the read token "{token}" and that API key file')
 def given_server_with_token_and_keys(context: Any, token: str) -> None:
-    start_reference_server(context, tokens=[token], api_keys_file=_key_path(context))
+    start_reference_server(context, tokens=[token], api_keys_file=key_path(context))
 
 
 @given("a reference server whose API key verifier reads that file with a test clock")
 def given_server_with_test_clock(context: Any) -> None:
     context.test_clock = 0.0
-    verifier = ApiKeyVerifier(_key_path(context), clock=lambda: context.test_clock)
+    verifier = ApiKeyVerifier(key_path(context), clock=lambda: context.test_clock)
     start_reference_server(context, verifier=verifier)
 
 
 @given('"planstream serve --debug" runs with the read token "{token}" and that API key file')
 def given_serve_process(context: Any, token: str) -> None:
-    flags = ["--debug", "--token", token, "--api-keys", str(_key_path(context))]
+    flags = ["--debug", "--token", token, "--api-keys", str(key_path(context))]
     server = context.key_server = KeyServer(key_folder(context), flags)
 
     async def stop() -> None:
@@ -226,7 +216,7 @@ def then_open_rule(context: Any) -> None:
     open_verifier = verifier_from_settings(ServerSettings())
     assert isinstance(open_verifier, StaticTokenVerifier)
     assert open_verifier.is_open
-    keys_only = verifier_from_settings(ServerSettings(api_keys_file=_key_path(context)))
+    keys_only = verifier_from_settings(ServerSettings(api_keys_file=key_path(context)))
     assert isinstance(keys_only, ApiKeyVerifier), keys_only
     assert run(context, keys_only.verify(None)) is None
     assert keys_only.names == ("team-a-dashboard", "team-a-orchestrator", "team-b-dashboard")
@@ -258,13 +248,13 @@ def when_static_reload(context: Any) -> None:
 @then('the server logged "{text}"')
 def then_logged(context: Any, text: str) -> None:
     lines = context.recorded_log.lines()
-    assert _fill(context, text) in lines, lines
+    assert fill_file(context, text) in lines, lines
 
 
 @then('the server logged 1 error "{text}"')
 def then_logged_one_error(context: Any, text: str) -> None:
     errors = context.recorded_log.lines(logging.ERROR)
-    wanted = _fill(context, text)
+    wanted = fill_file(context, text)
     assert errors == [wanted], errors
     context.recorded_log.records.clear()
 
@@ -275,120 +265,6 @@ def then_log_keyless(context: Any) -> None:
     assert text, "nothing was logged"
     for key in context.api_keys.values():
         assert key not in text, key
-
-
-# --- building with a bad file -------------------------------------------------------------
-
-
-def _placeholders(text: str) -> str:
-    text = re.sub(r"\{hash:(\w+)\}", lambda m: sha256_hex(m.group(1)), text)
-    return re.sub(r"\{HASH:(\w+)\}", lambda m: sha256_hex(m.group(1)).upper(), text)
-
-
-@when('a server is built with an API key file holding "{content}"')
-def when_built_with_file(context: Any, content: str) -> None:
-    context.key_file = key_folder(context) / "bad-keys.toml"
-    context.key_file.write_text(_placeholders(content.replace("\\n", "\n")), encoding="utf-8")
-
-    async def build() -> None:
-        state = ServerState(ServerSettings(api_keys_file=context.key_file))
-        await state.aclose()
-
-    try:
-        run(context, build())
-    except ApiKeyFileError as exc:
-        context.build_error = exc
-    else:
-        raise AssertionError("the server was built")
-
-
-@then('building it failed with the message "{message}"')
-def then_build_failed(context: Any, message: str) -> None:
-    error = context.build_error
-    assert isinstance(error, PlanStreamError)
-    assert isinstance(error, ValueError)
-    assert str(error).startswith(_fill(context, message)), (str(error), message)
-
-
-@then("the message quotes no key and no hash")
-def then_message_clean(context: Any) -> None:
-    text = str(context.build_error)
-    assert "ka-dash-5Jq1wQ9z3Lm7Xc2V" not in text, text
-    assert not re.search(r"[0-9a-fA-F]{64}", text), text
-
-
-# --- planstream serve ----------------------------------------------------------------------
-
-
-@when(
-    '"planstream serve" runs with "--api-keys" naming a key file whose second entry has a short hash'
-)
-def when_serve_bad_file(context: Any) -> None:
-    context.key_file = key_folder(context) / "short-hash.toml"
-    valid = key_file_text([KeyEntry("a", "ka-dash-5Jq1wQ9z3Lm7Xc2V", "team-a:*", "")])
-    context.key_file.write_text(valid + '[[key]]\nname = "b"\nsha256 = "abc"\n', encoding="utf-8")
-    context.serve_result = run_cli(
-        context, "serve", "--port", "0", "--api-keys", str(context.key_file)
-    )
-
-
-@when('"planstream serve --api-keys {path}" runs')
-def when_serve_missing_file(context: Any, path: str) -> None:
-    context.serve_result = run_cli(context, "serve", "--port", "0", "--api-keys", path)
-
-
-@when('"planstream serve" runs with PLANSTREAM_SERVER_API_KEYS_FILE set to "{path}"')
-def when_serve_env_missing(context: Any, path: str) -> None:
-    env = {"PLANSTREAM_SERVER_API_KEYS_FILE": path}
-    context.serve_result = run_cli(context, "serve", "--port", "0", env=env)
-
-
-@then('the planstream command exits with status 2 and prints only "{line}"')
-def then_serve_one_line(context: Any, line: str) -> None:
-    result = context.serve_result
-    assert result.returncode == 2, str(result)
-    assert result.stderr.strip() == _fill(context, line), str(result)
-    assert "listening" not in result.stdout, str(result)
-
-
-@then('the planstream command exits with status 2 and its last line {how} with "{text}"')
-def then_serve_last_line(context: Any, how: str, text: str) -> None:
-    result = context.serve_result
-    assert result.returncode == 2, str(result)
-    last = result.stderr.strip().splitlines()[-1]
-    assert how in {"starts", "ends"}, how
-    assert last.startswith(text) if how == "starts" else last.endswith(text), str(result)
-
-
-@then('the server prints "{text}" once')
-def then_prints_once(context: Any, text: str) -> None:
-    server: KeyServer = context.key_server
-    server.wait_for_lines(_fill(context, text), 1)
-    assert server.output.count(_fill(context, text)) == 1, server.output
-
-
-@then('the server prints "{text}" once, and "{more}"')
-def then_prints_once_and(context: Any, text: str, more: str) -> None:
-    then_prints_once(context, text)
-    line = next(
-        line for line in context.key_server.output.splitlines() if _fill(context, text) in line
-    )
-    assert " ERROR " in line, line
-    assert line.endswith(more), line
-
-
-@then(
-    "no output of the server, stopped now, holds a key, in the header's or the subprotocol's form"
-)
-def then_output_keyless(context: Any) -> None:
-    server: KeyServer = context.key_server
-    assert server.stop() == 0, server.output
-    output = server.output
-    assert "refused with HTTP 401" in output, output
-    for key in context.api_keys.values():
-        encoded = base64.urlsafe_b64encode(key.encode()).decode().rstrip("=")
-        assert key not in output, key
-        assert encoded not in output, key
 
 
 # --- WebSocket clients and publishing ------------------------------------------------------

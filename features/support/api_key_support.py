@@ -30,8 +30,10 @@ __all__ = [
     "KeyEntry",
     "KeyServer",
     "RecordedLog",
+    "fill_file",
     "key_file_text",
     "key_folder",
+    "key_path",
     "replace_file",
     "sha256_hex",
 ]
@@ -68,6 +70,17 @@ def key_file_text(entries: Iterable[KeyEntry]) -> str:
         f"read = {_patterns(entry.read)}\npublish = {_patterns(entry.publish)}\n\n"
         for entry in entries
     )
+
+
+def key_path(context: Any) -> Path:
+    """The scenario's key file (``context.key_file``)."""
+    path: Path = context.key_file
+    return path
+
+
+def fill_file(context: Any, text: str) -> str:
+    """``text`` with ``{file}`` replaced by the scenario's key file."""
+    return text.replace("{file}", str(key_path(context)))
 
 
 def key_folder(context: Any) -> Path:
