@@ -30,7 +30,7 @@ Feature: API keys from a file of hashes, reloaded without dropping connections
       | POST   | /v1/plans/team-a:build-1/events | Bearer ka-dash-5Jq1wQ9z3Lm7Xc2V | 403    | forbidden    |
       | GET    | /v1/plans                       | Bearer ka-dash-5Jq1wQ9z3Lm7Xc2V | 200    | -            |
       | GET    | /v1/plans/team-a:build-1        | Bearer ka-dash-5Jq1wQ9z3Lm7Xc2V | 200    | -            |
-      | GET    | /v1/plans/team-a:build-1/events | Bearer kb-dash-3Pz7hG2k9Fd4Wq8M | 200    | -            |
+      | GET    | /v1/plans/team-a:build-1/events | Bearer ka-dash-5Jq1wQ9z3Lm7Xc2V | 200    | -            |
       | GET    | /v1/plans                       | Bearer not-a-key                | 401    | unauthorized |
       | GET    | /v1/plans                       | -                               | 401    | unauthorized |
       | POST   | /v1/plans/team-a:build-1/events | Bearer not-a-key                | 401    | unauthorized |
