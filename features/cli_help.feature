@@ -22,6 +22,7 @@ Feature: Every command's --help reads the same way
       | serve   | --publish-token   |
       | serve   | --ssl-certfile    |
       | serve   | --ssl-keyfile     |
+      | serve   | --api-keys        |
       | serve   | --redis           |
       | watch   | --token           |
       | watch   | --ca-file         |
@@ -39,6 +40,7 @@ Feature: Every command's --help reads the same way
       | --heartbeat     | heartbeat_s    | [env var: PLANSTREAM_SERVER_HEARTBEAT_S; default: 15.0; x>0] |
       | --ssl-certfile  | ssl_certfile   | [env var: PLANSTREAM_SERVER_SSL_CERTFILE]                  |
       | --ssl-keyfile   | ssl_keyfile    | [env var: PLANSTREAM_SERVER_SSL_KEYFILE]                   |
+      | --api-keys      | api_keys_file  | [env var: PLANSTREAM_SERVER_API_KEYS_FILE]                 |
       | --redis         | redis_url      | [env var: PLANSTREAM_SERVER_REDIS_URL]                     |
       | --redis-cluster | redis_cluster  | [env var: PLANSTREAM_SERVER_REDIS_CLUSTER]                 |
       | --dashboard     | dashboard      | [env var: PLANSTREAM_SERVER_DASHBOARD]                     |

@@ -35,12 +35,16 @@ publishes a finished plan ``ID``: 2 steps, then ``succeeded``), ``env="K=V ..."`
 (extra environment), ``expect="TEXT"`` (run and background blocks: what
 stdout must hold at the end), ``prelude='...'`` (sh: a line run before the block, say
 the definition of a command the text assumes), ``timeout="S"`` (seconds,
-default 30). A value may be in single quotes instead, to hold double ones.
+default 30), ``dir="scratch"`` (run in a temporary directory the page's blocks
+share, not in the repository: for blocks that write files). A value may be in
+single quotes instead, to hold double ones.
 
 Every block runs with ``PLANSTREAM_URL`` naming the page's own ``planstream
 serve --token reader --publish-token writer`` and port ``8765`` in its text
 rewritten to that server's port; in ``server`` blocks every port number
-(``--port N``, ``PORT=N``, ``port=N``) becomes a fresh free port instead.
+(``--port N``, ``PORT=N``, ``port=N``) becomes a fresh free port instead, and
+such a port N (other than 8765) in a later block of the page becomes that
+server's fresh port.
 """
 
 from __future__ import annotations

@@ -89,7 +89,9 @@ class BlockProcess:
     script's children get the signal too), its output in files (no pipe that
     a grandchild could keep open)."""
 
-    def __init__(self, block: DocBlock, args: list[str], env: dict[str, str], folder: Path):
+    def __init__(
+        self, block: DocBlock, args: list[str], env: dict[str, str], folder: Path, cwd: Path
+    ):
         self.block = block
         self.out_path = folder / (block_file_name(block) + ".out")
         self.err_path = folder / (block_file_name(block) + ".err")
@@ -97,7 +99,7 @@ class BlockProcess:
             self.process = subprocess.Popen(
                 args,
                 env=cli_env(env),
-                cwd=ROOT,
+                cwd=cwd,
                 stdin=subprocess.DEVNULL,
                 stdout=out,
                 stderr=err,
@@ -147,6 +149,8 @@ class PageRun:
     servers: list[BlockProcess] = field(default_factory=list)
 
     _port: int | None = None
+    #: The fresh port of each port a server block named (8765 aside: the page's own).
+    _server_ports: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         async def cleanup() -> None:  # also after a failed block: nothing keeps running
@@ -188,9 +192,15 @@ class PageRun:
 
             def fresh_port(match: re.Match[str]) -> str:
                 fresh.append(free_port())
+                if match.group(2) != DOC_PORT:
+                    self._server_ports[match.group(2)] = str(fresh[-1])
                 return f"{match.group(1)}{fresh[-1]}"
 
             text = _PORT_SETTING.sub(fresh_port, text)
+        else:
+            # A later block reaches a server block at the port the page shows for it.
+            for shown, port in self._server_ports.items():
+                text = re.sub(rf"\b{shown}\b", port, text)
         text = text.replace(DOC_PORT, str(self.port))
         if block.kind == "sh":
             text = text.replace(".venv/bin/", f"{BIN}/")
@@ -247,13 +257,21 @@ class PageRun:
             if handling == "run":
                 self._run_to_end(block, args, env)
             else:
-                process = BlockProcess(block, args, env, self.workdir)
+                process = BlockProcess(block, args, env, self.workdir, self._cwd(block))
                 if handling == "server":
                     self.servers.append(process)
                     self._wait_serving(process, fresh)
                 else:
                     self.background.append(process)
         self.outcomes.append(BlockOutcome(block, handling))
+
+    def _cwd(self, block: DocBlock) -> Path:
+        """The repository root, or with ``dir="scratch"`` the page's scratch directory."""
+        if block.attributes.get("dir") != "scratch":
+            return ROOT
+        scratch = self.workdir / "scratch"
+        scratch.mkdir(exist_ok=True)
+        return scratch
 
     def _timeout(self, block: DocBlock) -> float:
         return float(block.attributes.get("timeout", "30"))
@@ -264,7 +282,7 @@ class PageRun:
             result = subprocess.run(
                 args,
                 env=cli_env(env),
-                cwd=ROOT,
+                cwd=self._cwd(block),
                 capture_output=True,
                 text=True,
                 timeout=self._timeout(block),

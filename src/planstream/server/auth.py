@@ -85,13 +85,21 @@ class StaticTokenVerifier:
     """Tokens from settings, compared in constant time.
 
     With no tokens at all the server is open: everyone reads and publishes.
+    A read token may publish too while there is no publish token, unless
+    ``readers_publish`` says otherwise (False: beside other credentials, such
+    as API keys, a read token only reads).
     """
 
     def __init__(
-        self, read_tokens: Sequence[SecretStr] = (), publish_tokens: Sequence[SecretStr] = ()
+        self,
+        read_tokens: Sequence[SecretStr] = (),
+        publish_tokens: Sequence[SecretStr] = (),
+        *,
+        readers_publish: bool | None = None,
     ) -> None:
         self._read = tuple(t.get_secret_value().encode() for t in read_tokens)
         self._publish = tuple(t.get_secret_value().encode() for t in publish_tokens)
+        self._readers_publish = not self._publish if readers_publish is None else readers_publish
 
     @property
     def is_open(self) -> bool:
@@ -111,7 +119,7 @@ class StaticTokenVerifier:
         if _contains(self._publish, candidate):
             return Principal("publisher", publish=_EVERYTHING)
         if _contains(self._read, candidate):
-            return Principal("reader", publish=_NOTHING if self._publish else _EVERYTHING)
+            return Principal("reader", publish=_EVERYTHING if self._readers_publish else _NOTHING)
         return None
 
 

@@ -3,7 +3,8 @@
 ``async with PlanStreamServer(settings) as server`` starts uvicorn (its
 ``websockets-sansio`` implementation) in a task the server owns, waits until it
 listens, and on exit closes every WebSocket with 1001 before stopping.
-``serve()`` does the same until SIGTERM or SIGINT.
+``serve()`` does the same until SIGTERM or SIGINT, and reloads the
+credential files (API keys) on SIGHUP.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import logging
 import signal
 import socket
 import ssl
-from collections.abc import Generator, Mapping
+from collections.abc import Callable, Generator, Mapping
 from types import TracebackType
 from typing import Any, Self, overload
 
@@ -272,7 +273,10 @@ class PlanStreamServer:
 
 
 async def serve(settings: ServerSettings | None = None, *, log_level: str = "info") -> None:
-    """Run the server until SIGTERM or SIGINT, then shut down gracefully (1001)."""
+    """Run the server until SIGTERM or SIGINT, then shut down gracefully (1001).
+
+    SIGHUP reloads the credential files (API keys), open connections kept.
+    """
     await serve_until_signal(PlanStreamServer(settings, log_level=log_level))
 
 
@@ -280,11 +284,12 @@ async def serve(settings: ServerSettings | None = None, *, log_level: str = "inf
 async def serve_until_signal(server: PlanStreamServer, *, log: logging.Logger = logger) -> None:
     """Start ``server``, print where it listens, and stop it on SIGTERM or SIGINT.
 
+    SIGHUP reloads its credential files (:meth:`ServerState.reload_credentials`).
     The one serving loop of ``python -m planstream.server`` and ``planstream
     serve``: stopping closes every connection with 1001. ``log`` gets the
     event log's description at start and a line when stopping.
     """
-    with stop_signals() as stop:
+    with stop_signals() as stop, reload_signal(server.state.reload_credentials):
         async with server:
             # Everything loaded so far lives as long as the process: keep it out
             # of the collector's full passes, which otherwise walk it again and
@@ -295,6 +300,8 @@ async def serve_until_signal(server: PlanStreamServer, *, log: logging.Logger = 
                 print(f"planstream dashboard on {server.dashboard_url}", flush=True)
             # The log's repr never holds a password (issue 11 item 2).
             log.info("event log: %r", server.state.log)
+            # Counts and file names only: no verifier built from settings shows a secret.
+            log.info("credentials: %r", server.state.verifier)
             await stop.wait()
             log.info("stopping: closing connections with 1001")
 
@@ -316,6 +323,26 @@ def stop_signals() -> Generator[asyncio.Event, None, None]:
     finally:
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(signum)
+
+
+# Not in __all__: the serving loop's SIGHUP (an embedding program installs its own).
+@contextlib.contextmanager
+def reload_signal(reload: Callable[[], None]) -> Generator[None, None, None]:
+    """SIGHUP calls ``reload`` (in the running loop) while the block runs.
+
+    ``planstream serve`` reloads its credential files (the API key file) this
+    way, like most daemons; where there is no SIGHUP (Windows) nothing is installed.
+    """
+    signum = getattr(signal, "SIGHUP", None)
+    if signum is None:  # pragma: no cover - not on Windows
+        yield
+        return
+    loop = asyncio.get_running_loop()
+    loop.add_signal_handler(signum, reload)
+    try:
+        yield
+    finally:
+        loop.remove_signal_handler(signum)
 
 
 def _fd_limit() -> int | None:

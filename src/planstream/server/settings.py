@@ -27,10 +27,11 @@ SERVER_ENV_PREFIX = "PLANSTREAM_SERVER_"
 class ServerSettings(BaseSettings):
     """Everything the reference server can be configured with.
 
-    Tokens: with neither ``tokens`` nor ``publish_tokens`` set the server is
-    open (it warns at start). A token in ``publish_tokens`` may read and
-    publish; one in ``tokens`` may read, and publish too only while
-    ``publish_tokens`` is empty.
+    Tokens: with neither ``tokens`` nor ``publish_tokens`` nor
+    ``api_keys_file`` set the server is open (it warns at start). A token in
+    ``publish_tokens`` may read and publish; one in ``tokens`` may read, and
+    publish too only while ``publish_tokens`` is empty. A key of
+    ``api_keys_file`` may read and publish the plans its entry lists.
     """
 
     model_config = SettingsConfigDict(
@@ -46,6 +47,11 @@ class ServerSettings(BaseSettings):
     )
     publish_tokens: Annotated[tuple[SecretStr, ...], NoDecode] = Field(
         (), description="bearer tokens allowed to publish"
+    )
+    api_keys_file: FilePath | None = Field(
+        None,
+        description="TOML file of API key hashes and the plans each key may read and publish "
+        "(reloaded on SIGHUP and when it changes)",
     )
     retention: int = Field(10_000, ge=1, description="events retained per plan")
     heartbeat_s: float = Field(15.0, gt=0, allow_inf_nan=False, description="heartbeat period")

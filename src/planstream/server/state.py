@@ -38,6 +38,7 @@ from planstream.server.publishing import (
     validate_new_event,
 )
 from planstream.server.settings import ServerSettings
+from planstream.server.verifiers import ReloadableVerifier, verifier_from_settings
 
 __all__ = ["ServerState"]
 
@@ -61,9 +62,8 @@ class ServerState:
     ) -> None:
         self.settings = settings if settings is not None else ServerSettings()
         self.log = log if log is not None else _default_log(self.settings)
-        self.verifier: TokenVerifier = verifier or StaticTokenVerifier(
-            self.settings.tokens, self.settings.publish_tokens
-        )
+        # Static tokens, API keys...: every credential source the settings name.
+        self.verifier: TokenVerifier = verifier or verifier_from_settings(self.settings)
         self.metrics = ServerMetrics(redis_latency=self.log.latency)
         self.fanout = Fanout()
         self.connections: set[StreamConnection] = set()
@@ -84,11 +84,20 @@ class ServerState:
         return f"ServerState(connections={len(self.connections)}, log={self.log!r})"
 
     def warn_if_open(self) -> None:
-        """Log a warning when no token protects the server."""
+        """Log a warning when no credential (token, API key) protects the server."""
         if isinstance(self.verifier, StaticTokenVerifier) and self.verifier.is_open:
             logger.warning(
                 "no tokens configured: anyone who can reach this server may read and publish"
             )
+
+    def reload_credentials(self) -> None:
+        """Read the credential files again (the API key file): ``planstream
+        serve`` does on SIGHUP. Open connections keep their principal."""
+        if isinstance(self.verifier, ReloadableVerifier):
+            logger.info("reloading credentials")
+            self.verifier.reload()
+        else:
+            logger.info("no credential file to reload")
 
     def new_connection(self, websocket: Any, principal: Principal) -> StreamConnection:
         """A connection object for a WebSocket accepted for ``principal``."""

@@ -73,6 +73,14 @@ def _setting(*decls: str, setting: str, **attrs: Any) -> Callable[[_F], _F]:
     help="Its private key, if not in the certificate file.",
 )
 @_setting(
+    "--api-keys",
+    setting="api_keys_file",
+    type=click.Path(exists=True, dir_okay=False),
+    metavar="FILE",
+    help="API keys: a TOML file of key hashes and the plans each may read and publish "
+    "(reloaded on SIGHUP and when it changes).",
+)
+@_setting(
     "--redis",
     setting="redis_url",
     metavar="URL",
