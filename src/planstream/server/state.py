@@ -25,6 +25,7 @@ from planstream.server.event_log import (
 )
 from planstream.server.fanout import Fanout
 from planstream.server.fault_log import FaultLog
+from planstream.server.jwt_auth import jwt_verifier_from_settings  # LANE J, see __init__
 from planstream.server.memory_log import MemoryEventLog
 from planstream.server.metrics import ServerMetrics
 from planstream.server.plan_expiry import PlanExpiry
@@ -61,8 +62,12 @@ class ServerState:
     ) -> None:
         self.settings = settings if settings is not None else ServerSettings()
         self.log = log if log is not None else _default_log(self.settings)
-        self.verifier: TokenVerifier = verifier or StaticTokenVerifier(
-            self.settings.tokens, self.settings.publish_tokens
+        # LANE J (issue 16), temporary until verifier_from_settings (lane K) chains it: a JWT
+        # key in the settings makes JWTs the only credential; the lead merges it into the chain.
+        self.verifier: TokenVerifier = (
+            verifier
+            or jwt_verifier_from_settings(self.settings)
+            or StaticTokenVerifier(self.settings.tokens, self.settings.publish_tokens)
         )
         self.metrics = ServerMetrics(redis_latency=self.log.latency)
         self.fanout = Fanout()
