@@ -22,7 +22,7 @@ Feature: JWT bearer tokens: the key decides the algorithm, the claims decide the
       | the EC public key     | ES256 with the EC key                 |
       | the JWKS              | RS256 with the RSA key as kid "rsa-1" |
       | the JWKS              | ES256 with the EC key as kid "ec-1"   |
-      | a JWKS of the EC key  | ES256 with the EC key without kid     |
+      | a JWKS of the EC key without kid | ES256 with the EC key without kid |
 
   Scenario Outline: A token that is <case> and signed <token> is refused with 401 and the generic body
     Given a reference server accepting JWTs from <source>
@@ -45,6 +45,7 @@ Feature: JWT bearer tokens: the key decides the algorithm, the claims decide the
       | the shared secret  | read with a number   | HS256 with the secret                  | planstream.read is not a list of strings   |
       | the shared secret  | a bad pattern        | HS256 with the secret                  | planstream.read holds an invalid plan pattern |
       | the shared secret  | the claim as a list  | HS256 with the secret                  | its planstream claim is not an object      |
+      | the shared secret  | a subject that is a number | HS256 with the secret            | its claims are invalid                     |
       | the shared secret  | valid                | with alg none                          | its algorithm is not the key's             |
       | the shared secret  | valid                | HS256 with another secret              | its signature does not verify              |
       | the shared secret  | valid                | RS256 with the RSA key                 | its algorithm is not the key's             |
@@ -59,6 +60,7 @@ Feature: JWT bearer tokens: the key decides the algorithm, the claims decide the
       | the JWKS           | valid                | RS256 with the RSA key without kid     | no key has its kid                         |
       | the JWKS           | valid                | ES256 with the EC key as kid "rsa-1"   | its algorithm is not the key's             |
       | the JWKS           | expired              | RS256 with the RSA key as kid "rsa-1"  | it has expired                             |
+      | a JWKS of the EC key without kid | valid  | ES256 with the EC key as kid "ec-1"    | no key has its kid                         |
 
   Scenario: A token within the leeway is accepted; one past it is not
     Given a reference server accepting JWTs from the shared secret

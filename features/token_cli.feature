@@ -78,3 +78,6 @@ Feature: planstream token: development JWTs and API key hashes
   Scenario: On a terminal token hash asks for the key without echoing it
     When "planstream token hash" runs in a terminal and "s3cret-typed-key" is typed at its prompt
     Then the terminal shows "API key: " and the SHA-256 of "s3cret-typed-key", but never the key
+
+  Scenario: mint_token, which the command and the tests call, checks what it is given
+    Then mint_token refuses a lifetime of 0 s, of infinity, and a secret of 20 bytes, each with a ValueError

@@ -70,8 +70,10 @@ def _source_settings(context: Any, source: str) -> dict[str, Any]:
         return {"jwt_public_key_file": str(ring.path("ec.pem"))}
     if source == "the JWKS":
         return {"jwks_file": str(ring.path("jwks.json"))}
-    assert source == "a JWKS of the EC key", source
-    path = ring.write("jwks-ec.json", json.dumps({"keys": [ring.jwk("ec")]}).encode())
+    assert source == "a JWKS of the EC key without kid", source
+    # One key without a kid: a token naming no key gets it.
+    lone = {name: value for name, value in ring.jwk("ec").items() if name != "kid"}
+    path = ring.write("jwks-ec.json", json.dumps({"keys": [lone]}).encode())
     return {"jwks_file": str(path)}
 
 
@@ -270,7 +272,9 @@ def then_repr(context: Any) -> None:
     assert "shared secret" in text, text
     assert "HS256" in text, text
     assert keyring(context).secret.decode() not in text, text
-    assert context.verifier.principal  # the synchronous form is public too
+    key = context.verifier.keys.select(None)
+    assert repr(key) == "JwtKey(algorithms=['HS256', 'HS384', 'HS512'])", repr(key)
+    assert keyring(context).secret.decode() not in repr(context.verifier.keys), text
     assert run(context, context.verifier.verify(None)) is None
 
 

@@ -208,3 +208,21 @@ def then_terminal(context: Any, prompt: str, key: str) -> None:
     assert prompt in output, output
     assert hashlib.sha256(key.encode()).hexdigest() in output, output
     assert key not in output, output
+
+
+@then(
+    "mint_token refuses a lifetime of 0 s, of infinity, and a secret of 20 bytes, each with a ValueError"
+)
+def then_mint_refuses(context: Any) -> None:
+    from planstream.server.jwt_auth import mint_token
+
+    secret = context.jwt_keys.secret
+    cases = [(secret, 0.0), (secret, float("inf")), (b"0123456789abcdefghij", 60.0)]
+    for key, ttl in cases:
+        message = ""
+        try:
+            mint_token(key, read=["*"], ttl=ttl, subject="s")
+        except ValueError as exc:
+            message = str(exc)
+        assert message, f"mint_token accepted ttl={ttl} with a {len(key)}-byte secret"
+        assert key.decode() not in message, message

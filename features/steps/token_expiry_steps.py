@@ -14,8 +14,14 @@ from support.stream_checker import PublishedRecord, check_consumer
 from support.wsclient import RawClient
 from websockets.exceptions import ConnectionClosed
 
-from planstream import AuthenticationError, ClientSettings, PlanStreamClient, Resync, StateChange
-from planstream.connection_state import ConnectionState
+from planstream import (
+    AuthenticationError,
+    ClientSettings,
+    ConnectionState,
+    PlanStreamClient,
+    Resync,
+    StateChange,
+)
 from planstream.server.jwt_auth import mint_token
 
 FAST_RECONNECT = {"initial_delay": 0.05, "max_delay": 0.5}

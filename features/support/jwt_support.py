@@ -140,6 +140,7 @@ def claims_for(case: str, *, now: float | None = None, ttl: float = 600) -> dict
         "the claim as a list": {"planstream": ["team-a:*"]},
         "a long subject": {"sub": "x" * 300},
         "a subject with a newline": {"sub": "line\nbreak"},
+        "a subject that is a number": {"sub": 42},
     }
     dropped: dict[str, str] = {
         "no exp": "exp",
