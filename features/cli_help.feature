@@ -20,6 +20,11 @@ Feature: Every command's --help reads the same way
       | publish | --ca-file         |
       | serve   | --token           |
       | serve   | --publish-token   |
+      | serve   | --jwt-secret-file |
+      | serve   | --jwt-public-key  |
+      | serve   | --jwks-file       |
+      | serve   | --jwt-audience    |
+      | serve   | --jwt-issuer      |
       | serve   | --ssl-certfile    |
       | serve   | --ssl-keyfile     |
       | serve   | --redis           |
