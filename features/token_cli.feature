@@ -45,7 +45,7 @@ Feature: planstream token: development JWTs and API key hashes
       | more than a year      | --read team-a:* --ttl 367d --secret-file {secret}          | at most 366d                                                       |
       | a bad read pattern    | --read 'team a' --secret-file {secret}                     | planstream: error: plan pattern 'team a' holds a character         |
       | a bad publish pattern | --read team-a:* --publish a/b --secret-file {secret}       | planstream: error: plan pattern 'a/b' holds a character            |
-      | a short secret        | --read team-a:* --secret-file {short_secret}               | the shared secret is too short: it must hold at least 32 bytes (secret file |
+      | a short secret        | --read team-a:* --secret-file {short_secret}               | is too short: a shared secret must hold at least 32 bytes           |
       | no --read             | --secret-file {secret}                                     | Error: Missing option '--read'.                                    |
       | a missing secret file | --read team-a:* --secret-file /nonexistent/secret          | does not exist                                                     |
 

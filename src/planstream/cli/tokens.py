@@ -60,13 +60,20 @@ def run_create(
     out: TextIO,
 ) -> int:
     """Print a JWT granting ``read`` and ``publish`` for ``ttl``."""
-    from planstream.server.jwt_auth import mint_token  # PyJWT: only for this command
+    # PyJWT and cryptography: loaded for this command only.
+    from planstream.server.jwt_auth import mint_token
+    from planstream.server.jwt_keys import MIN_SECRET_BYTES
 
     lifetime = parse_ttl(ttl)
     try:
         secret = Path(secret_file).read_bytes()
     except OSError as exc:
         raise CommandError(f"cannot read the secret file {secret_file}: {exc.strerror}") from None
+    if len(secret.strip()) < MIN_SECRET_BYTES:
+        raise CommandError(
+            f"the secret file {secret_file} is too short: a shared secret must hold at least "
+            f"{MIN_SECRET_BYTES} bytes"
+        )
     try:
         token = mint_token(
             secret,
@@ -77,10 +84,8 @@ def run_create(
             audience=audience,
             issuer=issuer,
         )
-    except ValueError as exc:
-        raise CommandError(
-            f"{exc} (secret file {secret_file})" if "secret" in str(exc) else str(exc)
-        ) from None
+    except ValueError as exc:  # a pattern outside the plan id alphabet
+        raise CommandError(str(exc)) from None
     out.write(token + "\n")
     return EXIT_OK
 

@@ -106,12 +106,12 @@ class JwtVerifier:
         if token is None:
             return None
         try:
-            return self.principal(token)
+            return self._principal(token)
         except _Refused as refused:
             self._note_refusal(str(refused))
             return None
 
-    def principal(self, token: str) -> Principal:
+    def _principal(self, token: str) -> Principal:
         """Verify ``token`` and read its principal.
 
         Raises:
