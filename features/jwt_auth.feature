@@ -56,6 +56,7 @@ Feature: JWT bearer tokens: the key decides the algorithm, the claims decide the
       | the EC public key  | valid                | HS256 with the EC public key's PEM     | its algorithm is not the key's             |
       | the EC public key  | valid                | RS256 with the RSA key                 | its algorithm is not the key's             |
       | the JWKS           | valid                | HS256 with the RSA public key's PEM    | no key has its kid                         |
+      | the JWKS           | valid                | HS256 with the RSA public key's PEM as kid "rsa-1" | its algorithm is not the key's |
       | the JWKS           | valid                | RS256 with the RSA key as kid "nope"   | no key has its kid                         |
       | the JWKS           | valid                | RS256 with the RSA key without kid     | no key has its kid                         |
       | the JWKS           | valid                | ES256 with the EC key as kid "rsa-1"   | its algorithm is not the key's             |

@@ -111,10 +111,10 @@ def make_token(context: Any, case: str, how: str) -> str:
         return forged(claims, alg="none")
     if how == "as a string that is no JWT":
         return "not-a-jwt-at-all"
-    confusion = re.fullmatch(r"HS256 with the (RSA|EC) public key's PEM", how)
+    confusion = re.fullmatch(r"HS256 with the (RSA|EC) public key's PEM(?: as kid \"(.+)\")?", how)
     if confusion:
         pem = ring.public_pem("rsa" if confusion.group(1) == "RSA" else "ec")
-        return forged(claims, alg="HS256", hmac_key=pem)
+        return forged(claims, alg="HS256", hmac_key=pem, kid=confusion.group(2))
     if how == "RS256 with another RSA key":
         return signed(claims, other_keys()["rsa"], "RS256")
     match = _SIGNED.fullmatch(how)
