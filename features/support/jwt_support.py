@@ -6,7 +6,8 @@
 * :func:`signed` - a JWT signed by PyJWT with one of them;
 * :func:`forged` - tokens PyJWT refuses to make: ``alg: none`` and an HS256
   token whose HMAC key is a public key's PEM bytes (algorithm confusion);
-* :func:`claims_for` - the claims of each named case of the feature tables.
+* :func:`claims_for` - the claims of each named case of the feature tables;
+* :class:`ServerLog` - the INFO lines of ``planstream.server`` during a scenario.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import functools
 import hashlib
 import hmac
 import json
+import logging
 import secrets
 import tempfile
 import time
@@ -26,6 +28,8 @@ from typing import Any
 import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+
+from support.servers import on_cleanup
 
 AUDIENCE = "planstream-tests"
 ISSUER = "https://issuer.test"
@@ -174,3 +178,33 @@ def forged(
         return f"{header}.{payload}."
     signature = hmac.new(hmac_key, signing_input, hashlib.sha256).digest()
     return f"{header}.{payload}.{b64url(signature)}"
+
+
+class ServerLog(logging.Handler):
+    """The INFO records of ``planstream.server`` (whose level is raised to INFO meanwhile)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.lines: list[str] = []
+        self.logger = logging.getLogger("planstream.server")
+        self._level = self.logger.level
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
+
+    def attach(self, context: Any) -> None:
+        self.logger.addHandler(self)
+        self.logger.setLevel(logging.INFO)
+
+        async def detach() -> None:
+            self.logger.removeHandler(self)
+            self.logger.setLevel(self._level)
+
+        on_cleanup(context, detach)
+
+
+def keyring(context: Any) -> JwtKeyring:
+    if getattr(context, "jwt_keys", None) is None:
+        context.jwt_keys = JwtKeyring.create()
+    ring: JwtKeyring = context.jwt_keys
+    return ring
