@@ -20,6 +20,11 @@ Feature: Every command's --help reads the same way
       | publish | --ca-file         |
       | serve   | --token           |
       | serve   | --publish-token   |
+      | serve   | --jwt-secret-file |
+      | serve   | --jwt-public-key  |
+      | serve   | --jwks-file       |
+      | serve   | --jwt-audience    |
+      | serve   | --jwt-issuer      |
       | serve   | --ssl-certfile    |
       | serve   | --ssl-keyfile     |
       | serve   | --api-keys        |
@@ -36,6 +41,11 @@ Feature: Every command's --help reads the same way
       | --port          | port           | [env var: PLANSTREAM_SERVER_PORT; default: 8765; 0<=x<=65535] |
       | --token         | tokens         | [env var: PLANSTREAM_SERVER_TOKENS]                        |
       | --publish-token | publish_tokens | [env var: PLANSTREAM_SERVER_PUBLISH_TOKENS]                |
+      | --jwt-secret-file | jwt_secret_file | [env var: PLANSTREAM_SERVER_JWT_SECRET_FILE]           |
+      | --jwt-public-key | jwt_public_key_file | [env var: PLANSTREAM_SERVER_JWT_PUBLIC_KEY_FILE]    |
+      | --jwks-file     | jwks_file      | [env var: PLANSTREAM_SERVER_JWKS_FILE]                     |
+      | --jwt-audience  | jwt_audience   | [env var: PLANSTREAM_SERVER_JWT_AUDIENCE]                  |
+      | --jwt-issuer    | jwt_issuer     | [env var: PLANSTREAM_SERVER_JWT_ISSUER]                    |
       | --retention     | retention      | [env var: PLANSTREAM_SERVER_RETENTION; default: 10000; x>=1] |
       | --heartbeat     | heartbeat_s    | [env var: PLANSTREAM_SERVER_HEARTBEAT_S; default: 15.0; x>0] |
       | --ssl-certfile  | ssl_certfile   | [env var: PLANSTREAM_SERVER_SSL_CERTFILE]                  |

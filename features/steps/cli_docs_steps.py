@@ -39,10 +39,15 @@ def then_cli_documented(context: Any, path: str) -> None:
         assert command is not None, name
         if f"`planstream {name}" not in text:
             missing.append(f"planstream {name}")
-        for param in command.params:
-            if isinstance(param, click.Option):
-                missing += [f"{name} {opt}" for opt in param.opts if f"`{opt}" not in text]
-    assert len(commands) == 5, sorted(commands)
+        # A group's subcommands (planstream token create, hash) and their options too.
+        subcommands = list(command.commands.values()) if isinstance(command, click.Group) else []
+        for each in [command, *subcommands]:
+            if each is not command and f"`planstream {name} {each.name}" not in text:
+                missing.append(f"planstream {name} {each.name}")
+            for param in each.params:
+                if isinstance(param, click.Option):
+                    missing += [f"{name} {opt}" for opt in param.opts if f"`{opt}" not in text]
+    assert len(commands) == 6, sorted(commands)
     assert not missing, missing
 
 

@@ -96,7 +96,7 @@ def then_listed_commands(context: Any) -> None:
     lines = context.probe["stdout"].split("Commands:\n", 1)[1].splitlines()
     listed = {line.split()[0]: " ".join(line.split()[1:]) for line in lines if line.strip()}
     assert listed == {name: lazy.short_help for name, lazy in COMMANDS.items()}, listed
-    assert len(listed) == 5, listed
+    assert len(listed) == 6, listed
 
 
 @then(

@@ -47,6 +47,8 @@ def then_security_commands_real(context: Any) -> None:
     for line in lines:
         _, name, *args = shlex.split(line)
         command = main.get_command(click.Context(main), name)
+        if isinstance(command, click.Group) and args:  # planstream token create ...
+            command = command.get_command(click.Context(command), args.pop(0))
         assert command is not None, line
         known = {option for param in command.params for option in param.opts}
         used = {arg for arg in args if arg.startswith("--")}

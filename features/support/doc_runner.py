@@ -62,6 +62,9 @@ def check_options(words: list[str], where: str) -> None:
     name, *args = words
     ctx = click.Context(main)
     command = main.get_command(ctx, name)
+    if isinstance(command, click.Group) and args:  # planstream token create ...
+        name, *args = [f"{name} {args[0]}", *args[1:]]
+        command = command.get_command(click.Context(command), name.split()[-1])
     assert command is not None, f"{where}: no command planstream {name}"
     # secondary_opts: the "off" side of a flag pair (--no-dashboard)
     options = {

@@ -1,4 +1,4 @@
-"""The ``planstream`` command: ``demo``, ``serve``, ``watch``, ``publish``, ``plans``.
+"""The ``planstream`` command: ``demo``, ``serve``, ``watch``, ``publish``, ``plans``, ``token``.
 
 Starting is cheap: this module loads click and nothing of the SDK but its
 version. Each command lives in its own module under :mod:`planstream.cli.commands`
@@ -43,6 +43,9 @@ COMMANDS: dict[str, LazyCommand] = {
         "planstream.cli.commands.publish", "Publish events to a plan over HTTP."
     ),
     "serve": LazyCommand("planstream.cli.commands.serve", "Run the reference server."),
+    "token": LazyCommand(
+        "planstream.cli.commands.token", "Mint a development JWT, hash an API key."
+    ),
     "watch": LazyCommand(
         "planstream.cli.commands.watch", "Watch plans live; exit 0 succeeded, 1 failed, 2 error."
     ),

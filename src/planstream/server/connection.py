@@ -3,7 +3,9 @@
 Three tasks share one task group: *receive* hands each client frame to the
 connection's :class:`~planstream.server.stream_session.StreamSession`, which
 answers it, *send* is the only writer to the socket, *heartbeat* asks for a
-heartbeat every ``heartbeat_s``. Events are never queued per connection: each
+heartbeat every ``heartbeat_s``; a fourth, *expiry*, sleeps until the
+principal's credential expires and then closes with 4001 (protocol §4).
+Events are never queued per connection: each
 subscription is a cursor into the event log, and the sender pulls what is
 newer, so replay and live delivery are one code path (no hand-over race) and
 a slow client costs no memory. A client whose cursor falls out of the
@@ -21,6 +23,7 @@ from datetime import UTC, datetime
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from planstream.close_codes import CloseCode
 from planstream.codec import encode_frame
 from planstream.schema.frames import PROTOCOL_VERSION, SCHEMA_VERSION, HelloFrame
 from planstream.server.auth import Principal
@@ -56,6 +59,7 @@ class StreamConnection:
     ) -> None:
         self._ws = websocket
         self._settings = settings
+        self._clock = clock
         self._metrics = metrics
         self.session_id = session_id
         self._wake = asyncio.Event()
@@ -92,6 +96,8 @@ class StreamConnection:
                 tasks.create_task(self._receive_loop())
                 tasks.create_task(self._send_loop())
                 tasks.create_task(self._heartbeat_loop())
+                if self.principal.expires_at is not None:
+                    tasks.create_task(self._close_when_expired(self.principal.expires_at))
                 await self._closing.wait()
                 raise _StopConnection
         except* _StopConnection:
@@ -120,6 +126,13 @@ class StreamConnection:
         with contextlib.suppress(TimeoutError, OSError, RuntimeError, WebSocketDisconnect):
             async with asyncio.timeout(self._settings.close_timeout):
                 await self._ws.close(self._close_code, self._close_reason)
+
+    async def _close_when_expired(self, expires_at: float) -> None:
+        # protocol §4: once the credential expires (a JWT's exp) the connection
+        # ends with 4001; a client with a token provider refreshes and resumes.
+        # One sleep until the deadline, cancelled with the other tasks.
+        await asyncio.sleep(max(0.0, expires_at - self._clock().timestamp()))
+        self.request_close(CloseCode.TOKEN_EXPIRED, "token expired")
 
     # --- receiving ----------------------------------------------------------------
 

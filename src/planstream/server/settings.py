@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Final
 
 from pydantic import (
     Field,
@@ -22,6 +22,7 @@ from planstream.settings import settings_problems
 __all__ = ["SERVER_ENV_PREFIX", "ServerSettings"]
 
 SERVER_ENV_PREFIX = "PLANSTREAM_SERVER_"
+_JWT_KEY_SOURCES: Final = ("jwt_secret_file", "jwt_public_key_file", "jwks_file")
 
 
 class ServerSettings(BaseSettings):
@@ -48,6 +49,26 @@ class ServerSettings(BaseSettings):
     publish_tokens: Annotated[tuple[SecretStr, ...], NoDecode] = Field(
         (), description="bearer tokens allowed to publish"
     )
+    # --- JWT (docs/security.md#jwt): one key source at most ---
+    jwt_secret_file: FilePath | None = Field(
+        None, description="file holding the shared secret of HS256 JWTs (at least 32 bytes)"
+    )
+    jwt_public_key_file: FilePath | None = Field(
+        None, description="PEM public key (RSA or EC) verifying RS256 / ES256 JWTs"
+    )
+    jwks_file: FilePath | None = Field(
+        None, description="local JWKS file of public keys; a JWT's kid picks one"
+    )
+    jwt_audience: str | None = Field(
+        None,
+        min_length=1,
+        description="the aud a JWT must name (unset: JWTs naming one are refused)",
+    )
+    jwt_issuer: str | None = Field(None, min_length=1, description="the iss a JWT must carry")
+    jwt_leeway: float = Field(
+        30.0, ge=0, le=600, allow_inf_nan=False, description="clock skew allowed on exp/nbf/iat, s"
+    )
+    jwt_allow_no_exp: bool = Field(False, description="accept JWTs without exp (never expiring)")
     api_keys_file: FilePath | None = Field(
         None,
         description="TOML file of API key hashes and the plans each key may read and publish "
@@ -104,6 +125,24 @@ class ServerSettings(BaseSettings):
             super().__init__(**values)
         except ValidationError as exc:
             raise SettingsError(settings_problems(exc, SERVER_ENV_PREFIX)) from None
+
+    @field_validator("jwt_public_key_file", "jwks_file", mode="after")
+    @classmethod
+    def _one_jwt_key_source(cls, path: Path | None, info: ValidationInfo) -> Path | None:
+        if path is not None:
+            earlier = [name for name in _JWT_KEY_SOURCES if info.data.get(name) is not None]
+            if earlier:
+                raise ValueError(f"set one JWT key source only, not {earlier[0]} too")
+        return path
+
+    @field_validator("jwt_audience", "jwt_issuer", mode="after")
+    @classmethod
+    def _needs_jwt_key(cls, value: str | None, info: ValidationInfo) -> str | None:
+        # A key source that failed its own check is absent from info.data: not said twice.
+        unset = all(name in info.data and info.data[name] is None for name in _JWT_KEY_SOURCES)
+        if value is not None and unset:
+            raise ValueError("needs a JWT key: jwt_secret_file, jwt_public_key_file or jwks_file")
+        return value
 
     @field_validator("tokens", "publish_tokens", mode="before")
     @classmethod

@@ -2,7 +2,7 @@
 
 :func:`verifier_from_settings` builds the server's :class:`TokenVerifier`
 from every credential source the settings configure (static tokens, API
-keys); several are chained by :class:`ChainVerifier`, where the first
+keys, JWTs); several are chained by :class:`ChainVerifier`, where the first
 verifier that knows a token decides. A server with no credential source at
 all is open (anyone reads and publishes, and it warns at start); one with
 only an API key file is not.
@@ -16,6 +16,7 @@ from typing import Protocol, runtime_checkable
 
 from planstream.server.api_keys import ApiKeyVerifier
 from planstream.server.auth import Principal, StaticTokenVerifier, TokenVerifier
+from planstream.server.jwt_auth import jwt_verifier_from_settings
 from planstream.server.settings import ServerSettings
 
 __all__ = ["ChainVerifier", "ReloadableVerifier", "verifier_from_settings"]
@@ -69,16 +70,20 @@ def verifier_from_settings(settings: ServerSettings) -> TokenVerifier:
 
     One source is returned as it is, several as a :class:`ChainVerifier`
     (static tokens first). None at all: the open :class:`StaticTokenVerifier`.
-    Beside API keys, a read token may not publish (even with no publish token).
+    Beside API keys or JWTs, a read token may not publish (even with no publish token).
 
     Raises:
         ApiKeyFileError: the API key file cannot be loaded.
+        JwtKeyError: a JWT key file cannot be loaded.
     """
     scoped: list[TokenVerifier] = []  # the sources whose credentials carry plan patterns
-    # --- JWT (issue 16, lane J): the lead adds the JwtVerifier here at the merge,
-    # when jwt_secret_file, jwt_public_key_file or jwks_file is set. ---
     if settings.api_keys_file is not None:
         scoped.append(ApiKeyVerifier(settings.api_keys_file))
+    # JWTs last: a token no other source knows is checked as one (and the reason
+    # it is refused logged, rate-limited), so a key is never reported as a bad JWT.
+    jwt = jwt_verifier_from_settings(settings)
+    if jwt is not None:
+        scoped.append(jwt)
     sources: list[TokenVerifier] = []
     if settings.tokens or settings.publish_tokens:
         # Beside scoped credentials a read token only reads: "no publish token,

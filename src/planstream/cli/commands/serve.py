@@ -52,6 +52,26 @@ def _setting(*decls: str, setting: str, **attrs: Any) -> Callable[[_F], _F]:
     help="A token allowed to read and publish (repeatable).",
 )
 @_setting(
+    "--jwt-secret-file",
+    setting="jwt_secret_file",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Accept HS256 JWTs signed with the shared secret in this file (32 bytes or more).",
+)
+@_setting(
+    "--jwt-public-key",
+    setting="jwt_public_key_file",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Accept RS256 / ES256 JWTs verified with this PEM public key (RSA or EC).",
+)
+@_setting(
+    "--jwks-file",
+    setting="jwks_file",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Accept JWTs verified with the public keys of this local JWKS file (by kid).",
+)
+@_setting("--jwt-audience", setting="jwt_audience", help="The aud a JWT must name.")
+@_setting("--jwt-issuer", setting="jwt_issuer", help="The iss a JWT must carry.")
+@_setting(
     "--retention", setting="retention", type=click.IntRange(min=1), help="Events kept per plan."
 )
 @_setting(
