@@ -24,6 +24,13 @@ Feature: JWT bearer tokens: the key decides the algorithm, the claims decide the
       | the JWKS              | ES256 with the EC key as kid "ec-1"   |
       | a JWKS of the EC key without kid | ES256 with the EC key without kid |
 
+  Scenario: A JWT's planstream claim is enforced per plan on every HTTP route
+    Given a reference server accepting JWTs from the shared secret
+    When a client presents a "valid" token signed HS256 with the secret
+    Then over HTTP the token publishes to "team-a:build-1" but not to "team-a:deploy" or "team-b:build-1"
+    And over HTTP the token reads "team-a:build-1" and is refused "team-b:build-1" with 403, both as snapshot and poll
+    And the token's plan list holds "team-a:build-1" and not "team-b:build-1"
+
   Scenario Outline: A token that is <case> and signed <token> is refused with 401 and the generic body
     Given a reference server accepting JWTs from <source>
     When a client presents a "<case>" token signed <token>

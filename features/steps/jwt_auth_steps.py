@@ -23,7 +23,7 @@ from support.servers import run, start_reference_server
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
-from planstream import AuthenticationError, ClientSettings
+from planstream import AuthenticationError, ClientSettings, LogData, LogLevel, LogStream
 
 GENERIC_401 = {"error": "unauthorized", "message": "missing or invalid bearer token"}
 
@@ -125,6 +125,57 @@ async def _http(context: Any, token: str) -> tuple[httpx.Response, httpx.Respons
         read = await client.get("/v1/plans", headers=headers)
         publish = await client.post("/v1/plans/team-a:build-1/events", headers=headers, json=body)
     return read, publish
+
+
+_LOG_BODY = {
+    "kind": "log",
+    "data": {"level": "info", "message": "hi", "step_id": None, "stream": "system"},
+}
+
+
+def _scoped_http(context: Any, method: str, path: str, token: str | None = None) -> httpx.Response:
+    """One request as the scenario's JWT (``token``: another one, e.g. the server's own)."""
+    headers = {"Authorization": f"Bearer {token or context.jwt_token}"}
+
+    async def send() -> httpx.Response:
+        async with httpx.AsyncClient(base_url=context.server.http_url, timeout=10) as client:
+            body = _LOG_BODY if method == "POST" else None
+            return await client.request(method, path, headers=headers, json=body)
+
+    response: httpx.Response = run(context, send())
+    return response
+
+
+@then('over HTTP the token publishes to "{allowed}" but not to "{other}" or "{foreign}"')
+def then_publish_scoped(context: Any, allowed: str, other: str, foreign: str) -> None:
+    ok = _scoped_http(context, "POST", f"/v1/plans/{allowed}/events")
+    assert ok.status_code == 201, ok.text
+    # team-b's plan exists (published by the server itself), so 403 is about the scope
+    run(context, context.server.publish(foreign, LogData(level=LogLevel.INFO, message="b", stream=LogStream.SYSTEM)))
+    for plan_id in (other, foreign):
+        refused = _scoped_http(context, "POST", f"/v1/plans/{plan_id}/events")
+        assert refused.status_code == 403, (plan_id, refused.text)
+        assert refused.json()["error"] == "forbidden", refused.text
+
+
+@then(
+    'over HTTP the token reads "{allowed}" and is refused "{foreign}" with 403, both as'
+    " snapshot and poll"
+)
+def then_read_scoped(context: Any, allowed: str, foreign: str) -> None:
+    for path in (f"/v1/plans/{allowed}", f"/v1/plans/{allowed}/events?wait=0"):
+        assert _scoped_http(context, "GET", path).status_code == 200, path
+    for path in (f"/v1/plans/{foreign}", f"/v1/plans/{foreign}/events?wait=0"):
+        refused = _scoped_http(context, "GET", path)
+        assert refused.status_code == 403, (path, refused.text)
+
+
+@then('the token\'s plan list holds "{allowed}" and not "{foreign}"')
+def then_list_scoped(context: Any, allowed: str, foreign: str) -> None:
+    listed = _scoped_http(context, "GET", "/v1/plans").json()
+    ids = [plan["plan_id"] for plan in listed["plans"]]
+    assert allowed in ids, listed
+    assert foreign not in ids, listed
 
 
 @then("the token is accepted on the WebSocket and over HTTP")
