@@ -151,7 +151,12 @@ def then_publish_scoped(context: Any, allowed: str, other: str, foreign: str) ->
     ok = _scoped_http(context, "POST", f"/v1/plans/{allowed}/events")
     assert ok.status_code == 201, ok.text
     # team-b's plan exists (published by the server itself), so 403 is about the scope
-    run(context, context.server.publish(foreign, LogData(level=LogLevel.INFO, message="b", stream=LogStream.SYSTEM)))
+    run(
+        context,
+        context.server.publish(
+            foreign, LogData(level=LogLevel.INFO, message="b", stream=LogStream.SYSTEM)
+        ),
+    )
     for plan_id in (other, foreign):
         refused = _scoped_http(context, "POST", f"/v1/plans/{plan_id}/events")
         assert refused.status_code == 403, (plan_id, refused.text)

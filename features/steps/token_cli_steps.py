@@ -4,17 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import pty
-import select
 import shlex
-import subprocess
 import time
 from typing import Any
 
 import jwt
 from behave import given, then, when
-from support.cli_support import CLI, ROOT, cli_env, run_cli, start_background
+from support.cli_support import CLI, run_cli, run_in_terminal, start_background
 from support.jwt_support import JwtKeyring
 from support.servers import free_port
 
@@ -160,44 +156,12 @@ def then_hash_printed(context: Any, key: str) -> None:
 
 @when('"{command}" runs in a terminal and "{key}" is typed at its prompt')
 def when_hash_terminal(context: Any, command: str, key: str) -> None:
-    controller, terminal = pty.openpty()
-    # A new session has no controlling terminal: getpass then turns off the
-    # echo of stdin, the pseudo-terminal, instead of the test runner's own.
-    process = subprocess.Popen(
+    context.terminal_status, output = run_in_terminal(
         [*CLI, *_planstream_args(context, command)],
-        stdin=terminal,
-        stdout=terminal,
-        stderr=terminal,
-        env=cli_env({"TERM": "xterm"}),
-        cwd=ROOT,
-        start_new_session=True,
+        columns=80,
+        rows=24,
+        answer=(b"API key: ", key.encode()),
     )
-    os.close(terminal)
-    output = bytearray()
-    typed = False
-    deadline = time.monotonic() + 30
-    try:
-        while time.monotonic() < deadline:
-            ready, _, _ = select.select([controller], [], [], 0.2)
-            if ready:
-                try:
-                    chunk = os.read(controller, 65536)
-                except OSError:  # EIO: the terminal's last writer is gone
-                    break
-                if not chunk:
-                    break
-                output += chunk
-            elif process.poll() is not None:
-                break
-            if not typed and b"API key: " in output:
-                os.write(controller, key.encode() + b"\r")
-                typed = True
-        context.terminal_status = process.wait(10)
-    finally:
-        os.close(controller)
-        if process.poll() is None:
-            process.kill()
-            process.wait()
     context.terminal_output = output.decode(errors="replace")
 
 

@@ -216,15 +216,32 @@ def fill_placeholders(context: Any, text: str) -> str:
 
 
 def run_in_terminal(
-    args: list[str], *, columns: int, rows: int, timeout: float = 30.0
+    args: list[str],
+    *,
+    columns: int,
+    rows: int,
+    timeout: float = 30.0,
+    answer: tuple[bytes, bytes] | None = None,
 ) -> tuple[int, bytes]:
     """Run ``args`` with a pseudo-terminal of ``columns`` x ``rows`` as its
-    stdin/stdout/stderr; return its exit status and every byte it wrote."""
+    stdin/stdout/stderr; return its exit status and every byte it wrote.
+
+    ``answer``: ``(prompt, typed)``: once the output shows ``prompt``, type
+    ``typed`` and Enter. The program then runs in a session of its own, with
+    no controlling terminal: ``getpass`` turns off the echo of the
+    pseudo-terminal, not of the test runner's own terminal.
+    """
     controller, terminal = pty.openpty()
     fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))
     env = cli_env({"TERM": "xterm-256color"})
     process = subprocess.Popen(
-        args, stdin=terminal, stdout=terminal, stderr=terminal, env=env, cwd=ROOT
+        args,
+        stdin=terminal,
+        stdout=terminal,
+        stderr=terminal,
+        env=env,
+        cwd=ROOT,
+        start_new_session=answer is not None,
     )
     os.close(terminal)
     output = bytearray()
@@ -242,12 +259,18 @@ def run_in_terminal(
                 output += chunk
             elif process.poll() is not None:
                 break
+            if answer is not None and answer[0] in output:
+                os.write(controller, answer[1] + b"\r")
+                answer = None
         else:
             process.kill()
             raise AssertionError(f"{args} still ran after {timeout} s")
         return process.wait(timeout), bytes(output)
     finally:
         os.close(controller)
+        if process.poll() is None:
+            process.kill()
+            process.wait()
 
 
 def plan_events(steps: int, final: str) -> list[tuple[str, dict[str, Any]]]:
