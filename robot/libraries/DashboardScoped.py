@@ -9,14 +9,10 @@ reads and publishes everything. Plans are published over HTTP as ``feeder``.
 
 from __future__ import annotations
 
-import asyncio
-import socket
-import threading
-import time
 from typing import Any
 
 import httpx
-import uvicorn
+from dashboard_processes import ThreadServer
 
 from planstream.server import PlanScope, Principal, ServerSettings, create_app
 
@@ -39,40 +35,21 @@ class DashboardScoped:
     ROBOT_LIBRARY_SCOPE = "SUITE"
 
     def __init__(self) -> None:
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
+        self._server: ThreadServer | None = None
         self._base = ""
 
     def start_scoped_dashboard_server(self) -> str:
         """Start the server; return the dashboard's URL (``http://127.0.0.1:PORT/``)."""
-        listener = socket.socket()
-        listener.bind(("127.0.0.1", 0))
-        listener.listen(16)
-        port = listener.getsockname()[1]
         app = create_app(ServerSettings(dashboard=True), verifier=_TeamVerifier())
-        config = uvicorn.Config(app, ws="websockets-sansio", log_level="warning")
-        server = uvicorn.Server(config)
-        thread = threading.Thread(
-            target=lambda: asyncio.run(server.serve(sockets=[listener])),
-            name="scoped-dashboard-server",
-            daemon=True,
-        )
-        thread.start()
-        deadline = time.monotonic() + 10
-        while not server.started and thread.is_alive() and time.monotonic() < deadline:
-            time.sleep(0.01)
-        if not server.started:
-            raise AssertionError("the scoped dashboard server did not start")
-        self._server, self._thread = server, thread
-        self._base = f"http://127.0.0.1:{port}/"
+        self._server = ThreadServer(app, "scoped dashboard server")
+        self._base = self._server.url
         return self._base
 
     def stop_scoped_dashboard_server(self) -> None:
         """Stop the server (safe when it is not running)."""
-        if self._server is not None and self._thread is not None:
-            self._server.should_exit = True
-            self._thread.join(10)
-        self._server = self._thread = None
+        if self._server is not None:
+            self._server.stop()
+        self._server = None
 
     def publish_running_plan(self, plan_id: str) -> None:
         """Publish ``plan.status`` ``running`` to ``plan_id`` as ``feeder``."""

@@ -12,19 +12,14 @@ The browser itself is driven by SeleniumLibrary and ``DashboardBrowser``.
 
 from __future__ import annotations
 
-import asyncio
 import json
-import socket
-import threading
-import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
-import uvicorn
-from dashboard_processes import ServerProcess
+from dashboard_processes import ServerProcess, ThreadServer
 from dashboard_scripted import (
     HELLO,
     forgotten_snapshot,
@@ -73,8 +68,7 @@ class DashboardViews:
 
     def __init__(self) -> None:
         self._servers: dict[str, _Server] = {}
-        self._scripted: uvicorn.Server | None = None
-        self._scripted_thread: threading.Thread | None = None
+        self._scripted: ThreadServer | None = None
         #: WebSockets the page opened, per behaviour of the scripted server.
         self.scripted_connections: Counter[str] = Counter()
 
@@ -124,38 +118,20 @@ class DashboardViews:
         stream reset it does not announce) and ``GET v1/plans/{id}`` with a
         snapshot at that head.
         """
-        listener = socket.socket()
-        listener.bind(("127.0.0.1", 0))
-        listener.listen(16)
-        port = listener.getsockname()[1]
         app = Starlette(
             routes=[
                 Mount(f"/{behaviour}", app=self._scripted_app(behaviour))
                 for behaviour in ("incompatible", "refusing", "restarting", "forgetful")
             ]
         )
-        config = uvicorn.Config(app, ws="websockets-sansio", log_level="warning", lifespan="off")
-        server = uvicorn.Server(config)
-        thread = threading.Thread(
-            target=lambda: asyncio.run(server.serve(sockets=[listener])),
-            name="scripted-dashboard-server",
-            daemon=True,
-        )
-        thread.start()
-        deadline = time.monotonic() + 10
-        while not server.started and thread.is_alive() and time.monotonic() < deadline:
-            time.sleep(0.01)
-        if not server.started:
-            raise AssertionError("the scripted dashboard server did not start")
-        self._scripted, self._scripted_thread = server, thread
-        return f"http://127.0.0.1:{port}/"
+        self._scripted = ThreadServer(app, "scripted dashboard server", lifespan="off")
+        return self._scripted.url
 
     def stop_scripted_dashboard_server(self) -> None:
         """Stop the scripted server (safe when it is not running)."""
-        if self._scripted is not None and self._scripted_thread is not None:
-            self._scripted.should_exit = True
-            self._scripted_thread.join(10)
-        self._scripted = self._scripted_thread = None
+        if self._scripted is not None:
+            self._scripted.stop()
+        self._scripted = None
 
     def _scripted_app(self, behaviour: str) -> Starlette:
         async def plans(request: Request) -> JSONResponse:

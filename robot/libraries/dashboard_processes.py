@@ -13,17 +13,20 @@ last showed.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import IO
 
 import httpx
+import uvicorn
 
 __all__ = ["BUILD_DIR", "RedisProcess", "ServerProcess", "free_port"]
 
@@ -140,3 +143,48 @@ class RedisProcess:
         if process is not None:
             _stop(process)
         shutil.rmtree(self._dir, ignore_errors=True)
+
+
+class ThreadServer:
+    """An ASGI app served by uvicorn in a thread of this process, on a free port.
+
+    For apps a test builds itself (a scripted server, a server with a verifier
+    of its own); :class:`ServerProcess` runs ``planstream serve`` instead.
+    """
+
+    def __init__(self, app: object, name: str, *, lifespan: str = "auto") -> None:
+        listener = socket.socket()
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(16)
+        self.port = listener.getsockname()[1]
+        config = uvicorn.Config(
+            app,  # type: ignore[arg-type]
+            ws="websockets-sansio",
+            log_level="warning",
+            lifespan=lifespan,  # type: ignore[arg-type]
+        )
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(
+            target=lambda: asyncio.run(self._server.serve(sockets=[listener])),
+            name=name,
+            daemon=True,
+        )
+        self._thread.start()
+        deadline = time.monotonic() + 10
+        while not self._server.started and self._thread.is_alive():
+            if time.monotonic() > deadline:
+                break
+            time.sleep(0.01)
+        if not self._server.started:
+            self.stop()
+            raise AssertionError(f"the {name} did not start")
+
+    @property
+    def url(self) -> str:
+        """``http://127.0.0.1:PORT/``."""
+        return f"http://127.0.0.1:{self.port}/"
+
+    def stop(self) -> None:
+        """Ask uvicorn to exit and wait for its thread (10 s at most)."""
+        self._server.should_exit = True
+        self._thread.join(10)
