@@ -144,12 +144,14 @@ def token_forms(token: str | None) -> tuple[str, ...]:
 
 def without_token(text: str, forms: tuple[str, ...]) -> str:
     """``text`` from a server (an error message, a close reason, a refusal's body)
-    with the client's own token (``forms``: :func:`token_forms`) and anything
-    :func:`redact_secrets` recognises replaced by ``***``: a server that echoes
-    the token cannot make the SDK log it or put it in an exception."""
+    with the client's own token (``forms``: :func:`token_forms`) replaced by
+    ``***``: a server that echoes the token cannot make the SDK log it or put it
+    in an exception. (Log records are also passed through :func:`redact_secrets`
+    by :class:`RedactingFilter`; an exception's text keeps words like "bearer
+    token" readable.)"""
     for form in forms:
         text = text.replace(form, REDACTED)
-    return redact_secrets(text) if forms else text
+    return text
 
 
 class RedactingFilter(logging.Filter):
