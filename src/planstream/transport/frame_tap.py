@@ -33,7 +33,7 @@ import sys
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Final
 
-from planstream.redaction import REDACTED, install_redaction, redact_secrets, token_forms
+from planstream.redaction import REDACTED, redact_secrets, token_forms
 
 if TYPE_CHECKING:
     from asyncio import Future
@@ -107,7 +107,8 @@ def _without_partial_secret(head: str, secrets: tuple[str, ...]) -> str:
 def enable_frame_log() -> logging.Logger:
     """The tap's logger, made to show its lines (see the module doc); idempotent."""
     logger = logging.getLogger(FRAME_LOGGER)
-    install_redaction((FRAME_LOGGER,))  # a second guard, for lines others log here
+    # No RedactingFilter here: every line is redacted as it is made (shown_text);
+    # a second pass over each frame's text would double the tap's cost.
     if logger.level == logging.NOTSET:
         logger.setLevel(logging.DEBUG)  # the setting is the switch, not the level
     if not _shown_anywhere(logger):
