@@ -292,8 +292,7 @@ class StreamRouter:
         """A poll of ``plan_id`` was refused 403: that subscription ends, the others go on."""
         channel = self.channels.get(plan_id)
         if channel is not None:
-            logger.warning("subscription to plan %r failed (forbidden): %s", plan_id, message)
-            self._fail(channel, SubscriptionError(plan_id, "forbidden", message))
+            self._refused(channel, "forbidden", message)
 
     def on_invalid_event(self, plan_id: str, seq: int, reason: str, now: float) -> None:
         """An event of ``plan_id`` at ``seq`` arrived that the client cannot read."""
@@ -339,19 +338,21 @@ class StreamRouter:
         channel = self.channels.get(frame.plan_id) if frame.plan_id is not None else None
         if channel is None and frame.id is not None:
             channel = next((ch for ch in self.channels.values() if ch.pending_id == frame.id), None)
-        message = frame_excerpt(frame.message)
         if channel is None:  # a flood of these gives a few counted lines
             silenced = self.error_lines.allow(now)
             if silenced is not None:
-                more = (
-                    f" ({silenced} similar warnings suppressed before this one)" if silenced else ""
-                )
-                logger.warning("server error %s: %s%s", frame.code, message, more)
+                more = f" ({silenced} similar warnings suppressed before this one)"
+                message = frame_excerpt(frame.message) + (more if silenced else "")
+                logger.warning("server error %s: %s", frame.code, message)
             return
+        self._refused(channel, frame.code, frame.message)
+
+    def _refused(self, channel: PlanChannel, code: str, message: str) -> None:
+        """The server refused ``channel``'s subscription (an ``error`` frame, a 403 poll)."""
         logger.warning(
-            "subscription to plan %r failed (%s): %s", channel.plan_id, frame.code, message
+            "subscription to plan %r failed (%s): %s", channel.plan_id, code, frame_excerpt(message)
         )
-        self._fail(channel, SubscriptionError(channel.plan_id, frame.code, frame.message))
+        self._fail(channel, SubscriptionError(channel.plan_id, code, message))
 
     def _fail(self, channel: PlanChannel, error: SubscriptionError) -> None:
         """End ``channel``'s subscriptions with ``error``; the other plans carry on."""
